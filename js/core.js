@@ -1,0 +1,336 @@
+// The shared wrapper: the public API on top of the wasm core, for every runtime. An entry per
+// runtime (node.mjs, ...) loads the wasm its own way and passes it in with the platform's
+// context, store, clock and randomness. Nothing here imports a runtime module.
+//
+// Rules this file keeps:
+// - A wrapped function behaves exactly like the original: same `this`, arguments, return value
+//   and thrown error; sync stays sync. Tracing never throws into user code: every call into
+//   the wasm is guarded, and after an internal failure (a wasm trap) tracing turns into a no-op
+//   with one warning.
+// - Only numbers and strings cross into the wasm per span (see DESIGN.md section 2).
+
+import { toJson, errorInfo } from "./serialize.js";
+
+/** "Not recorded" span handle (unsampled trace, or a bound was hit); matches the Rust side. */
+const NOOP = 0xffffffff;
+/** Items of a streamed result kept as its output (the rest are counted). */
+const MAX_STREAM_ITEMS = 100;
+
+/** An error from agensight-wasm itself (bad options): `code` says which check failed. */
+export class AgensightError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.name = "AgensightError";
+    this.code = code;
+  }
+}
+
+/** Rethrows a wasm-side `AgensightError` (a plain Error with name and code) as the class. */
+function asAgensightError(e, context) {
+  if (e instanceof AgensightError) return e;
+  if (e && e.name === "AgensightError") return new AgensightError(e.message, e.code);
+  return new AgensightError(`${context}: ${e && e.message ? e.message : String(e)}`, "invalid_option");
+}
+
+/**
+ * @param {object} p
+ * @param {object|null} p.wasm the wasm-bindgen module (initialized), or null if loading failed
+ * @param {{active(): number, run(h: number, fn: Function): any, kind: string}} p.context
+ * @param {(config: object) => ({write(text: string): void, read?(): string} | null)} p.openStore
+ * @param {(n: number) => Uint8Array} p.randomBytes
+ * @param {() => number} p.now milliseconds since the epoch, sub-millisecond where the runtime has it
+ * @param {(fn: () => void) => void} p.defer runs fn soon, without keeping the process alive
+ * @param {(fn: () => void) => void} [p.onExit] runs fn synchronously at process exit
+ * @param {(...args: any[]) => void} [p.warn]
+ * @param {any} [p.loadError] why the wasm could not be loaded
+ */
+export function createAgensight({ wasm, context, openStore, randomBytes, now, defer, onExit, warn = console.warn, loadError }) {
+  let state = null; // { epoch, config, store, redact, captureInput, captureOutput, maxBytes }
+  let epoch = 0;
+  let broken = !wasm;
+  let warned = false;
+  let writeScheduled = false;
+
+  const warnOnce = (...args) => {
+    if (!warned) {
+      warned = true;
+      warn(...args);
+    }
+  };
+  if (!wasm) warnOnce("agensight: the WebAssembly core could not be loaded; tracing is off and your functions run untraced.", loadError ?? "");
+
+  /** After an internal failure (a trap leaves the wasm instance unusable): tracing off. */
+  function fail(err) {
+    broken = true;
+    warnOnce("agensight: tracing stopped after an internal error; your app is unaffected.", err);
+  }
+
+  function drainLocal() {
+    writeScheduled = false;
+    if (!state || broken || !state.store) return;
+    try {
+      const text = wasm.takeLocal();
+      if (text) state.store.write(text);
+    } catch (e) {
+      warnOnce("agensight: could not write the local trace store:", e);
+    }
+  }
+  onExit?.(drainLocal);
+
+  function scheduleWrite() {
+    if (!writeScheduled) {
+      writeScheduled = true;
+      defer(drainLocal);
+    }
+  }
+
+  /**
+   * Configures tracing; call once at start-up (again to reconfigure).
+   * @param {object} [options] see index.d.ts `InitOptions`
+   */
+  function init(options = {}) {
+    if (options === null || typeof options !== "object" || Array.isArray(options)) {
+      throw new AgensightError("init(): options must be an object, such as init({ name: \"my-app\" })", "invalid_option");
+    }
+    // Without a working wasm core (it failed to load, or trapped) tracing stays off; the
+    // warning has been given and the app runs on.
+    if (broken) return;
+    const plain = {};
+    for (const [k, v] of Object.entries(options)) {
+      if (v !== undefined) plain[k] = typeof v === "function" ? "function" : v;
+    }
+    let text;
+    try {
+      text = JSON.stringify(plain);
+    } catch (e) {
+      throw new AgensightError(`init(): options must be plain data (${e.message})`, "invalid_option");
+    }
+    if (state) drainLocal();
+    let config;
+    try {
+      config = JSON.parse(wasm.configure(text, randomBytes(32), now()));
+    } catch (e) {
+      throw asAgensightError(e, "init()");
+    }
+    let store = null;
+    if (config.storage !== "none" && config.mode !== "prod") store = openStore(config);
+    state = {
+      epoch: ++epoch,
+      config,
+      store,
+      redact: typeof options.redact === "function" ? options.redact : null,
+      captureInput: config.captureInput,
+      captureOutput: config.captureOutput,
+      maxBytes: config.maxFieldBytes,
+    };
+  }
+
+  function capture(value) {
+    if (state.redact) {
+      try {
+        value = state.redact(JSON.parse(toJson(value, state.maxBytes)));
+      } catch (e) {
+        return toJson(`[redact function threw: ${errorInfo(e).message}]`);
+      }
+    }
+    return toJson(value, state.maxBytes);
+  }
+
+  function endOk(h, value) {
+    if (h === NOOP || broken || !state) return;
+    try {
+      if (wasm.end(h, now(), state.captureOutput ? capture(value) : "")) scheduleWrite();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  function endError(h, err) {
+    if (h === NOOP || broken || !state) return;
+    try {
+      const i = errorInfo(err);
+      if (wasm.endError(h, now(), i.name, i.message, i.stack)) scheduleWrite();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  /** Wraps an async iterator so the span ends when it is consumed, fails or is closed. */
+  function traceAsyncIterable(iterable, h) {
+    const items = [];
+    let count = 0;
+    let done = false;
+    const finish = (err, failed) => {
+      if (done) return;
+      done = true;
+      if (failed) endError(h, err);
+      else endOk(h, count > items.length ? { items, count } : items);
+    };
+    let it;
+    const iterator = () => (it ??= iterable[Symbol.asyncIterator]());
+    const step = async (method, arg) => {
+      const target = iterator();
+      if (typeof target[method] !== "function") {
+        finish();
+        return method === "throw" ? Promise.reject(arg) : { value: arg, done: true };
+      }
+      let r;
+      try {
+        r = await context.run(h, () => target[method](arg));
+      } catch (err) {
+        finish(err, true);
+        throw err;
+      }
+      if (r.done) finish();
+      else if (count++ < MAX_STREAM_ITEMS) items.push(r.value);
+      return r;
+    };
+    return {
+      next: (v) => step("next", v),
+      return: (v) => step("return", v).finally(() => finish()),
+      throw: (e) => step("throw", e),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  /** Calls fn inside span h and ends the span when fn's result settles. */
+  function invoke(fn, self, args, h) {
+    let result;
+    try {
+      result = fn.apply(self, args);
+    } catch (err) {
+      endError(h, err);
+      throw err;
+    }
+    if (result !== null && (typeof result === "object" || typeof result === "function")) {
+      let then;
+      try {
+        then = result.then;
+      } catch {
+        then = undefined;
+      }
+      if (typeof then === "function") {
+        if (result instanceof Promise && result.constructor === Promise) {
+          return result.then(
+            (v) => (endOk(h, v), v),
+            (e) => {
+              endError(h, e);
+              throw e;
+            },
+          );
+        }
+        // A Promise subclass or thenable (an SDK's API promise with extra methods): observe
+        // it and hand back the very same object.
+        try {
+          then.call(result, (v) => endOk(h, v), (e) => endError(h, e));
+        } catch (e) {
+          endError(h, e);
+        }
+        return result;
+      }
+      let asyncIterable = false;
+      try {
+        asyncIterable = typeof result[Symbol.asyncIterator] === "function";
+      } catch {}
+      if (asyncIterable) return traceAsyncIterable(result, h);
+    }
+    endOk(h, result);
+    return result;
+  }
+
+  function wrap(fn, opts, isTrace) {
+    const api = isTrace ? "trace" : "span";
+    if (typeof fn !== "function") throw new TypeError(`${api}(): expected a function to wrap, got ${fn === null ? "null" : typeof fn}`);
+    const o = typeof opts === "string" ? { name: opts } : opts ?? {};
+    if (typeof o !== "object") throw new TypeError(`${api}(): options must be a name or an object, got ${typeof o}`);
+    const name = typeof o.name === "string" && o.name ? o.name : fn.name || "anonymous";
+    const kind = typeof o.kind === "string" && o.kind ? o.kind : isTrace ? "trace" : "span";
+    const metadata = o.metadata === undefined ? "" : toJson(o.metadata);
+    let session = null;
+    if (isTrace && o.session !== undefined && o.session !== null && wasm) {
+      try {
+        session = wasm.checkSession(toJson(o.session));
+      } catch (e) {
+        throw asAgensightError(e, "trace()");
+      }
+    }
+    let def = 0;
+    let defEpoch = 0;
+
+    function traced(...args) {
+      if (new.target) return Reflect.construct(fn, args, new.target);
+      if (broken || !state) {
+        if (!state && !broken) warnOnce("agensight: a traced function ran before init(); it runs untraced until init() is called.");
+        return fn.apply(this, args);
+      }
+      let h;
+      try {
+        const parent = context.active();
+        if (parent === NOOP) return fn.apply(this, args);
+        if (defEpoch !== state.epoch) {
+          def = wasm.define(name, kind, metadata);
+          defEpoch = state.epoch;
+        }
+        const input = state.captureInput ? capture(args) : "";
+        h = session && parent === 0 ? wasm.startWithSession(def, parent, now(), input, session) : wasm.start(def, parent, now(), input);
+      } catch (e) {
+        fail(e);
+        return fn.apply(this, args);
+      }
+      return context.run(h, () => invoke(fn, this, args, h));
+    }
+    try {
+      Object.defineProperty(traced, "name", { value: fn.name, configurable: true });
+      Object.defineProperty(traced, "length", { value: fn.length, configurable: true });
+    } catch {}
+    return traced;
+  }
+
+  /**
+   * Writes what is buffered and reports what happened to the spans so far.
+   * @returns {Promise<{exported: number, failed: number, pending: number, dropped: number}>}
+   */
+  async function flush() {
+    drainLocal();
+    if (!state || broken) return { exported: 0, failed: 0, pending: 0, dropped: 0 };
+    try {
+      const s = JSON.parse(wasm.stats());
+      return { exported: 0, failed: 0, pending: s.pending, dropped: s.dropped };
+    } catch (e) {
+      fail(e);
+      return { exported: 0, failed: 0, pending: 0, dropped: 0 };
+    }
+  }
+
+  /** Flushes, then turns tracing off until the next `init()`. */
+  async function shutdown() {
+    const result = await flush();
+    state = null;
+    return result;
+  }
+
+  function idOf(which) {
+    const h = context.active();
+    if (!state || broken || h === 0 || h === NOOP) return undefined;
+    try {
+      return wasm[which](h) ?? undefined;
+    } catch (e) {
+      fail(e);
+      return undefined;
+    }
+  }
+
+  return {
+    init,
+    trace: (fn, opts) => wrap(fn, opts, true),
+    span: (fn, opts) => wrap(fn, opts, false),
+    flush,
+    shutdown,
+    currentTraceId: () => idOf("traceId"),
+    currentSpanId: () => idOf("spanId"),
+    /** The active configuration (normalized), or undefined before init(). */
+    config: () => state?.config,
+  };
+}

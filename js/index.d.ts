@@ -1,0 +1,145 @@
+// Public API of agensight-wasm. Checked by `tsc --noEmit` in the tests (tests/types).
+
+/** A session: a string id, or an object with an id and optional name and user. */
+export type Session = string | { id: string; name?: string; user_id?: string };
+
+export interface InitOptions {
+  /** Service name, recorded on every span. Default `"default"`. */
+  name?: string;
+  /** `"local"` (default): store only. `"dev"`: export and store, warn on failures. `"prod"`: export. */
+  mode?: "local" | "dev" | "prod";
+  /** Agensight project token; required for `dev` and `prod` with the agensight exporter. Never stored or logged. */
+  token?: string;
+  /** The default session of every trace (a trace's own `session` option wins for that trace). */
+  session?: Session;
+  /** Wire format: the Agensight cloud API (default) or OTLP/HTTP JSON. */
+  exporter?: "agensight" | "otlp";
+  /** Base URL (agensight) or traces URL (otlp). Plain http only to loopback unless `allowInsecureEndpoint`. */
+  endpoint?: string;
+  /** Permit a plain-http endpoint that is not loopback. */
+  allowInsecureEndpoint?: boolean;
+  /** Extra request headers for the exporter. */
+  headers?: Record<string, string>;
+  /** Local store: `"auto"` (files in Node/Deno/Bun, IndexedDB in browsers), `"file"`, `"indexeddb"`, `"memory"`, or `false`. */
+  storage?: "auto" | "indexeddb" | "file" | "memory" | false;
+  /** Directory of the file store. Default `".agensight"`. */
+  dir?: string;
+  /** Capture arguments and return values (default both), or `false` for neither. */
+  capture?: boolean | { input?: boolean; output?: boolean };
+  /**
+   * Mask secrets in captured values (default `true`): API keys, bearer tokens, authorization
+   * headers, password/secret/token fields. A function replaces the built-in patterns: it gets a
+   * JSON copy of each captured value and returns what to record.
+   */
+  redact?: boolean | ((value: unknown) => unknown);
+  /** Largest captured field in bytes of JSON; longer values are cut and stay valid JSON. Default 65536. */
+  maxFieldBytes?: number;
+  /** Fraction of traces recorded (head sampling), 0 to 1. Default 1. */
+  sampleRate?: number;
+  /** A fetch implementation for the exporter. */
+  fetch?: typeof globalThis.fetch;
+}
+
+export interface SpanOptions {
+  /** Span name; default the function's name. */
+  name?: string;
+  /** Span kind: `"span"` (default), `"llm"`, `"tool"`, `"agent"`, ... An LLM response makes it `"llm"`. */
+  kind?: string;
+  /** JSON metadata recorded on the span (on the trace, for `trace()`). */
+  metadata?: Record<string, unknown>;
+}
+
+export interface TraceOptions extends SpanOptions {
+  /** This trace's session; overrides init()'s for this trace only. */
+  session?: Session;
+}
+
+export interface FlushResult {
+  /** Spans the receiver accepted. */
+  exported: number;
+  /** Spans the receiver refused (not retried). */
+  failed: number;
+  /** Spans still waiting to be sent. */
+  pending: number;
+  /** Spans dropped because a bound was hit. */
+  dropped: number;
+}
+
+/**
+ * Configures tracing. Synchronous; call it again to reconfigure.
+ * @throws {AgensightError} for invalid options (a wrong mode, a missing token in dev/prod, ...)
+ * @example init({ name: "chat-service", session: "user_456" });
+ */
+export function init(options?: InitOptions): void;
+
+/**
+ * Wraps `fn` so each call is a trace (or a child span when called inside one). The wrapper has
+ * the same `this`, arguments, result and thrown error as `fn`.
+ * @example const main = trace(async () => { ... }, { name: "multi_agent_chat" });
+ */
+export function trace<F extends (...args: any[]) => any>(fn: F, options?: string | TraceOptions): F;
+
+/**
+ * Wraps `fn` so each call is a span under the current one (a new trace outside any).
+ * @example const callLlm = span(async (messages) => client.chat.completions.create({ model, messages }), "llm");
+ */
+export function span<F extends (...args: any[]) => any>(fn: F, options?: string | SpanOptions): F;
+
+/** Writes and sends what is buffered; reports what happened to the spans so far. */
+export function flush(): Promise<FlushResult>;
+
+/** Flushes, then turns tracing off until the next init(). */
+export function shutdown(): Promise<FlushResult>;
+
+/** The active trace's id (UUID form), or undefined outside a trace. */
+export function currentTraceId(): string | undefined;
+
+/** The active span's id (16 hex digits), or undefined outside a trace. */
+export function currentSpanId(): string | undefined;
+
+export interface StoredSpan {
+  id: string;
+  trace_id: string;
+  parent_id: string | null;
+  name: string;
+  kind: string;
+  status: "ok" | "error";
+  started_at: number;
+  ended_at: number;
+  duration: number;
+  attributes: Record<string, unknown>;
+  depth: number;
+  children: string[];
+  prompts: { span_id: string; role: string; content: string; message_index: number }[];
+  completions: { span_id: string; role: string; content: string; finish_reason: string | null; total_tokens: number; prompt_tokens: number; completion_tokens: number }[];
+  tools: { span_id: string; name: string; arguments: string }[];
+}
+
+export interface StoredTrace {
+  id: string;
+  name: string;
+  started_at: number;
+  ended_at: number;
+  duration: number;
+  session_id: string | null;
+  metadata: Record<string, unknown>;
+  total_tokens: number;
+  status: "ok" | "error";
+  spans: StoredSpan[];
+}
+
+export interface LocalTraces {
+  sessions: { id: string; session_name: string | null; user_id: string | null; started_at: number }[];
+  traces: StoredTrace[];
+  /** Lines that were not whole records (a torn last line after a crash), skipped. */
+  skipped: number;
+}
+
+/** Reads the local store back (Node, Deno, Bun). `await flush()` first. */
+export function readLocal(options?: { dir?: string }): LocalTraces;
+
+/** An error from agensight-wasm itself; `code` names the check that failed. */
+export class AgensightError extends Error {
+  readonly code: string;
+  constructor(message: string, code: string);
+}

@@ -1,0 +1,54 @@
+// Entry for Node (and, until they get their own, Deno and Bun): reads the .wasm from the
+// package with fs, AsyncLocalStorage context, local store in files.
+
+import { readFileSync } from "node:fs";
+import { AsyncLocalStorage } from "node:async_hooks";
+import * as bindings from "./wasm/agensight_wasm.js";
+import { createAgensight } from "./core.js";
+import { alsContext } from "./context.js";
+import { fileStore, memoryStore, readStoreDir } from "./store-file.js";
+import { groupRecords, parseLines } from "./records.js";
+
+let wasm = null;
+let loadError;
+try {
+  bindings.initSync({ module: readFileSync(new URL("./wasm/agensight_wasm_bg.wasm", import.meta.url)) });
+  wasm = bindings;
+} catch (e) {
+  loadError = e;
+}
+
+let memory = null;
+const api = createAgensight({
+  wasm,
+  loadError,
+  context: alsContext(AsyncLocalStorage),
+  openStore(config) {
+    if (config.storage === "indexeddb") {
+      console.warn('agensight: storage "indexeddb" exists only in browsers; using files in', config.dir);
+    }
+    if (config.storage === "memory") return (memory = memoryStore());
+    memory = null;
+    return fileStore(config.dir);
+  },
+  randomBytes: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
+  now: () => performance.timeOrigin + performance.now(),
+  defer: (fn) => setTimeout(fn, 20).unref?.(),
+  onExit: (fn) => process.on("exit", fn),
+});
+
+export const { init, trace, span, flush, shutdown, currentTraceId, currentSpanId } = api;
+export { AgensightError } from "./core.js";
+
+/**
+ * Reads the local store back: `{ sessions, traces, skipped }`, each trace with its spans.
+ * Call `await flush()` first so everything buffered is written.
+ * @param {{ dir?: string }} [options] the store directory (default: the one init() uses)
+ */
+export function readLocal({ dir } = {}) {
+  if (memory && dir === undefined) {
+    const r = parseLines(memory.read());
+    return { ...groupRecords(r.records), skipped: r.skipped };
+  }
+  return readStoreDir(dir ?? api.config()?.dir ?? ".agensight");
+}

@@ -1,0 +1,56 @@
+// The local store for Node, Deno and Bun: `<dir>/traces.jsonl`, one JSON record a line,
+// appended whole so a crash can tear at most the last line (which the reader skips).
+// Uses node:fs, so only the server-runtime entries import this file.
+
+import { appendFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { groupRecords, parseLines } from "./records.js";
+
+export const STORE_FILE = "traces.jsonl";
+
+/** @param {string} dir */
+export function fileStore(dir) {
+  let ready = false;
+  return {
+    dir,
+    write(text) {
+      if (!ready) {
+        mkdirSync(dir, { recursive: true });
+        ready = true;
+      }
+      appendFileSync(join(dir, STORE_FILE), text);
+    },
+  };
+}
+
+/** Keeps records in memory (storage: "memory"). */
+export function memoryStore() {
+  let text = "";
+  return {
+    write(t) {
+      text += t;
+    },
+    read: () => text,
+  };
+}
+
+/**
+ * Reads a store directory back: every `*.jsonl` file in it, grouped into sessions and traces.
+ * @param {string} dir
+ */
+export function readStoreDir(dir) {
+  let names = [];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith(".jsonl")).sort();
+  } catch (e) {
+    if (e.code !== "ENOENT") throw e;
+  }
+  const records = [];
+  let skipped = 0;
+  for (const n of names) {
+    const r = parseLines(readFileSync(join(dir, n), "utf8"));
+    records.push(...r.records);
+    skipped += r.skipped;
+  }
+  return { ...groupRecords(records), skipped };
+}

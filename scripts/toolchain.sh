@@ -1,0 +1,19 @@
+# Sourced by scripts/bootstrap and scripts/build: picks the route to a wasm32 Rust build and
+# exports what it needs. See HACKING.md, "Building for wasm32".
+#   route "rustup":     the active rustc has the wasm32 target; plain `cargo build`.
+#   route "build-std":  Debian's rustc-web + rust-web-src build std from source (-Zbuild-std),
+#                       linked by wasm-ld-19, because this rustup cannot download wasm32 std.
+WASM_TARGET=wasm32-unknown-unknown
+if [ -d "$(rustc --print sysroot 2>/dev/null)/lib/rustlib/$WASM_TARGET/lib" ]; then
+  WASM_ROUTE=rustup
+  WASM_CARGO=(cargo)
+  WASM_CARGO_FLAGS=()
+else
+  WASM_ROUTE=build-std
+  export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
+  export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER=wasm-ld-19
+  WASM_CARGO=(/usr/bin/cargo)
+  WASM_CARGO_FLAGS=(-Zbuild-std=std,panic_abort)
+fi
+# The wasm-bindgen crate is pinned with `=` in Cargo.toml; the CLI must match it exactly.
+WASM_BINDGEN_VERSION=$(sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' Cargo.toml)

@@ -1,0 +1,408 @@
+//! `init()` options: parsed from the JSON the JS wrapper sends (functions replaced by `true`),
+//! validated with messages that say what to do, and normalized.
+
+use crate::error::{Error, Result};
+use crate::limits::MIN_BUDGET;
+use crate::model::SessionSpec;
+use serde_json::{Map, Value};
+
+/// The Agensight cloud API the Python SDK uses.
+pub const AGENSIGHT_ENDPOINT: &str =
+    "https://1vrnlwnych.execute-api.ap-south-1.amazonaws.com/prod/api/v1";
+/// The OTLP/HTTP convention.
+pub const OTLP_ENDPOINT: &str = "http://localhost:4318/v1/traces";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Local,
+    Dev,
+    Prod,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Local => "local",
+            Mode::Dev => "dev",
+            Mode::Prod => "prod",
+        }
+    }
+    /// Whether spans are sent over the network.
+    pub fn exports(self) -> bool {
+        self != Mode::Local
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exporter {
+    Agensight,
+    Otlp,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    pub name: String,
+    pub mode: Mode,
+    pub token: Option<String>,
+    pub session: Option<SessionSpec>,
+    pub exporter: Exporter,
+    pub endpoint: String,
+    pub headers: Vec<(String, String)>,
+    /// "auto" | "indexeddb" | "file" | "memory" | "none" (from `false`).
+    pub storage: String,
+    pub dir: String,
+    pub capture_input: bool,
+    pub capture_output: bool,
+    /// Built-in secret patterns on (false when off, or when a redact function replaces them).
+    pub redact: bool,
+    pub max_field_bytes: usize,
+    pub sample_rate: f64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            name: "default".into(),
+            mode: Mode::Local,
+            token: None,
+            session: None,
+            exporter: Exporter::Agensight,
+            endpoint: AGENSIGHT_ENDPOINT.into(),
+            headers: Vec::new(),
+            storage: "auto".into(),
+            dir: ".agensight".into(),
+            capture_input: true,
+            capture_output: true,
+            redact: true,
+            max_field_bytes: 65536,
+            sample_rate: 1.0,
+        }
+    }
+}
+
+const KNOWN: &[&str] = &[
+    "name",
+    "mode",
+    "token",
+    "session",
+    "exporter",
+    "endpoint",
+    "headers",
+    "storage",
+    "dir",
+    "capture",
+    "redact",
+    "maxFieldBytes",
+    "sampleRate",
+    "fetch",
+    "allowInsecureEndpoint",
+];
+
+fn invalid(message: String) -> Error {
+    Error::new("invalid_option", message)
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn string_opt(o: &Map<String, Value>, key: &str) -> Result<Option<String>> {
+    match o.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(v) => Err(invalid(format!(
+            "init(): `{key}` must be a string, got {}",
+            kind(v)
+        ))),
+    }
+}
+
+fn bool_opt(o: &Map<String, Value>, key: &str, default: bool) -> Result<bool> {
+    match o.get(key) {
+        None | Some(Value::Null) => Ok(default),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(v) => Err(invalid(format!(
+            "init(): `{key}` must be true or false, got {}",
+            kind(v)
+        ))),
+    }
+}
+
+/// Parses and validates `init()` options given as JSON text.
+///
+/// ```
+/// use agensight_wasm::config::{parse, Mode};
+/// let c = parse(r#"{"name":"chat","session":"user_456"}"#).unwrap();
+/// assert_eq!((c.name.as_str(), c.mode), ("chat", Mode::Local));
+/// let e = parse(r#"{"mode":"prod"}"#).unwrap_err();
+/// assert_eq!(e.code, "missing_token");
+/// ```
+pub fn parse(json: &str) -> Result<Config> {
+    let v: Value = serde_json::from_str(json)
+        .map_err(|e| invalid(format!("init(): options are not valid: {e}")))?;
+    let o = match v {
+        Value::Null => Map::new(),
+        Value::Object(o) => o,
+        other => {
+            return Err(invalid(format!(
+                "init(): options must be an object, got {}",
+                kind(&other)
+            )))
+        }
+    };
+    if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(invalid(format!(
+            "init(): unknown option `{k}`; known options are {}",
+            KNOWN.join(", ")
+        )));
+    }
+    let mut c = Config::default();
+    if let Some(n) = string_opt(&o, "name")? {
+        if n.is_empty() {
+            return Err(invalid("init(): `name` must not be empty".into()));
+        }
+        c.name = n;
+    }
+    c.mode = match string_opt(&o, "mode")?.as_deref() {
+        None | Some("local") => Mode::Local,
+        Some("dev") => Mode::Dev,
+        Some("prod") => Mode::Prod,
+        Some(m) => {
+            return Err(Error::new(
+                "invalid_mode",
+                format!("init(): mode must be \"local\", \"dev\" or \"prod\", got \"{m}\""),
+            ))
+        }
+    };
+    c.token = string_opt(&o, "token")?.filter(|t| !t.is_empty());
+    c.exporter = match string_opt(&o, "exporter")?.as_deref() {
+        None | Some("agensight") => Exporter::Agensight,
+        Some("otlp") => Exporter::Otlp,
+        Some(e) => {
+            return Err(invalid(format!(
+                "init(): exporter must be \"agensight\" or \"otlp\", got \"{e}\""
+            )))
+        }
+    };
+    if c.mode.exports() && c.exporter == Exporter::Agensight && c.token.is_none() {
+        return Err(Error::new(
+            "missing_token",
+            format!("init(): mode \"{}\" sends traces to Agensight and needs your project token: init({{ mode: \"{}\", token: \"...\" }}), or use mode \"local\"", c.mode.as_str(), c.mode.as_str()),
+        ));
+    }
+    c.endpoint = match string_opt(&o, "endpoint")? {
+        Some(e) => e.trim_end_matches('/').to_string(),
+        None if c.exporter == Exporter::Otlp => OTLP_ENDPOINT.into(),
+        None => AGENSIGHT_ENDPOINT.into(),
+    };
+    check_endpoint(&c.endpoint, bool_opt(&o, "allowInsecureEndpoint", false)?)?;
+    c.session = match o.get("session") {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(SessionSpec::from_value(v).map_err(|m| invalid(format!("init(): {m}")))?),
+    };
+    if let Some(h) = o.get("headers") {
+        match h {
+            Value::Null => {}
+            Value::Object(m) => {
+                for (k, v) in m {
+                    match v {
+                        Value::String(s) => c.headers.push((k.clone(), s.clone())),
+                        other => {
+                            return Err(invalid(format!(
+                                "init(): header `{k}` must be a string, got {}",
+                                kind(other)
+                            )))
+                        }
+                    }
+                }
+            }
+            other => {
+                return Err(invalid(format!(
+                    "init(): `headers` must be an object of strings, got {}",
+                    kind(other)
+                )))
+            }
+        }
+    }
+    c.storage = match o.get("storage") {
+        None | Some(Value::Null) => "auto".into(),
+        Some(Value::Bool(false)) => "none".into(),
+        Some(Value::String(s)) if ["auto", "indexeddb", "file", "memory"].contains(&s.as_str()) => s.clone(),
+        Some(v) => return Err(invalid(format!("init(): storage must be \"auto\", \"indexeddb\", \"file\", \"memory\" or false, got {v}"))),
+    };
+    if let Some(d) = string_opt(&o, "dir")? {
+        c.dir = d;
+    }
+    match o.get("capture") {
+        None | Some(Value::Null) => {}
+        Some(Value::Bool(b)) => {
+            c.capture_input = *b;
+            c.capture_output = *b;
+        }
+        Some(Value::Object(m)) => {
+            c.capture_input = bool_opt(m, "input", true)
+                .map_err(|_| invalid("init(): `capture.input` must be true or false".into()))?;
+            c.capture_output = bool_opt(m, "output", true)
+                .map_err(|_| invalid("init(): `capture.output` must be true or false".into()))?;
+        }
+        Some(v) => {
+            return Err(invalid(format!(
+                "init(): `capture` must be {{ input, output }} or a boolean, got {}",
+                kind(v)
+            )))
+        }
+    }
+    c.redact = match o.get("redact") {
+        None | Some(Value::Null) | Some(Value::Bool(true)) => true,
+        Some(Value::Bool(false)) => false,
+        // A function (sent as the string "function") replaces the built-in patterns.
+        Some(Value::String(s)) if s == "function" => false,
+        Some(v) => {
+            return Err(invalid(format!(
+                "init(): `redact` must be true, false or a function, got {}",
+                kind(v)
+            )))
+        }
+    };
+    if let Some(v) = o.get("maxFieldBytes") {
+        match v.as_u64() {
+            Some(n) if n as usize >= MIN_BUDGET && n <= 64 * 1024 * 1024 => c.max_field_bytes = n as usize,
+            _ => return Err(invalid(format!("init(): `maxFieldBytes` must be a whole number from {MIN_BUDGET} to 67108864, got {v}"))),
+        }
+    }
+    if let Some(v) = o.get("sampleRate") {
+        match v.as_f64() {
+            Some(r) if (0.0..=1.0).contains(&r) => c.sample_rate = r,
+            _ => {
+                return Err(invalid(format!(
+                    "init(): `sampleRate` must be a number from 0 to 1, got {v}"
+                )))
+            }
+        }
+    }
+    Ok(c)
+}
+
+/// https anywhere; plain http only to loopback unless the user opted in.
+fn check_endpoint(url: &str, allow_insecure: bool) -> Result<()> {
+    let rest = if let Some(r) = url.strip_prefix("https://") {
+        r
+    } else if let Some(r) = url.strip_prefix("http://") {
+        let host = r.split(['/', '?', '#']).next().unwrap_or("");
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let name = if host.starts_with('[') {
+            host.split(']').next().unwrap_or("").trim_start_matches('[')
+        } else {
+            host.split(':').next().unwrap_or("")
+        };
+        let ipv4_loopback = name.starts_with("127.")
+            && name.split('.').count() == 4
+            && name.split('.').all(|p| p.parse::<u8>().is_ok());
+        let loopback = name == "localhost" || ipv4_loopback || name == "::1";
+        if !loopback && !allow_insecure {
+            return Err(Error::new(
+                "insecure_endpoint",
+                format!("init(): endpoint {url} is plain http and not loopback, so the token and traces would cross the network unencrypted; use https, or pass allowInsecureEndpoint: true"),
+            ));
+        }
+        r
+    } else {
+        return Err(invalid(format!(
+            "init(): endpoint must be an http(s) URL, got \"{url}\""
+        )));
+    };
+    if rest.is_empty() || rest.starts_with('/') {
+        return Err(invalid(format!("init(): endpoint {url} has no host")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = parse("{}").unwrap();
+        assert_eq!(c, Config::default());
+        assert_eq!(parse("null").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn errors_say_what_to_do() {
+        let e = parse(r#"{"mode":"production"}"#).unwrap_err();
+        assert_eq!(e.code, "invalid_mode");
+        assert!(e.message.contains("\"local\", \"dev\" or \"prod\""));
+        let e = parse(r#"{"mode":"dev"}"#).unwrap_err();
+        assert_eq!(e.code, "missing_token");
+        assert!(e.message.contains("token: \"...\""));
+        assert_eq!(
+            parse(r#"{"name":5}"#).unwrap_err().message,
+            "init(): `name` must be a string, got a number"
+        );
+        assert_eq!(
+            parse(r#"{"sesion":"x"}"#).unwrap_err().code,
+            "invalid_option"
+        );
+        assert_eq!(
+            parse(r#"{"sampleRate":2}"#).unwrap_err().code,
+            "invalid_option"
+        );
+        assert_eq!(
+            parse(r#"{"maxFieldBytes":3}"#).unwrap_err().code,
+            "invalid_option"
+        );
+        assert_eq!(
+            parse(r#"{"capture":"yes"}"#).unwrap_err().code,
+            "invalid_option"
+        );
+        assert_eq!(
+            parse(r#"{"session":{"name":"no id"}}"#).unwrap_err().code,
+            "invalid_option"
+        );
+    }
+
+    #[test]
+    fn endpoints() {
+        let ok = |e: &str| {
+            parse(&format!(
+                r#"{{"mode":"prod","token":"t","endpoint":"{e}"}}"#
+            ))
+        };
+        assert!(ok("https://api.example.com/v1").is_ok());
+        assert!(ok("http://127.0.0.1:4318/v1").is_ok());
+        assert!(ok("http://localhost:8080").is_ok());
+        assert!(ok("http://[::1]:8080/x").is_ok());
+        assert_eq!(
+            ok("http://example.com").unwrap_err().code,
+            "insecure_endpoint"
+        );
+        assert_eq!(
+            ok("http://127.0.0.1.evil.com").unwrap_err().code,
+            "insecure_endpoint"
+        );
+        assert_eq!(ok("ftp://x").unwrap_err().code, "invalid_option");
+        let c = parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap();
+        assert_eq!(c.endpoint, OTLP_ENDPOINT);
+        assert!(parse(r#"{"mode":"prod","token":"t","endpoint":"http://10.0.0.1","allowInsecureEndpoint":true}"#).is_ok());
+    }
+
+    #[test]
+    fn options_are_read() {
+        let c = parse(r#"{"name":"svc","session":{"id":"s1","name":"n","user_id":"u"},"capture":{"output":false},"redact":"function","maxFieldBytes":100,"sampleRate":0.5,"storage":false,"headers":{"x-a":"1"}}"#).unwrap();
+        assert_eq!(c.session.unwrap().id, "s1");
+        assert!(c.capture_input && !c.capture_output && !c.redact);
+        assert_eq!(
+            (c.max_field_bytes, c.sample_rate, c.storage.as_str()),
+            (100, 0.5, "none")
+        );
+        assert_eq!(c.headers, vec![("x-a".to_string(), "1".to_string())]);
+    }
+}

@@ -1,0 +1,193 @@
+//! The open-span registry: span handles (the `u32`s JS holds in its async context) and the
+//! traces they belong to.
+//!
+//! A handle is a slot index plus a generation, so a handle kept past its span's end can never
+//! reach a newer span in a reused slot. An ended span leaves a tombstone with its ids behind
+//! (slots are reused oldest-first, so tombstones live long): a child started from it after it
+//! ended, such as a fire-and-forget call, still gets the right trace and parent.
+
+use crate::ids::{SpanId, TraceId};
+use std::collections::VecDeque;
+
+/// "No parent": start a new trace.
+pub const NONE: u32 = 0;
+/// The context of an unsampled (or dropped) trace: its children are not recorded either.
+pub const NOOP: u32 = u32::MAX;
+
+const INDEX_BITS: u32 = 24;
+const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
+/// Highest usable slot index; keeps every handle distinct from `NOOP`.
+const MAX_INDEX: u32 = INDEX_MASK - 2;
+
+struct Slot<T> {
+    gen: u8,
+    value: Option<T>,
+}
+
+/// A generational slab with oldest-first reuse.
+pub struct Slab<T> {
+    slots: Vec<Slot<T>>,
+    free: VecDeque<u32>,
+    len: usize,
+}
+
+impl<T> Default for Slab<T> {
+    fn default() -> Self {
+        Slab {
+            slots: Vec::new(),
+            free: VecDeque::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Slab<T> {
+    /// Stores `value`; `None` when the slab is full.
+    pub fn insert(&mut self, value: T) -> Option<u32> {
+        let index = match self.free.pop_front() {
+            Some(i) => i,
+            None if (self.slots.len() as u32) <= MAX_INDEX => {
+                self.slots.push(Slot {
+                    gen: 0,
+                    value: None,
+                });
+                self.slots.len() as u32 - 1
+            }
+            None => return None,
+        };
+        let slot = &mut self.slots[index as usize];
+        slot.gen = slot.gen.wrapping_add(1);
+        slot.value = Some(value);
+        self.len += 1;
+        Some(((slot.gen as u32) << INDEX_BITS) | (index + 1))
+    }
+
+    fn slot(&self, handle: u32) -> Option<&Slot<T>> {
+        let index = (handle & INDEX_MASK).checked_sub(1)?;
+        let slot = self.slots.get(index as usize)?;
+        (slot.gen as u32 == handle >> INDEX_BITS).then_some(slot)
+    }
+
+    pub fn get(&self, handle: u32) -> Option<&T> {
+        self.slot(handle)?.value.as_ref()
+    }
+
+    pub fn get_mut(&mut self, handle: u32) -> Option<&mut T> {
+        self.slot(handle)?;
+        let index = (handle & INDEX_MASK) as usize - 1;
+        self.slots[index].value.as_mut()
+    }
+
+    /// Replaces the value in place (same handle), returning the old one.
+    pub fn replace(&mut self, handle: u32, value: T) -> Option<T> {
+        let v = self.get_mut(handle)?;
+        Some(std::mem::replace(v, value))
+    }
+
+    pub fn remove(&mut self, handle: u32) -> Option<T> {
+        self.slot(handle)?;
+        let index = (handle & INDEX_MASK) - 1;
+        let v = self.slots[index as usize].value.take()?;
+        self.free.push_back(index);
+        self.len -= 1;
+        Some(v)
+    }
+
+    /// Frees the slot for reuse but leaves `tombstone` readable through the old handle until
+    /// the slot is reused.
+    pub fn retire(&mut self, handle: u32, tombstone: T) -> Option<T> {
+        self.slot(handle)?;
+        let index = (handle & INDEX_MASK) - 1;
+        let slot = &mut self.slots[index as usize];
+        let v = slot.value.replace(tombstone)?;
+        self.free.push_back(index);
+        self.len -= 1;
+        Some(v)
+    }
+
+    /// Live values (not counting tombstones).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+/// A span handle's slot: the span while it runs, then (retired) its ids.
+pub enum SpanSlot {
+    Open(OpenSpan),
+    Ended {
+        trace: u32,
+        trace_id: TraceId,
+        span_id: SpanId,
+    },
+}
+
+pub struct OpenSpan {
+    /// Handle of the trace in the trace slab.
+    pub trace: u32,
+    pub span_id: SpanId,
+    pub parent: Option<SpanId>,
+    pub def: u32,
+    pub start_ms: f64,
+    pub input: Option<String>,
+    pub truncated: bool,
+    pub seq: u64,
+    pub is_root: bool,
+}
+
+impl SpanSlot {
+    pub fn ids(&self, traces: &Slab<crate::tracer::LiveTrace>) -> Option<(u32, TraceId, SpanId)> {
+        match self {
+            SpanSlot::Open(s) => Some((s.trace, traces.get(s.trace)?.info.trace_id, s.span_id)),
+            SpanSlot::Ended {
+                trace,
+                trace_id,
+                span_id,
+            } => Some((*trace, *trace_id, *span_id)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_handles_miss() {
+        let mut s = Slab::default();
+        let a = s.insert("a").unwrap();
+        assert_eq!(s.get(a), Some(&"a"));
+        assert_eq!(s.remove(a), Some("a"));
+        assert_eq!(s.get(a), None);
+        let b = s.insert("b").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(s.get(a), None);
+        assert_eq!(s.get(b), Some(&"b"));
+        assert_eq!(s.get(NONE), None);
+        assert_eq!(s.get(NOOP), None);
+    }
+
+    #[test]
+    fn reuse_is_oldest_first() {
+        let mut s = Slab::default();
+        let h: Vec<u32> = (0..3).map(|i| s.insert(i).unwrap()).collect();
+        s.remove(h[0]);
+        s.remove(h[1]);
+        let n = s.insert(9).unwrap();
+        assert_eq!(n & INDEX_MASK, h[0] & INDEX_MASK);
+        assert_eq!(s.len(), 2);
+    }
+
+    #[test]
+    fn retired_values_stay_readable_until_reused() {
+        let mut s = Slab::default();
+        let a = s.insert(1).unwrap();
+        assert_eq!(s.retire(a, -1), Some(1));
+        assert_eq!((s.get(a), s.len()), (Some(&-1), 0));
+        let b = s.insert(2).unwrap();
+        assert_eq!((s.get(a), s.get(b)), (None, Some(&2)));
+    }
+}

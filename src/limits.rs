@@ -1,0 +1,505 @@
+//! Size limits for captured values: [`clamp_json`] rewrites JSON text so it fits a byte budget
+//! and is still valid JSON, masking secrets on the way.
+//!
+//! It is one forward pass over the tokens with an explicit stack, so a 10 MB string or a
+//! 10,000-deep array costs linear time and no recursion. Input that is not valid JSON is kept
+//! as a JSON string instead (nothing is lost silently, nothing invalid is passed on).
+
+use crate::redact::Redactor;
+
+/// Containers nested deeper than this are replaced by the string `"[depth limit]"`.
+pub const MAX_DEPTH: usize = 64;
+/// The smallest budget [`clamp_json`] honours exactly; `init()` refuses smaller ones.
+pub const MIN_BUDGET: usize = 16;
+
+const ELLIPSIS: &str = "\u{2026}";
+const REDACTED: &str = "\"[REDACTED]\"";
+const DEPTH_MARK: &str = "\"[depth limit]\"";
+
+/// The result of clamping: the JSON text and whether anything was cut.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Clamped {
+    pub json: String,
+    pub truncated: bool,
+}
+
+/// Returns `input` as valid JSON of at most `max` bytes (`max >= MIN_BUDGET`): strings are cut
+/// at a character boundary and end in `…`, containers are closed early, and an object member
+/// whose value does not fit is left out. With a redactor, values under secret-named keys become
+/// `"[REDACTED]"` and secrets inside strings are masked.
+///
+/// ```
+/// use agensight_wasm::limits::clamp_json;
+/// let c = clamp_json(r#"{"q":"hello world","n":[1,2,3]}"#, 20, None);
+/// assert_eq!(c.json, r#"{"q":"hello world"}"#);
+/// assert!(c.truncated);
+/// ```
+pub fn clamp_json(input: &str, max: usize, redactor: Option<&Redactor>) -> Clamped {
+    let max = max.max(MIN_BUDGET);
+    match Clamper::new(input, max, redactor).run() {
+        Some(c) => c,
+        None => {
+            // Not JSON: keep the text as a JSON string, which the pass below always accepts.
+            let as_string = serde_json::to_string(input).unwrap_or_else(|_| "\"\"".into());
+            Clamper::new(&as_string, max, redactor)
+                .run()
+                .expect("a JSON string is valid JSON")
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Expect {
+    Key {
+        first: bool,
+    },
+    Colon,
+    /// The value after `"key":`.
+    ObjValue,
+    /// An array element.
+    Value {
+        first: bool,
+    },
+    CommaOrEnd,
+}
+
+struct Frame {
+    object: bool,
+    expect: Expect,
+}
+
+/// A container being skipped (secret-named key, or past MAX_DEPTH): it is validated but not
+/// written, and `marker` takes its place once it closes.
+struct Mute {
+    depth: usize,
+    comma: bool,
+    marker: &'static str,
+}
+
+struct Clamper<'a> {
+    text: &'a str,
+    src: &'a [u8],
+    pos: usize,
+    max: usize,
+    redactor: Option<&'a Redactor>,
+    out: String,
+    /// The input's structure. Until `full`, every frame here outside a muted region is also
+    /// open in `out`.
+    stack: Vec<Frame>,
+    /// Set once the budget ran out: `out` is closed and final; the rest is only validated.
+    full: bool,
+    truncated: bool,
+    /// `out` ends in `"key":` (written from this offset, comma included) and owes a value; if
+    /// none fits, the key is taken back out.
+    key_open: Option<usize>,
+    /// The last key read names a secret.
+    secret_key: bool,
+    mute: Option<Mute>,
+    /// The top-level value has been read.
+    done: bool,
+}
+
+impl<'a> Clamper<'a> {
+    fn new(text: &'a str, max: usize, redactor: Option<&'a Redactor>) -> Self {
+        Clamper {
+            text,
+            src: text.as_bytes(),
+            pos: 0,
+            max,
+            redactor,
+            out: String::with_capacity(text.len().min(max)),
+            stack: Vec::new(),
+            full: false,
+            truncated: false,
+            key_open: None,
+            secret_key: false,
+            mute: None,
+            done: false,
+        }
+    }
+
+    fn writing(&self) -> bool {
+        !self.full && self.mute.is_none()
+    }
+
+    /// Bytes a value may take here: what is left after one closer per open container.
+    fn room(&self) -> usize {
+        self.max.saturating_sub(self.out.len() + self.stack.len())
+    }
+
+    /// Whether the next element of the current container follows a sibling.
+    fn comma(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Frame {
+                expect: Expect::Key { first: false } | Expect::Value { first: false },
+                ..
+            })
+        )
+    }
+
+    /// Closes `out` for good: drops a key left without its value, closes every container.
+    fn stop(&mut self) {
+        if let Some(at) = self.key_open.take() {
+            self.out.truncate(at);
+        }
+        for f in self.stack.iter().rev() {
+            self.out.push(if f.object { '}' } else { ']' });
+        }
+        self.full = true;
+        self.truncated = true;
+    }
+
+    fn run(mut self) -> Option<Clamped> {
+        loop {
+            self.skip_ws();
+            let Some(&c) = self.src.get(self.pos) else {
+                break;
+            };
+            match self.stack.last().map(|f| f.expect) {
+                None if self.done => return None, // something after the top-level value
+                None => self.value(c)?,
+                Some(Expect::Key { first }) => match c {
+                    b'}' if first => self.close(true)?,
+                    b'"' => self.key()?,
+                    _ => return None,
+                },
+                Some(Expect::Colon) => {
+                    if c != b':' {
+                        return None;
+                    }
+                    self.pos += 1;
+                    self.set_expect(Expect::ObjValue);
+                }
+                Some(Expect::ObjValue) => self.value(c)?,
+                Some(Expect::Value { first }) => match c {
+                    b']' if first && !self.stack.last()?.object => self.close(false)?,
+                    _ => self.value(c)?,
+                },
+                Some(Expect::CommaOrEnd) => match c {
+                    b',' => {
+                        self.pos += 1;
+                        let object = self.stack.last()?.object;
+                        self.set_expect(if object {
+                            Expect::Key { first: false }
+                        } else {
+                            Expect::Value { first: false }
+                        });
+                    }
+                    b'}' => self.close(true)?,
+                    b']' => self.close(false)?,
+                    _ => return None,
+                },
+            }
+        }
+        if !self.done {
+            return None;
+        }
+        if self.out.is_empty() {
+            self.out.push_str("null");
+        }
+        Some(Clamped {
+            json: self.out,
+            truncated: self.truncated,
+        })
+    }
+
+    fn skip_ws(&mut self) {
+        while matches!(self.src.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    fn set_expect(&mut self, e: Expect) {
+        if let Some(f) = self.stack.last_mut() {
+            f.expect = e;
+        }
+    }
+
+    /// After a whole value: the container wants a comma or its end; a top-level value is done.
+    fn after_value(&mut self) {
+        self.set_expect(Expect::CommaOrEnd);
+        self.secret_key = false;
+        self.done = self.stack.is_empty();
+    }
+
+    /// Writes a token that cannot be cut (number, literal, marker), or stops if it does not fit.
+    fn put(&mut self, comma: bool, tok: &str) {
+        if comma as usize + tok.len() <= self.room() {
+            if comma {
+                self.out.push(',');
+            }
+            self.out.push_str(tok);
+            self.key_open = None;
+        } else {
+            self.stop();
+        }
+    }
+
+    fn value(&mut self, c: u8) -> Option<()> {
+        let comma = self.comma();
+        let secret = self.secret_key && self.redactor.is_some();
+        match c {
+            b'{' | b'[' => {
+                let object = c == b'{';
+                self.pos += 1;
+                if self.writing() {
+                    if secret || self.stack.len() >= MAX_DEPTH {
+                        self.mute = Some(Mute {
+                            depth: self.stack.len() + 1,
+                            comma,
+                            marker: if secret { REDACTED } else { DEPTH_MARK },
+                        });
+                    } else if comma as usize + 2 <= self.room() {
+                        if comma {
+                            self.out.push(',');
+                        }
+                        self.out.push(c as char);
+                        self.key_open = None;
+                    } else {
+                        self.stop();
+                    }
+                }
+                self.set_expect(Expect::CommaOrEnd); // for the parent, once this closes
+                self.stack.push(Frame {
+                    object,
+                    expect: if object {
+                        Expect::Key { first: true }
+                    } else {
+                        Expect::Value { first: true }
+                    },
+                });
+                self.secret_key = false;
+                return Some(());
+            }
+            b'"' => {
+                let (start, end) = self.string_token()?;
+                if self.writing() {
+                    if secret {
+                        self.put(comma, REDACTED);
+                    } else {
+                        self.put_string(comma, &self.text[start + 1..end - 1]);
+                    }
+                }
+            }
+            _ => {
+                let (start, end) = self.scalar_token()?;
+                if self.writing() {
+                    self.put(
+                        comma,
+                        if secret {
+                            REDACTED
+                        } else {
+                            &self.text[start..end]
+                        },
+                    );
+                }
+            }
+        }
+        self.after_value();
+        Some(())
+    }
+
+    fn close(&mut self, object: bool) -> Option<()> {
+        if self.stack.last()?.object != object {
+            return None;
+        }
+        self.pos += 1;
+        let depth = self.stack.len();
+        self.stack.pop();
+        match &self.mute {
+            Some(m) if m.depth == depth => {
+                let (comma, marker) = (m.comma, m.marker);
+                self.mute = None;
+                if marker == DEPTH_MARK {
+                    self.truncated = true;
+                }
+                if !self.full {
+                    self.put(comma, marker);
+                }
+            }
+            _ => {
+                if self.writing() {
+                    self.out.push(if object { '}' } else { ']' });
+                }
+            }
+        }
+        self.after_value();
+        Some(())
+    }
+
+    fn key(&mut self) -> Option<()> {
+        let (start, end) = self.string_token()?;
+        self.secret_key = self
+            .redactor
+            .is_some_and(|r| r.is_secret_key(&self.text[start + 1..end - 1]));
+        if self.writing() {
+            let comma = self.comma();
+            // Room for the key, its colon and at least a one-byte value.
+            if comma as usize + (end - start) + 2 <= self.room() {
+                self.key_open = Some(self.out.len());
+                if comma {
+                    self.out.push(',');
+                }
+                self.out.push_str(&self.text[start..end]);
+                self.out.push(':');
+            } else {
+                self.stop();
+            }
+        }
+        self.set_expect(Expect::Colon);
+        Some(())
+    }
+
+    /// Writes a string value (its raw, still-escaped content), masked, cut to fit with `…`.
+    fn put_string(&mut self, comma: bool, raw: &str) {
+        let masked = match self.redactor {
+            Some(r) => r.mask_raw(raw),
+            None => std::borrow::Cow::Borrowed(raw),
+        };
+        let frame = comma as usize + 2; // the comma and the quotes
+        if frame + masked.len() <= self.room() {
+            if comma {
+                self.out.push(',');
+            }
+            self.out.push('"');
+            self.out.push_str(&masked);
+            self.out.push('"');
+            self.key_open = None;
+            return;
+        }
+        let room = self.room().saturating_sub(frame);
+        if room >= ELLIPSIS.len() {
+            if comma {
+                self.out.push(',');
+            }
+            self.out.push('"');
+            self.out
+                .push_str(&masked[..cut_point(&masked, room - ELLIPSIS.len())]);
+            self.out.push_str(ELLIPSIS);
+            self.out.push('"');
+            self.key_open = None;
+        }
+        self.stop();
+    }
+
+    /// Validates the string token at `pos`; returns its span including the quotes.
+    fn string_token(&mut self) -> Option<(usize, usize)> {
+        let start = self.pos;
+        let mut i = start + 1;
+        loop {
+            match *self.src.get(i)? {
+                b'"' => break,
+                b'\\' => match *self.src.get(i + 1)? {
+                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                    b'u' => {
+                        let hex = self.src.get(i + 2..i + 6)?;
+                        if !hex.iter().all(u8::is_ascii_hexdigit) {
+                            return None;
+                        }
+                        i += 6;
+                    }
+                    _ => return None,
+                },
+                c if c < 0x20 => return None,
+                _ => i += 1,
+            }
+        }
+        self.pos = i + 1;
+        Some((start, i + 1))
+    }
+
+    /// Validates a number or literal at `pos`.
+    fn scalar_token(&mut self) -> Option<(usize, usize)> {
+        let start = self.pos;
+        let rest = &self.src[start..];
+        for lit in [&b"true"[..], b"false", b"null"] {
+            if rest.starts_with(lit) {
+                self.pos += lit.len();
+                return Some((start, self.pos));
+            }
+        }
+        let mut i = start;
+        let digits = |i: &mut usize| {
+            let from = *i;
+            while matches!(self.src.get(*i), Some(b'0'..=b'9')) {
+                *i += 1;
+            }
+            *i > from
+        };
+        if self.src.get(i) == Some(&b'-') {
+            i += 1;
+        }
+        if self.src.get(i) == Some(&b'0') {
+            i += 1;
+        } else if !digits(&mut i) {
+            return None;
+        }
+        if self.src.get(i) == Some(&b'.') {
+            i += 1;
+            if !digits(&mut i) {
+                return None;
+            }
+        }
+        if matches!(self.src.get(i), Some(b'e' | b'E')) {
+            i += 1;
+            if matches!(self.src.get(i), Some(b'+' | b'-')) {
+                i += 1;
+            }
+            if !digits(&mut i) {
+                return None;
+            }
+        }
+        self.pos = i;
+        Some((start, i))
+    }
+}
+
+/// The largest cut `<= avail` into raw (escaped) string content that splits no character, no
+/// escape sequence and no escaped surrogate pair.
+fn cut_point(raw: &str, avail: usize) -> usize {
+    let b = raw.as_bytes();
+    let mut i = 0;
+    let mut best = 0;
+    while i < b.len() {
+        let len = if b[i] == b'\\' {
+            if b.get(i + 1) == Some(&b'u') {
+                let high = b.get(i + 2..i + 4).is_some_and(|h| {
+                    h.eq_ignore_ascii_case(b"d8")
+                        || h.eq_ignore_ascii_case(b"d9")
+                        || h.eq_ignore_ascii_case(b"da")
+                        || h.eq_ignore_ascii_case(b"db")
+                });
+                let low_follows = b.get(i + 6) == Some(&b'\\')
+                    && b.get(i + 7) == Some(&b'u')
+                    && b.get(i + 8..i + 10).is_some_and(|h| {
+                        matches!(h[0], b'd' | b'D') && matches!(h[1], b'c'..=b'f' | b'C'..=b'F')
+                    });
+                if high && low_follows {
+                    12
+                } else {
+                    6
+                }
+            } else {
+                2
+            }
+        } else {
+            utf8_len(b[i])
+        };
+        if i + len > avail {
+            break;
+        }
+        i += len;
+        best = i;
+    }
+    best.min(b.len())
+}
+
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xf0..=0xff => 4,
+        0xe0..=0xef => 3,
+        0xc0..=0xdf => 2,
+        _ => 1,
+    }
+}

@@ -1,0 +1,259 @@
+//! Secret masking for captured values, applied by [`crate::limits::clamp_json`] before anything
+//! leaves the wasm (both wire formats and the local store see only masked text).
+//!
+//! Two rules: values under secret-named keys (`authorization`, `api-key`, `x-api-key`,
+//! `password`, `secret`, `*token`, `cookie`, ...) are replaced whole; and inside any string,
+//! provider API keys, `Bearer` credentials and the configured token itself are replaced. Both
+//! work on the raw, still-escaped JSON string content, so nothing is decoded and re-encoded.
+
+use std::borrow::Cow;
+
+/// The text secrets are replaced with.
+pub const MASK: &str = "[REDACTED]";
+
+/// Prefixes of well-known API keys; each must be followed by at least `MIN_KEY_TAIL` key chars.
+const KEY_PREFIXES: &[&str] = &[
+    "sk-",
+    "sk_live_",
+    "sk_test_",
+    "ghp_",
+    "github_pat_",
+    "xoxb-",
+    "xoxp-",
+    "AIza",
+    "AKIA",
+];
+const MIN_KEY_TAIL: usize = 16;
+/// Shortest credential after `Bearer ` that is masked (shorter ones are prose, not tokens).
+const MIN_BEARER: usize = 8;
+
+/// What to mask. `Default` masks the built-in patterns only.
+///
+/// ```
+/// use agensight_wasm::redact::Redactor;
+/// let r = Redactor::new(vec!["tok-123456789".into()]);
+/// assert_eq!(r.mask_raw("key sk-proj-abcdefghijklmnopqrstuv ok"), "key [REDACTED] ok");
+/// assert_eq!(r.mask_raw("uses tok-123456789"), "uses [REDACTED]");
+/// assert!(r.is_secret_key("X-Api-Key"));
+/// assert!(!r.is_secret_key("max_tokens"));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Redactor {
+    /// Exact strings that must never appear (the configured token).
+    literals: Vec<String>,
+    /// The built-in patterns and secret key names (off with `redact: false` or a redact
+    /// function; the literals stay on).
+    patterns: bool,
+}
+
+impl Default for Redactor {
+    fn default() -> Redactor {
+        Redactor::new(Vec::new())
+    }
+}
+
+impl Redactor {
+    /// A redactor that also masks each of `literals` (those shorter than 6 bytes are ignored:
+    /// masking them would shred ordinary text).
+    pub fn new(literals: Vec<String>) -> Redactor {
+        Redactor {
+            literals: literals.into_iter().filter(|l| l.len() >= 6).collect(),
+            patterns: true,
+        }
+    }
+
+    /// Masks only `literals` (the configured token, which must never appear anywhere).
+    pub fn literals_only(literals: Vec<String>) -> Redactor {
+        Redactor {
+            patterns: false,
+            ..Redactor::new(literals)
+        }
+    }
+
+    /// Whether a value under this object key is a secret. `raw_key` is the key's escaped
+    /// content; separators and case are ignored (`X-API-Key` = `x_api_key` = `xApiKey`).
+    pub fn is_secret_key(&self, raw_key: &str) -> bool {
+        if !self.patterns {
+            return false;
+        }
+        let n: String = raw_key
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .map(|c| c.to_ascii_lowercase())
+            .collect();
+        n.contains("password")
+            || n.contains("passwd")
+            || n.contains("secret")
+            || n.contains("apikey")
+            || n.contains("privatekey")
+            || n.ends_with("authorization")
+            || n.ends_with("token") // but not `max_tokens`, `total_tokens`
+            || n == "cookie"
+            || n == "setcookie"
+    }
+
+    /// Masks secrets inside raw (escaped) string content; borrows when there is nothing to mask.
+    pub fn mask_raw<'a>(&self, raw: &'a str) -> Cow<'a, str> {
+        let b = raw.as_bytes();
+        let mut out: Option<String> = None;
+        let mut copied = 0; // bytes of `raw` already accounted for in `out`
+        let mut i = 0;
+        while i < b.len() {
+            if let Some(end) = self.secret_at(raw, i) {
+                let o = out.get_or_insert_with(|| String::with_capacity(raw.len()));
+                o.push_str(&raw[copied..i]);
+                if starts_with_ci(&b[i..], b"bearer") {
+                    o.push_str(&raw[i..i + 7]);
+                }
+                o.push_str(MASK);
+                copied = end;
+                i = end;
+            } else {
+                i += 1;
+            }
+        }
+        match out {
+            None => Cow::Borrowed(raw),
+            Some(mut o) => {
+                o.push_str(&raw[copied..]);
+                Cow::Owned(o)
+            }
+        }
+    }
+
+    /// If a secret starts at byte `i`, the byte where it ends.
+    fn secret_at(&self, raw: &str, i: usize) -> Option<usize> {
+        let b = raw.as_bytes();
+        for lit in &self.literals {
+            if b[i..].starts_with(lit.as_bytes()) {
+                return Some(i + lit.len());
+            }
+        }
+        if !self.patterns || !at_boundary(b, i) {
+            return None;
+        }
+        if starts_with_ci(&b[i..], b"bearer") && matches!(b.get(i + 6), Some(b' ')) {
+            let end = run_end(b, i + 7, |c| {
+                c.is_ascii_alphanumeric() || b"._~+/=-".contains(&c)
+            });
+            return (end - (i + 7) >= MIN_BEARER).then_some(end);
+        }
+        for p in KEY_PREFIXES {
+            if b[i..].starts_with(p.as_bytes()) {
+                let end = run_end(b, i + p.len(), is_key_char);
+                if end - (i + p.len()) >= MIN_KEY_TAIL {
+                    return Some(end);
+                }
+            }
+        }
+        None
+    }
+}
+
+fn is_key_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+}
+
+fn run_end(b: &[u8], from: usize, ok: impl Fn(u8) -> bool) -> usize {
+    let mut j = from;
+    while j < b.len() && ok(b[j]) {
+        j += 1;
+    }
+    j
+}
+
+/// A secret starts a word: at the start, after a non-key char, or right after an escape such
+/// as `\n` (whose letter would otherwise look like part of the word).
+fn at_boundary(b: &[u8], i: usize) -> bool {
+    i == 0
+        || !is_key_char(b[i - 1])
+        || (i >= 2 && b[i - 2] == b'\\' && (i < 3 || b[i - 3] != b'\\'))
+}
+
+fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_provider_keys_and_bearer_tokens() {
+        let r = Redactor::default();
+        assert_eq!(
+            r.mask_raw("OPENAI_API_KEY=sk-abcdefghijklmnopqrstuvwxyz0123"),
+            "OPENAI_API_KEY=[REDACTED]"
+        );
+        assert_eq!(
+            r.mask_raw("sk-ant-api03-AAAAAAAAAAAAAAAAAAAAAAAAAAAA-BBBB done"),
+            "[REDACTED] done"
+        );
+        assert_eq!(
+            r.mask_raw("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.abc"),
+            "Authorization: Bearer [REDACTED]"
+        );
+        assert_eq!(
+            r.mask_raw("line\\nsk-abcdefghijklmnopqrstuvwxyz"),
+            "line\\n[REDACTED]"
+        );
+        // Not secrets: short tails, words that merely contain the prefix, prose after "bearer".
+        assert_eq!(
+            r.mask_raw("task-abcdefghijklmnopqrstuvwxyz"),
+            "task-abcdefghijklmnopqrstuvwxyz"
+        );
+        assert_eq!(r.mask_raw("sk-short"), "sk-short");
+        assert_eq!(
+            r.mask_raw("the bearer of bad news"),
+            "the bearer of bad news"
+        );
+        assert!(matches!(r.mask_raw("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn masks_the_configured_token_anywhere() {
+        let r = Redactor::new(vec!["abc12345".into(), "ab".into()]);
+        assert_eq!(r.mask_raw("x=abc12345;y=ab"), "x=[REDACTED];y=ab");
+        let only = Redactor::literals_only(vec!["abc12345".into()]);
+        assert_eq!(
+            only.mask_raw("abc12345 sk-abcdefghijklmnopqrstuvwxyz"),
+            "[REDACTED] sk-abcdefghijklmnopqrstuvwxyz"
+        );
+        assert!(!only.is_secret_key("password"));
+    }
+
+    #[test]
+    fn secret_key_names() {
+        let r = Redactor::default();
+        for k in [
+            "authorization",
+            "Authorization",
+            "api-key",
+            "api_key",
+            "x-api-key",
+            "apiKey",
+            "password",
+            "db_password",
+            "client_secret",
+            "token",
+            "access_token",
+            "refreshToken",
+            "cookie",
+            "Proxy-Authorization",
+        ] {
+            assert!(r.is_secret_key(k), "{k}");
+        }
+        for k in [
+            "max_tokens",
+            "total_tokens",
+            "prompt_tokens",
+            "tokenizer",
+            "role",
+            "content",
+            "model",
+            "keys",
+        ] {
+            assert!(!r.is_secret_key(k), "{k}");
+        }
+    }
+}

@@ -1,0 +1,431 @@
+//! The tracer: starts and ends spans, keeps each trace's ended spans until its root ends, and
+//! then hands the whole trace on as one [`Batch`] (parents first) to the local store buffer
+//! and/or the export outbox.
+
+use crate::agensight::{Encoder, Target};
+use crate::config::Config;
+use crate::context::{OpenSpan, Slab, SpanSlot, NONE, NOOP};
+use crate::ids::{IdGenerator, SpanId, TraceId};
+use crate::limits::clamp_json;
+use crate::llm;
+use crate::model::{Batch, ErrorInfo, FinishedSpan, Session, SessionSpec, TraceInfo};
+use crate::redact::Redactor;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::rc::Rc;
+
+/// Most spans open at once; past it new spans are not recorded (counted in `dropped`).
+pub const MAX_OPEN_SPANS: usize = 100_000;
+/// Ended traces remembered, so a span started after its whole trace ended still joins it.
+const RECENT_TRACES: usize = 256;
+/// Batches waiting for the exporter; past it the oldest is dropped (and counted).
+const MAX_OUTBOX: usize = 10_000;
+
+/// A wrapped function's fixed facts, registered once per wrapper.
+struct Def {
+    name: Rc<str>,
+    kind: Rc<str>,
+    metadata: Option<Rc<str>>,
+}
+
+/// A trace with spans still to come.
+pub struct LiveTrace {
+    pub info: TraceInfo,
+    /// Spans started and not yet ended.
+    open: u32,
+    /// The root span has ended (or this is a continuation of an already-sent trace).
+    root_done: bool,
+    /// The trace record has been handed on.
+    sent: bool,
+    spans: Vec<FinishedSpan>,
+}
+
+/// Counters, for `flush()` and the benchmarks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub spans_recorded: u64,
+    /// Spans not recorded because a bound was hit (open spans, outbox).
+    pub dropped: u64,
+    pub unsampled_traces: u64,
+}
+
+pub struct Tracer {
+    pub config: Config,
+    ids: IdGenerator,
+    redactor: Redactor,
+    defs: Vec<Def>,
+    def_index: HashMap<(Rc<str>, Rc<str>, Option<Rc<str>>), u32>,
+    spans: Slab<SpanSlot>,
+    traces: Slab<LiveTrace>,
+    recent: VecDeque<TraceInfo>,
+    default_session: Option<Rc<Session>>,
+    sessions_seen: HashSet<String>,
+    seq: u64,
+    /// Local-store lines not yet taken by the JS store.
+    local: Option<String>,
+    /// Batches for the exporter.
+    pub outbox: VecDeque<Batch>,
+    pub stats: Stats,
+}
+
+impl Tracer {
+    /// `seed`: random bytes for the id generator; `now_ms`: the time `init()` ran.
+    pub fn new(config: Config, seed: &[u8], now_ms: f64) -> Tracer {
+        let literals = config.token.iter().cloned().collect();
+        let redactor = if config.redact {
+            Redactor::new(literals)
+        } else {
+            Redactor::literals_only(literals)
+        };
+        let default_session = config.session.clone().map(|spec| {
+            Rc::new(Session {
+                spec,
+                started_ms: now_ms,
+            })
+        });
+        let stores_locally = config.mode != crate::config::Mode::Prod && config.storage != "none";
+        Tracer {
+            ids: IdGenerator::new(seed),
+            redactor,
+            defs: Vec::new(),
+            def_index: HashMap::new(),
+            spans: Slab::default(),
+            traces: Slab::default(),
+            recent: VecDeque::new(),
+            default_session,
+            sessions_seen: HashSet::new(),
+            seq: 0,
+            local: stores_locally.then(String::new),
+            outbox: VecDeque::new(),
+            stats: Stats::default(),
+            config,
+        }
+    }
+
+    /// Registers a wrapper's name, kind and metadata (JSON object text, or empty); returns its
+    /// def id. The same triple gets the same id, so wrappers made in a loop cost nothing.
+    pub fn define(&mut self, name: &str, kind: &str, metadata: &str) -> u32 {
+        let metadata: Option<Rc<str>> = if metadata.is_empty() {
+            None
+        } else {
+            Some(
+                clamp_json(metadata, self.config.max_field_bytes, Some(&self.redactor))
+                    .json
+                    .into(),
+            )
+        };
+        let key = (
+            Rc::<str>::from(name),
+            Rc::<str>::from(if kind.is_empty() { "span" } else { kind }),
+            metadata,
+        );
+        if let Some(id) = self.def_index.get(&key) {
+            return *id;
+        }
+        self.defs.push(Def {
+            name: key.0.clone(),
+            kind: key.1.clone(),
+            metadata: key.2.clone(),
+        });
+        let id = self.defs.len() as u32;
+        self.def_index.insert(key, id);
+        id
+    }
+
+    /// Starts a span of wrapper `def` under `parent` (a handle, `NONE` for a new trace) with
+    /// the arguments as JSON text (empty when not captured). `session` overrides the configured
+    /// session for a new trace only. Returns the span's handle, or `NOOP` when it is not
+    /// recorded (unsampled, bounds, unknown def).
+    pub fn start(
+        &mut self,
+        def: u32,
+        parent: u32,
+        now_ms: f64,
+        input: &str,
+        session: Option<SessionSpec>,
+    ) -> u32 {
+        if parent == NOOP || def == 0 || def as usize > self.defs.len() {
+            return NOOP;
+        }
+        if self.spans.len() >= MAX_OPEN_SPANS {
+            self.stats.dropped += 1;
+            return NOOP;
+        }
+        let joined = if parent == NONE {
+            None
+        } else {
+            self.spans.get(parent).and_then(|s| s.ids(&self.traces))
+        };
+        let (trace, parent_id, is_root) = match joined {
+            Some((trace, trace_id, span_id)) => {
+                let trace = match self.traces.get(trace) {
+                    Some(t) if t.info.trace_id == trace_id => trace,
+                    _ => match self.continue_trace(trace_id, now_ms) {
+                        Some(t) => t,
+                        None => return NOOP,
+                    },
+                };
+                (trace, Some(span_id), false)
+            }
+            None => {
+                if self.config.sample_rate < 1.0
+                    && (self.ids.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+                        >= self.config.sample_rate
+                {
+                    self.stats.unsampled_traces += 1;
+                    return NOOP;
+                }
+                let d = &self.defs[def as usize - 1];
+                let session = match session {
+                    Some(spec) => Some(Rc::new(Session {
+                        spec,
+                        started_ms: now_ms,
+                    })),
+                    None => self.default_session.clone(),
+                };
+                let info = TraceInfo {
+                    trace_id: self.ids.trace_id(),
+                    name: d.name.clone(),
+                    start_ms: now_ms,
+                    end_ms: now_ms,
+                    session,
+                    metadata: d.metadata.clone(),
+                    total_tokens: 0,
+                };
+                match self.traces.insert(LiveTrace {
+                    info,
+                    open: 0,
+                    root_done: false,
+                    sent: false,
+                    spans: Vec::new(),
+                }) {
+                    Some(t) => (t, None, true),
+                    None => return NOOP,
+                }
+            }
+        };
+        let (input, truncated) = if self.config.capture_input && !input.is_empty() {
+            let c = clamp_json(input, self.config.max_field_bytes, Some(&self.redactor));
+            (Some(c.json), c.truncated)
+        } else {
+            (None, false)
+        };
+        self.seq += 1;
+        let span = OpenSpan {
+            trace,
+            span_id: self.ids.span_id(),
+            parent: parent_id,
+            def,
+            start_ms: now_ms,
+            input,
+            truncated,
+            seq: self.seq,
+            is_root,
+        };
+        match self.spans.insert(SpanSlot::Open(span)) {
+            Some(h) => {
+                if let Some(t) = self.traces.get_mut(trace) {
+                    t.open += 1;
+                }
+                h
+            }
+            None => {
+                if is_root {
+                    self.traces.remove(trace);
+                }
+                self.stats.dropped += 1;
+                NOOP
+            }
+        }
+    }
+
+    /// A trace whose every span has ended gets a late child: bring it back, already sent.
+    fn continue_trace(&mut self, trace_id: TraceId, now_ms: f64) -> Option<u32> {
+        let info = match self.recent.iter().find(|t| t.trace_id == trace_id) {
+            Some(t) => t.clone(),
+            None => TraceInfo {
+                trace_id,
+                name: "".into(),
+                start_ms: now_ms,
+                end_ms: now_ms,
+                session: None,
+                metadata: None,
+                total_tokens: 0,
+            },
+        };
+        self.traces.insert(LiveTrace {
+            info,
+            open: 0,
+            root_done: true,
+            sent: true,
+            spans: Vec::new(),
+        })
+    }
+
+    /// Ends span `h` with its return value as JSON text (empty when not captured) or an error.
+    /// Returns true when the local store has new lines to take.
+    pub fn end(&mut self, h: u32, now_ms: f64, output: &str, error: Option<ErrorInfo>) -> bool {
+        let Some(SpanSlot::Open(open)) = self.spans.get(h) else {
+            return false;
+        };
+        let (trace_h, span_id) = (open.trace, open.span_id);
+        let Some(trace_id) = self.traces.get(trace_h).map(|t| t.info.trace_id) else {
+            return false;
+        };
+        let Some(SpanSlot::Open(open)) = self.spans.retire(
+            h,
+            SpanSlot::Ended {
+                trace: trace_h,
+                trace_id,
+                span_id,
+            },
+        ) else {
+            return false;
+        };
+        let def = &self.defs[open.def as usize - 1];
+        let mut truncated = open.truncated;
+        let output = if self.config.capture_output && error.is_none() && !output.is_empty() {
+            let c = clamp_json(output, self.config.max_field_bytes, Some(&self.redactor));
+            truncated |= c.truncated;
+            Some(c.json)
+        } else {
+            None
+        };
+        let mut llm = output
+            .as_deref()
+            .and_then(|o| llm::parse_call(open.input.as_deref(), o))
+            .map(Box::new);
+        if let (Some(l), Some(t)) = (&llm, self.traces.get(trace_h)) {
+            // A function that returns what its traced LLM call returned (`return await llm()`)
+            // is not a second LLM call: its tokens are counted once, on the call itself.
+            if l.response_id.is_some()
+                && t.spans.iter().any(|s| {
+                    s.llm
+                        .as_ref()
+                        .is_some_and(|c| c.response_id == l.response_id)
+                        && is_descendant(&t.spans, s.span_id, open.span_id)
+                })
+            {
+                llm = None;
+            }
+        }
+        let kind = if llm.is_some() && &*def.kind == "span" {
+            "llm".into()
+        } else {
+            def.kind.clone()
+        };
+        let span = FinishedSpan {
+            span_id: open.span_id,
+            parent: open.parent,
+            name: def.name.clone(),
+            kind,
+            start_ms: open.start_ms,
+            end_ms: now_ms,
+            input: open.input,
+            output,
+            error,
+            metadata: if open.is_root {
+                None
+            } else {
+                def.metadata.clone()
+            },
+            truncated,
+            llm,
+            seq: open.seq,
+        };
+        self.stats.spans_recorded += 1;
+        let t = self
+            .traces
+            .get_mut(trace_h)
+            .expect("an open span's trace is live");
+        if let Some(l) = &span.llm {
+            t.info.total_tokens += l.usage.total;
+        }
+        t.open -= 1;
+        if open.is_root {
+            t.root_done = true;
+            t.info.end_ms = now_ms;
+        }
+        t.spans.push(span);
+        if !t.root_done {
+            return false;
+        }
+        let mut spans = std::mem::take(&mut t.spans);
+        spans.sort_by_key(|s| s.seq);
+        let trace_is_new = !t.sent;
+        t.sent = true;
+        let info = t.info.clone();
+        if t.open == 0 {
+            self.traces.remove(trace_h);
+            if self.recent.len() == RECENT_TRACES {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(info.clone());
+        }
+        let session_is_new = trace_is_new
+            && info
+                .session
+                .as_ref()
+                .is_some_and(|s| self.sessions_seen.insert(s.spec.id.clone()));
+        self.emit(Batch {
+            trace: info,
+            trace_is_new,
+            session_is_new,
+            spans,
+        })
+    }
+
+    fn emit(&mut self, batch: Batch) -> bool {
+        let mut wrote = false;
+        if let Some(local) = &mut self.local {
+            let enc = Encoder {
+                mode: self.config.mode,
+                project_id: None,
+                service: &self.config.name,
+                target: Target::Local,
+            };
+            enc.encode_lines(&batch, local);
+            wrote = true;
+        }
+        if self.config.mode.exports() {
+            if self.outbox.len() == MAX_OUTBOX {
+                let old = self.outbox.pop_front().expect("full outbox");
+                self.stats.dropped += old.spans.len() as u64;
+            }
+            self.outbox.push_back(batch);
+        }
+        wrote
+    }
+
+    /// Takes the local-store lines written so far (JSON records, one a line).
+    pub fn take_local(&mut self) -> String {
+        self.local.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// `(trace id, span id)` of a handle, for `currentTraceId()` and propagation.
+    pub fn ids_of(&self, h: u32) -> Option<(TraceId, SpanId)> {
+        let (_, t, s) = self.spans.get(h)?.ids(&self.traces)?;
+        Some((t, s))
+    }
+
+    /// Spans currently open (for tests and the benchmarks).
+    pub fn open_spans(&self) -> usize {
+        self.spans.len()
+    }
+}
+
+/// Whether the ended span `id` sits below `ancestor` (walking the parent links of the trace's
+/// ended spans).
+fn is_descendant(spans: &[FinishedSpan], mut id: SpanId, ancestor: SpanId) -> bool {
+    for _ in 0..spans.len() {
+        match spans
+            .iter()
+            .find(|s| s.span_id == id)
+            .and_then(|s| s.parent)
+        {
+            Some(p) if p == ancestor => return true,
+            Some(p) => id = p,
+            None => return false,
+        }
+    }
+    false
+}

@@ -1,0 +1,179 @@
+//! The JavaScript boundary. Every item here converts arguments, calls the core and converts
+//! the result back; nothing else. The hot calls (`start`, `end`) take numbers and strings only.
+//!
+//! The JS wrapper (`js/core.js`) is the only caller; these are not the public API.
+
+use crate::config;
+use crate::context::NOOP;
+use crate::error::Error;
+use crate::model::{ErrorInfo, SessionSpec};
+use crate::tracer::Tracer;
+use std::cell::RefCell;
+use wasm_bindgen::prelude::*;
+
+thread_local! {
+    static TRACER: RefCell<Option<Tracer>> = const { RefCell::new(None) };
+}
+
+fn with<R>(default: R, f: impl FnOnce(&mut Tracer) -> R) -> R {
+    TRACER.with(|t| match t.borrow_mut().as_mut() {
+        Some(tracer) => f(tracer),
+        None => default,
+    })
+}
+
+/// An `Error` whose `name` is `AgensightError` and whose `code` says which check failed; the
+/// JS wrapper rethrows it as its `AgensightError` class.
+fn js_error(e: Error) -> JsValue {
+    let err = js_sys::Error::new(&e.message);
+    err.set_name("AgensightError");
+    let _ = js_sys::Reflect::set(&err, &"code".into(), &e.code.into());
+    err.into()
+}
+
+/// Validates `init()` options (JSON text; functions sent as `"function"`) and starts a new
+/// tracer with them, replacing any earlier one. Returns the normalized options as JSON.
+///
+/// ```js
+/// configure('{"name":"chat","mode":"local"}', crypto.getRandomValues(new Uint8Array(32)), Date.now());
+/// ```
+#[wasm_bindgen]
+pub fn configure(options: &str, seed: &[u8], now_ms: f64) -> Result<String, JsValue> {
+    let c = config::parse(options).map_err(js_error)?;
+    let normalized = serde_json::json!({
+        "name": c.name,
+        "mode": c.mode.as_str(),
+        "storage": c.storage,
+        "dir": c.dir,
+        "exporter": match c.exporter { config::Exporter::Agensight => "agensight", config::Exporter::Otlp => "otlp" },
+        "endpoint": c.endpoint,
+        "captureInput": c.capture_input,
+        "captureOutput": c.capture_output,
+        "maxFieldBytes": c.max_field_bytes,
+    })
+    .to_string();
+    TRACER.with(|t| *t.borrow_mut() = Some(Tracer::new(c, seed, now_ms)));
+    Ok(normalized)
+}
+
+/// Checks a `trace()` session option (JSON text) and returns it normalized, or throws.
+///
+/// ```js
+/// checkSession('"user_456"'); // '{"id":"user_456"}'
+/// ```
+#[wasm_bindgen(js_name = checkSession)]
+pub fn check_session(session: &str) -> Result<String, JsValue> {
+    let v: serde_json::Value = serde_json::from_str(session)
+        .map_err(|e| js_error(Error::new("invalid_option", e.to_string())))?;
+    let s = SessionSpec::from_value(&v)
+        .map_err(|m| js_error(Error::new("invalid_option", format!("trace(): {m}"))))?;
+    Ok(serde_json::json!({ "id": s.id, "name": s.name, "user_id": s.user_id }).to_string())
+}
+
+/// Registers a wrapper (name, kind, metadata JSON or ""); returns its def id, or 0 before init.
+///
+/// ```js
+/// const def = define("llm", "span", "");
+/// ```
+#[wasm_bindgen]
+pub fn define(name: &str, kind: &str, metadata: &str) -> u32 {
+    with(0, |t| t.define(name, kind, metadata))
+}
+
+/// Starts a span: returns its handle (`0xffffffff` when not recorded).
+///
+/// ```js
+/// const h = start(def, parentHandle, performance.timeOrigin + performance.now(), argsJson);
+/// ```
+#[wasm_bindgen]
+pub fn start(def: u32, parent: u32, now_ms: f64, input: &str) -> u32 {
+    with(NOOP, |t| t.start(def, parent, now_ms, input, None))
+}
+
+/// `start` for a trace with its own session (JSON from `checkSession`).
+///
+/// ```js
+/// const h = startWithSession(def, 0, now, argsJson, '{"id":"xyz123"}');
+/// ```
+#[wasm_bindgen(js_name = startWithSession)]
+pub fn start_with_session(def: u32, parent: u32, now_ms: f64, input: &str, session: &str) -> u32 {
+    let spec = serde_json::from_str(session)
+        .ok()
+        .and_then(|v| SessionSpec::from_value(&v).ok());
+    with(NOOP, |t| t.start(def, parent, now_ms, input, spec))
+}
+
+/// Ends a span with its return value (JSON, or "" when not captured). True when local-store
+/// lines are waiting in `takeLocal()`.
+///
+/// ```js
+/// if (end(h, now, outputJson)) scheduleStoreWrite();
+/// ```
+#[wasm_bindgen]
+pub fn end(h: u32, now_ms: f64, output: &str) -> bool {
+    with(false, |t| t.end(h, now_ms, output, None))
+}
+
+/// Ends a span with an error (the thrown value's name, message and stack).
+///
+/// ```js
+/// endError(h, now, err.name, err.message, err.stack ?? "");
+/// ```
+#[wasm_bindgen(js_name = endError)]
+pub fn end_error(h: u32, now_ms: f64, name: &str, message: &str, stack: &str) -> bool {
+    let e = ErrorInfo {
+        name: name.into(),
+        message: message.into(),
+        stack: stack.into(),
+    };
+    with(false, |t| t.end(h, now_ms, "", Some(e)))
+}
+
+/// Takes the local-store lines written since the last call.
+///
+/// ```js
+/// appendFileSync(path, takeLocal());
+/// ```
+#[wasm_bindgen(js_name = takeLocal)]
+pub fn take_local() -> String {
+    with(String::new(), |t| t.take_local())
+}
+
+/// The trace id (UUID form) of a span handle, or undefined.
+///
+/// ```js
+/// traceId(h); // "4bf92f35-77b3-4da6-a3ce-929d0e0e4736"
+/// ```
+#[wasm_bindgen(js_name = traceId)]
+pub fn trace_id(h: u32) -> Option<String> {
+    with(None, |t| t.ids_of(h).map(|(t, _)| t.uuid()))
+}
+
+/// The span id (16 hex digits) of a span handle, or undefined.
+///
+/// ```js
+/// spanId(h); // "00f067aa0ba902b7"
+/// ```
+#[wasm_bindgen(js_name = spanId)]
+pub fn span_id(h: u32) -> Option<String> {
+    with(None, |t| t.ids_of(h).map(|(_, s)| s.hex()))
+}
+
+/// Counters as JSON: `{ recorded, dropped, unsampled, open, pending }`.
+///
+/// ```js
+/// JSON.parse(stats()).dropped;
+/// ```
+#[wasm_bindgen]
+pub fn stats() -> String {
+    with("{}".into(), |t| {
+        serde_json::json!({
+            "recorded": t.stats.spans_recorded,
+            "dropped": t.stats.dropped,
+            "unsampled": t.stats.unsampled_traces,
+            "open": t.open_spans(),
+            "pending": t.outbox.iter().map(|b| b.spans.len()).sum::<usize>(),
+        })
+        .to_string()
+    })
+}
