@@ -1,0 +1,32 @@
+# Every target sets up what it needs first (scripts/bootstrap is idempotent and quick).
+.PHONY: all build demo test test-rust test-js bench bootstrap clean
+
+all: build
+
+bootstrap:
+	scripts/bootstrap
+
+build: bootstrap
+	scripts/build
+
+# Builds the package and runs the docs' multi-agent chat example in local mode.
+demo: build
+	cd examples/node-chat && npm install --no-audit --no-fund --loglevel=error && node main.mjs
+
+# Installs what the tests need, builds, packs, and runs every test layer.
+test:
+	scripts/bootstrap --test
+	scripts/build
+	$(MAKE) test-rust
+	scripts/pack-install
+	$(MAKE) test-js
+
+test-rust:
+	cargo test --quiet
+
+# The JS layers run against the packed tarball installed in tests/.scratch/app.
+test-js:
+	node --test tests/js/ tests/node/ tests/types/ tests/viewer/
+
+clean:
+	rm -rf pkg target/bindgen target/pack tests/.scratch
