@@ -145,6 +145,16 @@ export function createAgensight({ wasm, context, openStore, randomBytes, now, de
     }
   }
 
+  /** Ends a streamed span: its output is the response Rust aggregated from the chunks. */
+  function endStream(h) {
+    if (h === NOOP || broken || !state) return;
+    try {
+      if (wasm.end(h, now(), "")) scheduleWrite();
+    } catch (e) {
+      fail(e);
+    }
+  }
+
   function endError(h, err) {
     if (h === NOOP || broken || !state) return;
     try {
@@ -322,6 +332,47 @@ export function createAgensight({ wasm, context, openStore, randomBytes, now, de
     }
   }
 
+  /**
+   * Starts a span by hand, for wrappers that are not a plain function wrap (provider clients,
+   * worker handlers). `remote` ({ traceId, spanId } from a traceparent) continues a trace from
+   * another process when no span is active. Returns null when nothing is recorded; the caller
+   * then runs its work untraced.
+   */
+  function begin(name, { kind = "span", args, remote } = {}) {
+    if (broken || !state) return null;
+    try {
+      const parent = context.active();
+      if (parent === NOOP) return null;
+      const def = wasm.define(name, kind, "");
+      const input = args !== undefined && state.captureInput ? capture(args) : "";
+      const h = remote && parent === 0 ? wasm.startRemote(def, remote.traceId, remote.spanId, now(), input) : wasm.start(def, parent, now(), input);
+      if (h === NOOP) return null;
+      return {
+        handle: h,
+        /** Runs fn with this span active; a Promise result ends nothing (see `call`). */
+        run: (fn) => context.run(h, fn),
+        /** Calls fn(...args) as this span's body: the span ends when its result settles. */
+        call: (fn, self, callArgs) => context.run(h, () => invoke(fn, self, callArgs, h)),
+        /** One chunk of a streamed LLM response. */
+        chunk(value) {
+          if (broken) return;
+          try {
+            wasm.streamChunk(h, toJson(value));
+          } catch (e) {
+            fail(e);
+          }
+        },
+        end: (value) => endOk(h, value),
+        endStream: () => endStream(h),
+        fail: (err) => endError(h, err),
+        traceparent: () => (broken ? undefined : wasm.traceparent(h)),
+      };
+    } catch (e) {
+      fail(e);
+      return null;
+    }
+  }
+
   return {
     init,
     trace: (fn, opts) => wrap(fn, opts, true),
@@ -332,5 +383,7 @@ export function createAgensight({ wasm, context, openStore, randomBytes, now, de
     currentSpanId: () => idOf("spanId"),
     /** The active configuration (normalized), or undefined before init(). */
     config: () => state?.config,
+    /** For the package's own wrappers (providers, workers, propagation); not public API. */
+    internal: { begin, currentTraceparent: () => idOf("traceparent"), context },
   };
 }

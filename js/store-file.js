@@ -2,23 +2,45 @@
 // appended whole so a crash can tear at most the last line (which the reader skips).
 // Uses node:fs, so only the server-runtime entries import this file.
 
-import { appendFileSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
 import { join } from "node:path";
 import { groupRecords, parseLines } from "./records.js";
 
 export const STORE_FILE = "traces.jsonl";
 
+/** Whether the file ends in the middle of a line (a crash tore its last record). */
+function endsTorn(path) {
+  let fd;
+  try {
+    fd = openSync(path, "r");
+  } catch {
+    return false;
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** @param {string} dir */
 export function fileStore(dir) {
+  const path = join(dir, STORE_FILE);
   let ready = false;
   return {
     dir,
     write(text) {
       if (!ready) {
         mkdirSync(dir, { recursive: true });
+        // End a torn line first, so only it is lost and not our first record with it.
+        if (endsTorn(path)) text = "\n" + text;
         ready = true;
       }
-      appendFileSync(join(dir, STORE_FILE), text);
+      appendFileSync(path, text);
     },
   };
 }

@@ -136,6 +136,8 @@ pub struct OpenSpan {
     pub truncated: bool,
     pub seq: u64,
     pub is_root: bool,
+    /// Chunks of a streamed LLM response, when the span is one.
+    pub stream: Option<Box<crate::llm::Stream>>,
 }
 
 impl SpanSlot {

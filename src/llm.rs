@@ -326,3 +326,40 @@ mod tests {
         assert_eq!(parse_call(None, r#"{"choices":"x","usage":{}}"#), None);
     }
 }
+
+/// The chunks of a streamed LLM response (OpenAI chat chunks, Anthropic stream events),
+/// aggregated as they arrive into one response.
+#[derive(Debug, Default)]
+pub struct Stream {
+    chunks: Vec<Value>,
+}
+
+/// A stream at its end: the aggregated response as JSON text (the span's output) and what it
+/// says about the call.
+pub struct FinishedStream {
+    pub output: String,
+    call: Option<LlmCall>,
+}
+
+impl Stream {
+    pub fn push(&mut self, chunk: &str) {
+        if let Ok(v) = serde_json::from_str(chunk) {
+            self.chunks.push(v);
+        }
+    }
+
+    pub fn finish(self) -> FinishedStream {
+        FinishedStream { output: Value::Array(self.chunks).to_string(), call: None }
+    }
+}
+
+impl FinishedStream {
+    /// The call, with the request read from the span's `input`.
+    pub fn call(self, input: Option<&str>) -> Option<LlmCall> {
+        let mut call = self.call?;
+        if let Some(args) = input.and_then(|i| serde_json::from_str::<Value>(i).ok()) {
+            read_request(&args, &mut call);
+        }
+        Some(call)
+    }
+}

@@ -135,74 +135,69 @@ impl Tracer {
     /// the arguments as JSON text (empty when not captured). `session` overrides the configured
     /// session for a new trace only. Returns the span's handle, or `NOOP` when it is not
     /// recorded (unsampled, bounds, unknown def).
-    pub fn start(
-        &mut self,
-        def: u32,
-        parent: u32,
-        now_ms: f64,
-        input: &str,
-        session: Option<SessionSpec>,
-    ) -> u32 {
-        if parent == NOOP || def == 0 || def as usize > self.defs.len() {
+    pub fn start(&mut self, def: u32, parent: u32, now_ms: f64, input: &str, session: Option<SessionSpec>) -> u32 {
+        if parent == NOOP || !self.can_start(def) {
             return NOOP;
         }
-        if self.spans.len() >= MAX_OPEN_SPANS {
-            self.stats.dropped += 1;
-            return NOOP;
-        }
-        let joined = if parent == NONE {
-            None
-        } else {
-            self.spans.get(parent).and_then(|s| s.ids(&self.traces))
-        };
-        let (trace, parent_id, is_root) = match joined {
+        let joined = if parent == NONE { None } else { self.spans.get(parent).and_then(|s| s.ids(&self.traces)) };
+        let placed = match joined {
             Some((trace, trace_id, span_id)) => {
                 let trace = match self.traces.get(trace) {
-                    Some(t) if t.info.trace_id == trace_id => trace,
-                    _ => match self.continue_trace(trace_id, now_ms) {
-                        Some(t) => t,
-                        None => return NOOP,
-                    },
+                    Some(t) if t.info.trace_id == trace_id => Some(trace),
+                    _ => self.continue_trace(trace_id, now_ms),
                 };
-                (trace, Some(span_id), false)
+                trace.map(|t| (t, Some(span_id), false))
             }
             None => {
-                if self.config.sample_rate < 1.0
-                    && (self.ids.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-                        >= self.config.sample_rate
-                {
+                if self.config.sample_rate < 1.0 && (self.ids.next_u64() >> 11) as f64 / (1u64 << 53) as f64 >= self.config.sample_rate {
                     self.stats.unsampled_traces += 1;
                     return NOOP;
                 }
-                let d = &self.defs[def as usize - 1];
-                let session = match session {
-                    Some(spec) => Some(Rc::new(Session {
-                        spec,
-                        started_ms: now_ms,
-                    })),
-                    None => self.default_session.clone(),
-                };
-                let info = TraceInfo {
-                    trace_id: self.ids.trace_id(),
-                    name: d.name.clone(),
-                    start_ms: now_ms,
-                    end_ms: now_ms,
-                    session,
-                    metadata: d.metadata.clone(),
-                    total_tokens: 0,
-                };
-                match self.traces.insert(LiveTrace {
-                    info,
-                    open: 0,
-                    root_done: false,
-                    sent: false,
-                    spans: Vec::new(),
-                }) {
-                    Some(t) => (t, None, true),
-                    None => return NOOP,
-                }
+                let trace_id = self.ids.trace_id();
+                self.new_trace(def, trace_id, now_ms, session).map(|t| (t, None, true))
             }
         };
+        match placed {
+            Some((trace, parent_id, is_root)) => self.open_span(def, trace, parent_id, is_root, now_ms, input),
+            None => NOOP,
+        }
+    }
+
+    /// Starts the local root of a trace that began in another process (an incoming W3C
+    /// `traceparent`): the trace keeps its id, the span's parent is the remote span, and the
+    /// remote side's sampling decision stands.
+    pub fn start_remote(&mut self, def: u32, trace_id: TraceId, parent: SpanId, now_ms: f64, input: &str, session: Option<SessionSpec>) -> u32 {
+        if !self.can_start(def) {
+            return NOOP;
+        }
+        match self.new_trace(def, trace_id, now_ms, session) {
+            Some(trace) => self.open_span(def, trace, Some(parent), true, now_ms, input),
+            None => NOOP,
+        }
+    }
+
+    fn can_start(&mut self, def: u32) -> bool {
+        if def == 0 || def as usize > self.defs.len() {
+            return false;
+        }
+        if self.spans.len() >= MAX_OPEN_SPANS {
+            self.stats.dropped += 1;
+            return false;
+        }
+        true
+    }
+
+    fn new_trace(&mut self, def: u32, trace_id: TraceId, now_ms: f64, session: Option<SessionSpec>) -> Option<u32> {
+        let d = &self.defs[def as usize - 1];
+        let session = match session {
+            Some(spec) => Some(Rc::new(Session { spec, started_ms: now_ms })),
+            None => self.default_session.clone(),
+        };
+        let info = TraceInfo { trace_id, name: d.name.clone(), start_ms: now_ms, end_ms: now_ms, session, metadata: d.metadata.clone(), total_tokens: 0 };
+        self.traces.insert(LiveTrace { info, open: 0, root_done: false, sent: false, spans: Vec::new() })
+    }
+
+    fn open_span(&mut self, def: u32, trace: u32, parent: Option<SpanId>, is_root: bool, now_ms: f64, input: &str) -> u32 {
         let (input, truncated) = if self.config.capture_input && !input.is_empty() {
             let c = clamp_json(input, self.config.max_field_bytes, Some(&self.redactor));
             (Some(c.json), c.truncated)
@@ -210,17 +205,7 @@ impl Tracer {
             (None, false)
         };
         self.seq += 1;
-        let span = OpenSpan {
-            trace,
-            span_id: self.ids.span_id(),
-            parent: parent_id,
-            def,
-            start_ms: now_ms,
-            input,
-            truncated,
-            seq: self.seq,
-            is_root,
-        };
+        let span = OpenSpan { trace, span_id: self.ids.span_id(), parent, def, start_ms: now_ms, input, truncated, seq: self.seq, is_root, stream: None };
         match self.spans.insert(SpanSlot::Open(span)) {
             Some(h) => {
                 if let Some(t) = self.traces.get_mut(trace) {
@@ -235,6 +220,14 @@ impl Tracer {
                 self.stats.dropped += 1;
                 NOOP
             }
+        }
+    }
+
+    /// Feeds one chunk (JSON text) of a streamed LLM response to span `h`; at its end the span
+    /// records the whole response aggregated from its chunks (see [`llm::Stream`]).
+    pub fn stream_chunk(&mut self, h: u32, chunk: &str) {
+        if let Some(SpanSlot::Open(open)) = self.spans.get_mut(h) {
+            open.stream.get_or_insert_with(Default::default).push(chunk);
         }
     }
 
@@ -283,6 +276,12 @@ impl Tracer {
         };
         let def = &self.defs[open.def as usize - 1];
         let mut truncated = open.truncated;
+        // A streamed response: the call and the output come from the aggregated chunks.
+        let streamed = open.stream.map(|s| s.finish());
+        let output = match &streamed {
+            Some(s) if output.is_empty() => s.output.as_str(),
+            _ => output,
+        };
         let output = if self.config.capture_output && error.is_none() && !output.is_empty() {
             let c = clamp_json(output, self.config.max_field_bytes, Some(&self.redactor));
             truncated |= c.truncated;
@@ -290,10 +289,11 @@ impl Tracer {
         } else {
             None
         };
-        let mut llm = output
-            .as_deref()
-            .and_then(|o| llm::parse_call(open.input.as_deref(), o))
-            .map(Box::new);
+        let mut llm = match streamed {
+            Some(s) => s.call(open.input.as_deref()),
+            None => output.as_deref().and_then(|o| llm::parse_call(open.input.as_deref(), o)),
+        }
+        .map(Box::new);
         if let (Some(l), Some(t)) = (&llm, self.traces.get(trace_h)) {
             // A function that returns what its traced LLM call returned (`return await llm()`)
             // is not a second LLM call: its tokens are counted once, on the call itself.
@@ -399,6 +399,11 @@ impl Tracer {
     /// Takes the local-store lines written so far (JSON records, one a line).
     pub fn take_local(&mut self) -> String {
         self.local.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// The W3C `traceparent` of span `h`, to send with an outgoing request.
+    pub fn traceparent(&self, h: u32) -> Option<String> {
+        self.ids_of(h).map(|(t, s)| format!("00-{}-{}-01", t.hex(), s.hex()))
     }
 
     /// `(trace id, span id)` of a handle, for `currentTraceId()` and propagation.

@@ -6,6 +6,7 @@
 use crate::config;
 use crate::context::NOOP;
 use crate::error::Error;
+use crate::ids::{SpanId, TraceId};
 use crate::model::{ErrorInfo, SessionSpec};
 use crate::tracer::Tracer;
 use std::cell::RefCell;
@@ -101,6 +102,40 @@ pub fn start_with_session(def: u32, parent: u32, now_ms: f64, input: &str, sessi
         .ok()
         .and_then(|v| SessionSpec::from_value(&v).ok());
     with(NOOP, |t| t.start(def, parent, now_ms, input, spec))
+}
+
+/// Starts the local root span of a trace continued from a W3C `traceparent` (trace id as 32
+/// hex digits, parent span id as 16). Returns `0xffffffff` for ids that do not parse.
+///
+/// ```js
+/// const h = startRemote(def, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", now, argsJson);
+/// ```
+#[wasm_bindgen(js_name = startRemote)]
+pub fn start_remote(def: u32, trace_id: &str, parent_span_id: &str, now_ms: f64, input: &str) -> u32 {
+    match (TraceId::parse(trace_id), SpanId::parse(parent_span_id)) {
+        (Some(t), Some(s)) => with(NOOP, |tr| tr.start_remote(def, t, s, now_ms, input, None)),
+        _ => NOOP,
+    }
+}
+
+/// Feeds one chunk of a streamed LLM response (JSON text) to span `h`.
+///
+/// ```js
+/// streamChunk(h, JSON.stringify(chunk));
+/// ```
+#[wasm_bindgen(js_name = streamChunk)]
+pub fn stream_chunk(h: u32, chunk: &str) {
+    with((), |t| t.stream_chunk(h, chunk))
+}
+
+/// The W3C `traceparent` header value of span `h`, or undefined.
+///
+/// ```js
+/// headers.set("traceparent", traceparent(h));
+/// ```
+#[wasm_bindgen]
+pub fn traceparent(h: u32) -> Option<String> {
+    with(None, |t| t.traceparent(h))
 }
 
 /// Ends a span with its return value (JSON, or "" when not captured). True when local-store
