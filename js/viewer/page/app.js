@@ -1,0 +1,636 @@
+// The viewer page: sessions, a traces table, a trace's span waterfall and a span's details.
+// No framework and no build step. Everything that comes from the data is inserted as text
+// (createTextNode / textContent) or as a data-* attribute: span content is data, never markup.
+
+import { groupRecords } from "./records.js";
+import { parseExport } from "./exportfile.js";
+
+const POLL_MS = 1000;
+const NO_SESSION = "\u0000none";
+
+// ---------------------------------------------------------------------------------------------
+// DOM helpers
+
+const $ = (id, root = document) => root.querySelector(`[data-testid="${id}"]`);
+const SAFE_ATTRS = new Set(["class", "title", "type", "value", "tabindex", "role", "open", "hidden", "selected", "colspan"]);
+
+/** Creates an element. Attributes are limited to a safe list; children are nodes or text. */
+function h(tag, attrs, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "testid") el.setAttribute("data-testid", v);
+    else if (k.startsWith("data-") || k.startsWith("aria-") || SAFE_ATTRS.has(k)) el.setAttribute(k, v === true ? "" : String(v));
+    else throw new Error(`h(): attribute ${k} is not allowed`);
+  }
+  add(el, children);
+  return el;
+}
+
+function add(el, children) {
+  for (const c of children.flat(Infinity)) {
+    if (c === null || c === undefined || c === false) continue;
+    el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+const text = (v) => (v === null || v === undefined ? "" : typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v));
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+const pad = (n, w = 2) => String(n).padStart(w, "0");
+
+function fmtTime(secs) {
+  if (typeof secs !== "number" || !Number.isFinite(secs)) return "—";
+  const d = new Date(secs * 1000);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`;
+}
+
+function fmtDuration(secs) {
+  if (typeof secs !== "number" || !Number.isFinite(secs) || secs < 0) return "—";
+  const ms = secs * 1000;
+  if (ms === 0) return "0 ms";
+  if (ms < 10) return `${ms.toFixed(1)} ms`;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (secs < 60) return `${secs.toFixed(2)} s`;
+  return `${Math.floor(secs / 60)} min ${Math.round(secs % 60)} s`;
+}
+
+const fmtInt = (n) => (typeof n === "number" && Number.isFinite(n) ? n.toLocaleString("en-US") : "—");
+
+function statusBadge(status) {
+  const s = status === "error" ? "error" : "ok";
+  return h("span", { class: `badge ${s}`, testid: "status", "data-status": s }, s);
+}
+
+const KINDS = new Set(["llm", "tool", "trace", "agent", "span", "chain", "retriever", "embedding"]);
+const kindClass = (k) => `kind kind-${KINDS.has(k) ? k : "other"}`;
+
+// ---------------------------------------------------------------------------------------------
+// State
+
+const state = {
+  mode: "live", // "live": polled from the server; "file": an export opened in the page
+  data: null,
+  etag: null,
+  timer: null,
+  connected: null,
+  traceId: null,
+  spanId: null,
+  shownTrace: null, // JSON of the trace the waterfall shows
+  shownSpan: null, // JSON of the span the details show
+  haystacks: new WeakMap(),
+};
+
+function readRoute() {
+  const p = new URLSearchParams(location.hash.slice(1));
+  state.traceId = p.get("trace");
+  state.spanId = p.get("span");
+}
+
+function go(traceId, spanId) {
+  const p = new URLSearchParams();
+  if (traceId) p.set("trace", traceId);
+  if (traceId && spanId) p.set("span", spanId);
+  const hash = p.toString();
+  if (location.hash.slice(1) !== hash) location.hash = hash;
+  else render();
+}
+
+const traces = () => state.data?.traces ?? [];
+const traceById = (id) => traces().find((t) => t.id === id);
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+async function poll() {
+  clearTimeout(state.timer);
+  state.timer = null;
+  if (state.mode !== "live") return;
+  if (!document.hidden || state.data === null) {
+    try {
+      const res = await fetch("/api/data", { headers: state.etag ? { "If-None-Match": state.etag } : {}, cache: "no-store" });
+      if (res.status === 200) {
+        const data = await res.json();
+        if (state.mode !== "live") return;
+        state.etag = res.headers.get("ETag");
+        setData(data);
+      } else if (res.status !== 304) throw new Error(`HTTP ${res.status}`);
+      setConnected(true);
+    } catch {
+      setConnected(false);
+    }
+  }
+  if (state.mode === "live") state.timer = setTimeout(poll, POLL_MS);
+}
+
+function setConnected(ok) {
+  const el = $("live-status");
+  if (state.mode !== "live") {
+    el.textContent = "";
+    el.className = "live";
+    return;
+  }
+  state.connected = ok;
+  el.className = `live ${ok ? "on" : "off"}`;
+  el.textContent = ok ? "● live" : "○ viewer server unreachable, retrying…";
+  el.title = ok ? `Updated ${new Date().toLocaleTimeString()}` : "";
+}
+
+function setData(data) {
+  state.data = data;
+  state.haystacks = new WeakMap();
+  render();
+}
+
+async function openFile(file) {
+  try {
+    const { records, skipped, warnings } = parseExport(await file.text());
+    const { sessions, traces } = groupRecords(records);
+    state.mode = "file";
+    clearTimeout(state.timer);
+    state.etag = null;
+    setConnected(false);
+    setData({ source: "upload", file: file.name, dir: null, exists: true, sessions, traces, skipped, warnings, error: null, files: [{ name: file.name, size: file.size, records: records.length, skipped }] });
+    go(null);
+  } catch (e) {
+    showError(`Could not open ${file.name}: ${e.message}`);
+  }
+}
+
+function backToLive() {
+  state.mode = "live";
+  state.etag = null;
+  state.data = null;
+  go(null);
+  poll();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+function render() {
+  renderHeader();
+  renderBanners();
+  renderSessions();
+  renderSessionFilter();
+  renderTraces();
+  renderTraceView();
+}
+
+function renderHeader() {
+  const d = state.data;
+  const src = $("source");
+  if (!d) src.textContent = "";
+  else if (d.source === "upload") src.textContent = `Export: ${d.file} (opened in the browser)`;
+  else if (d.source === "file") src.textContent = `File: ${d.file}`;
+  else src.textContent = `Store: ${d.dir}`;
+  $("back-live").hidden = state.mode !== "file";
+}
+
+function showError(msg) {
+  const el = $("error");
+  el.hidden = !msg;
+  el.textContent = msg ?? "";
+}
+
+function renderBanners() {
+  const d = state.data;
+  const warn = $("warning");
+  const lines = [];
+  if (d?.skipped > 0) {
+    const where = (d.files ?? []).filter((f) => f.skipped > 0).map((f) => `${f.name} (${f.skipped})`).join(", ");
+    lines.push(`${d.skipped} unreadable line${d.skipped === 1 ? " was" : "s were"} skipped${where ? ` in ${where}` : ""}: a torn last line after a crash, or a corrupt line. Everything else is shown.`);
+  }
+  for (const w of d?.warnings ?? []) lines.push(w);
+  warn.hidden = lines.length === 0;
+  warn.setAttribute("data-skipped", String(d?.skipped ?? 0));
+  warn.replaceChildren(...lines.map((l) => h("div", {}, "⚠ ", l)));
+  showError(d?.error ?? null);
+}
+
+function sessionList() {
+  const map = new Map();
+  for (const s of state.data?.sessions ?? []) {
+    map.set(s.id, { id: s.id, name: s.session_name, user_id: s.user_id, started_at: s.started_at, traces: 0 });
+  }
+  for (const t of traces()) {
+    if (t.session_id === undefined || t.session_id === null) continue;
+    if (!map.has(t.session_id)) map.set(t.session_id, { id: t.session_id, started_at: t.started_at, traces: 0 });
+    map.get(t.session_id).traces++;
+  }
+  return [...map.values()].sort((a, b) => (a.started_at ?? 0) - (b.started_at ?? 0));
+}
+
+function renderSessions() {
+  const ul = $("sessions");
+  const current = $("filter-session").value;
+  const list = sessionList();
+  ul.replaceChildren(
+    ...list.map((s) =>
+      h(
+        "li",
+        { testid: "session-item", "data-session-id": s.id, class: s.id === current ? "selected" : "", tabindex: 0, role: "button", title: "Show this session's traces" },
+        h("div", { class: "s-name", testid: "session-name" }, s.name || s.id),
+        h("div", { class: "s-sub" }, s.name ? `${s.id} · ` : "", s.user_id ? `user ${s.user_id} · ` : "", `${s.traces} trace${s.traces === 1 ? "" : "s"}`),
+      ),
+    ),
+  );
+  if (list.length === 0) ul.append(h("li", { class: "none" }, "No sessions"));
+}
+
+function renderSessionFilter() {
+  const sel = $("filter-session");
+  const value = sel.value;
+  const list = sessionList();
+  const opts = [h("option", { value: "" }, "All sessions")];
+  for (const s of list) opts.push(h("option", { value: s.id }, s.name ? `${s.name} (${s.id})` : s.id));
+  if (traces().some((t) => t.session_id === undefined || t.session_id === null)) opts.push(h("option", { value: NO_SESSION }, "No session"));
+  sel.replaceChildren(...opts);
+  sel.value = [...sel.options].some((o) => o.value === value) ? value : "";
+}
+
+function haystack(t) {
+  let s = state.haystacks.get(t);
+  if (s === undefined) {
+    const parts = [t.name, t.id, t.session_id, t.status];
+    for (const sp of t.spans ?? []) parts.push(sp.name, sp.attributes?.["error.message"], sp.attributes?.["gen_ai.request.model"]);
+    s = parts.map(text).join("\n").toLowerCase();
+    state.haystacks.set(t, s);
+  }
+  return s;
+}
+
+function filteredTraces() {
+  const q = $("search").value.trim().toLowerCase();
+  const session = $("filter-session").value;
+  const status = $("filter-status").value;
+  return traces()
+    .filter((t) => {
+      if (session === NO_SESSION ? t.session_id !== undefined && t.session_id !== null : session && t.session_id !== session) return false;
+      if (status && t.status !== status) return false;
+      return !q || haystack(t).includes(q);
+    })
+    .reverse(); // newest first
+}
+
+function renderTraces() {
+  const body = $("traces-body");
+  const all = traces();
+  const list = filteredTraces();
+  const names = new Map(sessionList().map((s) => [s.id, s.name]));
+  body.replaceChildren(
+    ...list.map((t) =>
+      h(
+        "tr",
+        { testid: "trace-row", "data-trace-id": t.id, "data-status": t.status, class: t.id === state.traceId ? "selected" : "", tabindex: 0 },
+        h("td", { testid: "trace-name", class: "name" }, text(t.name)),
+        h("td", { testid: "trace-session", title: names.get(t.session_id) ?? "" }, t.session_id ?? "—"),
+        h("td", { testid: "trace-start", class: "time" }, fmtTime(t.started_at)),
+        h("td", { testid: "trace-latency", class: "num" }, fmtDuration(t.duration)),
+        h("td", { testid: "trace-tokens", class: "num" }, fmtInt(t.total_tokens)),
+        h("td", { testid: "trace-status" }, statusBadge(t.status)),
+      ),
+    ),
+  );
+  $("trace-count").textContent = list.length === all.length ? `(${all.length})` : `(${list.length} of ${all.length})`;
+  const empty = $("empty");
+  const d = state.data;
+  let msg = "";
+  if (!d) msg = "Loading…";
+  else if (all.length === 0 && d.source === "dir" && !d.exists) msg = `No store at ${d.dir} yet. Run your app with init({ mode: "local" }); its traces appear here as they are written.`;
+  else if (all.length === 0) msg = "No traces yet. New traces appear here as they are written.";
+  else if (list.length === 0) msg = "No traces match the search and filters.";
+  empty.hidden = !msg;
+  empty.textContent = msg;
+}
+
+/** The trace's spans in tree order (each parent followed by its children, by start time). */
+function treeOrder(t) {
+  const spans = t.spans ?? [];
+  const ids = new Set(spans.map((s) => s.id));
+  const kids = new Map();
+  const roots = [];
+  for (const s of spans) {
+    if (s.parent_id && s.parent_id !== s.id && ids.has(s.parent_id)) {
+      if (!kids.has(s.parent_id)) kids.set(s.parent_id, []);
+      kids.get(s.parent_id).push(s);
+    } else roots.push(s);
+  }
+  const out = [];
+  const seen = new Set();
+  const visit = (s, depth) => {
+    if (seen.has(s.id)) return;
+    seen.add(s.id);
+    out.push({ span: s, depth });
+    for (const c of kids.get(s.id) ?? []) visit(c, depth + 1);
+  };
+  for (const r of roots) visit(r, 0);
+  for (const s of spans) visit(s, 0); // spans caught in a parent cycle
+  return out;
+}
+
+function renderTraceView() {
+  const view = $("trace-view");
+  const t = state.traceId ? traceById(state.traceId) : null;
+  if (!t) {
+    view.hidden = true;
+    state.shownTrace = state.shownSpan = null;
+    return;
+  }
+  view.hidden = false;
+  const rows = treeOrder(t);
+  const key = JSON.stringify(t);
+  if (key !== state.shownTrace) {
+    state.shownTrace = key;
+    state.shownSpan = null;
+    $("trace-title").textContent = text(t.name);
+    const meta = [fmtTime(t.started_at), fmtDuration(t.duration), `${rows.length} span${rows.length === 1 ? "" : "s"}`, `${fmtInt(t.total_tokens)} tokens`];
+    if (t.session_id) meta.push(`session ${t.session_id}`);
+    $("trace-meta").replaceChildren(statusBadge(t.status), " ", meta.join(" · "));
+    const md = t.metadata;
+    const hasMd = md !== null && md !== undefined && (typeof md !== "object" || Object.keys(md).length > 0);
+    $("trace-metadata").hidden = !hasMd;
+    const chips = md !== null && typeof md === "object" && !Array.isArray(md) ? Object.entries(md).map(([k, v]) => h("span", { class: "chip" }, h("span", { class: "j-key" }, `${k}: `), JSON.stringify(v))) : [text(md)];
+    $("trace-metadata").replaceChildren(...(hasMd ? [h("span", { class: "md-label" }, "Metadata"), ...chips] : []));
+    renderWaterfall(t, rows);
+  }
+  const span = (t.spans ?? []).find((s) => s.id === state.spanId) ?? rows[0]?.span;
+  for (const r of $("waterfall").querySelectorAll('[data-testid="span-row"]')) {
+    r.classList.toggle("selected", r.getAttribute("data-span-id") === span?.id);
+  }
+  const spanKey = span ? JSON.stringify(span) : null;
+  if (spanKey !== state.shownSpan) {
+    state.shownSpan = spanKey;
+    $("span-details").replaceChildren(...(span ? spanDetails(span) : []));
+  }
+}
+
+function renderWaterfall(t, rows) {
+  let t0 = t.started_at;
+  let t1 = t.ended_at;
+  for (const { span: s } of rows) {
+    if (!(s.started_at >= t0)) t0 = Math.min(t0, s.started_at);
+    if (!(s.ended_at <= t1)) t1 = Math.max(t1, s.ended_at);
+  }
+  const total = t1 - t0 > 0 ? t1 - t0 : 1e-6;
+  const axis = h("div", { class: "wf-track wf-axis" });
+  for (const f of [0, 0.25, 0.5, 0.75, 1]) {
+    const tick = h("span", { class: "tick" }, fmtDuration(total * f));
+    tick.style.left = `${f * 100}%`;
+    axis.append(tick);
+  }
+  const head = h("div", { class: "wf-row wf-head" }, h("div", { class: "wf-label" }, "Span"), axis, h("div", { class: "wf-dur" }, "Duration"));
+  const out = [head];
+  for (const { span: s, depth } of rows) {
+    const err = s.status === "error";
+    const offset = Math.max(0, (s.started_at - t0) / total);
+    const width = Math.max(0, Math.min(1 - offset, (s.ended_at - s.started_at) / total));
+    const bar = h("div", { class: `bar ${err ? "error" : KINDS.has(s.kind) ? `k-${s.kind}` : ""}`, testid: "span-bar", "data-offset": offset.toFixed(6), "data-width": width.toFixed(6) });
+    bar.style.left = `${offset * 100}%`;
+    bar.style.width = `${width * 100}%`;
+    const label = h(
+      "div",
+      { class: "wf-label" },
+      h("span", { class: kindClass(s.kind) }, text(s.kind)),
+      h("span", { class: "wf-name", testid: "span-name" }, text(s.name)),
+      err ? h("span", { class: "err-mark", testid: "span-error-mark", title: text(s.attributes?.["error.message"]) }, "error") : null,
+    );
+    label.style.paddingLeft = `${6 + depth * 16}px`;
+    out.push(
+      h(
+        "div",
+        { class: `wf-row${err ? " error" : ""}`, testid: "span-row", "data-span-id": s.id, "data-depth": depth, "data-status": err ? "error" : "ok", tabindex: 0, role: "button" },
+        label,
+        h("div", { class: "wf-track" }, bar),
+        h("div", { class: "wf-dur num" }, fmtDuration(s.duration ?? s.ended_at - s.started_at)),
+      ),
+    );
+  }
+  $("waterfall").replaceChildren(...out);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Span details
+
+/** A collapsible JSON tree (details/summary); values are text nodes. */
+function jsonTree(value, testid, collapsed = false) {
+  return h("div", { class: "json", testid }, jsonNode(value, null, collapsed ? 2 : 0));
+}
+
+function jsonNode(v, key, depth) {
+  const label = key === null ? null : h("span", { class: "j-key" }, typeof key === "number" ? `${key}: ` : `${key}: `);
+  if (v !== null && typeof v === "object") {
+    const isArr = Array.isArray(v);
+    const entries = isArr ? v.map((x, i) => [i, x]) : Object.entries(v);
+    if (entries.length === 0) return h("div", { class: "j-leaf" }, label, h("span", { class: "j-punct" }, isArr ? "[]" : "{}"));
+    const d = h("details", { class: "j-node" }, h("summary", {}, label, h("span", { class: "j-punct" }, isArr ? `[${entries.length}]` : `{${entries.length}}`)));
+    let filled = false;
+    const fill = () => {
+      if (filled) return;
+      filled = true;
+      d.append(h("div", { class: "j-children" }, entries.map(([k, x]) => jsonNode(x, k, depth + 1))));
+    };
+    if (depth < 2 && entries.length <= 50) {
+      d.open = true;
+      fill();
+    } else d.addEventListener("toggle", fill);
+    return d;
+  }
+  const type = v === null ? "null" : typeof v;
+  const shown = type === "string" ? `"${v}"` : String(v);
+  return h("div", { class: "j-leaf" }, label, h("span", { class: `j-${type}` }, shown));
+}
+
+/** Text that may be JSON text (structured message content, tool arguments). */
+function maybeJson(s, testid) {
+  if (typeof s === "string" && /^\s*[[{]/.test(s)) {
+    try {
+      return jsonTree(JSON.parse(s), testid);
+    } catch {
+      /* plain text */
+    }
+  }
+  return h("div", { class: "msg-text", testid }, text(s));
+}
+
+function section(title, testid, ...body) {
+  return h("section", { class: "d-section", testid }, h("h4", {}, title), ...body);
+}
+
+function kv(rows) {
+  return h(
+    "dl",
+    { class: "kv" },
+    rows.filter(([, v]) => v !== undefined && v !== null && v !== "").map(([k, v]) => [h("dt", {}, k), h("dd", {}, text(v))]),
+  );
+}
+
+function spanDetails(s) {
+  const a = s.attributes && typeof s.attributes === "object" ? s.attributes : {};
+  const out = [];
+  out.push(
+    h("div", { class: "d-head" }, h("h3", { testid: "span-title" }, text(s.name)), h("span", { class: kindClass(s.kind) }, text(s.kind)), statusBadge(s.status)),
+    kv([
+      ["Duration", fmtDuration(s.duration ?? s.ended_at - s.started_at)],
+      ["Start", fmtTime(s.started_at)],
+      ["Span id", s.id],
+      ["Parent id", s.parent_id],
+      ["Service", a["service.name"]],
+    ]),
+  );
+  if (s.status === "error" || a["error.message"] !== undefined) {
+    out.push(
+      section(
+        "Error",
+        "span-error",
+        h("div", { class: "err-head" }, h("strong", { testid: "error-type" }, text(a["error.type"] ?? "Error")), ": ", h("span", { testid: "error-message" }, text(a["error.message"]))),
+        a["error.stack"] ? h("pre", { class: "stack", testid: "error-stack" }, text(a["error.stack"])) : null,
+      ),
+    );
+  }
+  const prompts = [...(s.prompts ?? [])].sort((x, y) => (x.message_index ?? 0) - (y.message_index ?? 0));
+  const completions = s.completions ?? [];
+  if (prompts.length || completions.length) {
+    const msg = (m, kind) =>
+      h(
+        "div",
+        { class: `msg ${kind} role-${["system", "user", "assistant", "tool"].includes(m.role) ? m.role : "other"}`, testid: "chat-message", "data-role": text(m.role), "data-kind": kind },
+        h("div", { class: "msg-role" }, text(m.role), kind === "completion" ? ` · completion${m.finish_reason ? ` · ${m.finish_reason}` : ""}` : ""),
+        m.content === "" || m.content === null || m.content === undefined
+          ? h("div", { class: "msg-text muted", testid: "chat-content" }, kind === "completion" && s.tools?.length ? `(no text: calls ${s.tools.map((t) => text(t.name)).join(", ")})` : "(no text)")
+          : maybeJson(m.content, "chat-content"),
+      );
+    out.push(section("Chat", "chat", h("div", { class: "chat" }, prompts.map((m) => msg(m, "prompt")), completions.map((m) => msg(m, "completion")))));
+  }
+  if (s.tools?.length) {
+    out.push(section("Tool calls", "tool-calls", s.tools.map((t) => h("div", { class: "tool", testid: "tool-call" }, h("div", { class: "tool-name", testid: "tool-name" }, text(t.name)), maybeJson(t.arguments, "tool-arguments")))));
+  }
+  const usageKeys = [
+    ["Model", "gen_ai.request.model"],
+    ["Response model", "gen_ai.response.model"],
+    ["Provider", "gen_ai.system"],
+    ["Input tokens", "gen_ai.usage.input_tokens"],
+    ["Output tokens", "gen_ai.usage.output_tokens"],
+    ["Total tokens", "gen_ai.usage.total_tokens"],
+    ["Cache read tokens", "gen_ai.usage.cache_read_input_tokens"],
+    ["Cache creation tokens", "gen_ai.usage.cache_creation_input_tokens"],
+    ["Reasoning tokens", "gen_ai.usage.reasoning_tokens"],
+    ["Finish reasons", "gen_ai.response.finish_reasons"],
+  ];
+  if (usageKeys.some(([, k]) => a[k] !== undefined)) {
+    out.push(section("Usage", "usage", kv(usageKeys.map(([label, k]) => [label, a[k]]))));
+  }
+  if (a.truncated) out.push(h("p", { class: "note", testid: "truncated" }, "Some captured values were cut to fit maxFieldBytes."));
+  if ("input" in a) out.push(section("Input", "span-input-section", jsonTree(a.input, "span-input")));
+  if ("output" in a) out.push(section("Output", "span-output-section", jsonTree(a.output, "span-output")));
+  if ("metadata" in a) out.push(section("Metadata", "span-metadata-section", jsonTree(a.metadata, "span-metadata")));
+  const keys = Object.keys(a).sort();
+  out.push(
+    section(
+      "Attributes",
+      "span-attributes",
+      h(
+        "table",
+        { class: "attrs" },
+        h(
+          "tbody",
+          {},
+          keys.map((k) => h("tr", { testid: "attribute", "data-key": k }, h("th", {}, k), h("td", {}, a[k] !== null && typeof a[k] === "object" ? jsonTree(a[k], undefined, true) : text(a[k])))),
+        ),
+      ),
+    ),
+  );
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+function wire() {
+  $("traces-body").addEventListener("click", (e) => {
+    const row = e.target.closest('[data-testid="trace-row"]');
+    if (row) go(row.getAttribute("data-trace-id"));
+  });
+  $("traces-body").addEventListener("keydown", (e) => {
+    const row = e.target.closest('[data-testid="trace-row"]');
+    if (row && (e.key === "Enter" || e.key === " ")) {
+      e.preventDefault();
+      go(row.getAttribute("data-trace-id"));
+    }
+  });
+  $("waterfall").addEventListener("click", (e) => {
+    const row = e.target.closest('[data-testid="span-row"]');
+    if (row) go(state.traceId, row.getAttribute("data-span-id"));
+  });
+  $("waterfall").addEventListener("keydown", (e) => {
+    const row = e.target.closest('[data-testid="span-row"]');
+    if (!row) return;
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      go(state.traceId, row.getAttribute("data-span-id"));
+    } else if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      const next = e.key === "ArrowDown" ? row.nextElementSibling : row.previousElementSibling;
+      if (next?.getAttribute("data-testid") === "span-row") {
+        next.focus();
+        go(state.traceId, next.getAttribute("data-span-id"));
+      }
+    }
+  });
+  const pickSession = (e) => {
+    const li = e.target.closest('[data-testid="session-item"]');
+    if (!li) return;
+    const sel = $("filter-session");
+    const id = li.getAttribute("data-session-id");
+    sel.value = sel.value === id ? "" : id;
+    render();
+  };
+  $("sessions").addEventListener("click", pickSession);
+  $("sessions").addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), pickSession(e)));
+  $("search").addEventListener("input", renderTraces);
+  $("filter-session").addEventListener("change", render);
+  $("filter-status").addEventListener("change", renderTraces);
+  $("trace-close").addEventListener("click", () => go(null));
+  $("back-live").addEventListener("click", backToLive);
+  $("open-file").addEventListener("change", (e) => {
+    const f = e.target.files?.[0];
+    if (f) openFile(f);
+    e.target.value = "";
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && state.traceId && !e.target.closest?.("input,select")) go(null);
+  });
+  window.addEventListener("hashchange", () => {
+    readRoute();
+    render();
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && state.mode === "live") poll();
+  });
+  // Drop an export file anywhere on the page.
+  const overlay = $("drop-overlay");
+  const hasFiles = (e) => [...(e.dataTransfer?.types ?? [])].includes("Files");
+  window.addEventListener("dragover", (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    overlay.hidden = false;
+  });
+  window.addEventListener("dragleave", (e) => {
+    if (!e.relatedTarget) overlay.hidden = true;
+  });
+  window.addEventListener("drop", (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    overlay.hidden = true;
+    const f = e.dataTransfer.files?.[0];
+    if (f) openFile(f);
+  });
+}
+
+wire();
+readRoute();
+render();
+poll();
