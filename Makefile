@@ -28,5 +28,10 @@ test-rust:
 test-js:
 	node --test tests/js/ tests/node/ tests/types/ tests/viewer/
 
+# Benchmarks against the peers (OpenTelemetry JS, LangSmith), one run, ratios in a table.
+bench: build
+	scripts/pack-install
+	node scripts/bench/run.mjs
+
 clean:
 	rm -rf pkg target/bindgen target/pack tests/.scratch
