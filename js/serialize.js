@@ -1,0 +1,659 @@
+// Turning arbitrary JS values (a traced function's arguments and return value, a thrown error)
+// into JSON text before they cross into WebAssembly. Plain ES module with no imports: it runs
+// unchanged in Node, Deno, Bun, workerd and browsers.
+//
+// toJson(value, maxBytes = 65536) -> string. Rules (product decisions):
+//
+//  * The result is always valid JSON text for ANY input, and toJson never throws and never
+//    hangs. Top-level `undefined` -> `null`. An exception at any spot becomes a placeholder
+//    string at that spot; whatever was half-written for that spot is rolled back first.
+//  * Plain objects, arrays, strings, finite numbers, booleans, null: as JSON.stringify writes
+//    them (object keys in own-enumerable-string-key order, symbol keys ignored). NaN/±Infinity
+//    -> null.
+//  * undefined: omitted as an object member, null as an array element (both like
+//    JSON.stringify). Sparse array holes -> null.
+//  * Functions -> "[Function: name]" ("[Function: anonymous]" when nameless), and symbols ->
+//    String(sym), e.g. "Symbol(desc)", in every position (JSON.stringify drops them from
+//    objects and writes null in arrays; we keep them visible). A function's toJSON is not
+//    consulted.
+//  * BigInt -> its decimal string, e.g. "12345678901234567890" (a string, not a number).
+//  * toJSON is honoured like JSON.stringify: called with the key ("" at the top, the index as
+//    a string in arrays), its result is written without consulting toJSON again. Date -> ISO
+//    string; an invalid Date -> null. A toJSON returning undefined omits the member / writes
+//    null in arrays (as JSON.stringify). A toJSON that throws -> "[toJSON threw: <message>]".
+//    A toJSON that returns `this` gets the object written, its toJSON method showing as a
+//    function placeholder. Exception: typed arrays and DataView (so Node's Buffer) always use
+//    the $typed form below, because Buffer.prototype.toJSON copies every byte into an array.
+//  * Any property read that throws (a getter, a Proxy trap, a revoked Proxy where even
+//    Array.isArray / Object.keys throw) -> "[Thrown: <message>]" at that spot; the rest of the
+//    enclosing object is still written. Messages in placeholders are cut to 1000 characters.
+//  * Cycles -> "[Circular]". Only true ancestors count: the same object referenced twice in
+//    sibling positions is written twice.
+//  * Map -> {"$map": [[k, v], ...]}; Set -> {"$set": [v, ...]}.
+//  * Error (instanceof Error, or Object.prototype.toString tag "[object Error]") ->
+//    {"name", "message", "stack", "cause"?, "errors"?} followed by its other own enumerable
+//    props (e.g. code, status). name is resolved like errorInfo's (so `class MyErr extends
+//    Error {}` gives "MyErr"); message/stack are "" when absent; cause is present when it is
+//    not undefined; errors is written for AggregateError.
+//  * Typed arrays and DataView -> {"$typed": "Uint8Array", "length": n, "data": [...]} with at
+//    most the first 64 elements (DataView: length is byteLength, data the first bytes);
+//    BigInt64 elements as decimal strings. ArrayBuffer / SharedArrayBuffer ->
+//    {"$typed": "ArrayBuffer", "byteLength": n}.
+//  * RegExp -> its string form "/a/g"; Promise -> "[Promise]"; WeakMap / WeakSet ->
+//    "[WeakMap]" / "[WeakSet]". Boxed primitives (new String("a"), Object(1n), ...) are
+//    unboxed (JSON.stringify does so for String/Number/Boolean). A Date without a usable
+//    toJSON -> ISO string or null.
+//  * Built-in kinds are recognised by brand checks (cross-realm values included), never by a
+//    spoofable Symbol.toStringTag alone. The exception is Error: a tag of "[object Error]" is
+//    enough (also on a plain object that sets Symbol.toStringTag to "Error"). Class instances
+//    and host objects (Response, Request, ReadableStream, Headers, ...): their own enumerable
+//    props, like JSON.stringify, with every access guarded.
+//  * Strings are written with JSON.stringify(str), which is well-formed: lone surrogates come
+//    out as \udxxx escapes. A string (or object key) longer than maxBytes characters is cut to
+//    maxBytes characters followed by "…" before encoding (one fewer when the cut would split a
+//    surrogate pair), so a 10 MB string is never copied whole.
+//  * Bounded work. Depth counts JSON nesting levels (a Map adds 3: {"$map":[[ ; a Set 2): a
+//    container at depth 64 or deeper -> "[MaxDepth]", so output never nests much past 64
+//    levels (serde_json's default recursion limit is 128) and the JS stack never overflows.
+//    Output budget: once the text written so far exceeds maxBytes * 2 characters, each open
+//    container writes one "[Truncated]" element (in objects: the next key with the value
+//    "[Truncated]") and closes, so the result stays valid JSON. The Rust side does exact
+//    truncation to maxBytes; the budget only stops the work from being unbounded (an object
+//    with 1e6 keys or an array with 1e7 elements returns in milliseconds).
+//  * maxBytes is floored; one that is not a number >= 1 falls back to 65536; it is capped at
+//    2^26, the largest maxFieldBytes init() accepts (Infinity included).
+//  * Re-entrant: a getter or toJSON that itself calls toJson works.
+//
+// errorInfo(err) -> { name, message, stack }, all strings, never throws. See its comment.
+
+const MAX_DEPTH = 64;
+const TYPED_MAX = 64;
+const MSG_MAX = 1000;
+const DEFAULT_MAX = 65536;
+const MAX_MAX = 67108864; // the largest maxFieldBytes init() accepts
+
+const CIRCULAR = '"[Circular]"';
+const MAXDEPTH = '"[MaxDepth]"';
+const TRUNCATED = '"[Truncated]"';
+
+// Built-ins captured at load time, so later monkey-patching by user code cannot break us.
+const stringify = JSON.stringify;
+const keysOf = Object.keys;
+const getProto = Object.getPrototypeOf;
+const isArray = Array.isArray;
+const isView = ArrayBuffer.isView;
+const apply = Reflect.apply;
+const ObjProto = Object.prototype;
+const objToString = ObjProto.toString;
+const StringCtor = String;
+const TO_STRING_TAG = Symbol.toStringTag;
+
+function getterOf(proto, name) {
+  try {
+    const d = Object.getOwnPropertyDescriptor(proto, name);
+    return d && typeof d.get === "function" ? d.get : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const TypedArrayProto = getProto(Uint8Array.prototype);
+const taTag = getterOf(TypedArrayProto, Symbol.toStringTag);
+const taLength = getterOf(TypedArrayProto, "length");
+const dvByteLength = getterOf(DataView.prototype, "byteLength");
+const dvByteOffset = getterOf(DataView.prototype, "byteOffset");
+const dvBuffer = getterOf(DataView.prototype, "buffer");
+const abByteLength = getterOf(ArrayBuffer.prototype, "byteLength");
+const sabByteLength =
+  typeof SharedArrayBuffer === "function" ? getterOf(SharedArrayBuffer.prototype, "byteLength") : undefined;
+const mapSize = getterOf(Map.prototype, "size");
+const setSize = getterOf(Set.prototype, "size");
+const mapEntries = Map.prototype.entries;
+const setValues = Set.prototype.values;
+const weakMapHas = WeakMap.prototype.has;
+const weakSetHas = WeakSet.prototype.has;
+const reSource = getterOf(RegExp.prototype, "source");
+const reToString = RegExp.prototype.toString;
+const dateGetTime = Date.prototype.getTime;
+const dateToISO = Date.prototype.toISOString;
+const strValueOf = String.prototype.valueOf;
+const numValueOf = Number.prototype.valueOf;
+const boolValueOf = Boolean.prototype.valueOf;
+const bigValueOf = typeof BigInt === "function" ? BigInt.prototype.valueOf : undefined;
+const symValueOf = Symbol.prototype.valueOf;
+const ErrorCtor = Error;
+const MapCtor = Map;
+const SetCtor = Set;
+const AggErr = typeof AggregateError === "function" ? AggregateError : undefined;
+const U8 = Uint8Array;
+
+/** Whether calling `fn` with `this = o` succeeds (a brand check through a built-in). */
+function brand(fn, o, arg) {
+  if (fn === undefined) return false;
+  try {
+    apply(fn, o, [arg]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Serializer state. Module-level for speed; toJson saves and restores it so a getter or toJSON
+// that calls toJson again (re-entrancy) gets its own.
+let out = "";
+let budget = 0;
+let strMax = DEFAULT_MAX;
+let busy = false;
+const newStack = () => new Array(MAX_DEPTH + 8).fill(undefined);
+let stack = newStack(); // stack[d] = the object being written at depth d (ancestors only)
+
+/**
+ * Returns valid JSON text for any value; never throws, never hangs.
+ * @param {unknown} value
+ * @param {number} [maxBytes] strings are cut to this many characters; the output budget is twice it
+ * @returns {string}
+ */
+export function toJson(value, maxBytes = DEFAULT_MAX) {
+  const prevOut = out, prevBudget = budget, prevStrMax = strMax, prevStack = stack, prevBusy = busy;
+  let result;
+  try {
+    if (busy) stack = newStack();
+    busy = true;
+    out = "";
+    let m = DEFAULT_MAX;
+    if (typeof maxBytes === "number" && maxBytes >= 1) {
+      m = maxBytes >= MAX_MAX ? MAX_MAX : maxBytes - (maxBytes % 1);
+    }
+    strMax = m;
+    budget = m * 2;
+    if (!writeValue(value, 0, "")) out += "null";
+    result = out;
+  } catch (e) {
+    // Only reachable for failures outside every guarded spot (stack exhaustion right at the
+    // top, out of memory).
+    try {
+      result = thrownAt(e);
+    } catch {
+      result = '"[Thrown: unknown error]"';
+    }
+  } finally {
+    out = prevOut;
+    budget = prevBudget;
+    strMax = prevStrMax;
+    stack = prevStack;
+    busy = prevBusy;
+  }
+  return result;
+}
+
+/** Appends `v`; returns false (writing nothing) for undefined, which the caller omits or nulls. */
+function writeValue(v, depth, key) {
+  switch (typeof v) {
+    case "string":
+      out += quote(v);
+      return true;
+    case "number":
+      out += v === v && v !== Infinity && v !== -Infinity ? "" + v : "null";
+      return true;
+    case "boolean":
+      out += v ? "true" : "false";
+      return true;
+    case "object":
+      if (v === null) {
+        out += "null";
+        return true;
+      }
+      return writeObject(v, depth, key);
+    case "undefined":
+      return false;
+    case "bigint":
+      out += '"' + v + '"';
+      return true;
+    case "symbol":
+      out += quote(StringCtor(v));
+      return true;
+    case "function":
+      out += quote(functionLabel(v));
+      return true;
+    default:
+      out += quote("[" + typeof v + "]");
+      return true;
+  }
+}
+
+function quote(s) {
+  const n = s.length;
+  if (n > strMax) return quoteCut(s);
+  if (n > 128) return stringify(s);
+  // Short strings: JSON.stringify escapes only '"', '\\', controls and lone surrogates; when
+  // there are none, quoting by hand gives the same text and is several times faster.
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return stringify(s);
+  }
+  return '"' + s + '"';
+}
+
+function quoteCut(s) {
+  let n = strMax;
+  const c = s.charCodeAt(n - 1);
+  if (c >= 0xd800 && c <= 0xdbff) n--;
+  return stringify(s.slice(0, n) + "…");
+}
+
+function functionLabel(f) {
+  let n;
+  try {
+    n = f.name;
+  } catch {
+    n = undefined;
+  }
+  return "[Function: " + (typeof n === "string" && n !== "" ? n : "anonymous") + "]";
+}
+
+function cutMsg(s) {
+  return s.length > MSG_MAX ? s.slice(0, MSG_MAX) + "…" : s;
+}
+
+/** A thrown value's message as a string; never throws. */
+function messageOf(e) {
+  try {
+    if ((typeof e === "object" && e !== null) || typeof e === "function") {
+      const m = e.message;
+      if (typeof m === "string") return cutMsg(m);
+    }
+    return cutMsg(StringCtor(e));
+  } catch {
+    return "unknown error";
+  }
+}
+
+function thrownAt(e) {
+  return stringify("[Thrown: " + messageOf(e) + "]");
+}
+
+function writeObject(o, depth, key) {
+  const start = out.length;
+  try {
+    // toJSON, like JSON.stringify: read it (a throwing read is a [Thrown]), call it, and write
+    // its result without consulting toJSON again. Not for typed arrays: Node's
+    // Buffer.prototype.toJSON would copy every byte into an array.
+    let tj;
+    try {
+      tj = o.toJSON;
+    } catch (e) {
+      out += thrownAt(e);
+      return true;
+    }
+    if (typeof tj === "function" && !isView(o)) {
+      let r;
+      try {
+        r = apply(tj, o, [typeof key === "number" ? "" + key : key]);
+      } catch (e) {
+        out += stringify("[toJSON threw: " + messageOf(e) + "]");
+        return true;
+      }
+      if (typeof r !== "object" || r === null) return writeValue(r, depth, key);
+      o = r;
+    }
+    if (depth >= MAX_DEPTH) {
+      out += MAXDEPTH;
+      return true;
+    }
+    for (let i = 0; i < depth; i++) {
+      if (stack[i] === o) {
+        out += CIRCULAR;
+        return true;
+      }
+    }
+    stack[depth] = o;
+    if (isArray(o)) {
+      writeArray(o, depth);
+    } else {
+      const proto = getProto(o);
+      if ((proto === ObjProto || proto === null) && o[TO_STRING_TAG] === undefined) {
+        out += "{";
+        writeProps(o, depth, "", 0);
+        out += "}";
+      } else {
+        writeExotic(o, depth);
+      }
+    }
+    stack[depth] = undefined;
+    return true;
+  } catch (e) {
+    stack[depth] = undefined;
+    out = out.slice(0, start) + thrownAt(e);
+    return true;
+  }
+}
+
+function writeArray(a, depth) {
+  const len = a.length;
+  out += "[";
+  const d = depth + 1;
+  for (let i = 0; i < len; i++) {
+    if (i !== 0) out += ",";
+    if (out.length > budget) {
+      out += TRUNCATED;
+      break;
+    }
+    let v;
+    try {
+      v = a[i];
+    } catch (e) {
+      out += thrownAt(e);
+      continue;
+    }
+    if (!writeValue(v, d, i)) out += "null";
+  }
+  out += "]";
+}
+
+/** Writes the own enumerable string-keyed members of `o` (no braces), each preceded by `sep`
+ * once something was written. `skip` 1 (Error) / 2 (AggregateError) leaves out the keys
+ * writeError already wrote. */
+function writeProps(o, depth, sep, skip) {
+  const keys = keysOf(o);
+  const d = depth + 1;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i];
+    if (skip !== 0) {
+      if (k === "name" || k === "message" || k === "stack" || k === "cause") continue;
+      if (skip === 2 && k === "errors") continue;
+    }
+    if (out.length > budget) {
+      out += sep + quote(k) + ":" + TRUNCATED;
+      break;
+    }
+    let v;
+    try {
+      v = o[k];
+    } catch (e) {
+      out += sep + quote(k) + ":" + thrownAt(e);
+      sep = ",";
+      continue;
+    }
+    if (v === undefined) continue;
+    const mark = out.length;
+    out += sep + quote(k) + ":";
+    if (writeValue(v, d, k)) sep = ",";
+    else out = out.slice(0, mark); // a toJSON that returned undefined: omit, like JSON.stringify
+  }
+}
+
+function writeExotic(o, depth) {
+  if (isView(o)) return writeTyped(o);
+  const tag = apply(objToString, o, []);
+  switch (tag) {
+    case "[object Map]":
+      if (brand(mapSize, o)) return writeMap(o, depth);
+      break;
+    case "[object Set]":
+      if (brand(setSize, o)) return writeSet(o, depth);
+      break;
+    case "[object Error]":
+      return writeError(o, depth);
+    case "[object Promise]":
+      out += '"[Promise]"';
+      return;
+    case "[object WeakMap]":
+      if (brand(weakMapHas, o, ObjProto)) {
+        out += '"[WeakMap]"';
+        return;
+      }
+      break;
+    case "[object WeakSet]":
+      if (brand(weakSetHas, o, ObjProto)) {
+        out += '"[WeakSet]"';
+        return;
+      }
+      break;
+    case "[object RegExp]":
+      if (brand(reSource, o)) {
+        out += quote(apply(reToString, o, []));
+        return;
+      }
+      break;
+    case "[object ArrayBuffer]":
+      if (brand(abByteLength, o)) {
+        out += '{"$typed":"ArrayBuffer","byteLength":' + apply(abByteLength, o, []) + "}";
+        return;
+      }
+      break;
+    case "[object SharedArrayBuffer]":
+      if (brand(sabByteLength, o)) {
+        out += '{"$typed":"SharedArrayBuffer","byteLength":' + apply(sabByteLength, o, []) + "}";
+        return;
+      }
+      break;
+    case "[object Date]":
+      if (brand(dateGetTime, o)) {
+        const t = apply(dateGetTime, o, []);
+        out += t === t ? stringify(apply(dateToISO, o, [])) : "null";
+        return;
+      }
+      break;
+    case "[object String]":
+      if (brand(strValueOf, o)) return void writeValue(apply(strValueOf, o, []), depth, "");
+      break;
+    case "[object Number]":
+      if (brand(numValueOf, o)) return void writeValue(apply(numValueOf, o, []), depth, "");
+      break;
+    case "[object Boolean]":
+      if (brand(boolValueOf, o)) return void writeValue(apply(boolValueOf, o, []), depth, "");
+      break;
+    case "[object BigInt]":
+      if (brand(bigValueOf, o)) return void writeValue(apply(bigValueOf, o, []), depth, "");
+      break;
+    case "[object Symbol]":
+      if (brand(symValueOf, o)) return void writeValue(apply(symValueOf, o, []), depth, "");
+      break;
+  }
+  // Subclasses that override Symbol.toStringTag, and DOMException and friends.
+  if (o instanceof ErrorCtor) return writeError(o, depth);
+  if (o instanceof MapCtor && brand(mapSize, o)) return writeMap(o, depth);
+  if (o instanceof SetCtor && brand(setSize, o)) return writeSet(o, depth);
+  out += "{";
+  writeProps(o, depth, "", 0);
+  out += "}";
+}
+
+function writeMap(m, depth) {
+  out += '{"$map":[';
+  const d = depth + 3;
+  let first = true;
+  for (const entry of apply(mapEntries, m, [])) {
+    if (!first) out += ",";
+    first = false;
+    if (out.length > budget) {
+      out += TRUNCATED;
+      break;
+    }
+    out += "[";
+    if (!writeValue(entry[0], d, "0")) out += "null";
+    out += ",";
+    if (!writeValue(entry[1], d, "1")) out += "null";
+    out += "]";
+  }
+  out += "]}";
+}
+
+function writeSet(s, depth) {
+  out += '{"$set":[';
+  const d = depth + 2;
+  let i = 0;
+  for (const v of apply(setValues, s, [])) {
+    if (i !== 0) out += ",";
+    if (out.length > budget) {
+      out += TRUNCATED;
+      break;
+    }
+    if (!writeValue(v, d, i)) out += "null";
+    i++;
+  }
+  out += "]}";
+}
+
+function writeTyped(o) {
+  let name = taTag === undefined ? undefined : apply(taTag, o, []);
+  let len;
+  let data;
+  if (typeof name === "string") {
+    len = apply(taLength, o, []);
+    data = o;
+  } else {
+    name = "DataView";
+    len = apply(dvByteLength, o, []);
+    data = new U8(apply(dvBuffer, o, []), apply(dvByteOffset, o, []), len < TYPED_MAX ? len : TYPED_MAX);
+  }
+  out += '{"$typed":"' + name + '","length":' + len + ',"data":[';
+  const n = len < TYPED_MAX ? len : TYPED_MAX;
+  for (let i = 0; i < n; i++) {
+    if (i !== 0) out += ",";
+    const v = data[i];
+    if (typeof v === "bigint") out += '"' + v + '"';
+    else out += v === v && v !== Infinity && v !== -Infinity ? "" + v : "null";
+  }
+  out += "]}";
+}
+
+function writeError(e, depth) {
+  const d = depth + 1;
+  out += '{"name":' + quote(errorName(e, "Error"));
+  writeErrorField(e, "message", d);
+  writeErrorField(e, "stack", d);
+  let cause;
+  let causeThrew = false;
+  try {
+    cause = e.cause;
+  } catch (err) {
+    cause = err;
+    causeThrew = true;
+  }
+  if (causeThrew) out += ',"cause":' + thrownAt(cause);
+  else if (cause !== undefined) {
+    const mark = out.length;
+    out += ',"cause":';
+    if (!writeValue(cause, d, "cause")) out = out.slice(0, mark);
+  }
+  let aggregate = false;
+  try {
+    aggregate = AggErr !== undefined && e instanceof AggErr;
+  } catch {
+    aggregate = false;
+  }
+  if (aggregate) {
+    out += ',"errors":';
+    let errors;
+    try {
+      errors = e.errors;
+    } catch (err) {
+      errors = undefined;
+      out += thrownAt(err);
+    }
+    if (errors !== undefined && !writeValue(errors, d, "errors")) out += "null";
+  }
+  writeProps(e, depth, ",", aggregate ? 2 : 1);
+  out += "}";
+}
+
+function writeErrorField(e, k, d) {
+  out += ',"' + k + '":';
+  let v;
+  try {
+    v = e[k];
+  } catch (err) {
+    out += thrownAt(err);
+    return;
+  }
+  if (typeof v === "string") out += quote(v);
+  else if (!writeValue(v, d, k)) out += '""';
+}
+
+/** An error-ish object's name: `name` when it is a non-empty string, unless it is just "Error"
+ * while the constructor name is more specific (`class MyErr extends Error {}` -> "MyErr");
+ * else the constructor name; else `fallback`. Never throws. */
+function errorName(o, fallback) {
+  let n;
+  let c;
+  try {
+    n = o.name;
+  } catch {
+    n = undefined;
+  }
+  try {
+    const k = o.constructor;
+    if (typeof k === "function") c = k.name;
+  } catch {
+    c = undefined;
+  }
+  const cOk = typeof c === "string" && c !== "";
+  if (typeof n === "string" && n !== "") {
+    if (n === "Error" && cOk && c !== "Error" && c !== "Object" && c !== "Function") return c;
+    return n;
+  }
+  return cOk && c !== "Object" ? c : fallback;
+}
+
+function isErrorObject(o) {
+  try {
+    if (o instanceof ErrorCtor) return true;
+  } catch {
+    // A Proxy whose getPrototypeOf throws; fall through to the tag.
+  }
+  try {
+    return apply(objToString, o, []) === "[object Error]";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The error's fields for a span: `{ name, message, stack }`, all strings; never throws.
+ * - Errors (instanceof Error or tagged "[object Error]"): name as resolved by errorName
+ *   (`err.name`, or the constructor name when `err.name` is just "Error" and the constructor
+ *   is more specific), message `err.message` ("" when absent), stack `err.stack` or "".
+ * - Other objects: name from `name`/the constructor name, else "Object"; message `err.message`
+ *   when it is a string, else toJson(err) cut to 1000 characters; stack `err.stack` or "".
+ * - Primitives: name is typeof ("string", "number", ...; "null" for null), message String(v).
+ *   Functions: name "function", message "[Function: name]".
+ * @param {unknown} err
+ * @returns {{ name: string, message: string, stack: string }}
+ */
+export function errorInfo(err) {
+  try {
+    const t = typeof err;
+    if (t === "object" && err !== null) {
+      const isErr = isErrorObject(err);
+      const name = errorName(err, isErr ? "Error" : "Object");
+      let m;
+      try {
+        m = err.message;
+      } catch {
+        m = undefined;
+      }
+      let message;
+      if (typeof m === "string") message = m;
+      else if (isErr && m === undefined) message = "";
+      else message = toJson(isErr ? m : err, MSG_MAX).slice(0, MSG_MAX);
+      let s;
+      try {
+        s = err.stack;
+      } catch {
+        s = undefined;
+      }
+      return { name, message, stack: typeof s === "string" ? s : "" };
+    }
+    if (t === "function") return { name: "function", message: functionLabel(err), stack: "" };
+    let message;
+    try {
+      message = StringCtor(err);
+    } catch {
+      message = "";
+    }
+    return { name: err === null ? "null" : t, message, stack: "" };
+  } catch {
+    return { name: "Error", message: "[unreadable error]", stack: "" };
+  }
+}
