@@ -41,11 +41,15 @@ function asAgensightError(e, context) {
  * @param {() => number} p.now milliseconds since the epoch, sub-millisecond where the runtime has it
  * @param {(fn: () => void) => void} p.defer runs fn soon, without keeping the process alive
  * @param {(fn: () => void) => void} [p.onExit] runs fn synchronously at process exit
+ * @param {(fn: () => void) => void} [p.onIdle] runs fn when the process is about to exit
+ *   with nothing left to do (Node's beforeExit): a last chance to send
+ * @param {(config: object) => ({list(): {id: number, text: string}[], put(id: number, text: string): void, delete(id: number): void} | null)} [p.openOutbox]
+ *   the durable export queue's storage (files, IndexedDB); null or absent: memory only
  * @param {(...args: any[]) => void} [p.warn]
  * @param {any} [p.loadError] why the wasm could not be loaded
  */
-export function createAgensight({ wasm, context, openStore, randomBytes, now, defer, onExit, warn = console.warn, loadError }) {
-  let state = null; // { epoch, config, store, redact, captureInput, captureOutput, maxBytes }
+export function createAgensight({ wasm, context, openStore, openOutbox, randomBytes, now, defer, onExit, onIdle, warn = console.warn, loadError }) {
+  let state = null; // { epoch, config, store, outbox, exporting, redact, captureInput, captureOutput, maxBytes }
   let epoch = 0;
   let broken = !wasm;
   let warned = false;
@@ -114,16 +118,100 @@ export function createAgensight({ wasm, context, openStore, randomBytes, now, de
     }
     let store = null;
     if (config.storage !== "none" && config.mode !== "prod") store = openStore(config);
+    const exporting = config.mode !== "local";
     state = {
       epoch: ++epoch,
       config,
       store,
+      exporting,
+      outbox: exporting && openOutbox ? openOutbox(config) : null,
       redact: typeof options.redact === "function" ? options.redact : null,
       captureInput: config.captureInput,
       captureOutput: config.captureOutput,
       maxBytes: config.maxFieldBytes,
     };
+    try {
+      wasm.setFetch(typeof options.fetch === "function" ? options.fetch : undefined);
+      // What an earlier process left in the outbox goes out first.
+      for (const { id, text } of state.outbox?.list() ?? []) if (!wasm.exportRestore(text)) state.outbox.delete(id);
+    } catch (e) {
+      warnOnce("agensight: could not read the export outbox:", e);
+    }
+    scheduleExport();
   }
+
+  // ---- Export (dev and prod): the queue is in Rust; this loop only moves its requests. ----
+  let pumping = null;
+  let exportTimer = null;
+  let exitSent = false;
+  let exportWarned = false;
+
+  function exportWarnings(st) {
+    for (const line of wasm.exportWarnings().split("\n")) {
+      if (!line) continue;
+      if (st.config.mode === "dev") warn(`agensight: ${line}`);
+      else if (!exportWarned) {
+        exportWarned = true;
+        warn(`agensight: export failing: ${line} (later export warnings are silent in prod; mode "dev" shows them all)`);
+      }
+    }
+  }
+
+  /** Sends every request that is due; resolves when those are answered. One pump at a time. */
+  function pump(force = false, keepalive = false) {
+    if (pumping) return pumping;
+    const st = state;
+    if (!st?.exporting || broken) return Promise.resolve();
+    pumping = (async () => {
+      try {
+        for (;;) {
+          const sends = [];
+          for (let id; (id = wasm.exportNext(now(), force)); ) {
+            const saved = wasm.exportPersist(id);
+            if (saved) st.outbox?.put(id, saved);
+            sends.push(wasm.exportSend(id, keepalive).then((done) => done && st.outbox?.delete(id)));
+          }
+          for (const id of wasm.exportDropped()) st.outbox?.delete(id);
+          exportWarnings(st);
+          if (sends.length === 0) break;
+          await Promise.all(sends);
+        }
+      } catch (e) {
+        fail(e);
+      } finally {
+        pumping = null;
+      }
+      scheduleExport();
+    })();
+    return pumping;
+  }
+
+  /** Arms a timer for the queue's next due time (batch delay, retry backoff). */
+  function scheduleExport() {
+    if (!state?.exporting || broken || pumping) return;
+    let wait;
+    try {
+      wait = wasm.exportWake(now());
+    } catch (e) {
+      return fail(e);
+    }
+    if (wait < 0) return;
+    if (exportTimer) clearTimeout(exportTimer);
+    exportTimer = setTimeout(() => {
+      exportTimer = null;
+      pump();
+    }, wait);
+    // Background sends never keep a process alive; flush() and the exit hook do the waiting.
+    exportTimer?.unref?.();
+  }
+
+  onIdle?.(() => {
+    // The app is done: one last forced round, once per batch of new traces (the outbox keeps
+    // what is not accepted, for the next start).
+    if (exitSent || !state?.exporting || broken) return;
+    exitSent = true;
+    pump(true);
+  });
 
   function capture(value) {
     if (state.redact) {
@@ -136,10 +224,19 @@ export function createAgensight({ wasm, context, openStore, randomBytes, now, de
     return toJson(value, state.maxBytes);
   }
 
+  /** A trace (or late span) was handed on: write it locally and/or send it soon. */
+  function emitted() {
+    if (state.store) scheduleWrite();
+    if (state.exporting) {
+      exitSent = false;
+      if (!exportTimer) scheduleExport();
+    }
+  }
+
   function endOk(h, value) {
     if (h === NOOP || broken || !state) return;
     try {
-      if (wasm.end(h, now(), state.captureOutput ? capture(value) : "")) scheduleWrite();
+      if (wasm.end(h, now(), state.captureOutput ? capture(value) : "")) emitted();
     } catch (e) {
       fail(e);
     }
@@ -149,7 +246,7 @@ export function createAgensight({ wasm, context, openStore, randomBytes, now, de
   function endStream(h) {
     if (h === NOOP || broken || !state) return;
     try {
-      if (wasm.end(h, now(), "")) scheduleWrite();
+      if (wasm.end(h, now(), "")) emitted();
     } catch (e) {
       fail(e);
     }
@@ -159,7 +256,7 @@ export function createAgensight({ wasm, context, openStore, randomBytes, now, de
     if (h === NOOP || broken || !state) return;
     try {
       const i = errorInfo(err);
-      if (wasm.endError(h, now(), i.name, i.message, i.stack)) scheduleWrite();
+      if (wasm.endError(h, now(), i.name, i.message, i.stack)) emitted();
     } catch (e) {
       fail(e);
     }
@@ -299,15 +396,29 @@ export function createAgensight({ wasm, context, openStore, randomBytes, now, de
   }
 
   /**
-   * Writes what is buffered and reports what happened to the spans so far.
+   * Writes what is buffered, sends what waits for export (retrying as the policy says, for at
+   * most `timeoutMs`), and reports what happened to the spans so far: `exported` counts only
+   * spans the receiver accepted.
+   * @param {{ timeoutMs?: number }} [options]
    * @returns {Promise<{exported: number, failed: number, pending: number, dropped: number}>}
    */
-  async function flush() {
+  async function flush({ timeoutMs = 30000 } = {}) {
     drainLocal();
     if (!state || broken) return { exported: 0, failed: 0, pending: 0, dropped: 0 };
+    if (state.exporting) {
+      const deadline = now() + timeoutMs;
+      for (;;) {
+        await pump(true);
+        const wait = broken ? -1 : wasm.exportWake(now());
+        if (wait < 0 || now() >= deadline) break;
+        // A plain (ref'd) timer: the process stays up while flush() waits for a retry.
+        await new Promise((r) => setTimeout(r, Math.min(wait, deadline - now())));
+      }
+    }
+    if (broken) return { exported: 0, failed: 0, pending: 0, dropped: 0 };
     try {
       const s = JSON.parse(wasm.stats());
-      return { exported: 0, failed: 0, pending: s.pending, dropped: s.dropped };
+      return { exported: s.exported, failed: s.failed, pending: s.pending, dropped: s.dropped };
     } catch (e) {
       fail(e);
       return { exported: 0, failed: 0, pending: 0, dropped: 0 };
@@ -315,8 +426,10 @@ export function createAgensight({ wasm, context, openStore, randomBytes, now, de
   }
 
   /** Flushes, then turns tracing off until the next `init()`. */
-  async function shutdown() {
-    const result = await flush();
+  async function shutdown(options) {
+    const result = await flush(options);
+    if (exportTimer) clearTimeout(exportTimer);
+    exportTimer = null;
     state = null;
     return result;
   }

@@ -36,8 +36,26 @@ export interface InitOptions {
   maxFieldBytes?: number;
   /** Fraction of traces recorded (head sampling), 0 to 1. Default 1. */
   sampleRate?: number;
-  /** A fetch implementation for the exporter. */
+  /** A fetch implementation for the exporter (default: the global `fetch`). */
   fetch?: typeof globalThis.fetch;
+  /** Export queue timings and bounds. */
+  queue?: {
+    /** Finished traces wait this long for more to batch with (default 1000). */
+    batchDelayMs?: number;
+    /** One request's time limit (default 10000). */
+    timeoutMs?: number;
+    /** A request still failing this long after its first try is given up (default 300000). */
+    deadlineMs?: number;
+    /** The outbox holds at most this many bytes (default 32 MiB) and jobs (default 10000); the oldest is dropped past that. */
+    maxBytes?: number;
+    maxJobs?: number;
+    /** Finished spans waiting to become requests, at most (default 100000). */
+    maxPendingSpans?: number;
+    /** Requests in flight at once (default 4). */
+    concurrency?: number;
+    /** Spans per OTLP request (default 512). */
+    maxBatchSpans?: number;
+  };
 }
 
 export interface SpanOptions {
@@ -85,11 +103,14 @@ export function trace<F extends (...args: any[]) => any>(fn: F, options?: string
  */
 export function span<F extends (...args: any[]) => any>(fn: F, options?: string | SpanOptions): F;
 
-/** Writes and sends what is buffered; reports what happened to the spans so far. */
-export function flush(): Promise<FlushResult>;
+/**
+ * Writes and sends what is buffered, retrying for at most `timeoutMs` (default 30000), and
+ * reports what happened to the spans so far. In a worker: `ctx.waitUntil(flush())`.
+ */
+export function flush(options?: { timeoutMs?: number }): Promise<FlushResult>;
 
 /** Flushes, then turns tracing off until the next init(). */
-export function shutdown(): Promise<FlushResult>;
+export function shutdown(options?: { timeoutMs?: number }): Promise<FlushResult>;
 
 /** The active trace's id (UUID form), or undefined outside a trace. */
 export function currentTraceId(): string | undefined;

@@ -6,7 +6,8 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import * as bindings from "./wasm/agensight_wasm.js";
 import { createAgensight } from "./core.js";
 import { alsContext } from "./context.js";
-import { fileStore, memoryStore, readStoreDir } from "./store-file.js";
+import { join } from "node:path";
+import { fileOutbox, fileStore, memoryStore, readStoreDir } from "./store-file.js";
 import { groupRecords, parseLines } from "./records.js";
 
 let wasm = null;
@@ -31,10 +32,13 @@ const api = createAgensight({
     memory = null;
     return fileStore(config.dir);
   },
+  // The export outbox lives beside the store (storage "memory" or false: memory only).
+  openOutbox: (config) => (config.storage === "memory" || config.storage === "none" ? null : fileOutbox(join(config.dir, "outbox"))),
   randomBytes: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
   now: () => performance.timeOrigin + performance.now(),
   defer: (fn) => setTimeout(fn, 20).unref?.(),
   onExit: (fn) => process.on("exit", fn),
+  onIdle: (fn) => process.on("beforeExit", fn),
 });
 
 export const { init, trace, span, flush, shutdown, currentTraceId, currentSpanId } = api;

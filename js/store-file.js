@@ -2,7 +2,7 @@
 // appended whole so a crash can tear at most the last line (which the reader skips).
 // Uses node:fs, so only the server-runtime entries import this file.
 
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync } from "node:fs";
+import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { groupRecords, parseLines } from "./records.js";
 
@@ -41,6 +41,41 @@ export function fileStore(dir) {
         ready = true;
       }
       appendFileSync(path, text);
+    },
+  };
+}
+
+/**
+ * The durable export queue in files: one `<id>.json` per job, written (atomically, by rename)
+ * before the job's first send and deleted once the receiver accepted it or it was given up.
+ * @param {string} dir
+ */
+export function fileOutbox(dir) {
+  const path = (id) => join(dir, `${id}.json`);
+  return {
+    list() {
+      let names;
+      try {
+        names = readdirSync(dir);
+      } catch {
+        return [];
+      }
+      const jobs = [];
+      for (const n of names) {
+        if (!/^\d+\.json$/.test(n)) continue;
+        try {
+          jobs.push({ id: Number(n.slice(0, -5)), text: readFileSync(join(dir, n), "utf8") });
+        } catch {}
+      }
+      return jobs;
+    },
+    put(id, text) {
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(`${path(id)}.tmp`, text);
+      renameSync(`${path(id)}.tmp`, path(id));
+    },
+    delete(id) {
+      rmSync(path(id), { force: true });
     },
   };
 }

@@ -4,6 +4,7 @@
 use crate::error::{Error, Result};
 use crate::limits::MIN_BUDGET;
 use crate::model::SessionSpec;
+use crate::queue::Settings;
 use serde_json::{Map, Value};
 
 /// The Agensight cloud API the Python SDK uses.
@@ -57,6 +58,8 @@ pub struct Config {
     pub redact: bool,
     pub max_field_bytes: usize,
     pub sample_rate: f64,
+    /// Export queue timings and bounds (the `queue` option).
+    pub queue: Settings,
 }
 
 impl Default for Config {
@@ -76,6 +79,7 @@ impl Default for Config {
             redact: true,
             max_field_bytes: 65536,
             sample_rate: 1.0,
+            queue: Settings::default(),
         }
     }
 }
@@ -96,6 +100,7 @@ const KNOWN: &[&str] = &[
     "sampleRate",
     "fetch",
     "allowInsecureEndpoint",
+    "queue",
 ];
 
 fn invalid(message: String) -> Error {
@@ -287,7 +292,39 @@ pub fn parse(json: &str) -> Result<Config> {
             }
         }
     }
+    match o.get("queue") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(q)) => read_queue(q, &mut c.queue)?,
+        Some(v) => return Err(invalid(format!("init(): `queue` must be an object such as {{ timeoutMs: 5000 }}, got {}", kind(v)))),
+    }
     Ok(c)
+}
+
+/// The `queue` option: `{ batchDelayMs, timeoutMs, deadlineMs, maxBytes, maxJobs, concurrency,
+/// maxBatchSpans }`, each a positive number.
+fn read_queue(q: &Map<String, Value>, s: &mut Settings) -> Result<()> {
+    for (k, v) in q {
+        let n = v.as_f64().filter(|n| n.is_finite() && *n >= 0.0).ok_or_else(|| invalid(format!("init(): `queue.{k}` must be a number of 0 or more, got {v}")))?;
+        let whole = || -> Result<usize> {
+            if n >= 1.0 && n.fract() == 0.0 {
+                Ok(n as usize)
+            } else {
+                Err(invalid(format!("init(): `queue.{k}` must be a whole number of 1 or more, got {v}")))
+            }
+        };
+        match k.as_str() {
+            "batchDelayMs" => s.batch_delay_ms = n,
+            "timeoutMs" => s.timeout_ms = n.max(1.0),
+            "deadlineMs" => s.deadline_ms = n,
+            "maxBytes" => s.max_bytes = whole()?,
+            "maxJobs" => s.max_jobs = whole()?,
+            "maxPendingSpans" => s.max_pending_spans = whole()?,
+            "concurrency" => s.concurrency = whole()?,
+            "maxBatchSpans" => s.max_batch_spans = whole()?,
+            _ => return Err(invalid(format!("init(): unknown option `queue.{k}`; known: batchDelayMs, timeoutMs, deadlineMs, maxBytes, maxJobs, maxPendingSpans, concurrency, maxBatchSpans"))),
+        }
+    }
+    Ok(())
 }
 
 /// https anywhere; plain http only to loopback unless the user opted in.

@@ -11,9 +11,14 @@ pub mod json;
 pub mod limits;
 pub mod llm;
 pub mod model;
+pub mod otlp;
+pub mod queue;
 pub mod redact;
+pub mod store;
 pub mod tracer;
 
+#[cfg(target_arch = "wasm32")]
+pub mod transport;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

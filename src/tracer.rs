@@ -9,6 +9,7 @@ use crate::ids::{IdGenerator, SpanId, TraceId};
 use crate::limits::clamp_json;
 use crate::llm;
 use crate::model::{Batch, ErrorInfo, FinishedSpan, Session, SessionSpec, TraceInfo};
+use crate::queue::{Outcome, Queue};
 use crate::redact::Redactor;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
@@ -17,8 +18,6 @@ use std::rc::Rc;
 pub const MAX_OPEN_SPANS: usize = 100_000;
 /// Ended traces remembered, so a span started after its whole trace ended still joins it.
 const RECENT_TRACES: usize = 256;
-/// Batches waiting for the exporter; past it the oldest is dropped (and counted).
-const MAX_OUTBOX: usize = 10_000;
 
 /// A wrapped function's fixed facts, registered once per wrapper.
 struct Def {
@@ -62,8 +61,8 @@ pub struct Tracer {
     seq: u64,
     /// Local-store lines not yet taken by the JS store.
     local: Option<String>,
-    /// Batches for the exporter.
-    pub outbox: VecDeque<Batch>,
+    /// The export queue, in dev and prod modes.
+    pub queue: Option<Queue>,
     pub stats: Stats,
 }
 
@@ -95,7 +94,7 @@ impl Tracer {
             sessions_seen: HashSet::new(),
             seq: 0,
             local: stores_locally.then(String::new),
-            outbox: VecDeque::new(),
+            queue: config.mode.exports().then(|| Queue::new(&config, config.queue.clone())),
             stats: Stats::default(),
             config,
         }
@@ -366,34 +365,35 @@ impl Tracer {
                 .session
                 .as_ref()
                 .is_some_and(|s| self.sessions_seen.insert(s.spec.id.clone()));
-        self.emit(Batch {
-            trace: info,
-            trace_is_new,
-            session_is_new,
-            spans,
-        })
+        self.emit(Batch { trace: info, trace_is_new, session_is_new, spans }, now_ms)
     }
 
-    fn emit(&mut self, batch: Batch) -> bool {
-        let mut wrote = false;
+    /// Hands a finished trace (or late spans) to the local store and the export queue.
+    /// Returns true: there is now something to write or send.
+    fn emit(&mut self, batch: Batch, now_ms: f64) -> bool {
         if let Some(local) = &mut self.local {
-            let enc = Encoder {
-                mode: self.config.mode,
-                project_id: None,
-                service: &self.config.name,
-                target: Target::Local,
-            };
+            let enc = Encoder { mode: self.config.mode, project_id: None, service: &self.config.name, target: Target::Local };
             enc.encode_lines(&batch, local);
-            wrote = true;
         }
-        if self.config.mode.exports() {
-            if self.outbox.len() == MAX_OUTBOX {
-                let old = self.outbox.pop_front().expect("full outbox");
-                self.stats.dropped += old.spans.len() as u64;
-            }
-            self.outbox.push_back(batch);
+        if let Some(q) = &mut self.queue {
+            q.add(batch, now_ms);
         }
-        wrote
+        true
+    }
+
+    /// The next export job to send now (see [`Queue::next`]); job ids are random.
+    pub fn export_next(&mut self, now_ms: f64, force: bool) -> Option<u64> {
+        let ids = &mut self.ids;
+        self.queue.as_mut()?.next(now_ms, force, &mut || ids.next_u64() >> 11)
+    }
+
+    /// Records a response for an export job; true when the job is finished.
+    pub fn export_complete(&mut self, id: u64, outcome: Outcome, now_ms: f64) -> bool {
+        let jitter = (self.ids.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+        match &mut self.queue {
+            Some(q) => q.complete(id, outcome, now_ms, jitter),
+            None => true,
+        }
     }
 
     /// Takes the local-store lines written so far (JSON records, one a line).

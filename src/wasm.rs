@@ -194,7 +194,91 @@ pub fn span_id(h: u32) -> Option<String> {
     with(None, |t| t.ids_of(h).map(|(_, s)| s.hex()))
 }
 
-/// Counters as JSON: `{ recorded, dropped, unsampled, open, pending }`.
+/// The next export job due now, as an id (0 when none is, or export is off). `force`, on
+/// flush, sends batches without waiting for more to join them.
+///
+/// ```js
+/// for (let id; (id = exportNext(Date.now(), true)); ) sends.push(exportSend(id, false));
+/// ```
+#[wasm_bindgen(js_name = exportNext)]
+pub fn export_next(now_ms: f64, force: bool) -> f64 {
+    with(0.0, |t| t.export_next(now_ms, force).map_or(0.0, |id| id as f64))
+}
+
+/// The job as JSON for the outbox, the first time only (then "").
+///
+/// ```js
+/// const saved = exportPersist(id); if (saved) outbox.put(id, saved);
+/// ```
+#[wasm_bindgen(js_name = exportPersist)]
+pub fn export_persist(id: f64) -> String {
+    with(String::new(), |t| t.queue.as_mut().map(|q| q.persist(id as u64)).unwrap_or_default())
+}
+
+/// Sends job `id`'s next request and records the response. Resolves to true when the job is
+/// finished (accepted or given up): its outbox copy can be deleted.
+///
+/// ```js
+/// if (await exportSend(id, false)) outbox.delete(id);
+/// ```
+#[wasm_bindgen(js_name = exportSend)]
+pub async fn export_send(id: f64, keepalive: bool) -> bool {
+    let Some(request) = with(None, |t| t.queue.as_ref().and_then(|q| q.request(id as u64))) else { return true };
+    let outcome = crate::transport::send(request, keepalive).await;
+    with(true, |t| t.export_complete(id as u64, outcome, js_sys::Date::now()))
+}
+
+/// Brings back an outbox entry saved by an earlier process; false when it is not ours.
+///
+/// ```js
+/// if (!exportRestore(text)) outbox.delete(id);
+/// ```
+#[wasm_bindgen(js_name = exportRestore)]
+pub fn export_restore(json: &str) -> bool {
+    with(false, |t| t.queue.as_mut().is_some_and(|q| q.restore(json)))
+}
+
+/// Milliseconds until export work is due (0: now), or -1 when there is none.
+///
+/// ```js
+/// const wait = exportWake(Date.now()); if (wait >= 0) setTimeout(pump, wait);
+/// ```
+#[wasm_bindgen(js_name = exportWake)]
+pub fn export_wake(now_ms: f64) -> f64 {
+    with(-1.0, |t| t.queue.as_ref().and_then(|q| q.wake_in(now_ms)).unwrap_or(-1.0))
+}
+
+/// Outbox entries to delete: jobs dropped by the outbox bounds or a refused token.
+///
+/// ```js
+/// for (const id of exportDropped()) outbox.delete(id);
+/// ```
+#[wasm_bindgen(js_name = exportDropped)]
+pub fn export_dropped() -> Vec<f64> {
+    with(Vec::new(), |t| t.queue.as_mut().map(|q| q.take_dropped_jobs().into_iter().map(|id| id as f64).collect()).unwrap_or_default())
+}
+
+/// Export failures since the last call, one a line (the token never appears in them).
+///
+/// ```js
+/// for (const w of exportWarnings().split("\n").filter(Boolean)) console.warn(w);
+/// ```
+#[wasm_bindgen(js_name = exportWarnings)]
+pub fn export_warnings() -> String {
+    with(String::new(), |t| t.queue.as_mut().map(|q| q.take_warnings().join("\n")).unwrap_or_default())
+}
+
+/// Uses `f` as `fetch` for exports (undefined: the global `fetch`).
+///
+/// ```js
+/// setFetch(options.fetch);
+/// ```
+#[wasm_bindgen(js_name = setFetch)]
+pub fn set_fetch(f: Option<js_sys::Function>) {
+    crate::transport::set_fetch(f)
+}
+
+/// Counters as JSON: `{ recorded, dropped, unsampled, open, pending, exported, failed }`.
 ///
 /// ```js
 /// JSON.parse(stats()).dropped;
@@ -204,11 +288,60 @@ pub fn stats() -> String {
     with("{}".into(), |t| {
         serde_json::json!({
             "recorded": t.stats.spans_recorded,
-            "dropped": t.stats.dropped,
+            "dropped": t.stats.dropped + t.queue.as_ref().map_or(0, |q| q.counts.dropped),
             "unsampled": t.stats.unsampled_traces,
             "open": t.open_spans(),
-            "pending": t.outbox.iter().map(|b| b.spans.len()).sum::<usize>(),
+            "pending": t.queue.as_ref().map_or(0, |q| q.pending_spans()),
+            "exported": t.queue.as_ref().map_or(0, |q| q.counts.exported),
+            "failed": t.queue.as_ref().map_or(0, |q| q.counts.failed),
         })
         .to_string()
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// The IndexedDB local store (browsers and web workers; issue 3). Converts and delegates to
+// `crate::store`; the JS side is `js/store-idb.js`. Every call returns a Promise; failures
+// reject with an `AgensightError` whose code is `indexeddb`.
+// ---------------------------------------------------------------------------------------------
+
+/// Whether the global object has IndexedDB (pages and workers do; Node, Deno, workerd do not).
+///
+/// ```js
+/// const storage = storeAvailable() ? "indexeddb" : "memory";
+/// ```
+#[wasm_bindgen(js_name = storeAvailable)]
+pub fn store_available() -> bool {
+    crate::store::available()
+}
+
+/// Adds local-store lines (the text of `takeLocal()`) to IndexedDB in one transaction;
+/// resolves with the number of records stored once it has committed.
+///
+/// ```js
+/// await storeAppend(takeLocal()); // 12
+/// ```
+#[wasm_bindgen(js_name = storeAppend)]
+pub async fn store_append(lines: String) -> Result<u32, JsValue> {
+    crate::store::append(&lines).await.map_err(js_error)
+}
+
+/// Every record in IndexedDB, oldest first, as `{type, data}` objects.
+///
+/// ```js
+/// const records = await storeRead(); // [{ type: "session", data: {...} }, ...]
+/// ```
+#[wasm_bindgen(js_name = storeRead)]
+pub async fn store_read() -> Result<js_sys::Array, JsValue> {
+    crate::store::read_all().await.map_err(js_error)
+}
+
+/// Deletes every record in IndexedDB.
+///
+/// ```js
+/// await storeClear();
+/// ```
+#[wasm_bindgen(js_name = storeClear)]
+pub async fn store_clear() -> Result<(), JsValue> {
+    crate::store::clear().await.map_err(js_error)
 }

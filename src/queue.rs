@@ -1,0 +1,502 @@
+//! The export queue, without I/O: it turns finished traces into requests for the configured
+//! wire format, decides what to send next, and what a response means (done, retry when, or
+//! failed and why). The transport ([`crate::wasm`]'s `exportSend`) does the sending; the JS
+//! side persists each job in the outbox before its first send and deletes it once it is done.
+//!
+//! Policy: 2xx is accepted; 408, 429, 5xx and network errors are retried with exponential
+//! backoff and jitter (or after `Retry-After`) until the job's deadline; any other status
+//! fails the request for good, with the reason kept. The Agensight API gets one request per
+//! record, in order (session, trace, spans parents-first, prompts, completions, tools), after
+//! the token was validated once for a project id; OTLP gets one request per batch of spans.
+
+use crate::agensight::{Encoder, Kind, Target};
+use crate::config::{Config, Exporter};
+use crate::json::{push_string, Obj};
+use crate::model::Batch;
+use std::collections::VecDeque;
+
+/// Bounds and timings of the queue.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    /// Spans per OTLP request.
+    pub max_batch_spans: usize,
+    /// Finished traces wait this long for more to batch with, unless flushed.
+    pub batch_delay_ms: f64,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// The outbox holds at most this many bytes and jobs; past that the oldest job is dropped
+    /// (its spans counted in `dropped`).
+    pub max_bytes: usize,
+    pub max_jobs: usize,
+    /// Traces waiting to become jobs (before the token is validated, say), at most.
+    pub max_pending_spans: usize,
+    pub backoff_base_ms: f64,
+    pub backoff_max_ms: f64,
+    /// A job still failing this long after its first attempt is given up (counted failed).
+    pub deadline_ms: f64,
+    /// One request's time limit.
+    pub timeout_ms: f64,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            max_batch_spans: 512,
+            batch_delay_ms: 1000.0,
+            concurrency: 4,
+            max_bytes: 32 << 20,
+            max_jobs: 10_000,
+            max_pending_spans: 100_000,
+            backoff_base_ms: 500.0,
+            backoff_max_ms: 30_000.0,
+            deadline_ms: 300_000.0,
+            timeout_ms: 10_000.0,
+        }
+    }
+}
+
+/// What came back for a request.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Status { code: u16, retry_after_ms: Option<f64>, body: String },
+    /// No response: refused, reset, DNS, timed out.
+    Network(String),
+}
+
+/// One request's worth of a job.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Part {
+    /// Appended to the endpoint (empty for OTLP, whose endpoint is the traces URL).
+    pub path: String,
+    pub body: String,
+    /// Spans this request carries (credited to `exported` or `failed`).
+    pub spans: u64,
+}
+
+#[derive(Clone, Debug)]
+struct Job {
+    id: u64,
+    validate: bool,
+    parts: Vec<Part>,
+    cursor: usize,
+    attempts: u32,
+    first_try_ms: Option<f64>,
+    next_at_ms: f64,
+    in_flight: bool,
+    persisted: bool,
+    bytes: usize,
+}
+
+/// A request for the transport to send.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HttpRequest {
+    pub url: String,
+    pub body: String,
+    /// Header name/value pairs (content type, the user's headers, authorization).
+    pub headers: Vec<(String, String)>,
+    pub timeout_ms: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Auth {
+    /// OTLP: nothing to validate.
+    NotNeeded,
+    Unvalidated,
+    Valid(String),
+    Invalid(String),
+}
+
+/// Counters reported by `flush()`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub exported: u64,
+    pub failed: u64,
+    pub dropped: u64,
+}
+
+pub struct Queue {
+    pub settings: Settings,
+    exporter: Exporter,
+    endpoint: String,
+    token: Option<String>,
+    headers: Vec<(String, String)>,
+    service: String,
+    mode: crate::config::Mode,
+    auth: Auth,
+    pending: VecDeque<Batch>,
+    pending_spans: usize,
+    oldest_pending_ms: Option<f64>,
+    jobs: VecDeque<Job>,
+    bytes: usize,
+    in_flight: usize,
+    pub counts: Counts,
+    /// Jobs dropped by the bounds whose outbox copies must go.
+    dropped_jobs: Vec<u64>,
+    /// Failures to report (dev mode prints them all).
+    warnings: Vec<String>,
+}
+
+fn is_retryable(code: u16) -> bool {
+    code == 408 || code == 429 || code >= 500
+}
+
+fn path_of(kind: Kind) -> String {
+    match kind {
+        Kind::TraceUpdate => "/logs/trace/update".into(),
+        k => format!("/logs/create/{}", k.as_str()),
+    }
+}
+
+impl Queue {
+    pub fn new(config: &Config, settings: Settings) -> Queue {
+        Queue {
+            settings,
+            exporter: config.exporter,
+            endpoint: config.endpoint.clone(),
+            token: config.token.clone(),
+            headers: config.headers.clone(),
+            service: config.name.clone(),
+            mode: config.mode,
+            auth: if config.exporter == Exporter::Otlp { Auth::NotNeeded } else { Auth::Unvalidated },
+            pending: VecDeque::new(),
+            pending_spans: 0,
+            oldest_pending_ms: None,
+            jobs: VecDeque::new(),
+            bytes: 0,
+            in_flight: 0,
+            counts: Counts::default(),
+            dropped_jobs: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// A finished trace to export.
+    pub fn add(&mut self, batch: Batch, now_ms: f64) {
+        if let Auth::Invalid(_) = self.auth {
+            self.counts.failed += batch.spans.len() as u64;
+            return;
+        }
+        self.pending_spans += batch.spans.len();
+        self.pending.push_back(batch);
+        self.oldest_pending_ms.get_or_insert(now_ms);
+        while self.pending_spans > self.settings.max_pending_spans {
+            let old = self.pending.pop_front().expect("pending spans without batches");
+            self.pending_spans -= old.spans.len();
+            self.counts.dropped += old.spans.len() as u64;
+        }
+    }
+
+    /// Spans not yet accepted or given up: waiting, queued or in flight.
+    pub fn pending_spans(&self) -> u64 {
+        self.pending_spans as u64 + self.jobs.iter().map(|j| j.parts[j.cursor..].iter().map(|p| p.spans).sum::<u64>()).sum::<u64>()
+    }
+
+    /// Whether nothing is waiting or in flight.
+    pub fn is_idle(&self) -> bool {
+        self.pending.is_empty() && self.jobs.is_empty()
+    }
+
+    /// Turns waiting traces into jobs, once their batch is due (or `force`, on flush).
+    fn make_jobs(&mut self, now_ms: f64, force: bool, new_id: &mut dyn FnMut() -> u64) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let due = force || self.pending_spans >= self.settings.max_batch_spans || self.oldest_pending_ms.is_some_and(|t| now_ms - t >= self.settings.batch_delay_ms);
+        if !due {
+            return;
+        }
+        match &self.auth {
+            Auth::NotNeeded => {
+                while !self.pending.is_empty() {
+                    let mut take = Vec::new();
+                    let mut spans = 0;
+                    while let Some(b) = self.pending.front() {
+                        if !take.is_empty() && spans + b.spans.len() > self.settings.max_batch_spans {
+                            break;
+                        }
+                        spans += b.spans.len();
+                        take.push(self.pending.pop_front().expect("front exists"));
+                    }
+                    self.pending_spans -= spans;
+                    let body = crate::otlp::encode(&take, &self.service, self.mode.as_str());
+                    self.push_job(Job::new(new_id(), vec![Part { path: String::new(), body, spans: spans as u64 }]));
+                }
+            }
+            Auth::Valid(project) => {
+                let project = project.clone();
+                while let Some(b) = self.pending.pop_front() {
+                    self.pending_spans -= b.spans.len();
+                    let enc = Encoder { mode: self.mode, project_id: Some(&project), service: &self.service, target: Target::Cloud };
+                    let mut parts = Vec::new();
+                    enc.encode(&b, |kind, data| {
+                        let mut body = String::with_capacity(data.len() + 10);
+                        body.push_str("{\"data\":");
+                        body.push_str(data);
+                        body.push('}');
+                        parts.push(Part { path: path_of(kind), body, spans: (kind == Kind::Span) as u64 });
+                    });
+                    self.push_job(Job::new(new_id(), parts));
+                }
+            }
+            Auth::Unvalidated => {
+                if !self.jobs.iter().any(|j| j.validate) {
+                    let mut body = String::new();
+                    let mut o = Obj::new(&mut body);
+                    o.str("token", self.token.as_deref().unwrap_or(""));
+                    o.finish();
+                    let mut job = Job::new(new_id(), vec![Part { path: "/auth/validate".into(), body, spans: 0 }]);
+                    job.validate = true;
+                    job.persisted = true; // never stored: it holds the token
+                    self.jobs.push_front(job);
+                }
+                return;
+            }
+            Auth::Invalid(_) => return,
+        }
+        self.oldest_pending_ms = None;
+    }
+
+    fn push_job(&mut self, job: Job) {
+        self.bytes += job.bytes;
+        self.jobs.push_back(job);
+        while self.bytes > self.settings.max_bytes || self.jobs.len() > self.settings.max_jobs {
+            let Some(i) = self.jobs.iter().position(|j| !j.in_flight && !j.validate) else { break };
+            let old = self.jobs.remove(i).expect("position is valid");
+            self.bytes -= old.bytes;
+            self.counts.dropped += old.parts[old.cursor..].iter().map(|p| p.spans).sum::<u64>();
+            self.dropped_jobs.push(old.id);
+        }
+    }
+
+    /// The next job to send now, if any (and the concurrency limit allows). `new_id` makes
+    /// ids for new jobs (random, so outbox files of two processes never collide).
+    pub fn next(&mut self, now_ms: f64, force: bool, new_id: &mut dyn FnMut() -> u64) -> Option<u64> {
+        self.make_jobs(now_ms, force, new_id);
+        if self.in_flight >= self.settings.concurrency {
+            return None;
+        }
+        // While the token is being validated nothing else may go.
+        let validating = self.jobs.front().is_some_and(|j| j.validate);
+        let job = self.jobs.iter_mut().take(if validating { 1 } else { usize::MAX }).find(|j| !j.in_flight && j.next_at_ms <= now_ms)?;
+        if let Auth::Unvalidated = self.auth {
+            if !job.validate {
+                return None; // restored jobs wait for the project id
+            }
+        }
+        job.in_flight = true;
+        job.first_try_ms.get_or_insert(now_ms);
+        self.in_flight += 1;
+        Some(job.id)
+    }
+
+    fn job(&self, id: u64) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.id == id)
+    }
+
+    /// The job as JSON for the outbox, the first time it is asked for (empty afterwards, and
+    /// for the token validation, which is never stored).
+    pub fn persist(&mut self, id: u64) -> String {
+        let exporter = self.exporter_name();
+        let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) else { return String::new() };
+        if job.persisted {
+            return String::new();
+        }
+        job.persisted = true;
+        let mut out = String::with_capacity(job.bytes + 64);
+        out.push_str("{\"v\":1,\"exporter\":\"");
+        out.push_str(exporter);
+        out.push_str("\",\"id\":\"");
+        out.push_str(&job.id.to_string());
+        out.push_str("\",\"parts\":[");
+        for (i, p) in job.parts[job.cursor..].iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('[');
+            push_string(&mut out, &p.path);
+            out.push(',');
+            push_string(&mut out, &p.body);
+            out.push_str(&format!(",{}]", p.spans));
+        }
+        out.push_str("]}");
+        out
+    }
+
+    fn exporter_name(&self) -> &'static str {
+        match self.exporter {
+            Exporter::Otlp => "otlp",
+            Exporter::Agensight => "agensight",
+        }
+    }
+
+    /// Brings back a job saved by an earlier process. Returns false when it is not one of
+    /// ours (another exporter, or not a job at all), which the caller then deletes.
+    pub fn restore(&mut self, json: &str) -> bool {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else { return false };
+        if v["v"] != 1 || v["exporter"] != self.exporter_name() {
+            return false;
+        }
+        let Some(id) = v["id"].as_str().and_then(|s| s.parse::<u64>().ok()) else { return false };
+        let Some(parts) = v["parts"].as_array() else { return false };
+        let mut out = Vec::new();
+        for p in parts {
+            match (p[0].as_str(), p[1].as_str(), p[2].as_u64()) {
+                (Some(path), Some(body), Some(spans)) => out.push(Part { path: path.into(), body: body.into(), spans }),
+                _ => return false,
+            }
+        }
+        if out.is_empty() || self.jobs.iter().any(|j| j.id == id) {
+            return false;
+        }
+        let mut job = Job::new(id, out);
+        job.persisted = true;
+        self.push_job(job);
+        true
+    }
+
+    /// The request for job `id`'s current part.
+    pub fn request(&self, id: u64) -> Option<HttpRequest> {
+        let job = self.job(id)?;
+        let part = &job.parts[job.cursor];
+        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        headers.extend(self.headers.iter().cloned());
+        if let (Auth::Valid(project), false) = (&self.auth, job.validate) {
+            headers.push(("authorization".into(), format!("Bearer {project}")));
+        }
+        Some(HttpRequest { url: format!("{}{}", self.endpoint, part.path), body: part.body.clone(), headers, timeout_ms: self.settings.timeout_ms })
+    }
+
+    /// Records what came back for job `id`. `jitter` is a random number in [0, 1). Returns
+    /// true when the job is finished (accepted or given up), so its outbox copy can go.
+    pub fn complete(&mut self, id: u64, outcome: Outcome, now_ms: f64, jitter: f64) -> bool {
+        let Some(i) = self.jobs.iter().position(|j| j.id == id) else { return true };
+        if self.jobs[i].in_flight {
+            self.jobs[i].in_flight = false;
+            self.in_flight -= 1;
+        }
+        let url = format!("{}{}", self.endpoint, self.jobs[i].parts[self.jobs[i].cursor].path);
+        let retry_after = match &outcome {
+            Outcome::Status { code, .. } if (200..300).contains(code) => {
+                return self.accepted(i, &outcome);
+            }
+            Outcome::Status { code, retry_after_ms, body } if !is_retryable(*code) => {
+                let reason = format!("{url} answered {code}: {}", snippet(body));
+                return self.give_up(i, reason);
+            }
+            Outcome::Status { retry_after_ms, .. } => *retry_after_ms,
+            Outcome::Network(_) => None,
+        };
+        let job = &mut self.jobs[i];
+        job.attempts += 1;
+        let backoff = (self.settings.backoff_base_ms * 2f64.powi(job.attempts as i32 - 1)).min(self.settings.backoff_max_ms);
+        let delay = retry_after.unwrap_or(backoff * (0.5 + jitter / 2.0));
+        let reason = match &outcome {
+            Outcome::Status { code, body, .. } => format!("{url} answered {code}: {}", snippet(body)),
+            Outcome::Network(e) => format!("{url} could not be reached: {e}"),
+        };
+        if now_ms + delay - job.first_try_ms.unwrap_or(now_ms) > self.settings.deadline_ms {
+            let attempts = job.attempts;
+            return self.give_up(i, format!("{reason}; gave up after {attempts} attempts"));
+        }
+        job.next_at_ms = now_ms + delay;
+        self.warnings.push(format!("{reason}; retrying in {:.1} s", delay / 1000.0));
+        false
+    }
+
+    fn accepted(&mut self, i: usize, outcome: &Outcome) -> bool {
+        let job = &mut self.jobs[i];
+        if job.validate {
+            let project = match outcome {
+                Outcome::Status { body, .. } => serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| v["project_id"].as_str().map(str::to_string)),
+                _ => None,
+            };
+            self.jobs.remove(i);
+            match project {
+                Some(p) if !p.is_empty() => self.auth = Auth::Valid(p),
+                _ => self.invalid_token("the token validation answered without a project_id".into()),
+            }
+            return true;
+        }
+        self.counts.exported += job.parts[job.cursor].spans;
+        job.cursor += 1;
+        job.attempts = 0;
+        job.first_try_ms = None;
+        if job.cursor < job.parts.len() {
+            return false;
+        }
+        self.bytes -= job.bytes;
+        self.jobs.remove(i);
+        true
+    }
+
+    fn give_up(&mut self, i: usize, reason: String) -> bool {
+        if self.jobs[i].validate {
+            self.jobs.remove(i);
+            self.invalid_token(reason);
+            return true;
+        }
+        let job = &mut self.jobs[i];
+        self.counts.failed += job.parts[job.cursor].spans;
+        self.warnings.push(reason);
+        // Agensight: one record failing does not hold back the rest of the trace.
+        job.cursor += 1;
+        job.attempts = 0;
+        job.first_try_ms = None;
+        if job.cursor < job.parts.len() {
+            return false;
+        }
+        self.bytes -= job.bytes;
+        self.jobs.remove(i);
+        true
+    }
+
+    /// The token was refused: nothing can be sent; every waiting span fails, said once.
+    fn invalid_token(&mut self, reason: String) {
+        self.warnings.push(format!("the Agensight token was not accepted ({reason}); traces are not exported"));
+        self.counts.failed += self.pending_spans();
+        self.pending.clear();
+        self.pending_spans = 0;
+        for j in self.jobs.drain(..) {
+            self.dropped_jobs.push(j.id);
+        }
+        self.bytes = 0;
+        self.in_flight = 0;
+        self.auth = Auth::Invalid(reason);
+    }
+
+    /// Milliseconds until something is due (0: now), or `None` when idle.
+    pub fn wake_in(&self, now_ms: f64) -> Option<f64> {
+        let job = self.jobs.iter().filter(|j| !j.in_flight).map(|j| j.next_at_ms).fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.min(t))));
+        let batch = self.oldest_pending_ms.filter(|_| !self.pending.is_empty()).map(|t| t + self.settings.batch_delay_ms);
+        let at = match (job, batch) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }?;
+        Some((at - now_ms).max(0.0))
+    }
+
+    /// Outbox entries to delete (jobs dropped by the bounds or a refused token).
+    pub fn take_dropped_jobs(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.dropped_jobs)
+    }
+
+    pub fn take_warnings(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.warnings)
+    }
+}
+
+impl Job {
+    fn new(id: u64, parts: Vec<Part>) -> Job {
+        let bytes = parts.iter().map(|p| p.body.len() + p.path.len()).sum();
+        Job { id, validate: false, parts, cursor: 0, attempts: 0, first_try_ms: None, next_at_ms: 0.0, in_flight: false, persisted: false, bytes }
+    }
+}
+
+/// The start of a response body, for a failure's reason (receivers explain themselves there).
+fn snippet(body: &str) -> String {
+    let mut end = body.len().min(200);
+    while !body.is_char_boundary(end) {
+        end -= 1;
+    }
+    body[..end].trim().to_string()
+}

@@ -1,0 +1,169 @@
+//! The export queue's policy on the host, with simulated time: batching, ordering, retries,
+//! Retry-After, deadlines, permanent failures, bounds, token validation and the outbox form.
+
+use agensight_wasm::config::parse;
+use agensight_wasm::context::NONE;
+use agensight_wasm::queue::{Outcome, Queue, Settings};
+use agensight_wasm::tracer::Tracer;
+use serde_json::Value;
+
+fn ok(body: &str) -> Outcome {
+    Outcome::Status { code: 200, retry_after_ms: None, body: body.into() }
+}
+fn status(code: u16) -> Outcome {
+    Outcome::Status { code, retry_after_ms: None, body: "nope".into() }
+}
+
+/// A tracer in prod mode with `n` finished one-span traces in its queue.
+fn with_traces(options: &str, n: usize) -> Tracer {
+    let mut t = Tracer::new(parse(options).unwrap(), &[9; 32], 0.0);
+    let d = t.define("job", "", "");
+    for i in 0..n {
+        let h = t.start(d, NONE, i as f64, "", None);
+        t.end(h, i as f64 + 1.0, "", None);
+    }
+    t
+}
+
+fn drive(t: &mut Tracer, now: f64, force: bool) -> Vec<u64> {
+    let mut ids = Vec::new();
+    while let Some(id) = t.export_next(now, force) {
+        ids.push(id);
+    }
+    ids
+}
+
+#[test]
+fn otlp_batches_wait_for_the_delay_or_a_flush() {
+    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"batchDelayMs":1000,"maxBatchSpans":6}}"#, 5);
+    assert!(drive(&mut t, 10.0, false).is_empty(), "not yet due");
+    assert_eq!(t.queue.as_ref().unwrap().wake_in(10.0), Some(991.0), "1 s after the first trace ended");
+    let ids = drive(&mut t, 1001.0, false);
+    assert_eq!(ids.len(), 1);
+    let req = t.queue.as_ref().unwrap().request(ids[0]).unwrap();
+    assert_eq!(req.url, "http://localhost:4318/v1/traces");
+    assert!(req.headers.contains(&("content-type".into(), "application/json".into())));
+    let body: Value = serde_json::from_str(&req.body).unwrap();
+    assert_eq!(body["resourceSpans"][0]["scopeSpans"][0]["spans"].as_array().unwrap().len(), 5);
+    assert!(t.export_complete(ids[0], ok(""), 1002.0));
+    let q = t.queue.as_ref().unwrap();
+    assert_eq!((q.counts.exported, q.pending_spans(), q.is_idle()), (5, 0, true));
+
+    // A full batch goes without waiting, split at maxBatchSpans.
+    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"maxBatchSpans":3}}"#, 7);
+    let ids = drive(&mut t, 8.0, false);
+    let sizes: Vec<usize> = ids
+        .iter()
+        .map(|id| {
+            let body: Value = serde_json::from_str(&t.queue.as_ref().unwrap().request(*id).unwrap().body).unwrap();
+            body["resourceSpans"][0]["scopeSpans"][0]["spans"].as_array().unwrap().len()
+        })
+        .collect();
+    assert_eq!(sizes, [3, 3, 1]);
+}
+
+#[test]
+fn retries_back_off_honour_retry_after_and_give_up_at_the_deadline() {
+    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"deadlineMs":10000}}"#, 1);
+    let id = drive(&mut t, 0.0, true)[0];
+    assert!(!t.export_complete(id, status(503), 0.0));
+    let wait = t.queue.as_ref().unwrap().wake_in(0.0).unwrap();
+    assert!((250.0..=500.0).contains(&wait), "first backoff 500 ms with jitter: {wait}");
+    assert!(drive(&mut t, wait - 1.0, false).is_empty());
+    assert_eq!(drive(&mut t, wait, false), vec![id]);
+    assert!(!t.export_complete(id, Outcome::Status { code: 429, retry_after_ms: Some(3000.0), body: String::new() }, 1000.0));
+    assert_eq!(t.queue.as_ref().unwrap().wake_in(1000.0), Some(3000.0));
+    assert_eq!(drive(&mut t, 4000.0, false), vec![id]);
+    assert!(!t.export_complete(id, Outcome::Network("connection refused".into()), 4000.0));
+    let w = t.queue.as_mut().unwrap().take_warnings();
+    assert!(w[0].contains("answered 503") && w[2].contains("could not be reached: connection refused"), "{w:?}");
+    // Past the deadline (10 s after the first try) the job is given up and counted failed.
+    assert_eq!(drive(&mut t, 9900.0, false), vec![id]);
+    assert!(t.export_complete(id, status(500), 9900.0));
+    let q = t.queue.as_mut().unwrap();
+    assert_eq!((q.counts.exported, q.counts.failed, q.pending_spans()), (0, 1, 0));
+    assert!(q.take_warnings()[0].contains("gave up after"));
+}
+
+#[test]
+fn other_4xx_fail_at_once_with_the_reason() {
+    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp"}"#, 2);
+    let id = drive(&mut t, 0.0, true)[0];
+    assert!(t.export_complete(id, Outcome::Status { code: 400, retry_after_ms: None, body: "bad span".into() }, 0.0));
+    let q = t.queue.as_mut().unwrap();
+    assert_eq!((q.counts.failed, q.counts.exported), (2, 0));
+    assert_eq!(q.take_warnings(), vec!["http://localhost:4318/v1/traces answered 400: bad span".to_string()]);
+}
+
+#[test]
+fn agensight_validates_once_then_sends_records_in_order() {
+    let mut t = with_traces(r#"{"mode":"prod","token":"tok-12345678","endpoint":"http://127.0.0.1:9/api"}"#, 2);
+    let first = drive(&mut t, 0.0, true);
+    assert_eq!(first.len(), 1, "only the validation goes first");
+    let q = t.queue.as_mut().unwrap();
+    let v = q.request(first[0]).unwrap();
+    assert_eq!((v.url.as_str(), v.body.as_str()), ("http://127.0.0.1:9/api/auth/validate", r#"{"token":"tok-12345678"}"#));
+    assert_eq!(q.persist(first[0]), "", "the validation (it holds the token) is never stored");
+    assert!(t.export_complete(first[0], ok(r#"{"project_id":"p-1"}"#), 1.0));
+    let jobs = drive(&mut t, 1.0, true);
+    assert_eq!(jobs.len(), 2, "one job per trace");
+    let mut paths = Vec::new();
+    loop {
+        let req = t.queue.as_ref().unwrap().request(jobs[0]).unwrap();
+        assert!(req.headers.contains(&("authorization".into(), "Bearer p-1".into())));
+        assert!(!req.body.contains("tok-12345678"));
+        let data: Value = serde_json::from_str(&req.body).unwrap();
+        if data["data"].get("project_id").is_some() {
+            assert_eq!(data["data"]["project_id"], "p-1");
+        }
+        paths.push(req.url.replace("http://127.0.0.1:9/api", ""));
+        if t.export_complete(jobs[0], ok("{}"), 2.0) {
+            break;
+        }
+        assert_eq!(drive(&mut t, 2.0, true), vec![jobs[0]], "the next record of the same job");
+    }
+    assert_eq!(paths, ["/logs/create/trace", "/logs/create/span"]);
+}
+
+#[test]
+fn a_refused_token_fails_everything_once() {
+    let mut t = with_traces(r#"{"mode":"prod","token":"bad-token-1"}"#, 3);
+    let v = drive(&mut t, 0.0, true)[0];
+    assert!(t.export_complete(v, Outcome::Status { code: 401, retry_after_ms: None, body: "invalid token".into() }, 0.0));
+    let q = t.queue.as_mut().unwrap();
+    assert_eq!((q.counts.failed, q.pending_spans(), q.is_idle()), (3, 0, true));
+    let w = q.take_warnings();
+    assert_eq!(w.len(), 1);
+    assert!(w[0].contains("token was not accepted") && !w[0].contains("bad-token-1"), "{w:?}");
+}
+
+#[test]
+fn the_outbox_is_bounded_and_drops_are_counted() {
+    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"maxJobs":2,"maxBatchSpans":1}}"#, 5);
+    assert!(drive(&mut t, 0.0, true).len() <= 4);
+    let q = t.queue.as_mut().unwrap();
+    assert_eq!(q.counts.dropped, 3);
+    assert_eq!(q.take_dropped_jobs().len(), 3);
+    assert_eq!(q.pending_spans(), 2);
+}
+
+#[test]
+fn persisted_jobs_come_back_in_a_new_process() {
+    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp"}"#, 2);
+    let id = drive(&mut t, 0.0, true)[0];
+    let saved = t.queue.as_mut().unwrap().persist(id);
+    assert_eq!(t.queue.as_mut().unwrap().persist(id), "", "persisted once");
+    let body = t.queue.as_ref().unwrap().request(id).unwrap().body;
+
+    let mut q2 = Queue::new(&parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap(), Settings::default());
+    assert!(q2.restore(&saved));
+    assert!(!q2.restore(&saved), "the same job twice is refused");
+    assert!(!q2.restore("{torn"));
+    let mut other = Queue::new(&parse(r#"{"mode":"prod","token":"t"}"#).unwrap(), Settings::default());
+    assert!(!other.restore(&saved), "another exporter's job is not ours");
+    let got = q2.next(0.0, false, &mut || 7).unwrap();
+    assert_eq!(got, id);
+    assert_eq!(q2.request(id).unwrap().body, body);
+    assert!(q2.complete(id, ok(""), 0.0, 0.5));
+    assert_eq!(q2.counts.exported, 2);
+}
