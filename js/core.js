@@ -10,6 +10,7 @@
 // - Only numbers and strings cross into the wasm per span (see DESIGN.md section 2).
 
 import { toJson, errorInfo } from "./serialize.js";
+import { createProviders } from "./providers.js";
 
 /** "Not recorded" span handle (unsampled trace, or a bound was hit); matches the Rust side. */
 const NOOP = 0xffffffff;
@@ -48,7 +49,7 @@ function asAgensightError(e, context) {
  * @param {(...args: any[]) => void} [p.warn]
  * @param {any} [p.loadError] why the wasm could not be loaded
  */
-export function createAgensight({ wasm, context, openStore, openOutbox, randomBytes, now, defer, onExit, onIdle, warn = console.warn, loadError }) {
+export function createAgensight({ wasm, context, openStore, openOutbox, randomBytes, now, defer, onExit, onIdle, warn = (...args) => console.warn(...args), loadError }) {
   let state = null; // { epoch, config, store, outbox, exporting, redact, captureInput, captureOutput, maxBytes }
   let epoch = 0;
   let broken = !wasm;
@@ -163,6 +164,8 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
     const st = state;
     if (!st?.exporting || broken) return Promise.resolve();
     pumping = (async () => {
+      // Yield first: `pumping` must be set before this body can finish and clear it.
+      await null;
       try {
         for (;;) {
           const sends = [];
@@ -233,8 +236,10 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
     }
   }
 
-  function endOk(h, value) {
-    if (h === NOOP || broken || !state) return;
+  // `ep`: the init() epoch the span started in. After a new init() the tracer is a new one
+  // whose handles reuse the same numbers, so a span still running across init() is dropped.
+  function endOk(h, value, ep) {
+    if (h === NOOP || broken || !state || ep !== state.epoch) return;
     try {
       if (wasm.end(h, now(), state.captureOutput ? capture(value) : "")) emitted();
     } catch (e) {
@@ -243,8 +248,8 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
   }
 
   /** Ends a streamed span: its output is the response Rust aggregated from the chunks. */
-  function endStream(h) {
-    if (h === NOOP || broken || !state) return;
+  function endStream(h, ep) {
+    if (h === NOOP || broken || !state || ep !== state.epoch) return;
     try {
       if (wasm.end(h, now(), "")) emitted();
     } catch (e) {
@@ -252,26 +257,30 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
     }
   }
 
-  function endError(h, err) {
-    if (h === NOOP || broken || !state) return;
+  function endError(h, err, ep) {
+    if (h === NOOP || broken || !state || ep !== state.epoch) return;
     try {
       const i = errorInfo(err);
-      if (wasm.endError(h, now(), i.name, i.message, i.stack)) emitted();
+      // Rust masks these and cuts them to maxFieldBytes (looking 256 bytes past the cut for
+      // secrets); a 10 MB message need not cross whole.
+      const max = state.maxBytes + 256;
+      const cut = (s) => (s.length > max ? s.slice(0, max) : s);
+      if (wasm.endError(h, now(), cut(i.name), cut(i.message), cut(i.stack))) emitted();
     } catch (e) {
       fail(e);
     }
   }
 
   /** Wraps an async iterator so the span ends when it is consumed, fails or is closed. */
-  function traceAsyncIterable(iterable, h) {
+  function traceAsyncIterable(iterable, h, ep) {
     const items = [];
     let count = 0;
     let done = false;
     const finish = (err, failed) => {
       if (done) return;
       done = true;
-      if (failed) endError(h, err);
-      else endOk(h, count > items.length ? { items, count } : items);
+      if (failed) endError(h, err, ep);
+      else endOk(h, count > items.length ? { items, count } : items, ep);
     };
     let it;
     const iterator = () => (it ??= iterable[Symbol.asyncIterator]());
@@ -304,11 +313,12 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
 
   /** Calls fn inside span h and ends the span when fn's result settles. */
   function invoke(fn, self, args, h) {
+    const ep = state?.epoch;
     let result;
     try {
       result = fn.apply(self, args);
     } catch (err) {
-      endError(h, err);
+      endError(h, err, ep);
       throw err;
     }
     if (result !== null && (typeof result === "object" || typeof result === "function")) {
@@ -321,9 +331,9 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
       if (typeof then === "function") {
         if (result instanceof Promise && result.constructor === Promise) {
           return result.then(
-            (v) => (endOk(h, v), v),
+            (v) => (endOk(h, v, ep), v),
             (e) => {
-              endError(h, e);
+              endError(h, e, ep);
               throw e;
             },
           );
@@ -331,9 +341,9 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
         // A Promise subclass or thenable (an SDK's API promise with extra methods): observe
         // it and hand back the very same object.
         try {
-          then.call(result, (v) => endOk(h, v), (e) => endError(h, e));
+          then.call(result, (v) => endOk(h, v, ep), (e) => endError(h, e, ep));
         } catch (e) {
-          endError(h, e);
+          endError(h, e, ep);
         }
         return result;
       }
@@ -341,9 +351,9 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
       try {
         asyncIterable = typeof result[Symbol.asyncIterator] === "function";
       } catch {}
-      if (asyncIterable) return traceAsyncIterable(result, h);
+      if (asyncIterable) return traceAsyncIterable(result, h, ep);
     }
-    endOk(h, result);
+    endOk(h, result, ep);
     return result;
   }
 
@@ -356,11 +366,13 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
     const kind = typeof o.kind === "string" && o.kind ? o.kind : isTrace ? "trace" : "span";
     const metadata = o.metadata === undefined ? "" : toJson(o.metadata);
     let session = null;
-    if (isTrace && o.session !== undefined && o.session !== null && wasm) {
+    if (isTrace && o.session !== undefined && o.session !== null && wasm && !broken) {
       try {
         session = wasm.checkSession(toJson(o.session));
       } catch (e) {
-        throw asAgensightError(e, "trace()");
+        // A bad session is the caller's mistake; anything else (a trap) turns tracing off.
+        if (!e || e.name !== "AgensightError") fail(e);
+        else throw asAgensightError(e, "trace()");
       }
     }
     let def = 0;
@@ -460,31 +472,42 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
       const input = args !== undefined && state.captureInput ? capture(args) : "";
       const h = remote && parent === 0 ? wasm.startRemote(def, remote.traceId, remote.spanId, now(), input) : wasm.start(def, parent, now(), input);
       if (h === NOOP) return null;
+      const ep = state.epoch;
       return {
         handle: h,
         /** Runs fn with this span active; a Promise result ends nothing (see `call`). */
         run: (fn) => context.run(h, fn),
         /** Calls fn(...args) as this span's body: the span ends when its result settles. */
         call: (fn, self, callArgs) => context.run(h, () => invoke(fn, self, callArgs, h)),
-        /** One chunk of a streamed LLM response. */
+        /** One chunk of a streamed LLM response (captured like an output: redact, limits). */
         chunk(value) {
-          if (broken) return;
+          if (broken || state?.epoch !== ep) return;
           try {
-            wasm.streamChunk(h, toJson(value));
+            wasm.streamChunk(h, capture(value));
           } catch (e) {
             fail(e);
           }
         },
-        end: (value) => endOk(h, value),
-        endStream: () => endStream(h),
-        fail: (err) => endError(h, err),
-        traceparent: () => (broken ? undefined : wasm.traceparent(h)),
+        end: (value) => endOk(h, value, ep),
+        endStream: () => endStream(h, ep),
+        fail: (err) => endError(h, err, ep),
+        traceparent() {
+          if (broken) return undefined;
+          try {
+            return wasm.traceparent(h) ?? undefined;
+          } catch (e) {
+            fail(e);
+            return undefined;
+          }
+        },
       };
     } catch (e) {
       fail(e);
       return null;
     }
   }
+
+  const providers = createProviders({ begin });
 
   return {
     init,
@@ -494,6 +517,8 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
     shutdown,
     currentTraceId: () => idOf("traceId"),
     currentSpanId: () => idOf("spanId"),
+    wrapOpenAI: providers.wrapOpenAI,
+    wrapAnthropic: providers.wrapAnthropic,
     /** The active configuration (normalized), or undefined before init(). */
     config: () => state?.config,
     /** For the package's own wrappers (providers, workers, propagation); not public API. */

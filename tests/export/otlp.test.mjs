@@ -1,0 +1,112 @@
+// Export as OTLP/HTTP JSON: a real receiver on 127.0.0.1 parses every request strictly against
+// the OTLP protobuf schema; the spans, parent links and GenAI attributes are exact.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { importPackage } from "../support/package.mjs";
+import { attrs, otlpReceiver } from "./receivers.mjs";
+
+const { init, trace, span, flush } = await importPackage();
+
+test("prod otlp: one strict OTLP request with the span tree and GenAI attributes", async () => {
+  const rx = await otlpReceiver();
+  try {
+    init({ name: "chat-service", mode: "prod", exporter: "otlp", endpoint: rx.url, headers: { "x-api-key": "collector-key" }, storage: "memory", session: { id: "s-1", user_id: "u-1" } });
+    const llm = span(async (messages) => ({
+      id: "chatcmpl-9",
+      object: "chat.completion",
+      model: "gpt-4o-2024-08-06",
+      choices: [{ index: 0, message: { role: "assistant", content: "Hi!" }, finish_reason: "stop" }],
+      usage: { prompt_tokens: 7, completion_tokens: 2, total_tokens: 9, prompt_tokens_details: { cached_tokens: 3 } },
+    }), "llm");
+    const tool = span(() => {
+      throw new TypeError("tool broke");
+    }, { name: "lookup", kind: "tool" });
+    const main = trace(async () => {
+      await llm({ model: "gpt-4o", temperature: 0.2, messages: [{ role: "user", content: "Hello" }] });
+      try {
+        tool();
+      } catch {}
+      return "done";
+    }, "main");
+    await main();
+    assert.deepEqual(await flush(), { exported: 3, failed: 0, pending: 0, dropped: 0 });
+
+    assert.equal(rx.requests.length, 1);
+    assert.equal(rx.calls[0].headers["x-api-key"], "collector-key");
+    const spans = rx.spans();
+    assert.deepEqual(attrs(spans[0].resource.attributes), {
+      "service.name": "chat-service",
+      "telemetry.sdk.name": "agensight-wasm",
+      "telemetry.sdk.language": "webjs",
+      "telemetry.sdk.version": "0.1.0",
+      "deployment.environment.name": "prod",
+    });
+    const [root, l, t] = spans;
+    assert.match(root.traceId, /^[0-9a-f]{32}$/);
+    assert.match(root.spanId, /^[0-9a-f]{16}$/);
+    assert.ok(spans.every((s) => s.traceId === root.traceId));
+    assert.deepEqual([root.parentSpanId, l.parentSpanId, t.parentSpanId], [undefined, root.spanId, root.spanId]);
+    assert.deepEqual([root.name, root.kind, root.status], ["main", 1, { code: 1 }]);
+    assert.ok(BigInt(root.endTimeUnixNano) >= BigInt(root.startTimeUnixNano));
+    assert.ok(Math.abs(Number(BigInt(root.startTimeUnixNano) / 1000000n) - Date.now()) < 60000, "times are ns since the epoch");
+    const ra = attrs(root.attributes);
+    assert.deepEqual([ra["agensight.trace.total_tokens"], ra["gen_ai.conversation.id"], ra["user.id"], ra["output.value"]], [9, "s-1", "u-1", '"done"']);
+    assert.equal(l.kind, 3, "an LLM call is a CLIENT span");
+    const la = attrs(l.attributes);
+    assert.deepEqual(
+      [la["gen_ai.operation.name"], la["gen_ai.system"], la["gen_ai.request.model"], la["gen_ai.response.model"], la["gen_ai.request.temperature"], la["gen_ai.usage.input_tokens"], la["gen_ai.usage.output_tokens"], la["gen_ai.usage.cache_read.input_tokens"], la["gen_ai.response.finish_reasons"], la["gen_ai.prompt.0.role"], la["gen_ai.prompt.0.content"], la["gen_ai.completion.0.content"]],
+      ["chat", "openai", "gpt-4o", "gpt-4o-2024-08-06", 0.2, 7, 2, 3, ["stop"], "user", "Hello", "Hi!"],
+    );
+    const ta = attrs(t.attributes);
+    assert.deepEqual([ta["gen_ai.operation.name"], ta["gen_ai.tool.name"]], ["execute_tool", "lookup"]);
+    assert.deepEqual(t.status, { code: 2, message: "tool broke" });
+    assert.equal(t.events[0].name, "exception");
+    assert.deepEqual(Object.keys(attrs(t.events[0].attributes)), ["exception.type", "exception.message", "exception.stacktrace"]);
+    assert.equal(attrs(t.events[0].attributes)["exception.type"], "TypeError");
+  } finally {
+    await rx.close();
+  }
+});
+
+test("a custom fetch carries the requests", async () => {
+  const rx = await otlpReceiver();
+  try {
+    const seen = [];
+    const myFetch = (req, init) => {
+      seen.push(req.url);
+      return fetch(req, init);
+    };
+    init({ mode: "prod", exporter: "otlp", endpoint: rx.url, storage: "memory", fetch: myFetch });
+    trace(() => 1, "via-custom-fetch")();
+    assert.deepEqual(await flush(), { exported: 1, failed: 0, pending: 0, dropped: 0 });
+    assert.deepEqual(seen, [rx.url]);
+    assert.equal(rx.spans()[0].name, "via-custom-fetch");
+  } finally {
+    await rx.close();
+  }
+});
+
+test("many traces are batched into few requests", async () => {
+  const rx = await otlpReceiver();
+  try {
+    init({ mode: "prod", exporter: "otlp", endpoint: rx.url, storage: "memory", queue: { maxBatchSpans: 100 } });
+    const job = trace(async (i) => i, "job");
+    await Promise.all(Array.from({ length: 250 }, (_, i) => job(i)));
+    assert.deepEqual(await flush(), { exported: 250, failed: 0, pending: 0, dropped: 0 });
+    assert.deepEqual(rx.requests.map((r) => r.resourceSpans[0].scopeSpans[0].spans.length), [100, 100, 50]);
+    assert.equal(new Set(rx.spans().map((s) => s.spanId)).size, 250);
+  } finally {
+    await rx.close();
+  }
+});
+
+test("the strict parser refuses what the OTLP schema does not allow", async () => {
+  const { parseOtlpRequest } = await import("./otlp-proto.mjs");
+  const span = (extra) => JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [{ traceId: "0".repeat(31) + "1", spanId: "0".repeat(15) + "1", name: "s", kind: 1, startTimeUnixNano: "1", endTimeUnixNano: "2", ...extra }] }] }] });
+  assert.equal(parseOtlpRequest(span({})).resourceSpans[0].scopeSpans[0].spans[0].name, "s");
+  assert.throws(() => parseOtlpRequest(span({ unknownField: 1 })), /not a field of Span/);
+  assert.throws(() => parseOtlpRequest(span({ kind: "SPAN_KIND_INTERNAL" })), /enum must be one of its integers/);
+  assert.throws(() => parseOtlpRequest(span({ traceId: "AAAAAAAAAAAAAAAAAAAAAA==" })), /as lowercase hex/);
+  assert.throws(() => parseOtlpRequest(span({ startTimeUnixNano: 1.5 })), /64-bit integer/);
+  assert.throws(() => parseOtlpRequest(span({ attributes: [{ key: "k", value: { stringValue: 5 } }] })), /expected a string/);
+});
