@@ -26,7 +26,7 @@ test-rust:
 
 # The JS layers run against the packed tarball installed in tests/.scratch/app.
 test-js:
-	node --test tests/js/ tests/node/ tests/types/ tests/viewer/
+	node --test tests/js/ tests/node/ tests/types/ tests/export/ tests/viewer/ tests/runtimes/ tests/llm/
 
 # Benchmarks against the peers (OpenTelemetry JS, LangSmith), one run, ratios in a table.
 bench: build
