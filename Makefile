@@ -1,5 +1,5 @@
 # Every target sets up what it needs first (scripts/bootstrap is idempotent and quick).
-.PHONY: all build demo test test-rust test-js bench bootstrap clean
+.PHONY: all build demo test test-rust test-js fuzz bench bootstrap clean
 
 all: build
 
@@ -20,13 +20,19 @@ test:
 	$(MAKE) test-rust
 	scripts/pack-install
 	$(MAKE) test-js
+	scripts/fuzz
 
 test-rust:
 	cargo test --quiet
 
 # The JS layers run against the packed tarball installed in tests/.scratch/app.
 test-js:
-	node --test tests/js/ tests/node/ tests/types/ tests/export/ tests/viewer/ tests/runtimes/ tests/llm/
+	node --test tests/js/ tests/node/ tests/types/ tests/export/ tests/viewer/ tests/runtimes/ tests/llm/ tests/reliability/
+
+# Each cargo-fuzz target for a bounded time (FUZZ_SECONDS, default 10); crashes are kept in
+# fuzz/regressions/, which `cargo test` replays (tests/fuzz_regressions.rs).
+fuzz:
+	scripts/fuzz
 
 # Benchmarks against the peers (OpenTelemetry JS, LangSmith), one run, ratios in a table.
 bench: build

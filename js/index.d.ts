@@ -118,6 +118,23 @@ export function currentTraceId(): string | undefined;
 /** The active span's id (16 hex digits), or undefined outside a trace. */
 export function currentSpanId(): string | undefined;
 
+/**
+ * Returns the OpenAI client traced (a Proxy: same methods, same `instanceof`). Each
+ * `chat.completions.create` (plain or `stream: true`), `responses.create` and
+ * `embeddings.create` call is an `llm` span with model, usage, prompts, completions and tool
+ * calls; streams pass through unchanged and their span ends with the stream; API errors are
+ * recorded and rethrown as they are.
+ * @example const openai = wrapOpenAI(new OpenAI());
+ */
+export function wrapOpenAI<T>(client: T): T;
+
+/**
+ * Returns the Anthropic client traced (a Proxy: same methods, same `instanceof`):
+ * `messages.create` (plain or `stream: true`) and `messages.stream` (also under `beta`).
+ * @example const anthropic = wrapAnthropic(new Anthropic());
+ */
+export function wrapAnthropic<T>(client: T): T;
+
 export interface StoredSpan {
   id: string;
   trace_id: string;
@@ -156,8 +173,90 @@ export interface LocalTraces {
   skipped: number;
 }
 
-/** Reads the local store back (Node, Deno, Bun). `await flush()` first. */
+/**
+ * Reads the local store back. `await flush()` first. Node, Deno and Bun read the store
+ * directory (`dir`, default the one init() uses) and workerd its memory store, synchronously;
+ * in browsers and web workers IndexedDB is asynchronous and this returns a Promise (it works
+ * without init(), e.g. after a reload). `await readLocal()` works everywhere.
+ */
 export function readLocal(options?: { dir?: string }): LocalTraces;
+
+/** The export document of the local store, the format the viewer opens. */
+export interface LocalExport {
+  agensight: "records";
+  version: 1;
+  records: { type: "session" | "trace" | "span" | "prompt" | "completion" | "tool" | "trace_update"; data: Record<string, unknown> }[];
+}
+
+/**
+ * The local store as one JSON document for the viewer (`npx agensight-wasm view --file
+ * traces.json`, or drop the file on the viewer page).
+ * @example const blob = new Blob([JSON.stringify(await exportLocal())], { type: "application/json" });
+ */
+export function exportLocal(options?: { dir?: string }): Promise<LocalExport>;
+
+/** Deletes the local store's records (IndexedDB, memory, or the store directory's files). */
+export function clearLocal(options?: { dir?: string }): Promise<void>;
+
+/** W3C trace context of an incoming request (from its `traceparent` header). */
+export interface RemoteParent {
+  /** 32 hex digits. */
+  traceId: string;
+  /** The caller's span id, 16 hex digits. */
+  spanId: string;
+  /** The caller's sampling decision (flag 01). */
+  sampled: boolean;
+  traceparent: string;
+}
+
+/** Headers in any usual shape: a Headers, a Request, Node's `req.headers`, a Map, or pairs. */
+export type HeadersLike = Headers | Request | Map<string, string> | Record<string, string | string[] | undefined> | [string, string][];
+
+/**
+ * Adds the active span's W3C `traceparent` header to `headers` (a Headers, a plain object or
+ * an array of pairs) and returns the same object; outside a trace it is returned unchanged.
+ * @example await fetch(url, { headers: inject({ "content-type": "application/json" }) });
+ */
+export function inject<H extends Headers | Record<string, string> | [string, string][]>(headers?: H): H;
+
+/**
+ * Reads the W3C trace context of incoming headers; undefined when absent or malformed.
+ * @example const parent = extract(request.headers);
+ */
+export function extract(headers: HeadersLike | null | undefined): RemoteParent | undefined;
+
+/**
+ * Runs `fn()` as the local root span of a trace that began in another process (`parent` from
+ * `extract()`, or the headers themselves); traced calls inside are its children. An unsampled
+ * parent (flag 00) turns tracing off inside. Returns what `fn` returns.
+ * @example http.createServer((req, res) => continueTrace(req.headers, () => handle(req, res), { name: "handle" }));
+ */
+export function continueTrace<T>(parent: RemoteParent | HeadersLike | null | undefined, fn: () => T, options?: { name?: string; kind?: string }): T;
+
+/**
+ * Returns `fn` bound to the span active now. Where there is no AsyncLocalStorage (browsers,
+ * web workers, workerd without `nodejs_als`/`nodejs_compat`) the active span is lost after the
+ * first `await` of a traced function; bind what you call later before that first `await`.
+ * Harmless elsewhere.
+ * @example const main = trace(async (q) => { const llm = bindContext(callLlm); const a = await llm(q); return llm(a); });
+ */
+export function bindContext<F extends (...args: any[]) => any>(fn: F): F;
+
+/** Options of instrumentWorker(). */
+export interface InstrumentWorkerOptions {
+  /** Span name; default `"<METHOD> <path>"` for fetch, `"scheduled"`, `"queue <name>"`. */
+  name?: string | ((event: unknown, kind: "fetch" | "scheduled" | "queue") => string);
+  /** Span kind; default the handler's name (`fetch`, `scheduled`, `queue`). */
+  kind?: string;
+}
+
+/**
+ * Traces a module worker's `fetch`, `scheduled` and `queue` handlers: one trace per invocation
+ * (continuing an incoming W3C `traceparent`), the flush handed to `ctx.waitUntil` after the
+ * handler's own waitUntil promises settled. Other properties are kept as they are.
+ * @example export default instrumentWorker({ async fetch(request, env, ctx) { return new Response("ok"); } });
+ */
+export function instrumentWorker<H extends object>(handler: H, options?: InstrumentWorkerOptions): H;
 
 /** An error from agensight-wasm itself; `code` names the check that failed. */
 export class AgensightError extends Error {

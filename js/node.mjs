@@ -1,5 +1,6 @@
-// Entry for Node (and, until they get their own, Deno and Bun): reads the .wasm from the
-// package with fs, AsyncLocalStorage context, local store in files.
+// Entry for Node (`import`; `require` goes through node.cjs): reads the .wasm from the
+// package with fs, AsyncLocalStorage context, local store in files. No top-level await, so
+// Node's require(esm) can load it.
 
 import { readFileSync } from "node:fs";
 import { AsyncLocalStorage } from "node:async_hooks";
@@ -7,8 +8,10 @@ import * as bindings from "./wasm/agensight_wasm.js";
 import { createAgensight } from "./core.js";
 import { alsContext } from "./context.js";
 import { join } from "node:path";
-import { fileOutbox, fileStore, memoryStore, readStoreDir } from "./store-file.js";
-import { groupRecords, parseLines } from "./records.js";
+import { clearStoreDir, fileOutbox, fileStore, memoryStore, readStoreDir, readStoreRecords } from "./store-file.js";
+import { groupRecords, parseLines, toExport } from "./records.js";
+import { createPropagation } from "./propagation.js";
+import { createInstrumentWorker } from "./worker.js";
 
 let wasm = null;
 let loadError;
@@ -41,7 +44,7 @@ const api = createAgensight({
   onIdle: (fn) => process.on("beforeExit", fn),
 });
 
-export const { init, trace, span, flush, shutdown, currentTraceId, currentSpanId } = api;
+export const { init, trace, span, flush, shutdown, currentTraceId, currentSpanId, wrapOpenAI, wrapAnthropic } = api;
 export { AgensightError } from "./core.js";
 
 /**
@@ -56,3 +59,27 @@ export function readLocal({ dir } = {}) {
   }
   return readStoreDir(dir ?? api.config()?.dir ?? ".agensight");
 }
+
+/**
+ * The local store as one JSON document, `{"agensight": "records", "version": 1, "records":
+ * [...]}`, the format the viewer opens and browsers export.
+ * @param {{ dir?: string }} [options]
+ */
+export async function exportLocal({ dir } = {}) {
+  const { records } = memory && dir === undefined ? parseLines(memory.read()) : readStoreRecords(dir ?? api.config()?.dir ?? ".agensight");
+  return toExport(records);
+}
+
+/**
+ * Deletes the local store's records (the memory store, or the `*.jsonl` files in the store
+ * directory).
+ * @param {{ dir?: string }} [options]
+ */
+export async function clearLocal({ dir } = {}) {
+  if (memory && dir === undefined) memory.clear();
+  else clearStoreDir(dir ?? api.config()?.dir ?? ".agensight");
+}
+
+// W3C trace context and worker handlers, as in every entry (js/propagation.js, js/worker.js).
+export const { inject, extract, continueTrace, bindContext } = createPropagation(api);
+export const instrumentWorker = createInstrumentWorker({ api, flush, extract });

@@ -71,3 +71,18 @@ export function groupRecords(records) {
   const sorted = [...traces.values()].sort((a, b) => a.started_at - b.started_at);
   return { sessions: [...sessions.values()], traces: sorted };
 }
+
+/**
+ * The export document of a list of records, as `exportLocal()` returns it and the viewer
+ * opens it (`agensight-wasm view --file`, or a file dropped on the viewer page).
+ * @param {{type: string, data: object}[]} records
+ * @returns {{ agensight: "records", version: 1, records: {type: string, data: object}[] }}
+ */
+export function toExport(records) {
+  return { agensight: "records", version: 1, records };
+}
+
+/** Whether a value is a store record `{type, data}`. */
+export function isRecord(r) {
+  return r !== null && typeof r === "object" && typeof r.type === "string" && r.data !== null && typeof r.data === "object";
+}

@@ -80,22 +80,24 @@ export function fileOutbox(dir) {
   };
 }
 
-/** Keeps records in memory (storage: "memory"). */
-export function memoryStore() {
-  let text = "";
-  return {
-    write(t) {
-      text += t;
-    },
-    read: () => text,
-  };
-}
+// The memory store moved to store-memory.js (runtime-neutral, for workerd and browsers too).
+export { memoryStore } from "./store-memory.js";
 
 /**
  * Reads a store directory back: every `*.jsonl` file in it, grouped into sessions and traces.
  * @param {string} dir
  */
 export function readStoreDir(dir) {
+  const { records, skipped } = readStoreRecords(dir);
+  return { ...groupRecords(records), skipped };
+}
+
+/**
+ * The records of every `*.jsonl` file in a store directory, in file-name order, and the
+ * count of lines that were not whole records.
+ * @param {string} dir
+ */
+export function readStoreRecords(dir) {
   let names = [];
   try {
     names = readdirSync(dir).filter((n) => n.endsWith(".jsonl")).sort();
@@ -109,5 +111,20 @@ export function readStoreDir(dir) {
     records.push(...r.records);
     skipped += r.skipped;
   }
-  return { ...groupRecords(records), skipped };
+  return { records, skipped };
+}
+
+/**
+ * Deletes the store files (`*.jsonl`) of a store directory; the directory and the export
+ * outbox stay.
+ * @param {string} dir
+ */
+export function clearStoreDir(dir) {
+  let names = [];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith(".jsonl"));
+  } catch (e) {
+    if (e.code !== "ENOENT") throw e;
+  }
+  for (const n of names) rmSync(join(dir, n), { force: true });
 }

@@ -29,6 +29,8 @@ pub struct Slab<T> {
     slots: Vec<Slot<T>>,
     free: VecDeque<u32>,
     len: usize,
+    /// Freed slots left unused before one is reused (see [`Slab::keeping`]).
+    keep: usize,
 }
 
 impl<T> Default for Slab<T> {
@@ -37,14 +39,30 @@ impl<T> Default for Slab<T> {
             slots: Vec::new(),
             free: VecDeque::new(),
             len: 0,
+            keep: 0,
         }
     }
 }
 
 impl<T> Slab<T> {
+    /// A slab that reuses a freed slot only while more than `keep` are free: a retired value
+    /// (an ended span's tombstone) stays readable through at least `keep` later inserts, and a
+    /// stale handle can reach a newer value only after 256 times that many.
+    pub fn keeping(keep: usize) -> Self {
+        Slab {
+            keep,
+            ..Slab::default()
+        }
+    }
+
     /// Stores `value`; `None` when the slab is full.
     pub fn insert(&mut self, value: T) -> Option<u32> {
-        let index = match self.free.pop_front() {
+        let reuse = if self.free.len() > self.keep {
+            self.free.pop_front()
+        } else {
+            None
+        };
+        let index = match reuse {
             Some(i) => i,
             None if (self.slots.len() as u32) <= MAX_INDEX => {
                 self.slots.push(Slot {
@@ -53,7 +71,7 @@ impl<T> Slab<T> {
                 });
                 self.slots.len() as u32 - 1
             }
-            None => return None,
+            None => self.free.pop_front()?,
         };
         let slot = &mut self.slots[index as usize];
         slot.gen = slot.gen.wrapping_add(1);

@@ -335,14 +335,21 @@ impl<'a> Clamper<'a> {
             .is_some_and(|r| r.is_secret_key(&self.text[start + 1..end - 1]));
         if self.writing() {
             let comma = self.comma();
-            // Room for the key, its colon and at least a one-byte value.
-            if comma as usize + (end - start) + 2 <= self.room() {
+            // Keys are masked like string values: an API key or the token can be a key too.
+            let raw = &self.text[start + 1..end - 1];
+            let key = match self.redactor {
+                Some(r) => r.mask_raw(raw),
+                None => std::borrow::Cow::Borrowed(raw),
+            };
+            // Room for the key, its quotes, its colon and at least a one-byte value.
+            if comma as usize + key.len() + 4 <= self.room() {
                 self.key_open = Some(self.out.len());
                 if comma {
                     self.out.push(',');
                 }
-                self.out.push_str(&self.text[start..end]);
-                self.out.push(':');
+                self.out.push('"');
+                self.out.push_str(&key);
+                self.out.push_str("\":");
             } else {
                 self.stop();
             }

@@ -98,8 +98,17 @@ impl Redactor {
         let mut out: Option<String> = None;
         let mut copied = 0; // bytes of `raw` already accounted for in `out`
         let mut i = 0;
+        // Whether a word starts at `i`: at the start, after a non-key char, after an escape
+        // sequence (`\n`, `\u0001`: one character, never a key char in JSON.stringify's
+        // output), or right after a mask.
+        let mut boundary = true;
         while i < b.len() {
-            if let Some(end) = self.secret_at(raw, i) {
+            if b[i] == b'\\' {
+                // An escape sequence is skipped whole: no secret starts or ends inside one (a
+                // mask there would leave an invalid escape behind).
+                i += if b.get(i + 1) == Some(&b'u') { 6 } else { 2 };
+                boundary = true;
+            } else if let Some(end) = self.secret_at(raw, i, boundary) {
                 let o = out.get_or_insert_with(|| String::with_capacity(raw.len()));
                 o.push_str(&raw[copied..i]);
                 if starts_with_ci(&b[i..], b"bearer") {
@@ -108,7 +117,9 @@ impl Redactor {
                 o.push_str(MASK);
                 copied = end;
                 i = end;
+                boundary = true;
             } else {
+                boundary = !is_key_char(b[i]);
                 i += 1;
             }
         }
@@ -121,15 +132,33 @@ impl Redactor {
         }
     }
 
-    /// If a secret starts at byte `i`, the byte where it ends.
-    fn secret_at(&self, raw: &str, i: usize) -> Option<usize> {
+    /// Masks secrets in plain (unescaped) text, such as an error message or a receiver's
+    /// response quoted in a warning.
+    ///
+    /// ```
+    /// use agensight_wasm::redact::Redactor;
+    /// let r = Redactor::new(vec!["tok-123456789".into()]);
+    /// assert_eq!(r.mask_text("bad \"tok-123456789\"\n"), "bad \"[REDACTED]\"\n");
+    /// ```
+    pub fn mask_text(&self, text: &str) -> String {
+        // Masking works on JSON string content: escape, mask, decode.
+        let quoted = serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into());
+        match self.mask_raw(&quoted[1..quoted.len() - 1]) {
+            Cow::Borrowed(_) => text.to_string(),
+            Cow::Owned(m) => serde_json::from_str(&format!("\"{m}\"")).unwrap_or_else(|_| MASK.into()),
+        }
+    }
+
+    /// If a secret starts at byte `i` (outside any escape sequence), the byte where it ends.
+    /// The built-in patterns match only at a word start (`boundary`); literals anywhere.
+    fn secret_at(&self, raw: &str, i: usize, boundary: bool) -> Option<usize> {
         let b = raw.as_bytes();
         for lit in &self.literals {
             if b[i..].starts_with(lit.as_bytes()) {
                 return Some(i + lit.len());
             }
         }
-        if !self.patterns || !at_boundary(b, i) {
+        if !self.patterns || !boundary {
             return None;
         }
         if starts_with_ci(&b[i..], b"bearer") && matches!(b.get(i + 6), Some(b' ')) {
@@ -160,14 +189,6 @@ fn run_end(b: &[u8], from: usize, ok: impl Fn(u8) -> bool) -> usize {
         j += 1;
     }
     j
-}
-
-/// A secret starts a word: at the start, after a non-key char, or right after an escape such
-/// as `\n` (whose letter would otherwise look like part of the word).
-fn at_boundary(b: &[u8], i: usize) -> bool {
-    i == 0
-        || !is_key_char(b[i - 1])
-        || (i >= 2 && b[i - 2] == b'\\' && (i < 3 || b[i - 3] != b'\\'))
 }
 
 fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {

@@ -36,7 +36,10 @@ mod idb {
     use wasm_bindgen::prelude::*;
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::{future_to_promise, JsFuture};
-    use web_sys::{DomException, Event, IdbDatabase, IdbFactory, IdbObjectStoreParameters, IdbRequest, IdbTransaction, IdbTransactionMode};
+    use web_sys::{
+        DomException, Event, IdbDatabase, IdbFactory, IdbObjectStoreParameters, IdbRequest,
+        IdbTransaction, IdbTransactionMode,
+    };
 
     thread_local! {
         /// The open database, as a Promise of the `IDBDatabase`: opened once, shared by every
@@ -57,7 +60,10 @@ mod idb {
     }
 
     fn failed(what: &str, e: &JsValue) -> Error {
-        Error::new("indexeddb", format!("IndexedDB {what} failed: {}", describe(e)))
+        Error::new(
+            "indexeddb",
+            format!("IndexedDB {what} failed: {}", describe(e)),
+        )
     }
 
     /// `indexedDB` of the global object (window, worker, service worker), if it has one.
@@ -79,9 +85,17 @@ mod idb {
             let r = req.clone();
             let settle = Closure::once_into_js(move |event: Event| {
                 if event.type_() == "success" {
-                    let _ = resolve.call1(&JsValue::UNDEFINED, &r.result().unwrap_or(JsValue::UNDEFINED));
+                    let _ = resolve.call1(
+                        &JsValue::UNDEFINED,
+                        &r.result().unwrap_or(JsValue::UNDEFINED),
+                    );
                 } else {
-                    let e = r.error().ok().flatten().map(JsValue::from).unwrap_or(JsValue::NULL);
+                    let e = r
+                        .error()
+                        .ok()
+                        .flatten()
+                        .map(JsValue::from)
+                        .unwrap_or(JsValue::NULL);
                     let _ = reject.call1(&JsValue::UNDEFINED, &e);
                 }
             });
@@ -100,7 +114,9 @@ mod idb {
                 if event.type_() == "complete" {
                     let _ = resolve.call0(&JsValue::UNDEFINED);
                 } else {
-                    let e = t.error().map(JsValue::from).unwrap_or_else(|| JsValue::from_str("AbortError: the transaction was aborted"));
+                    let e = t.error().map(JsValue::from).unwrap_or_else(|| {
+                        JsValue::from_str("AbortError: the transaction was aborted")
+                    });
                     let _ = reject.call1(&JsValue::UNDEFINED, &e);
                 }
             });
@@ -111,12 +127,17 @@ mod idb {
     }
 
     async fn open() -> Result<JsValue, JsValue> {
-        let factory = factory().ok_or_else(|| JsValue::from_str("IndexedDB is not available in this runtime"))?;
+        let factory = factory()
+            .ok_or_else(|| JsValue::from_str("IndexedDB is not available in this runtime"))?;
         let req = factory.open_with_u32(DB_NAME, DB_VERSION)?;
         let r = req.clone();
         // Runs only for a new database (or a future schema version): creates the store.
         let upgrade = Closure::once_into_js(move |_event: Event| {
-            if let Some(db) = r.result().ok().and_then(|v| v.dyn_into::<IdbDatabase>().ok()) {
+            if let Some(db) = r
+                .result()
+                .ok()
+                .and_then(|v| v.dyn_into::<IdbDatabase>().ok())
+            {
                 if !db.object_store_names().contains(OBJECT_STORE) {
                     let params = IdbObjectStoreParameters::new();
                     params.set_auto_increment(true);
@@ -138,7 +159,11 @@ mod idb {
     }
 
     async fn database() -> Result<IdbDatabase, Error> {
-        let promise = DB.with(|c| c.borrow_mut().get_or_insert_with(|| future_to_promise(open())).clone());
+        let promise = DB.with(|c| {
+            c.borrow_mut()
+                .get_or_insert_with(|| future_to_promise(open()))
+                .clone()
+        });
         match JsFuture::from(promise).await {
             Ok(db) => Ok(db.unchecked_into()),
             Err(e) => {
@@ -154,7 +179,8 @@ mod idb {
     pub async fn append(text: &str) -> Result<u32, Error> {
         let db = database().await?;
         let write = || -> Result<(IdbTransaction, u32), JsValue> {
-            let tx = db.transaction_with_str_and_mode(OBJECT_STORE, IdbTransactionMode::Readwrite)?;
+            let tx =
+                db.transaction_with_str_and_mode(OBJECT_STORE, IdbTransactionMode::Readwrite)?;
             let store = tx.object_store(OBJECT_STORE)?;
             let mut n = 0;
             for line in record_lines(text) {
@@ -204,15 +230,27 @@ mod tests {
     #[test]
     fn a_batch_is_split_into_its_non_blank_lines() {
         let text = "{\"type\":\"trace\",\"data\":{}}\n\n  \n{\"type\":\"span\",\"data\":{}}\n";
-        assert_eq!(record_lines(text).collect::<Vec<_>>(), vec!["{\"type\":\"trace\",\"data\":{}}", "{\"type\":\"span\",\"data\":{}}"]);
+        assert_eq!(
+            record_lines(text).collect::<Vec<_>>(),
+            vec![
+                "{\"type\":\"trace\",\"data\":{}}",
+                "{\"type\":\"span\",\"data\":{}}"
+            ]
+        );
         assert_eq!(record_lines("").count(), 0);
-        assert_eq!(record_lines("\r\n{\"type\":\"x\",\"data\":{}}\r\n").collect::<Vec<_>>(), vec!["{\"type\":\"x\",\"data\":{}}"]);
+        assert_eq!(
+            record_lines("\r\n{\"type\":\"x\",\"data\":{}}\r\n").collect::<Vec<_>>(),
+            vec!["{\"type\":\"x\",\"data\":{}}"]
+        );
     }
 
     #[test]
     fn schema_names_are_stable() {
         // Pages, workers and older releases all open the same database: changing these is a
         // schema migration (bump DB_VERSION and migrate in the upgrade handler).
-        assert_eq!((DB_NAME, OBJECT_STORE, DB_VERSION), ("agensight", "records", 1));
+        assert_eq!(
+            (DB_NAME, OBJECT_STORE, DB_VERSION),
+            ("agensight", "records", 1)
+        );
     }
 }

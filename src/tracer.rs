@@ -16,6 +16,9 @@ use std::rc::Rc;
 
 /// Most spans open at once; past it new spans are not recorded (counted in `dropped`).
 pub const MAX_OPEN_SPANS: usize = 100_000;
+/// Ended spans whose handles stay valid (their slots are not reused) through this many later
+/// span starts; about 130 bytes each.
+const KEEP_ENDED_SPANS: usize = 4096;
 /// Ended traces remembered, so a span started after its whole trace ended still joins it.
 const RECENT_TRACES: usize = 256;
 
@@ -87,7 +90,9 @@ impl Tracer {
             redactor,
             defs: Vec::new(),
             def_index: HashMap::new(),
-            spans: Slab::default(),
+            // An ended span's handle keeps reaching its ids (for a late child: fire-and-forget
+            // work that outlives its trace) through this many later spans.
+            spans: Slab::keeping(KEEP_ENDED_SPANS),
             traces: Slab::default(),
             recent: VecDeque::new(),
             default_session,
@@ -275,6 +280,12 @@ impl Tracer {
         };
         let def = &self.defs[open.def as usize - 1];
         let mut truncated = open.truncated;
+        // The error's texts are captures too: secrets masked, each cut to maxFieldBytes.
+        let error = error.map(|e| {
+            let (e, cut) = limit_error(e, self.config.max_field_bytes, &self.redactor);
+            truncated |= cut;
+            e
+        });
         // A streamed response: the call and the output come from the aggregated chunks.
         let streamed = open.stream.map(|s| s.finish());
         let output = match &streamed {
@@ -289,21 +300,22 @@ impl Tracer {
             None
         };
         let mut llm = match streamed {
-            Some(s) => s.call(open.input.as_deref()),
+            // Aggregated from raw chunks: the capture rules (size, secrets, output off) apply
+            // to its texts here, as they did to a parsed output.
+            Some(s) => s.call(open.input.as_deref()).map(|mut c| {
+                c.limit_output(self.config.max_field_bytes, &self.redactor, self.config.capture_output);
+                c
+            }),
             None => output.as_deref().and_then(|o| llm::parse_call(open.input.as_deref(), o)),
         }
         .map(Box::new);
         if let (Some(l), Some(t)) = (&llm, self.traces.get(trace_h)) {
             // A function that returns what its traced LLM call returned (`return await llm()`)
             // is not a second LLM call: its tokens are counted once, on the call itself.
-            if l.response_id.is_some()
-                && t.spans.iter().any(|s| {
-                    s.llm
-                        .as_ref()
-                        .is_some_and(|c| c.response_id == l.response_id)
-                        && is_descendant(&t.spans, s.span_id, open.span_id)
-                })
-            {
+            if t.spans.iter().any(|s| {
+                s.llm.as_ref().is_some_and(|c| c.same_response(l))
+                    && is_descendant(&t.spans, s.span_id, open.span_id)
+            }) {
                 llm = None;
             }
         }
@@ -337,7 +349,7 @@ impl Tracer {
             .get_mut(trace_h)
             .expect("an open span's trace is live");
         if let Some(l) = &span.llm {
-            t.info.total_tokens += l.usage.total;
+            t.info.total_tokens = t.info.total_tokens.saturating_add(l.usage.total);
         }
         t.open -= 1;
         if open.is_root {
@@ -416,6 +428,35 @@ impl Tracer {
     pub fn open_spans(&self) -> usize {
         self.spans.len()
     }
+}
+
+/// An error's name, message and stack as captured: secrets masked as in captured values (the
+/// token whatever the `redact` setting), each cut to `max` bytes at a character boundary,
+/// ending in `…`. Also returns whether anything was cut.
+fn limit_error(e: ErrorInfo, max: usize, redactor: &Redactor) -> (ErrorInfo, bool) {
+    let mut cut = false;
+    let mut text = |mut s: String| {
+        // Cut early (a secret starting before `max` still has 256 bytes to be recognised),
+        // so a 10 MB message costs no 10 MB masking pass.
+        let mut at = s.len().min(max + 256);
+        while !s.is_char_boundary(at) {
+            at -= 1;
+        }
+        s.truncate(at);
+        s = redactor.mask_text(&s);
+        if s.len() > max {
+            let mut at = max.saturating_sub('\u{2026}'.len_utf8());
+            while !s.is_char_boundary(at) {
+                at -= 1;
+            }
+            s.truncate(at);
+            s.push('\u{2026}');
+            cut = true;
+        }
+        s
+    };
+    let e = ErrorInfo { name: text(e.name), message: text(e.message), stack: text(e.stack) };
+    (e, cut)
 }
 
 /// Whether the ended span `id` sits below `ancestor` (walking the parent links of the trace's

@@ -20,3 +20,17 @@ void [sum, answer, r, id, tokens, shutdown];
 init({ mode: "production" });
 // @ts-expect-error the wrapper keeps the parameter types
 add("1", 2);
+
+// Runtimes (issue 3): propagation, workers, the export document.
+import { inject, extract, continueTrace, bindContext, instrumentWorker, exportLocal, clearLocal, type RemoteParent, type LocalExport } from "agensight-wasm";
+const outgoing: Record<string, string> = inject({ "content-type": "application/json" });
+const outgoingHeaders: Headers = inject(new Headers());
+const parent: RemoteParent | undefined = extract(new Headers(outgoing)) ?? extract({ traceparent: "x" });
+const handled: Promise<number> = continueTrace(parent, async () => 1, { name: "handle" });
+const boundAdd: (a: number, b: number) => number = bindContext(add);
+const worker = instrumentWorker({ async fetch(request: Request): Promise<Response> { return new Response(request.url); }, other: 1 });
+const otherKept: number = worker.other;
+const doc: Promise<LocalExport> = exportLocal();
+void [outgoingHeaders, handled, boundAdd, otherKept, doc, clearLocal()];
+// @ts-expect-error bindContext keeps the signature
+boundAdd("1", 2);

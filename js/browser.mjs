@@ -1,0 +1,126 @@
+// Entry for browsers and web workers (the `browser` and `default` conditions): fetches the
+// .wasm next to this file and compiles it while it downloads (instantiateStreaming), at module
+// top level, so init() stays synchronous. Local store: IndexedDB (written from Rust), memory
+// where there is none. Context: a synchronous stack (no AsyncLocalStorage in browsers; see the
+// README, "Context in browsers"). No node:* import, so every bundler takes it as is.
+
+import initWasm, * as bindings from "./wasm/agensight_wasm.js";
+import { createAgensight } from "./core.js";
+import { alsContext, stackContext } from "./context.js";
+import { memoryStore } from "./store-memory.js";
+import { idbStore } from "./store-idb.js";
+import { groupRecords, parseLines, toExport } from "./records.js";
+import { createPropagation } from "./propagation.js";
+import { createInstrumentWorker } from "./worker.js";
+
+let wasm = null;
+let loadError;
+try {
+  // `new URL(..., import.meta.url)`: bundlers (Vite, webpack 5, Parcel) ship the .wasm as an
+  // asset and rewrite the URL. wasm-bindgen's loader uses WebAssembly.instantiateStreaming on
+  // the Response (and falls back to instantiate if the server sends a wrong MIME type).
+  await initWasm({ module_or_path: fetch(new URL("./wasm/agensight_wasm_bg.wasm", import.meta.url)) });
+  wasm = bindings;
+} catch (e) {
+  loadError = e;
+}
+
+const warn = (...args) => console.warn(...args);
+/** IndexedDB, when this global object has it (pages and workers do). */
+let idb = null;
+try {
+  if (wasm && wasm.storeAvailable()) idb = idbStore(wasm, warn);
+} catch {}
+let memory = null;
+
+const api = createAgensight({
+  wasm,
+  loadError,
+  // A runtime that has AsyncLocalStorage as a global gets it; browsers get the stack.
+  context: typeof globalThis.AsyncLocalStorage === "function" ? alsContext(globalThis.AsyncLocalStorage) : stackContext(),
+  openStore(config) {
+    memory = null;
+    if (config.storage === "memory" || !idb) {
+      if (config.storage === "indexeddb" || (config.storage === "file" && !idb)) {
+        console.warn(`agensight: storage "${config.storage}" is not available here; keeping traces in memory.`);
+      }
+      return (memory = memoryStore());
+    }
+    if (config.storage === "file") console.warn('agensight: storage "file" exists only in Node, Deno and Bun; using IndexedDB.');
+    return idb;
+  },
+  randomBytes: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
+  now: () => performance.timeOrigin + performance.now(),
+  defer: (fn) => setTimeout(fn, 20),
+  // Leaving the page: write what is buffered (IndexedDB finishes the transaction if it can).
+  onExit(fn) {
+    if (typeof globalThis.addEventListener !== "function") return;
+    globalThis.addEventListener("pagehide", fn);
+    globalThis.addEventListener("visibilitychange", () => {
+      if (globalThis.document?.visibilityState === "hidden") fn();
+    });
+  },
+  warn,
+});
+
+export const { init, trace, span, currentTraceId, currentSpanId, wrapOpenAI, wrapAnthropic } = api;
+export { AgensightError } from "./core.js";
+
+/**
+ * Writes what is buffered (waiting until IndexedDB has committed it), sends what waits for
+ * export, and reports what happened to the spans so far.
+ * @param {{ timeoutMs?: number }} [options]
+ */
+export async function flush(options) {
+  const result = await api.flush(options);
+  await written(options?.timeoutMs);
+  return result;
+}
+
+/** Flushes, then turns tracing off until the next `init()`. */
+export async function shutdown(options) {
+  const result = await api.shutdown(options);
+  await written(options?.timeoutMs);
+  return result;
+}
+
+/** Waits for the IndexedDB writes under way, for at most `ms` (a stuck database never hangs flush). */
+async function written(ms = 30000) {
+  if (!idb) return;
+  let timer;
+  await Promise.race([idb.settled(), new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+async function localRecords() {
+  if (memory) return parseLines(memory.read());
+  if (!idb) return { records: [], skipped: 0 };
+  return idb.records();
+}
+
+/**
+ * Reads the local store back (IndexedDB, or memory): a Promise of `{ sessions, traces,
+ * skipped }`. Works without init(), e.g. after a reload. `await flush()` first.
+ */
+export async function readLocal() {
+  const { records, skipped } = await localRecords();
+  return { ...groupRecords(records), skipped };
+}
+
+/**
+ * The local store as one JSON document, `{"agensight": "records", "version": 1, "records":
+ * [...]}`, for the viewer (`npx agensight-wasm view --file traces.json`, or drop it on the page).
+ * @example const blob = new Blob([JSON.stringify(await exportLocal())], { type: "application/json" });
+ */
+export async function exportLocal() {
+  return toExport((await localRecords()).records);
+}
+
+/** Deletes every record of the local store. */
+export async function clearLocal() {
+  if (memory) memory.clear();
+  else await idb?.clear();
+}
+
+export const { inject, extract, continueTrace, bindContext } = createPropagation(api);
+export const instrumentWorker = createInstrumentWorker({ api, flush, extract });

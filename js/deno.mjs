@@ -1,0 +1,38 @@
+// Entry for Deno (the `deno` condition). The .wasm comes in as a source-phase import
+// (`import source`), which needs no --allow-read; a Deno without that syntax reads the file
+// instead (needs --allow-read). Context: AsyncLocalStorage; local store: files (the same
+// as Node; --allow-read and --allow-write for the store directory, .agensight by default).
+
+import * as bindings from "./wasm/agensight_wasm.js";
+import { createServerEntry } from "./server.js";
+
+let wasm = null;
+let loadError;
+try {
+  let module;
+  try {
+    // In a module of its own, so an older Deno's syntax error stays there.
+    module = (await import("./deno-source.mjs")).default;
+  } catch {
+    module = Deno.readFileSync(new URL("./wasm/agensight_wasm_bg.wasm", import.meta.url));
+  }
+  bindings.initSync({ module });
+  wasm = bindings;
+} catch (e) {
+  loadError = e;
+}
+
+const entry = createServerEntry({
+  wasm,
+  loadError,
+  defer(fn) {
+    const id = setTimeout(fn, 20);
+    Deno.unrefTimer?.(id);
+  },
+  onExit: (fn) => globalThis.addEventListener("unload", fn),
+  onIdle: (fn) => globalThis.addEventListener("beforeunload", fn),
+});
+
+export const { init, trace, span, flush, shutdown, currentTraceId, currentSpanId, readLocal, exportLocal, clearLocal } = entry;
+export const { inject, extract, continueTrace, bindContext, instrumentWorker, wrapOpenAI, wrapAnthropic } = entry;
+export { AgensightError } from "./core.js";

@@ -1,0 +1,75 @@
+// The shared part of the Deno and Bun entries (server runtimes with node:fs and
+// AsyncLocalStorage): the same store, outbox and read-back as the Node entry (node.mjs), given
+// the wasm bindings the entry loaded its own way and the runtime's timers and exit hooks.
+
+import { AsyncLocalStorage } from "node:async_hooks";
+import { join } from "node:path";
+import { createAgensight } from "./core.js";
+import { alsContext } from "./context.js";
+import { clearStoreDir, fileOutbox, fileStore, memoryStore, readStoreRecords } from "./store-file.js";
+import { groupRecords, parseLines, toExport } from "./records.js";
+import { createPropagation } from "./propagation.js";
+import { createInstrumentWorker } from "./worker.js";
+
+/**
+ * @param {object} p
+ * @param {object|null} p.wasm the initialized bindings, or null when loading failed
+ * @param {any} [p.loadError]
+ * @param {(fn: () => void) => void} p.defer runs fn soon without keeping the process alive
+ * @param {(fn: () => void) => void} [p.onExit] runs fn synchronously at exit
+ * @param {(fn: () => void) => void} [p.onIdle] runs fn when the event loop is about to empty
+ */
+export function createServerEntry({ wasm, loadError, defer, onExit, onIdle }) {
+  let memory = null;
+  const api = createAgensight({
+    wasm,
+    loadError,
+    context: alsContext(AsyncLocalStorage),
+    openStore(config) {
+      if (config.storage === "indexeddb") {
+        console.warn('agensight: storage "indexeddb" exists only in browsers; using files in', config.dir);
+      }
+      if (config.storage === "memory") return (memory = memoryStore());
+      memory = null;
+      return fileStore(config.dir);
+    },
+    openOutbox: (config) => (config.storage === "memory" || config.storage === "none" ? null : fileOutbox(join(config.dir, "outbox"))),
+    randomBytes: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
+    now: () => performance.timeOrigin + performance.now(),
+    defer,
+    onExit,
+    onIdle,
+  });
+
+  function localRecords(dir) {
+    if (memory && dir === undefined) return parseLines(memory.read());
+    return readStoreRecords(dir ?? api.config()?.dir ?? ".agensight");
+  }
+
+  /** Reads the local store back: `{ sessions, traces, skipped }`. `await flush()` first. */
+  function readLocal({ dir } = {}) {
+    const { records, skipped } = localRecords(dir);
+    return { ...groupRecords(records), skipped };
+  }
+
+  /** The local store as one JSON document for the viewer. */
+  async function exportLocal({ dir } = {}) {
+    return toExport(localRecords(dir).records);
+  }
+
+  /** Deletes the local store's records (memory, or the `*.jsonl` files of the directory). */
+  async function clearLocal({ dir } = {}) {
+    if (memory && dir === undefined) memory.clear();
+    else clearStoreDir(dir ?? api.config()?.dir ?? ".agensight");
+  }
+
+  const propagation = createPropagation(api);
+  return {
+    ...api,
+    readLocal,
+    exportLocal,
+    clearLocal,
+    ...propagation,
+    instrumentWorker: createInstrumentWorker({ api, flush: api.flush, extract: propagation.extract }),
+  };
+}

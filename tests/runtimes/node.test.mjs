@@ -1,0 +1,62 @@
+// The scenario suite in Node from the installed tarball: ESM (`import`), CJS (`require`,
+// through require(esm) where Node has it, and through the CommonJS build where it does not),
+// and the same on Node 24 from the npm package `node`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { checkReport } from "./check.mjs";
+import { REPORT_MARK, SCENARIOS_URL, esmRunner, ownApp, runReport, tempDir, unexpectedWarnings, writeRunner } from "./harness.mjs";
+import { ensureNode24 } from "./node24.mjs";
+
+const app = await ownApp("node");
+
+function cjsRunner(runtime, options) {
+  return `const api = require("agensight-wasm");
+const path = require("node:path");
+import(${JSON.stringify(SCENARIOS_URL)})
+  .then(({ runScenarios }) => runScenarios(api, ${JSON.stringify({ runtime, ...options })}))
+  .then((report) => {
+    report.loaded = Object.keys(require.cache).filter((k) => k.includes("agensight-wasm")).map((k) => path.basename(k)).sort();
+    console.log(${JSON.stringify(REPORT_MARK)} + JSON.stringify(report));
+  }, (e) => { console.error(e); process.exitCode = 1; });
+`;
+}
+
+async function esm(node, label) {
+  const file = writeRunner(app, `${label}.mjs`, esmRunner(label, { dir: tempDir(label) }));
+  const { report, stderr } = await runReport(label, node, [file]);
+  checkReport(report, { context: "async" });
+  assert.deepEqual(unexpectedWarnings(stderr), []);
+}
+
+async function cjs(node, label, flags = []) {
+  const file = writeRunner(app, `${label}.cjs`, cjsRunner(label, { dir: tempDir(label) }));
+  const { report, stderr } = await runReport(label, node, [...flags, file]);
+  checkReport(report, { context: "async" });
+  assert.deepEqual(unexpectedWarnings(stderr), []);
+  return report;
+}
+
+const requireEsm = process.features?.require_module === true;
+
+test(`node ${process.version} ESM`, () => esm(process.execPath, "node-esm"));
+
+test(`node ${process.version} CJS: require("agensight-wasm")`, async () => {
+  const report = await cjs(process.execPath, "node-cjs");
+  // With require(esm) (Node 20.19+, 22.12+) it is the ESM entry itself, one tracer for CJS and
+  // ESM code; without it, the CommonJS build.
+  assert.deepEqual(report.loaded, requireEsm ? ["node.cjs", "node.mjs"] : ["node-compat.cjs", "node.cjs"]);
+});
+
+test(`node ${process.version} CJS without require(esm): the CommonJS build`, async () => {
+  // --no-experimental-require-module gives what Node 20.0-20.18 and 22.0-22.11 do by default.
+  const flags = requireEsm ? ["--no-experimental-require-module"] : [];
+  const report = await cjs(process.execPath, "node-cjs-compat", flags);
+  assert.deepEqual(report.loaded, ["node-compat.cjs", "node.cjs"]);
+});
+
+test("node 24 (npm package node@24): ESM and CJS", async () => {
+  const node24 = ensureNode24();
+  await esm(node24, "node24-esm");
+  const report = await cjs(node24, "node24-cjs");
+  assert.deepEqual(report.loaded, ["node.cjs", "node.mjs"], "Node 24 requires the ESM entry itself");
+});
