@@ -314,7 +314,7 @@ fn openai_chat(out: &Value) -> Option<LlmCall> {
         call.usage = Usage {
             input,
             output,
-            total: u64_of(u, "total_tokens").unwrap_or(input + output),
+            total: u64_of(u, "total_tokens").unwrap_or(input.saturating_add(output)),
             cache_read: prompt.and_then(|d| u64_of(d, "cached_tokens")),
             cache_creation: prompt.and_then(|d| u64_of(d, "cache_write_tokens")),
             reasoning: u
@@ -398,7 +398,7 @@ fn openai_responses(out: &Value) -> LlmCall {
         call.usage = Usage {
             input,
             output,
-            total: u64_of(u, "total_tokens").unwrap_or(input + output),
+            total: u64_of(u, "total_tokens").unwrap_or(input.saturating_add(output)),
             cache_read: details.and_then(|d| u64_of(d, "cached_tokens")),
             cache_creation: details.and_then(|d| u64_of(d, "cache_write_tokens")),
             reasoning: u
@@ -466,7 +466,7 @@ fn anthropic_message(out: &Value) -> Option<LlmCall> {
         call.usage = Usage {
             input,
             output,
-            total: input + output,
+            total: input.saturating_add(output),
             cache_read,
             cache_creation,
             reasoning: u
