@@ -14,13 +14,17 @@ pub const NONE: u32 = 0;
 /// The context of an unsampled (or dropped) trace: its children are not recorded either.
 pub const NOOP: u32 = u32::MAX;
 
-const INDEX_BITS: u32 = 24;
+/// 20 bits of slot index (a million open spans, ten times the bound) and 12 of generation: a
+/// slot must be reused 4096 times before a stale handle can reach a newer value in it, and
+/// with freed slots kept back (see [`Slab::keeping`]) that takes tens of millions of spans.
+const INDEX_BITS: u32 = 20;
+const GEN_MASK: u16 = (1 << (32 - INDEX_BITS)) - 1;
 const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
 /// Highest usable slot index; keeps every handle distinct from `NOOP`.
 const MAX_INDEX: u32 = INDEX_MASK - 2;
 
 struct Slot<T> {
-    gen: u8,
+    gen: u16,
     value: Option<T>,
 }
 
@@ -47,7 +51,7 @@ impl<T> Default for Slab<T> {
 impl<T> Slab<T> {
     /// A slab that reuses a freed slot only while more than `keep` are free: a retired value
     /// (an ended span's tombstone) stays readable through at least `keep` later inserts, and a
-    /// stale handle can reach a newer value only after 256 times that many.
+    /// stale handle can reach a newer value only after 4096 times that many.
     pub fn keeping(keep: usize) -> Self {
         Slab {
             keep,
@@ -74,7 +78,7 @@ impl<T> Slab<T> {
             None => self.free.pop_front()?,
         };
         let slot = &mut self.slots[index as usize];
-        slot.gen = slot.gen.wrapping_add(1);
+        slot.gen = slot.gen.wrapping_add(1) & GEN_MASK;
         slot.value = Some(value);
         self.len += 1;
         Some(((slot.gen as u32) << INDEX_BITS) | (index + 1))
@@ -188,6 +192,19 @@ mod tests {
         assert_eq!(s.get(b), Some(&"b"));
         assert_eq!(s.get(NONE), None);
         assert_eq!(s.get(NOOP), None);
+    }
+
+    #[test]
+    fn a_stale_handle_misses_through_thousands_of_reuses_of_its_slot() {
+        let mut s = Slab::default();
+        let first = s.insert(0).unwrap();
+        s.remove(first);
+        for i in 1..4096 {
+            let h = s.insert(i).unwrap();
+            assert_eq!(h & INDEX_MASK, first & INDEX_MASK, "the same slot each time");
+            assert_eq!(s.get(first), None, "reuse {i}");
+            s.remove(h);
+        }
     }
 
     #[test]
