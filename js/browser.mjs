@@ -1,14 +1,14 @@
 // Entry for browsers and web workers (the `browser` and `default` conditions): fetches the
 // .wasm next to this file and compiles it while it downloads (instantiateStreaming), at module
-// top level, so init() stays synchronous. Local store: IndexedDB (written from Rust), memory
-// where there is none. Context: a synchronous stack (no AsyncLocalStorage in browsers; see the
+// top level, so init() stays synchronous. Local store and export outbox: IndexedDB (written
+// from Rust), memory where there is none. Context: a synchronous stack (no AsyncLocalStorage in browsers; see the
 // README, "Context in browsers"). No node:* import, so every bundler takes it as is.
 
 import initWasm, * as bindings from "./wasm/agensight_wasm.js";
 import { createAgensight } from "./core.js";
 import { alsContext, stackContext } from "./context.js";
 import { memoryStore } from "./store-memory.js";
-import { idbStore } from "./store-idb.js";
+import { idbOutbox, idbStore } from "./store-idb.js";
 import { groupRecords, parseLines, toExport } from "./records.js";
 import { createPropagation } from "./propagation.js";
 import { createInstrumentWorker } from "./worker.js";
@@ -49,15 +49,25 @@ const api = createAgensight({
     if (config.storage === "file") console.warn('agensight: storage "file" exists only in Node, Deno and Bun; using IndexedDB.');
     return idb;
   },
+  // The export outbox (dev, prod) in IndexedDB beside the store (storage "memory" or false,
+  // or no IndexedDB: memory only). Asynchronous: core.js reads it after init() returns.
+  openOutbox: (config) => (config.storage === "memory" || config.storage === "none" || !idb ? null : idbOutbox(wasm)),
+  // A page being left cannot write IndexedDB (Chromium aborts the transactions of an unloading
+  // document): finished traces are written to the outbox soon after they end (held until
+  // their batch is due), so what pagehide cannot send is there at the next page load.
+  saveEarly: true,
   randomBytes: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
   now: () => performance.timeOrigin + performance.now(),
   defer: (fn) => setTimeout(fn, 20),
-  // Leaving the page: write what is buffered (IndexedDB finishes the transaction if it can).
+  // Leaving the page (or hiding it, the last moment a mobile browser promises): write what is
+  // buffered (IndexedDB finishes the transaction if it can) and send what waits for export
+  // with keepalive requests, within their 64 KiB limit; the rest stays in the outbox for the
+  // next page load. Workers get neither event: their outbox is written before each send.
   onExit(fn) {
     if (typeof globalThis.addEventListener !== "function") return;
-    globalThis.addEventListener("pagehide", fn);
+    globalThis.addEventListener("pagehide", () => fn(true));
     globalThis.addEventListener("visibilitychange", () => {
-      if (globalThis.document?.visibilityState === "hidden") fn();
+      if (globalThis.document?.visibilityState === "hidden") fn(true);
     });
   },
   warn,

@@ -16,6 +16,14 @@ import { createProviders } from "./providers.js";
 const NOOP = 0xffffffff;
 /** Items of a streamed result kept as its output (the rest are counted). */
 const MAX_STREAM_ITEMS = 100;
+/** Bytes of request bodies that `keepalive` requests may have in flight (the Fetch spec's
+ * limit, per page): what a page being left may send. */
+const KEEPALIVE_BYTES = 64 * 1024;
+/** How long an asynchronous outbox (IndexedDB) operation is waited for before the export goes
+ * on without it (a database blocked by another tab never stops exporting). */
+const OUTBOX_WAIT_MS = 5000;
+
+const isPromise = (v) => v !== null && typeof v === "object" && typeof v.then === "function";
 
 /** An error from agensight-wasm itself (bad options): `code` says which check failed. */
 export class AgensightError extends Error {
@@ -41,15 +49,25 @@ function asAgensightError(e, context) {
  * @param {(n: number) => Uint8Array} p.randomBytes
  * @param {() => number} p.now milliseconds since the epoch, sub-millisecond where the runtime has it
  * @param {(fn: () => void) => void} p.defer runs fn soon, without keeping the process alive
- * @param {(fn: () => void) => void} [p.onExit] runs fn synchronously at process exit
+ * @param {(fn: (canSend?: boolean) => void) => void} [p.onExit] runs fn synchronously when the
+ *   process exits or the page is left; `fn(true)` where requests can still go out (a page:
+ *   `keepalive` fetches), anything else where they cannot (Node's `exit`): then the export
+ *   queue is only written to the outbox
  * @param {(fn: () => void) => void} [p.onIdle] runs fn when the process is about to exit
  *   with nothing left to do (Node's beforeExit): a last chance to send
- * @param {(config: object) => ({list(): {id: number, text: string}[], put(id: number, text: string): void, delete(id: number): void} | null)} [p.openOutbox]
- *   the durable export queue's storage (files, IndexedDB); null or absent: memory only
+ * @param {(config: object) => ({list(): {id: number, text: string}[] | Promise<{id: number, text: string}[]>, put(id: number, text: string): void | Promise<void>, delete(id: number): void | Promise<void>} | null)} [p.openOutbox]
+ *   the durable export queue's storage (files, IndexedDB); null or absent: memory only. Each
+ *   method may be synchronous (files) or return a Promise (IndexedDB): an asynchronous list()
+ *   is restored after init() returns, before the first send; an asynchronous put() is waited
+ *   for before the job's first send
+ * @param {boolean} [p.saveEarly] write finished traces to the outbox as they end (in a
+ *   microtask: the traces ending in one task make one job), not only before their first send:
+ *   for browsers, where a page being left cannot write IndexedDB any more (Chromium aborts an
+ *   unloading document's transactions)
  * @param {(...args: any[]) => void} [p.warn]
  * @param {any} [p.loadError] why the wasm could not be loaded
  */
-export function createAgensight({ wasm, context, openStore, openOutbox, randomBytes, now, defer, onExit, onIdle, warn = (...args) => console.warn(...args), loadError }) {
+export function createAgensight({ wasm, context, openStore, openOutbox, saveEarly = false, randomBytes, now, defer, onExit, onIdle, warn = (...args) => console.warn(...args), loadError }) {
   let state = null; // { epoch, config, store, outbox, exporting, redact, captureInput, captureOutput, maxBytes }
   let epoch = 0;
   let broken = !wasm;
@@ -80,7 +98,10 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
       warnOnce("agensight: could not write the local trace store:", e);
     }
   }
-  onExit?.(drainLocal);
+  onExit?.((canSend) => {
+    drainLocal();
+    exitExport(canSend === true);
+  });
 
   function scheduleWrite() {
     if (!writeScheduled) {
@@ -133,12 +154,73 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
     };
     try {
       wasm.setFetch(typeof options.fetch === "function" ? options.fetch : undefined);
-      // What an earlier process left in the outbox goes out first.
-      for (const { id, text } of state.outbox?.list() ?? []) if (!wasm.exportRestore(text)) state.outbox.delete(id);
     } catch (e) {
-      warnOnce("agensight: could not read the export outbox:", e);
+      fail(e);
     }
+    restoreOutbox(state);
     scheduleExport();
+  }
+
+  // ---- The outbox (dev and prod): the export queue's jobs, kept by the entry's storage. ----
+  let outboxWarned = false;
+
+  function outboxFailed(e) {
+    if (!outboxWarned) {
+      outboxWarned = true;
+      warn("agensight: the export outbox failed; traces not yet exported may not survive a restart:", e);
+    }
+  }
+
+  /**
+   * Calls `outbox[method](...args)`; never throws. Returns undefined when it finished
+   * synchronously, else a Promise that resolves (never rejects) when it settles or after
+   * OUTBOX_WAIT_MS.
+   */
+  function outboxCall(outbox, method, ...args) {
+    let r;
+    try {
+      r = outbox[method](...args);
+    } catch (e) {
+      outboxFailed(e);
+      return undefined;
+    }
+    if (!isPromise(r)) return undefined;
+    let timer;
+    return Promise.race([Promise.resolve(r).catch(outboxFailed), new Promise((resolve) => (timer = setTimeout(resolve, OUTBOX_WAIT_MS)))]).finally(() => clearTimeout(timer));
+  }
+
+  /** Gives the queue what an earlier process or page left in the outbox (ids kept, so the
+   * receiver can dedupe), and deletes entries it does not take (another exporter's, torn). */
+  function restoreEntries(st, entries) {
+    if (state !== st || broken) return;
+    try {
+      for (const { id, text } of entries ?? []) if (!wasm.exportRestore(text)) outboxCall(st.outbox, "delete", id);
+    } catch (e) {
+      fail(e);
+    }
+  }
+
+  /** At init(): what the outbox holds goes out first. An asynchronous outbox (IndexedDB) is
+   * read after init() returns; `st.restoring` settles once it is in the queue, and every pump
+   * waits for it, so restored jobs still go before new ones. */
+  function restoreOutbox(st) {
+    if (!st.outbox) return;
+    let listed;
+    try {
+      listed = st.outbox.list();
+    } catch (e) {
+      outboxFailed(e);
+      return;
+    }
+    if (!isPromise(listed)) return restoreEntries(st, listed);
+    let timer;
+    st.restoring = Promise.race([
+      Promise.resolve(listed).then((entries) => restoreEntries(st, entries), outboxFailed),
+      new Promise((resolve) => (timer = setTimeout(resolve, OUTBOX_WAIT_MS))),
+    ]).finally(() => {
+      clearTimeout(timer);
+      scheduleExport();
+    });
   }
 
   // ---- Export (dev and prod): the queue is in Rust; this loop only moves its requests. ----
@@ -166,15 +248,13 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
     pumping = (async () => {
       // Yield first: `pumping` must be set before this body can finish and clear it.
       await null;
+      // The outbox of an earlier page goes first (an asynchronous outbox is still being read).
+      if (st.restoring) await st.restoring;
       try {
         for (;;) {
           const sends = [];
-          for (let id; (id = wasm.exportNext(now(), force)); ) {
-            const saved = wasm.exportPersist(id);
-            if (saved) st.outbox?.put(id, saved);
-            sends.push(wasm.exportSend(id, keepalive).then((done) => done && st.outbox?.delete(id)));
-          }
-          for (const id of wasm.exportDropped()) st.outbox?.delete(id);
+          for (let id; (id = wasm.exportNext(now(), force)); ) sends.push(sendJob(st, id, keepalive));
+          for (const id of wasm.exportDropped()) if (st.outbox) outboxCall(st.outbox, "delete", id);
           exportWarnings(st);
           if (sends.length === 0) break;
           await Promise.all(sends);
@@ -187,6 +267,85 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
       scheduleExport();
     })();
     return pumping;
+  }
+
+  // Outbox writes under way (job id -> Promise), from saveOutbox: a send waits for its job's.
+  const saving = new Map();
+  let saveScheduled = false;
+
+  /** Writes what is not in the outbox yet (waiting traces made into jobs now, held until
+   * their batch is due), without waiting for the writes (saveEarly: in a microtask after traces
+   * end, so before the page can be left: that takes another task). */
+  function saveOutbox() {
+    saveScheduled = false;
+    const st = state;
+    if (!st?.outbox || broken) return;
+    try {
+      for (const id of wasm.exportUnsaved(now())) {
+        const saved = wasm.exportPersist(id);
+        const p = saved ? outboxCall(st.outbox, "put", id, saved) : undefined;
+        if (p) {
+          saving.set(id, p);
+          p.then(() => saving.delete(id));
+        }
+      }
+    } catch (e) {
+      fail(e);
+    }
+    scheduleExport();
+  }
+
+  /** Writes job `id` to the outbox (the first time; waiting for an asynchronous outbox), then
+   * sends its next request; deletes the outbox copy once the job is done. */
+  function sendJob(st, id, keepalive) {
+    const saved = wasm.exportPersist(id);
+    const stored = saved && st.outbox ? outboxCall(st.outbox, "put", id, saved) : saving.get(id);
+    const send = () => wasm.exportSend(id, keepalive).then((done) => (done && st.outbox ? outboxCall(st.outbox, "delete", id) : undefined));
+    return stored ? stored.then(send) : send();
+  }
+
+  // Bytes of keepalive request bodies in flight (see KEEPALIVE_BYTES).
+  let keepaliveBytes = 0;
+
+  /**
+   * Leaving (a page hidden or closed, a process exiting), synchronously. `canSend`: one
+   * forced round of `keepalive` requests, only the jobs whose next request fits what is left
+   * of the keepalive budget (they are written to the outbox too, without waiting: the page is
+   * going). Then every job not in the outbox yet (traces waiting for their batch included) is
+   * written there, so the next start sends it.
+   */
+  function exitExport(canSend) {
+    const st = state;
+    if (!st?.exporting || broken) return;
+    try {
+      if (canSend) {
+        for (let id; (id = wasm.exportNext(now(), true, KEEPALIVE_BYTES - keepaliveBytes)); ) {
+          const bytes = wasm.exportBodyBytes(id);
+          keepaliveBytes += bytes;
+          const saved = wasm.exportPersist(id);
+          if (saved && st.outbox) outboxCall(st.outbox, "put", id, saved);
+          wasm.exportSend(id, true).then(
+            (done) => {
+              keepaliveBytes -= bytes;
+              if (done && st.outbox) outboxCall(st.outbox, "delete", id);
+              // The page may still be there (only hidden): the rest goes the usual way.
+              scheduleExport();
+            },
+            (e) => fail(e),
+          );
+        }
+      }
+      if (st.outbox) {
+        for (const id of wasm.exportUnsaved(now())) {
+          const saved = wasm.exportPersist(id);
+          if (saved) outboxCall(st.outbox, "put", id, saved);
+        }
+        for (const id of wasm.exportDropped()) outboxCall(st.outbox, "delete", id);
+      }
+    } catch (e) {
+      fail(e);
+    }
+    if (canSend) scheduleExport();
   }
 
   /** Arms a timer for the queue's next due time (batch delay, retry backoff). */
@@ -232,6 +391,10 @@ export function createAgensight({ wasm, context, openStore, openOutbox, randomBy
     if (state.store) scheduleWrite();
     if (state.exporting) {
       exitSent = false;
+      if (saveEarly && state.outbox && !saveScheduled) {
+        saveScheduled = true;
+        queueMicrotask(saveOutbox);
+      }
       if (!exportTimer) scheduleExport();
     }
   }

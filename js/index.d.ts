@@ -20,7 +20,11 @@ export interface InitOptions {
   allowInsecureEndpoint?: boolean;
   /** Extra request headers for the exporter. */
   headers?: Record<string, string>;
-  /** Local store: `"auto"` (files in Node/Deno/Bun, IndexedDB in browsers), `"file"`, `"indexeddb"`, `"memory"`, or `false`. */
+  /**
+   * Local store: `"auto"` (files in Node/Deno/Bun, IndexedDB in browsers), `"file"`, `"indexeddb"`, `"memory"`, or `false`.
+   * In `dev` and `prod` it also holds the export outbox (`<dir>/outbox/`, or the IndexedDB store `outbox`); with
+   * `"memory"` or `false` the export queue is in memory only (workerd: always).
+   */
   storage?: "auto" | "indexeddb" | "file" | "memory" | false;
   /** Directory of the file store. Default `".agensight"`. */
   dir?: string;

@@ -40,7 +40,8 @@ const api = createAgensight({
   randomBytes: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
   now: () => performance.timeOrigin + performance.now(),
   defer: (fn) => setTimeout(fn, 20).unref?.(),
-  onExit: (fn) => process.on("exit", fn),
+  // At exit nothing can be sent any more: the export queue is only written to the outbox.
+  onExit: (fn) => process.on("exit", () => fn(false)),
   onIdle: (fn) => process.on("beforeExit", fn),
 });
 

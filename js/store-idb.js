@@ -1,7 +1,8 @@
-// The local store of browsers and web workers: IndexedDB, written by the wasm core
-// (src/store.rs, through storeAppend/storeRead/storeClear). This adapter gives it the store
-// shape core.js expects (`write(text)`, synchronous) and keeps track of the writes in flight,
-// so flush() and the read-back API can wait for them. No runtime imports.
+// The local store and the export outbox of browsers and web workers: IndexedDB, written by the
+// wasm core (src/store.rs, through storeAppend/storeRead/storeClear and
+// outboxPut/outboxDelete/outboxList). These adapters give them the shapes core.js expects: the
+// store's `write(text)` is synchronous and keeps track of the writes in flight, so flush() and
+// the read-back API can wait for them; the outbox's methods return Promises. No runtime imports.
 
 import { isRecord } from "./records.js";
 
@@ -44,5 +45,21 @@ export function idbStore(wasm, warn) {
       await settled();
       await wasm.storeClear();
     },
+  };
+}
+
+/**
+ * The durable export queue in IndexedDB (object store `outbox`, job id -> job text). Every
+ * method returns a Promise; core.js waits for `put` before a job's first send and reads
+ * `list` after init().
+ * @param {object} wasm the initialized bindings
+ */
+export function idbOutbox(wasm) {
+  return {
+    kind: "indexeddb",
+    /** @returns {Promise<{id: number, text: string}[]>} */
+    list: async () => Array.from(await wasm.outboxList()),
+    put: (id, text) => wasm.outboxPut(id, text),
+    delete: (id) => wasm.outboxDelete(id),
   };
 }

@@ -1,8 +1,11 @@
 // Entry for workerd / Cloudflare Workers (the `workerd` condition): the .wasm is imported as a
 // module (wrangler and workerd compile it: a WebAssembly.Module) and instantiated synchronously.
-// Local store: memory (bounded). Nothing waits on a timer: writes are deferred with
-// queueMicrotask, and instrumentWorker hands the flush to ctx.waitUntil. No static node:*
-// import, so the worker bundles with or without Node.js compatibility.
+// Local store: memory (bounded). Export outbox: none, the queue is in memory only (an isolate
+// has neither files nor IndexedDB, and lives per request or a little longer: flush in
+// ctx.waitUntil, as instrumentWorker does, is what delivers; a Durable Object or KV outbox is
+// not built). Nothing waits on a timer: writes are deferred with queueMicrotask, and
+// instrumentWorker hands the flush to ctx.waitUntil. No static node:* import, so the worker
+// bundles with or without Node.js compatibility.
 
 import * as bindings from "./wasm/agensight_wasm.js";
 import wasmModule from "./wasm/agensight_wasm_bg.wasm";

@@ -82,8 +82,13 @@ struct Job {
     attempts: u32,
     first_try_ms: Option<f64>,
     next_at_ms: f64,
+    /// A job made before its batch was due (to be written to the outbox early) is not sent
+    /// before then, unless forced (flush, a page being left).
+    not_before_ms: f64,
     in_flight: bool,
     persisted: bool,
+    /// Brought back from an earlier process's outbox.
+    restored: bool,
     bytes: usize,
 }
 
@@ -257,8 +262,13 @@ impl Queue {
     }
 
     fn push_job(&mut self, job: Job) {
+        let at = self.jobs.len();
+        self.insert_job(at, job);
+    }
+
+    fn insert_job(&mut self, at: usize, job: Job) {
         self.bytes += job.bytes;
-        self.jobs.push_back(job);
+        self.jobs.insert(at, job);
         while self.bytes > self.settings.max_bytes || self.jobs.len() > self.settings.max_jobs {
             let Some(i) = self.jobs.iter().position(|j| !j.in_flight && !j.validate) else { break };
             let old = self.jobs.remove(i).expect("position is valid");
@@ -271,13 +281,21 @@ impl Queue {
     /// The next job to send now, if any (and the concurrency limit allows). `new_id` makes
     /// ids for new jobs (random, so outbox files of two processes never collide).
     pub fn next(&mut self, now_ms: f64, force: bool, new_id: &mut dyn FnMut() -> u64) -> Option<u64> {
+        self.next_within(now_ms, force, None, new_id)
+    }
+
+    /// [`Queue::next`] for a page being left (`keepalive` requests): only a job whose next
+    /// request body has at most `max_body` bytes, and without the concurrency limit (the
+    /// byte budget bounds what goes). `None`: no byte limit, the concurrency limit applies.
+    pub fn next_within(&mut self, now_ms: f64, force: bool, max_body: Option<usize>, new_id: &mut dyn FnMut() -> u64) -> Option<u64> {
         self.make_jobs(now_ms, force, new_id);
-        if self.in_flight >= self.settings.concurrency {
+        if max_body.is_none() && self.in_flight >= self.settings.concurrency {
             return None;
         }
+        let fits = |j: &Job| max_body.is_none_or(|max| j.parts[j.cursor].body.len() <= max);
         // While the token is being validated nothing else may go.
         let validating = self.jobs.front().is_some_and(|j| j.validate);
-        let job = self.jobs.iter_mut().take(if validating { 1 } else { usize::MAX }).find(|j| !j.in_flight && j.next_at_ms <= now_ms)?;
+        let job = self.jobs.iter_mut().take(if validating { 1 } else { usize::MAX }).find(|j| !j.in_flight && j.next_at_ms <= now_ms && (force || j.not_before_ms <= now_ms) && fits(j))?;
         if let Auth::Unvalidated = self.auth {
             if !job.validate {
                 return None; // restored jobs wait for the project id
@@ -291,6 +309,28 @@ impl Queue {
 
     fn job(&self, id: u64) -> Option<&Job> {
         self.jobs.iter().find(|j| j.id == id)
+    }
+
+    /// Bytes of the body of job `id`'s next request (0 for an unknown job).
+    pub fn body_bytes(&self, id: u64) -> usize {
+        self.job(id).map_or(0, |j| j.parts[j.cursor].body.len())
+    }
+
+    /// Turns every waiting trace into jobs now and returns the ids of the jobs not yet
+    /// written to the outbox, oldest first: what must be persisted so that the next start
+    /// sends it (at exit; in browsers soon after each trace ends, as IndexedDB cannot be
+    /// written while a page unloads). Jobs made here before their batch was due are not sent
+    /// before it is (a flush sends them at once).
+    pub fn unsaved(&mut self, now_ms: f64, new_id: &mut dyn FnMut() -> u64) -> Vec<u64> {
+        let due = self.oldest_pending_ms.filter(|_| !self.pending.is_empty()).map(|t| t + self.settings.batch_delay_ms);
+        let known: Vec<u64> = self.jobs.iter().map(|j| j.id).collect();
+        self.make_jobs(now_ms, true, new_id);
+        if let Some(due) = due {
+            for j in self.jobs.iter_mut().filter(|j| !j.validate && !known.contains(&j.id)) {
+                j.not_before_ms = due;
+            }
+        }
+        self.jobs.iter().filter(|j| !j.persisted).map(|j| j.id).collect()
     }
 
     /// The job as JSON for the outbox, the first time it is asked for (empty afterwards, and
@@ -350,7 +390,11 @@ impl Queue {
         }
         let mut job = Job::new(id, out);
         job.persisted = true;
-        self.push_job(job);
+        job.restored = true;
+        // Older than anything this process made: it goes before this process's jobs not yet
+        // tried (in browsers the outbox is read asynchronously, traces may have ended since).
+        let at = self.jobs.iter().position(|j| !j.validate && !j.restored && !j.in_flight && j.first_try_ms.is_none()).unwrap_or(self.jobs.len());
+        self.insert_job(at, job);
         true
     }
 
@@ -466,7 +510,7 @@ impl Queue {
 
     /// Milliseconds until something is due (0: now), or `None` when idle.
     pub fn wake_in(&self, now_ms: f64) -> Option<f64> {
-        let job = self.jobs.iter().filter(|j| !j.in_flight).map(|j| j.next_at_ms).fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.min(t))));
+        let job = self.jobs.iter().filter(|j| !j.in_flight).map(|j| j.next_at_ms.max(j.not_before_ms)).fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.min(t))));
         let batch = self.oldest_pending_ms.filter(|_| !self.pending.is_empty()).map(|t| t + self.settings.batch_delay_ms);
         let at = match (job, batch) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -493,7 +537,7 @@ impl Queue {
 impl Job {
     fn new(id: u64, parts: Vec<Part>) -> Job {
         let bytes = parts.iter().map(|p| p.body.len() + p.path.len()).sum();
-        Job { id, validate: false, parts, cursor: 0, attempts: 0, first_try_ms: None, next_at_ms: 0.0, in_flight: false, persisted: false, bytes }
+        Job { id, validate: false, parts, cursor: 0, attempts: 0, first_try_ms: None, next_at_ms: 0.0, not_before_ms: 0.0, in_flight: false, persisted: false, restored: false, bytes }
     }
 }
 

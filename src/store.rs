@@ -1,10 +1,15 @@
 //! The local store of browsers and web workers: IndexedDB, written from Rust with web-sys.
 //!
-//! One database, [`DB_NAME`], with one object store, [`OBJECT_STORE`], whose values are the
-//! local-store records `{type, data}` (docs/records.md) under auto-increment keys, so reading
-//! them back in key order gives the order they were written in. The JS wrapper hands over the
-//! text of `takeLocal()` (JSON lines); each batch is added in one readwrite transaction, so a
-//! batch is stored whole or not at all, and the records survive a reload.
+//! One database, [`DB_NAME`], with two object stores:
+//! - [`OBJECT_STORE`] (`records`): the local-store records `{type, data}` (docs/records.md)
+//!   under auto-increment keys, so reading them back in key order gives the order they were
+//!   written in. The JS wrapper hands over the text of `takeLocal()` (JSON lines); each batch
+//!   is added in one readwrite transaction, so a batch is stored whole or not at all, and the
+//!   records survive a reload.
+//! - [`OUTBOX_STORE`] (`outbox`): the durable export queue. Each value is one job's outbox
+//!   text (`exportPersist()`, JSON) under the job id as key (a number): put before the job's
+//!   first send, deleted once the receiver accepted it or it was given up, listed at start so
+//!   the next page load sends it again.
 //!
 //! `indexedDB` is taken from the global object (`js_sys::global()`), never from `window()`, so
 //! the same code runs in pages and in dedicated, shared and service workers.
@@ -16,8 +21,18 @@
 pub const DB_NAME: &str = "agensight";
 /// The object store holding the records.
 pub const OBJECT_STORE: &str = "records";
-/// The schema version: 1 creates [`OBJECT_STORE`] with auto-increment keys.
-pub const DB_VERSION: u32 = 1;
+/// The object store holding the export outbox (job id -> job text).
+pub const OUTBOX_STORE: &str = "outbox";
+/// The schema version. 1: [`OBJECT_STORE`] with auto-increment keys. 2: adds [`OUTBOX_STORE`]
+/// (out-of-line keys). The upgrade creates only the stores that are missing, so a version 1
+/// database keeps its records.
+pub const DB_VERSION: u32 = 2;
+
+/// The object stores an upgrade must create, given the ones the database has: every store
+/// of the current schema that is missing (none of the existing ones is touched).
+pub fn missing_stores(existing: &[String]) -> Vec<&'static str> {
+    [OBJECT_STORE, OUTBOX_STORE].into_iter().filter(|s| !existing.iter().any(|e| e == s)).collect()
+}
 
 /// The records of a batch of store text (`takeLocal()` output): its non-blank lines.
 pub fn record_lines(text: &str) -> impl Iterator<Item = &str> {
@@ -25,11 +40,11 @@ pub fn record_lines(text: &str) -> impl Iterator<Item = &str> {
 }
 
 #[cfg(target_arch = "wasm32")]
-pub use idb::{append, available, clear, read_all};
+pub use idb::{append, available, clear, outbox_delete, outbox_list, outbox_put, read_all};
 
 #[cfg(target_arch = "wasm32")]
 mod idb {
-    use super::{record_lines, DB_NAME, DB_VERSION, OBJECT_STORE};
+    use super::{missing_stores, record_lines, DB_NAME, DB_VERSION, OBJECT_STORE, OUTBOX_STORE};
     use crate::error::Error;
     use js_sys::{Array, Function, Promise, Reflect};
     use std::cell::RefCell;
@@ -131,17 +146,25 @@ mod idb {
             .ok_or_else(|| JsValue::from_str("IndexedDB is not available in this runtime"))?;
         let req = factory.open_with_u32(DB_NAME, DB_VERSION)?;
         let r = req.clone();
-        // Runs only for a new database (or a future schema version): creates the store.
+        // Runs for a new database and for one of an older schema version (1: no outbox):
+        // creates the stores that are missing and leaves the others (and their data) alone.
         let upgrade = Closure::once_into_js(move |_event: Event| {
             if let Some(db) = r
                 .result()
                 .ok()
                 .and_then(|v| v.dyn_into::<IdbDatabase>().ok())
             {
-                if !db.object_store_names().contains(OBJECT_STORE) {
-                    let params = IdbObjectStoreParameters::new();
-                    params.set_auto_increment(true);
-                    let _ = db.create_object_store_with_optional_parameters(OBJECT_STORE, &params);
+                let names = db.object_store_names();
+                let existing: Vec<String> = (0..names.length()).filter_map(|i| names.item(i)).collect();
+                for name in missing_stores(&existing) {
+                    if name == OBJECT_STORE {
+                        let params = IdbObjectStoreParameters::new();
+                        params.set_auto_increment(true);
+                        let _ = db.create_object_store_with_optional_parameters(name, &params);
+                    } else {
+                        // Out-of-line keys: the job id is given with each put.
+                        let _ = db.create_object_store(name);
+                    }
                 }
             }
         });
@@ -221,6 +244,58 @@ mod idb {
             .map_err(|e| failed("clear", &e))?;
         committed(&tx).await.map_err(|e| failed("clear", &e))
     }
+
+    /// Runs `op` on the outbox store in one readwrite transaction and waits for the commit.
+    async fn outbox_write(
+        what: &str,
+        op: impl FnOnce(&web_sys::IdbObjectStore) -> Result<IdbRequest, JsValue>,
+    ) -> Result<(), Error> {
+        let db = database().await?;
+        let tx = db
+            .transaction_with_str_and_mode(OUTBOX_STORE, IdbTransactionMode::Readwrite)
+            .map_err(|e| failed(what, &e))?;
+        tx.object_store(OUTBOX_STORE)
+            .and_then(|store| op(&store))
+            .map_err(|e| failed(what, &e))?;
+        committed(&tx).await.map_err(|e| failed(what, &e))
+    }
+
+    /// Stores export job `id`'s outbox text (replacing any earlier copy); resolves once
+    /// committed, so a send that follows is backed by it.
+    pub async fn outbox_put(id: f64, text: &str) -> Result<(), Error> {
+        outbox_write("outbox write", |store| {
+            store.put_with_key(&JsValue::from_str(text), &JsValue::from_f64(id))
+        })
+        .await
+    }
+
+    /// Deletes export job `id`'s outbox entry (nothing happens when there is none).
+    pub async fn outbox_delete(id: f64) -> Result<(), Error> {
+        outbox_write("outbox delete", |store| store.delete(&JsValue::from_f64(id))).await
+    }
+
+    /// Every outbox entry as `{id, text}` objects, in key order. A value that is not text
+    /// (not written by this code) comes with `text: ""`, which `exportRestore` refuses, so the
+    /// caller deletes it.
+    pub async fn outbox_list() -> Result<Array, Error> {
+        let db = database().await?;
+        let (keys, values) = db
+            .transaction_with_str(OUTBOX_STORE)
+            .and_then(|tx| tx.object_store(OUTBOX_STORE))
+            .and_then(|store| Ok((store.get_all_keys()?, store.get_all()?)))
+            .map_err(|e| failed("outbox read", &e))?;
+        let keys: Array = settled(&keys).await.map_err(|e| failed("outbox read", &e))?.unchecked_into();
+        let values: Array = settled(&values).await.map_err(|e| failed("outbox read", &e))?.unchecked_into();
+        let out = Array::new();
+        for (key, value) in keys.iter().zip(values.iter()) {
+            let entry = js_sys::Object::new();
+            let text = value.as_string().unwrap_or_default();
+            let _ = Reflect::set(&entry, &JsValue::from_str("id"), &key);
+            let _ = Reflect::set(&entry, &JsValue::from_str("text"), &JsValue::from_str(&text));
+            out.push(&entry);
+        }
+        Ok(out)
+    }
 }
 
 #[cfg(test)]
@@ -249,8 +324,17 @@ mod tests {
         // Pages, workers and older releases all open the same database: changing these is a
         // schema migration (bump DB_VERSION and migrate in the upgrade handler).
         assert_eq!(
-            (DB_NAME, OBJECT_STORE, DB_VERSION),
-            ("agensight", "records", 1)
+            (DB_NAME, OBJECT_STORE, OUTBOX_STORE, DB_VERSION),
+            ("agensight", "records", "outbox", 2)
         );
+    }
+
+    #[test]
+    fn an_upgrade_creates_only_the_missing_stores() {
+        let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(missing_stores(&[]), vec!["records", "outbox"], "a new database");
+        assert_eq!(missing_stores(&names(&["records"])), vec!["outbox"], "from version 1: the records stay");
+        assert_eq!(missing_stores(&names(&["outbox", "records"])), Vec::<&str>::new());
+        assert_eq!(missing_stores(&names(&["records", "other"])), vec!["outbox"]);
     }
 }

@@ -395,8 +395,20 @@ impl Tracer {
 
     /// The next export job to send now (see [`Queue::next`]); job ids are random.
     pub fn export_next(&mut self, now_ms: f64, force: bool) -> Option<u64> {
+        self.export_next_within(now_ms, force, None)
+    }
+
+    /// [`Tracer::export_next`] with a request body budget (see [`Queue::next_within`]).
+    pub fn export_next_within(&mut self, now_ms: f64, force: bool, max_body: Option<usize>) -> Option<u64> {
         let ids = &mut self.ids;
-        self.queue.as_mut()?.next(now_ms, force, &mut || ids.next_u64() >> 11)
+        self.queue.as_mut()?.next_within(now_ms, force, max_body, &mut || ids.next_u64() >> 11)
+    }
+
+    /// Every waiting trace made into jobs now; the ids of the jobs not in the outbox yet
+    /// (see [`Queue::unsaved`]).
+    pub fn export_unsaved(&mut self, now_ms: f64) -> Vec<u64> {
+        let ids = &mut self.ids;
+        self.queue.as_mut().map(|q| q.unsaved(now_ms, &mut || ids.next_u64() >> 11)).unwrap_or_default()
     }
 
     /// Records a response for an export job; true when the job is finished.

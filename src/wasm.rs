@@ -195,14 +195,39 @@ pub fn span_id(h: u32) -> Option<String> {
 }
 
 /// The next export job due now, as an id (0 when none is, or export is off). `force`, on
-/// flush, sends batches without waiting for more to join them.
+/// flush, sends batches without waiting for more to join them. `maxBody` (a page being left,
+/// keepalive): only a job whose next request body has at most that many bytes, and without
+/// the concurrency limit.
 ///
 /// ```js
 /// for (let id; (id = exportNext(Date.now(), true)); ) sends.push(exportSend(id, false));
+/// const id = exportNext(Date.now(), true, 65536 - keepaliveBytesInFlight);
 /// ```
 #[wasm_bindgen(js_name = exportNext)]
-pub fn export_next(now_ms: f64, force: bool) -> f64 {
-    with(0.0, |t| t.export_next(now_ms, force).map_or(0.0, |id| id as f64))
+pub fn export_next(now_ms: f64, force: bool, max_body: Option<f64>) -> f64 {
+    let max_body = max_body.map(|m| m.max(0.0) as usize);
+    with(0.0, |t| t.export_next_within(now_ms, force, max_body).map_or(0.0, |id| id as f64))
+}
+
+/// Bytes of the body of job `id`'s next request (what a keepalive send counts).
+///
+/// ```js
+/// keepaliveBytesInFlight += exportBodyBytes(id);
+/// ```
+#[wasm_bindgen(js_name = exportBodyBytes)]
+pub fn export_body_bytes(id: f64) -> f64 {
+    with(0.0, |t| t.queue.as_ref().map_or(0, |q| q.body_bytes(id as u64)) as f64)
+}
+
+/// Makes every waiting trace into jobs now and returns the ids of the jobs not yet in the
+/// outbox (at exit: persist them with `exportPersist`, the next start sends them).
+///
+/// ```js
+/// for (const id of exportUnsaved(Date.now())) outbox.put(id, exportPersist(id));
+/// ```
+#[wasm_bindgen(js_name = exportUnsaved)]
+pub fn export_unsaved(now_ms: f64) -> Vec<f64> {
+    with(Vec::new(), |t| t.export_unsaved(now_ms).into_iter().map(|id| id as f64).collect())
 }
 
 /// The job as JSON for the outbox, the first time only (then "").
@@ -300,9 +325,9 @@ pub fn stats() -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The IndexedDB local store (browsers and web workers; issue 3). Converts and delegates to
-// `crate::store`; the JS side is `js/store-idb.js`. Every call returns a Promise; failures
-// reject with an `AgensightError` whose code is `indexeddb`.
+// The IndexedDB local store and export outbox (browsers and web workers; issues 3 and 4).
+// Converts and delegates to `crate::store`; the JS side is `js/store-idb.js`. Every call
+// returns a Promise; failures reject with an `AgensightError` whose code is `indexeddb`.
 // ---------------------------------------------------------------------------------------------
 
 /// Whether the global object has IndexedDB (pages and workers do; Node, Deno, workerd do not).
@@ -344,4 +369,35 @@ pub async fn store_read() -> Result<js_sys::Array, JsValue> {
 #[wasm_bindgen(js_name = storeClear)]
 pub async fn store_clear() -> Result<(), JsValue> {
     crate::store::clear().await.map_err(js_error)
+}
+
+/// Stores an export job's outbox text (`exportPersist(id)`) in IndexedDB under the job id;
+/// resolves once committed.
+///
+/// ```js
+/// const saved = exportPersist(id); if (saved) await outboxPut(id, saved);
+/// ```
+#[wasm_bindgen(js_name = outboxPut)]
+pub async fn outbox_put(id: f64, text: String) -> Result<(), JsValue> {
+    crate::store::outbox_put(id, &text).await.map_err(js_error)
+}
+
+/// Deletes an export job's outbox entry from IndexedDB (accepted or given up).
+///
+/// ```js
+/// if (await exportSend(id, false)) await outboxDelete(id);
+/// ```
+#[wasm_bindgen(js_name = outboxDelete)]
+pub async fn outbox_delete(id: f64) -> Result<(), JsValue> {
+    crate::store::outbox_delete(id).await.map_err(js_error)
+}
+
+/// Every export job an earlier page left in the IndexedDB outbox, as `{id, text}` objects.
+///
+/// ```js
+/// for (const { id, text } of await outboxList()) if (!exportRestore(text)) await outboxDelete(id);
+/// ```
+#[wasm_bindgen(js_name = outboxList)]
+pub async fn outbox_list() -> Result<js_sys::Array, JsValue> {
+    crate::store::outbox_list().await.map_err(js_error)
 }

@@ -167,3 +167,72 @@ fn persisted_jobs_come_back_in_a_new_process() {
     assert!(q2.complete(id, ok(""), 0.0, 0.5));
     assert_eq!(q2.counts.exported, 2);
 }
+
+#[test]
+fn leaving_a_page_sends_only_what_fits_the_keepalive_budget() {
+    // Five one-span traces in five OTLP jobs; the concurrency limit (1) does not apply to a
+    // page being left, the byte budget does.
+    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"maxBatchSpans":1,"concurrency":1}}"#, 5);
+    let size = |t: &Tracer, id: u64| t.queue.as_ref().unwrap().body_bytes(id);
+    let mut budget = 0;
+    let first = t.export_next_within(0.0, true, None).unwrap();
+    let one = size(&t, first);
+    assert_eq!(one, t.queue.as_ref().unwrap().request(first).unwrap().body.len());
+    assert!(one > 100);
+    assert_eq!(t.export_next_within(0.0, true, None), None, "concurrency 1: the rest waits");
+    assert_eq!(t.export_next_within(0.0, true, Some(one - 1)), None, "a body larger than the budget stays");
+    let mut sent = vec![first];
+    budget += one * 2 + one / 2; // room for two more (the bodies are about the same size)
+    while let Some(id) = t.export_next_within(0.0, true, Some(budget)) {
+        budget -= size(&t, id);
+        sent.push(id);
+    }
+    assert_eq!(sent.len(), 3);
+    // What was not sent is written to the outbox for the next page load; sent jobs too, as
+    // nothing persisted them yet here.
+    let unsaved = t.export_unsaved(0.0);
+    assert_eq!(unsaved.len(), 5);
+    assert_eq!(&unsaved[..3], &sent[..]);
+    for id in &unsaved {
+        assert!(!t.queue.as_mut().unwrap().persist(*id).is_empty());
+    }
+    assert!(t.export_unsaved(0.0).is_empty(), "persisted once");
+    assert_eq!(size(&t, 12345), 0, "an unknown job");
+}
+
+#[test]
+fn at_exit_waiting_traces_become_jobs_to_persist() {
+    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"batchDelayMs":60000}}"#, 3);
+    assert!(drive(&mut t, 1.0, false).is_empty(), "the batch is not due");
+    let ids = t.export_unsaved(1.0);
+    assert_eq!(ids.len(), 1, "made into a job now");
+    assert!(drive(&mut t, 2.0, false).is_empty(), "but not sent before its batch is due");
+    assert_eq!(t.queue.as_ref().unwrap().wake_in(2.0), Some(59999.0), "60 s after the first trace ended (at 1 ms)");
+    assert!(drive(&mut t, 60000.0, false).is_empty());
+    assert_eq!(drive(&mut t, 60001.0, false), ids, "sent when due");
+    let saved = t.queue.as_mut().unwrap().persist(ids[0]);
+    let mut q2 = Queue::new(&parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap(), Settings::default());
+    assert!(q2.restore(&saved));
+    assert_eq!(q2.pending_spans(), 3);
+}
+
+#[test]
+fn a_job_made_early_goes_at_once_on_flush() {
+    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"batchDelayMs":60000}}"#, 2);
+    let ids = t.export_unsaved(1.0);
+    assert_eq!(drive(&mut t, 2.0, true), ids, "forced");
+}
+
+#[test]
+fn restored_jobs_go_before_this_process_s_jobs_not_yet_tried() {
+    let mut old = with_traces(r#"{"mode":"prod","exporter":"otlp"}"#, 2); // other ids than t's
+    let old_id = drive(&mut old, 0.0, true)[0];
+    let saved = old.queue.as_mut().unwrap().persist(old_id);
+    // A new process whose trace became a job before the outbox was read (browsers).
+    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"concurrency":1}}"#, 1);
+    let new_id = t.export_unsaved(5.0)[0];
+    assert!(t.queue.as_mut().unwrap().restore(&saved));
+    assert_eq!(drive(&mut t, 2000.0, false), vec![old_id], "the restored job first");
+    assert!(t.export_complete(old_id, ok(""), 2001.0));
+    assert_eq!(drive(&mut t, 2002.0, false), vec![new_id]);
+}

@@ -67,3 +67,21 @@ test("ending without flush(): the exit hook sends", async () => {
     await rx.close();
   }
 });
+
+test("process.exit() before the batch went: the exit hook writes it to the outbox, the next start sends it", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "agensight-exitnow-"));
+  const rx = await otlpReceiver();
+  try {
+    const { code, out } = await run(["exitnow", rx.url, dir]).done;
+    assert.equal(code, 0, out);
+    assert.equal(rx.calls.length, 0, "nothing could be sent");
+    assert.equal(readdirSync(join(dir, "outbox")).filter((n) => n.endsWith(".json")).length, 1, "the waiting traces, as one job");
+    const second = await run(["resend", rx.url, dir]).done;
+    assert.equal(second.code, 0, second.out);
+    assert.deepEqual(JSON.parse(second.out.trim().split("\n").at(-1)), { exported: 3, failed: 0, pending: 0, dropped: 0 });
+    assert.deepEqual(rx.spans().map((s) => s.name).sort(), ["exitnow-0", "exitnow-1", "exitnow-2"]);
+    assert.deepEqual(readdirSync(join(dir, "outbox")), []);
+  } finally {
+    await rx.close();
+  }
+});

@@ -2,6 +2,8 @@
 // one OTLP/HTTP JSON receiver that parses each request strictly against the OTLP protobuf
 // schema (tests/export/otlp-proto.mjs). `fault(req, n, body)` injects failures: return
 // { status, headers, body }, "hang" (never answer) or "destroy" (drop the connection).
+// `cors: true` lets pages of any origin send (browser tests): preflights (OPTIONS) are answered
+// and not recorded, every answer allows the origin.
 import http from "node:http";
 import { parseOtlpRequest } from "./otlp-proto.mjs";
 
@@ -14,9 +16,23 @@ function readBody(req) {
   });
 }
 
-async function serve(handler, port = 0) {
+/** Answers CORS preflights (not passed on) and lets any origin read the answers. */
+function withCors(handler) {
+  return (req, res) => {
+    res.setHeader("access-control-allow-origin", "*");
+    if (req.method !== "OPTIONS") return handler(req, res);
+    res.writeHead(204, {
+      "access-control-allow-methods": "POST",
+      "access-control-allow-headers": req.headers["access-control-request-headers"] ?? "content-type",
+      "access-control-max-age": "600",
+    });
+    res.end();
+  };
+}
+
+async function serve(handler, port = 0, cors = false) {
   const sockets = new Set();
-  const server = http.createServer(handler);
+  const server = http.createServer(cors ? withCors(handler) : handler);
   server.on("connection", (s) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
@@ -36,7 +52,7 @@ async function serve(handler, port = 0) {
 }
 
 /** The Agensight cloud API: validate -> project id, then one record per request. */
-export async function agensightReceiver({ token = "tok-test-12345", projectId = "proj-1", fault, port } = {}) {
+export async function agensightReceiver({ token = "tok-test-12345", projectId = "proj-1", fault, port, cors } = {}) {
   const calls = [];
   const records = [];
   let n = 0;
@@ -70,12 +86,12 @@ export async function agensightReceiver({ token = "tok-test-12345", projectId = 
     if (!m || !parsed.data) return json(404, { error: "no such endpoint" });
     records.push({ type: m[1] ?? "trace_update", data: parsed.data });
     json(200, { ok: true });
-  }, port);
+  }, port, cors);
   return { url: `http://127.0.0.1:${srv.port}/api`, port: srv.port, calls, records, close: srv.close };
 }
 
 /** An OTLP/HTTP JSON traces receiver. `requests` holds each parsed request. */
-export async function otlpReceiver({ fault, port } = {}) {
+export async function otlpReceiver({ fault, port, cors } = {}) {
   const calls = [];
   const requests = [];
   let n = 0;
@@ -101,7 +117,7 @@ export async function otlpReceiver({ fault, port } = {}) {
     }
     res.writeHead(200, { "content-type": "application/json" });
     res.end("{}");
-  }, port);
+  }, port, cors);
   /** Every span received, flattened, with its resource attributes. */
   const spans = () => requests.flatMap((r) => r.resourceSpans.flatMap((rs) => rs.scopeSpans.flatMap((ss) => ss.spans.map((s) => ({ ...s, resource: rs.resource })))));
   return { url: `http://127.0.0.1:${srv.port}/v1/traces`, port: srv.port, calls, requests, spans, close: srv.close };

@@ -163,7 +163,7 @@ async function runAndReload(path, runtime) {
     const after = await result(p, messages);
     assert.deepEqual(after.local.traces.map((t) => t.id), report.local.traces.map((t) => t.id), "the same traces after the reload");
     assert.deepEqual(after.local, report.local, "the same records after the reload");
-    assert.deepEqual([after.raw.version, after.raw.stores], [1, ["records"]]);
+    assert.deepEqual([after.raw.version, after.raw.stores], [2, ["outbox", "records"]], "schema version 2: the records and the export outbox");
     assert.equal(after.raw.records.length, report.export.count, "IndexedDB holds one value per record");
     for (const r of after.raw.records) assert.ok(typeof r.type === "string" && r.data && typeof r.data === "object", `a {type, data} record: ${JSON.stringify(r).slice(0, 100)}`);
     assert.deepEqual(after.exported, { agensight: "records", version: 1, records: after.raw.records }, "exportLocal() is the store as the viewer opens it");
