@@ -66,6 +66,11 @@ enum Expect {
 struct Frame {
     object: bool,
     expect: Expect,
+    /// Array elements read so far.
+    index: u32,
+    /// An array whose first element names a secret (`["x-api-key", value]`, a header pair as
+    /// fetch takes them): its second element is masked.
+    pair_secret: bool,
 }
 
 /// A container being skipped (secret-named key, or past MAX_DEPTH): it is validated but not
@@ -218,6 +223,9 @@ impl<'a> Clamper<'a> {
 
     /// After a whole value: the container wants a comma or its end; a top-level value is done.
     fn after_value(&mut self) {
+        if let Some(f) = self.stack.last_mut().filter(|f| !f.object) {
+            f.index += 1;
+        }
         self.set_expect(Expect::CommaOrEnd);
         self.secret_key = false;
         self.done = self.stack.is_empty();
@@ -238,7 +246,8 @@ impl<'a> Clamper<'a> {
 
     fn value(&mut self, c: u8) -> Option<()> {
         let comma = self.comma();
-        let secret = self.secret_key && self.redactor.is_some();
+        let pair_value = matches!(self.stack.last(), Some(f) if !f.object && f.index == 1 && f.pair_secret);
+        let secret = (self.secret_key || pair_value) && self.redactor.is_some();
         match c {
             b'{' | b'[' => {
                 let object = c == b'{';
@@ -268,12 +277,19 @@ impl<'a> Clamper<'a> {
                     } else {
                         Expect::Value { first: true }
                     },
+                    index: 0,
+                    pair_secret: false,
                 });
                 self.secret_key = false;
                 return Some(());
             }
             b'"' => {
                 let (start, end) = self.string_token()?;
+                if let (Some(r), Some(f)) = (self.redactor, self.stack.last_mut()) {
+                    if !f.object && f.index == 0 {
+                        f.pair_secret = r.is_secret_key(&self.text[start + 1..end - 1]);
+                    }
+                }
                 if self.writing() {
                     if secret {
                         self.put(comma, REDACTED);

@@ -158,3 +158,11 @@ fn secrets_are_masked_in_place() {
         json!({"messages":[{"role":"user","content":"my key is [REDACTED]"}],"api_key":"[REDACTED]","password":"[REDACTED]","max_tokens":100,"headers":{"Authorization":"[REDACTED]"}})
     );
 }
+
+#[test]
+fn header_pairs_are_masked_by_name() {
+    let r = Redactor::default();
+    let input = r#"{"headers":[["x-api-key","plainkey123"],["Authorization",{"v":"Basic abc"}],["accept","json"]],"list":["token"]}"#;
+    let out: Value = serde_json::from_str(&check(input, 1000, Some(&r))).unwrap();
+    assert_eq!(out, json!({"headers":[["x-api-key","[REDACTED]"],["Authorization","[REDACTED]"],["accept","json"]],"list":["token"]}));
+}

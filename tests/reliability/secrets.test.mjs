@@ -84,7 +84,7 @@ test("default redaction: no secret in the store, whatever shape it came in", asy
   assert.equal(error["error.message"], "401 for [REDACTED]: Bearer [REDACTED] / token [REDACTED]");
 });
 
-test("header pairs in arrays ([name, value], as fetch accepts them) are masked by name", { todo: "known: the key-name rule applies to object members only; a value without a recognisable shape under [\"x-api-key\", value] stays visible" }, async () => {
+test("header pairs in arrays ([name, value], as fetch accepts them) are masked by name", async () => {
   const dir = tmp();
   init({ dir });
   span((init) => init, "fetch")({ headers: [["x-api-key", PLAIN_KEY], ["Authorization", `Basic ${PLAIN_KEY}`]] });
