@@ -1,0 +1,216 @@
+// Cold start: import + init() in Node (a fresh process per run, scripts/bench/cold-child.mjs),
+// and in workerd: the time from starting `workerd serve` to the first response of a worker
+// that calls init() and one traced function at its first request, beside an empty worker.
+// Workers are bundled from the installed tarball with esbuild the way wrangler does it
+// (conditions workerd/worker/browser, the .wasm kept as its own module), like
+// tests/runtimes/workerd.test.mjs. Runs are interleaved across libraries; medians.
+//
+//   node scripts/bench/cold.mjs [--runs=9] [--workerd-runs=7]
+// Prints one JSON object (stdout).
+
+import { spawn, execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { build } from "esbuild";
+import { BENCH, OUT, ROOT, median } from "./lib.mjs";
+import { APP, PACKAGE, installPackage } from "../../tests/support/package.mjs";
+
+const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, ...v] = a.replace(/^--/, "").split("="); return [k, v.length ? v.join("=") : "true"]; }));
+const RUNS = Number(args.runs ?? 9);
+const WORKERD_RUNS = Number(args["workerd-runs"] ?? 7);
+
+await installPackage();
+const { resolve } = await import(join(APP, "resolve.mjs"));
+const pkgUrl = resolve("agensight-wasm");
+
+// ---- Node ----------------------------------------------------------------------------------
+
+function nodeOnce(which) {
+  const t0 = performance.now();
+  const out = execFileSync(process.execPath, [join(BENCH, "cold-child.mjs"), which, pkgUrl], { cwd: ROOT, env: { ...process.env, LANGSMITH_TRACING: "true" } }).toString();
+  const wall = performance.now() - t0;
+  return { ...JSON.parse(out.trim().split("\n").pop()), wallMs: wall };
+}
+
+const nodeCases = ["none", "agensight", "otel", "langsmith"];
+const nodeRuns = Object.fromEntries(nodeCases.map((c) => [c, []]));
+for (const c of nodeCases) nodeOnce(c); // warm the file cache
+for (let i = 0; i < RUNS; i++) for (const c of nodeCases) nodeRuns[c].push(nodeOnce(c));
+const node = Object.fromEntries(
+  nodeCases.map((c) => [c, { importInitMs: median(nodeRuns[c].map((r) => r.importInitMs)), sinceStartMs: median(nodeRuns[c].map((r) => r.sinceStartMs)), wallMs: median(nodeRuns[c].map((r) => r.wallMs)) }]),
+);
+process.stderr.write(`[cold] node import+init: ${nodeCases.map((c) => `${c} ${node[c].importInitMs.toFixed(1)} ms`).join(", ")}\n`);
+
+// ---- workerd -------------------------------------------------------------------------------
+
+const WORKERD = join(ROOT, "node_modules/.bin/workerd");
+const DIR = join(OUT, "workerd");
+
+const sources = {
+  empty: `export default { async fetch() { return new Response("ok"); } };`,
+  agensight: `import { init, trace, span, flush } from "agensight-wasm";
+let main;
+export default {
+  async fetch(request, env, ctx) {
+    if (!main) {
+      init({ name: "cold" });
+      const step = span(async (q) => ({ q }), "step");
+      main = trace(async (q) => (await step(q)).q, "main");
+    }
+    const r = await main("hi");
+    ctx.waitUntil(flush());
+    return new Response(r);
+  },
+};`,
+  otel: `import { trace as api, context } from "@opentelemetry/api";
+import { BasicTracerProvider, BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
+let tracer;
+export default {
+  async fetch() {
+    if (!tracer) {
+      const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: "http://127.0.0.1:9/v1/traces" }))] });
+      api.setGlobalTracerProvider(provider);
+      tracer = provider.getTracer("cold");
+    }
+    const r = tracer.startActiveSpan("main", (s) => tracer.startActiveSpan("step", (c) => (c.end(), s.end(), "hi")));
+    return new Response(r);
+  },
+};`,
+  langsmith: `import { traceable } from "langsmith/traceable";
+import { Client } from "langsmith";
+let main;
+export default {
+  async fetch() {
+    if (!main) {
+      const client = new Client({ apiUrl: "http://127.0.0.1:9", apiKey: "bench-no-network", fetchImplementation: async () => new Response("{}") });
+      const step = traceable(async (q) => ({ q }), { name: "step", client, tracingEnabled: true });
+      main = traceable(async (q) => (await step(q)).q, { name: "main", client, tracingEnabled: true });
+    }
+    return new Response(await main("hi"));
+  },
+};`,
+};
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function prepare(name) {
+  const dir = join(DIR, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "src.mjs"), sources[name]);
+  const wasmFiles = [];
+  await build({
+    entryPoints: [join(dir, "src.mjs")],
+    outfile: join(dir, "worker.js"),
+    bundle: true,
+    minify: true,
+    format: "esm",
+    // "browser": honours package.json `browser` maps (OpenTelemetry's and LangSmith's
+    // platform files), as bundlers for workers do.
+    platform: "browser",
+    target: "es2022",
+    conditions: ["workerd", "worker", "browser"],
+    nodePaths: [join(APP, "node_modules"), join(ROOT, "node_modules")],
+    external: ["node:*"],
+    logLevel: "silent",
+    plugins: [
+      {
+        name: "wasm-module",
+        setup(b) {
+          b.onResolve({ filter: /\.wasm$/ }, (a) => {
+            const path = join(a.resolveDir, a.path);
+            wasmFiles.push(path);
+            return { path: "./" + path.split("/").pop(), external: true };
+          });
+        },
+      },
+    ],
+  });
+  for (const w of wasmFiles) copyFileSync(w, join(dir, w.split("/").pop()));
+  const port = await freePort();
+  const modules = [`(name = "worker.js", esModule = embed "worker.js")`, ...wasmFiles.map((w) => `(name = "${w.split("/").pop()}", wasm = embed "${w.split("/").pop()}")`)];
+  writeFileSync(
+    join(dir, "config.capnp"),
+    `using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [ (name = "main", worker = .worker) ],
+  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
+);
+const worker :Workerd.Worker = (
+  modules = [ ${modules.join(", ")} ],
+  compatibilityDate = "2025-01-01",
+  compatibilityFlags = ["nodejs_compat"],
+);
+`,
+  );
+  return { dir, port, bytes: readFileSync(join(dir, "worker.js")).length };
+}
+
+/** ms from spawning workerd to the first 200 response; throws with workerd's output on failure. */
+async function workerdOnce({ dir, port }) {
+  const t0 = performance.now();
+  const child = spawn(WORKERD, ["serve", join(dir, "config.capnp")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d) => (output += d));
+  child.stderr.on("data", (d) => (output += d));
+  let exited = null;
+  child.once("exit", (code, sig) => (exited = `exited with ${sig ?? code}`));
+  child.once("error", (e) => (exited = e.message));
+  try {
+    for (;;) {
+      if (exited) throw new Error(`workerd ${exited}: ${output.slice(-1500)}`);
+      if (performance.now() - t0 > 20000) throw new Error(`workerd: no response after 20 s: ${output.slice(-1500)}`);
+      let res;
+      try {
+        res = await fetch(`http://127.0.0.1:${port}/`);
+      } catch {
+        await new Promise((r) => setTimeout(r, 2));
+        continue;
+      }
+      const body = await res.text();
+      if (res.status !== 200) throw new Error(`workerd answered ${res.status}: ${body.slice(0, 500)} ${output.slice(-1500)}`);
+      return performance.now() - t0;
+    }
+  } finally {
+    if (!exited) {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    }
+  }
+}
+
+const workerd = { available: existsSync(WORKERD), cases: {} };
+if (workerd.available) {
+  const hasEntry = JSON.stringify(JSON.parse(readFileSync(join(PACKAGE, "package.json"), "utf8")).exports ?? {}).includes('"workerd"');
+  const prepared = {};
+  for (const name of Object.keys(sources)) {
+    if (name === "agensight" && !hasEntry) {
+      workerd.cases[name] = { error: "the installed package has no workerd entry" };
+      continue;
+    }
+    try {
+      prepared[name] = await prepare(name);
+      await workerdOnce(prepared[name]); // warm-up, and check that it works at all
+      workerd.cases[name] = { runs: [], bundleBytes: prepared[name].bytes };
+    } catch (e) {
+      workerd.cases[name] = { error: String(e.message).split("\n").slice(0, 3).join(" ").slice(0, 300) };
+      delete prepared[name];
+    }
+  }
+  for (let i = 0; i < WORKERD_RUNS; i++) for (const name of Object.keys(prepared)) workerd.cases[name].runs.push(await workerdOnce(prepared[name]));
+  for (const c of Object.values(workerd.cases)) if (c.runs) c.firstResponseMs = median(c.runs);
+  process.stderr.write(`[cold] workerd first response: ${Object.entries(workerd.cases).map(([k, c]) => `${k} ${c.error ? "error: " + c.error : c.firstResponseMs.toFixed(1) + " ms"}`).join(", ")}\n`);
+}
+
+process.stdout.write(JSON.stringify({ runs: RUNS, node, workerd }) + "\n");
