@@ -44,6 +44,9 @@ pub struct Redactor {
     /// The built-in patterns and secret key names (off with `redact: false` or a redact
     /// function; the literals stay on).
     patterns: bool,
+    /// Bytes a secret can start with: most bytes of captured text are none of them, and are
+    /// passed over without trying every pattern (this scan runs on every captured string).
+    starts: [bool; 256],
 }
 
 impl Default for Redactor {
@@ -56,10 +59,12 @@ impl Redactor {
     /// A redactor that also masks each of `literals` (those shorter than 6 bytes are ignored:
     /// masking them would shred ordinary text).
     pub fn new(literals: Vec<String>) -> Redactor {
-        Redactor {
-            literals: literals.into_iter().filter(|l| l.len() >= 6).collect(),
-            patterns: true,
+        let literals: Vec<String> = literals.into_iter().filter(|l| l.len() >= 6).collect();
+        let mut starts = [false; 256];
+        for first in literals.iter().map(|l| l.as_bytes()[0]).chain(KEY_PREFIXES.iter().map(|p| p.as_bytes()[0])).chain([b'b', b'B']) {
+            starts[first as usize] = true;
         }
+        Redactor { literals, patterns: true, starts }
     }
 
     /// Masks only `literals` (the configured token, which must never appear anywhere).
@@ -76,20 +81,17 @@ impl Redactor {
         if !self.patterns {
             return false;
         }
-        let n: String = raw_key
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric())
-            .map(|c| c.to_ascii_lowercase())
-            .collect();
-        n.contains("password")
-            || n.contains("passwd")
-            || n.contains("secret")
-            || n.contains("apikey")
-            || n.contains("privatekey")
-            || n.ends_with("authorization")
-            || n.ends_with("token") // but not `max_tokens`, `total_tokens`
-            || n == "cookie"
-            || n == "setcookie"
+        // Lowercased letters and digits only, in a stack buffer (this runs for every key).
+        let mut buf = [0u8; 64];
+        let mut len = 0;
+        for c in raw_key.bytes().filter(u8::is_ascii_alphanumeric) {
+            if len == buf.len() {
+                return is_secret_name(&raw_key.bytes().filter(u8::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect::<Vec<u8>>());
+            }
+            buf[len] = c.to_ascii_lowercase();
+            len += 1;
+        }
+        is_secret_name(&buf[..len])
     }
 
     /// Masks secrets inside raw (escaped) string content; borrows when there is nothing to mask.
@@ -108,7 +110,7 @@ impl Redactor {
                 // mask there would leave an invalid escape behind).
                 i += if b.get(i + 1) == Some(&b'u') { 6 } else { 2 };
                 boundary = true;
-            } else if let Some(end) = self.secret_at(raw, i, boundary) {
+            } else if let Some(end) = self.starts[b[i] as usize].then(|| self.secret_at(raw, i, boundary)).flatten() {
                 let o = out.get_or_insert_with(|| String::with_capacity(raw.len()));
                 o.push_str(&raw[copied..i]);
                 if starts_with_ci(&b[i..], b"bearer") {
@@ -177,6 +179,20 @@ impl Redactor {
         }
         None
     }
+}
+
+/// The secret-name rule on a normalized key (lowercase letters and digits).
+fn is_secret_name(n: &[u8]) -> bool {
+    let has = |needle: &[u8]| n.windows(needle.len()).any(|w| w == needle);
+    has(b"password")
+        || has(b"passwd")
+        || has(b"secret")
+        || has(b"apikey")
+        || has(b"privatekey")
+        || n.ends_with(b"authorization")
+        || n.ends_with(b"token") // but not `max_tokens`, `total_tokens`
+        || n == b"cookie"
+        || n == b"setcookie"
 }
 
 fn is_key_char(c: u8) -> bool {
