@@ -229,11 +229,22 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
   let exitSent = false;
   let exportWarned = false;
 
+  // dev prints export failures as they come, but at most one a second: a receiver that is down
+  // for minutes would otherwise flood the console with retries.
+  let lastDevWarn = -Infinity;
+  let suppressed = 0;
   function exportWarnings(st) {
     for (const line of wasm.exportWarnings().split("\n")) {
       if (!line) continue;
-      if (st.config.mode === "dev") warn(`agensight: ${line}`);
-      else if (!exportWarned) {
+      if (st.config.mode === "dev") {
+        if (now() - lastDevWarn < 1000) {
+          suppressed++;
+          continue;
+        }
+        lastDevWarn = now();
+        warn(`agensight: ${line}${suppressed ? ` (${suppressed} more export warnings in the last seconds not shown)` : ""}`);
+        suppressed = 0;
+      } else if (!exportWarned) {
         exportWarned = true;
         warn(`agensight: export failing: ${line} (later export warnings are silent in prod; mode "dev" shows them all)`);
       }

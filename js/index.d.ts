@@ -55,6 +55,8 @@ export interface InitOptions {
     maxJobs?: number;
     /** Finished spans waiting to become requests, at most (default 100000). */
     maxPendingSpans?: number;
+    /** ... and at most this many bytes of captured values (default 16 MiB). */
+    maxPendingBytes?: number;
     /** Requests in flight at once (default 4). */
     concurrency?: number;
     /** Spans per OTLP request (default 512). */

@@ -319,9 +319,10 @@ fn read_queue(q: &Map<String, Value>, s: &mut Settings) -> Result<()> {
             "maxBytes" => s.max_bytes = whole()?,
             "maxJobs" => s.max_jobs = whole()?,
             "maxPendingSpans" => s.max_pending_spans = whole()?,
+            "maxPendingBytes" => s.max_pending_bytes = whole()?,
             "concurrency" => s.concurrency = whole()?,
             "maxBatchSpans" => s.max_batch_spans = whole()?,
-            _ => return Err(invalid(format!("init(): unknown option `queue.{k}`; known: batchDelayMs, timeoutMs, deadlineMs, maxBytes, maxJobs, maxPendingSpans, concurrency, maxBatchSpans"))),
+            _ => return Err(invalid(format!("init(): unknown option `queue.{k}`; known: batchDelayMs, timeoutMs, deadlineMs, maxBytes, maxJobs, maxPendingSpans, maxPendingBytes, concurrency, maxBatchSpans"))),
         }
     }
     Ok(())

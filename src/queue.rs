@@ -30,6 +30,9 @@ pub struct Settings {
     pub max_jobs: usize,
     /// Traces waiting to become jobs (before the token is validated, say), at most.
     pub max_pending_spans: usize,
+    /// ... and at most this many bytes of captured values (the count alone would let large
+    /// captures grow memory without bound while a receiver is down).
+    pub max_pending_bytes: usize,
     pub backoff_base_ms: f64,
     pub backoff_max_ms: f64,
     /// A job still failing this long after its first attempt is given up (counted failed).
@@ -47,6 +50,7 @@ impl Default for Settings {
             max_bytes: 32 << 20,
             max_jobs: 10_000,
             max_pending_spans: 100_000,
+            max_pending_bytes: 16 << 20,
             backoff_base_ms: 500.0,
             backoff_max_ms: 30_000.0,
             deadline_ms: 300_000.0,
@@ -130,6 +134,7 @@ pub struct Queue {
     auth: Auth,
     pending: VecDeque<Batch>,
     pending_spans: usize,
+    pending_bytes: usize,
     oldest_pending_ms: Option<f64>,
     jobs: VecDeque<Job>,
     bytes: usize,
@@ -165,6 +170,7 @@ impl Queue {
             auth: if config.exporter == Exporter::Otlp { Auth::NotNeeded } else { Auth::Unvalidated },
             pending: VecDeque::new(),
             pending_spans: 0,
+            pending_bytes: 0,
             oldest_pending_ms: None,
             jobs: VecDeque::new(),
             bytes: 0,
@@ -182,13 +188,21 @@ impl Queue {
             return;
         }
         self.pending_spans += batch.spans.len();
+        self.pending_bytes += batch_bytes(&batch);
         self.pending.push_back(batch);
         self.oldest_pending_ms.get_or_insert(now_ms);
-        while self.pending_spans > self.settings.max_pending_spans {
-            let old = self.pending.pop_front().expect("pending spans without batches");
-            self.pending_spans -= old.spans.len();
+        while self.pending_spans > self.settings.max_pending_spans || self.pending_bytes > self.settings.max_pending_bytes {
+            let Some(old) = self.pop_pending() else { break };
             self.counts.dropped += old.spans.len() as u64;
         }
+    }
+
+    /// The oldest waiting trace, with the counters kept in step.
+    fn pop_pending(&mut self) -> Option<Batch> {
+        let b = self.pending.pop_front()?;
+        self.pending_spans -= b.spans.len();
+        self.pending_bytes -= batch_bytes(&b);
+        Some(b)
     }
 
     /// Spans not yet accepted or given up: waiting, queued or in flight.
@@ -220,17 +234,15 @@ impl Queue {
                             break;
                         }
                         spans += b.spans.len();
-                        take.push(self.pending.pop_front().expect("front exists"));
+                        take.extend(self.pop_pending());
                     }
-                    self.pending_spans -= spans;
                     let body = crate::otlp::encode(&take, &self.service, self.mode.as_str());
                     self.push_job(Job::new(new_id(), vec![Part { path: String::new(), body, spans: spans as u64 }]));
                 }
             }
             Auth::Valid(project) => {
                 let project = project.clone();
-                while let Some(b) = self.pending.pop_front() {
-                    self.pending_spans -= b.spans.len();
+                while let Some(b) = self.pop_pending() {
                     let enc = Encoder { mode: self.mode, project_id: Some(&project), service: &self.service, target: Target::Cloud };
                     let mut parts = Vec::new();
                     enc.encode(&b, |kind, data| {
@@ -500,6 +512,7 @@ impl Queue {
         self.counts.failed += self.pending_spans();
         self.pending.clear();
         self.pending_spans = 0;
+        self.pending_bytes = 0;
         for j in self.jobs.drain(..) {
             self.dropped_jobs.push(j.id);
         }
@@ -539,6 +552,11 @@ impl Job {
         let bytes = parts.iter().map(|p| p.body.len() + p.path.len()).sum();
         Job { id, validate: false, parts, cursor: 0, attempts: 0, first_try_ms: None, next_at_ms: 0.0, not_before_ms: 0.0, in_flight: false, persisted: false, restored: false, bytes }
     }
+}
+
+/// What a waiting trace weighs: its captured values, plus a little per span.
+fn batch_bytes(b: &Batch) -> usize {
+    b.spans.iter().map(|s| 256 + s.input.as_ref().map_or(0, String::len) + s.output.as_ref().map_or(0, String::len) + s.metadata.as_ref().map_or(0, |m| m.len())).sum()
 }
 
 /// The start of a response body, for a failure's reason (receivers explain themselves there).

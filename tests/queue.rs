@@ -236,3 +236,18 @@ fn restored_jobs_go_before_this_process_s_jobs_not_yet_tried() {
     assert!(t.export_complete(old_id, ok(""), 2001.0));
     assert_eq!(drive(&mut t, 2002.0, false), vec![new_id]);
 }
+
+#[test]
+fn waiting_traces_are_bounded_by_bytes_too() {
+    // The token is never validated (no receiver), so traces wait; each carries ~10 KB.
+    let mut t = Tracer::new(parse(r#"{"mode":"prod","token":"tok-123456","queue":{"maxPendingBytes":50000}}"#).unwrap(), &[9; 32], 0.0);
+    let d = t.define("big", "", "");
+    let big = format!("[\"{}\"]", "x".repeat(10_000));
+    for i in 0..20 {
+        let h = t.start(d, NONE, i as f64, &big, None);
+        t.end(h, i as f64 + 1.0, "", None);
+    }
+    let q = t.queue.as_ref().unwrap();
+    assert_eq!(q.pending_spans() + q.counts.dropped, 20, "every span accounted for");
+    assert_eq!(q.pending_spans(), 4, "about 50 KB of 10 KB traces");
+}
