@@ -29,7 +29,7 @@ test-rust:
 test-js:
 	node --test tests/js/ tests/node/ tests/types/ tests/export/ tests/viewer/ tests/runtimes/ tests/llm/ tests/reliability/
 
-# Each cargo-fuzz target for a bounded time (FUZZ_SECONDS, default 10); crashes are kept in
+# Each cargo-fuzz target for a bounded time (FUZZ_SECONDS, default 5); crashes are kept in
 # fuzz/regressions/, which `cargo test` replays (tests/fuzz_regressions.rs).
 fuzz:
 	scripts/fuzz
