@@ -110,3 +110,27 @@ test("the strict parser refuses what the OTLP schema does not allow", async () =
   assert.throws(() => parseOtlpRequest(span({ startTimeUnixNano: 1.5 })), /64-bit integer/);
   assert.throws(() => parseOtlpRequest(span({ attributes: [{ key: "k", value: { stringValue: 5 } }] })), /expected a string/);
 });
+
+test("secrets in captured values are masked on the wire, in both formats", async () => {
+  const { agensightReceiver } = await import("./receivers.mjs");
+  const secrets = ["sk-proj-abcdefghijklmnopqrstuvwx", "eyJhbGciOiJIUzI1NiJ9.payload.sig", "hunter2-password"];
+  const call = span((req) => ({ ok: true, echo: req.note }), "call");
+  const payload = () => ({ headers: { authorization: `Bearer ${secrets[1]}` }, password: secrets[2], note: `key ${secrets[0]}` });
+  const otlp = await otlpReceiver();
+  const ag = await agensightReceiver();
+  try {
+    init({ mode: "prod", exporter: "otlp", endpoint: otlp.url, storage: "memory", queue: { batchDelayMs: 0 } });
+    call(payload());
+    assert.equal((await flush()).exported, 1);
+    init({ mode: "prod", token: "tok-test-12345", endpoint: ag.url, storage: "memory", queue: { batchDelayMs: 0 } });
+    call(payload());
+    assert.equal((await flush()).exported, 1);
+    for (const body of [...otlp.calls, ...ag.calls].map((c) => c.body)) {
+      for (const s of secrets) assert.ok(!body.includes(s), `a secret reached the wire: ${body.slice(0, 200)}`);
+    }
+    assert.ok(otlp.calls[0].body.includes("[REDACTED]") && ag.calls.some((c) => c.body.includes("[REDACTED]")));
+  } finally {
+    await otlp.close();
+    await ag.close();
+  }
+});
