@@ -18,7 +18,8 @@ const entry = createServerEntry({
   wasm,
   loadError,
   defer: (fn) => setTimeout(fn, 20).unref?.(),
-  onExit: (fn) => process.on("exit", fn),
+  // At exit nothing can be sent any more: the export queue is only written to the outbox.
+  onExit: (fn) => process.on("exit", () => fn(false)),
   onIdle: (fn) => process.on("beforeExit", fn),
 });
 

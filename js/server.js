@@ -1,6 +1,6 @@
-// The shared part of the Deno and Bun entries (server runtimes with node:fs and
-// AsyncLocalStorage): the same store, outbox and read-back as the Node entry (node.mjs), given
-// the wasm bindings the entry loaded its own way and the runtime's timers and exit hooks.
+// The shared part of the Node, Deno and Bun entries (server runtimes with node:fs and
+// AsyncLocalStorage): context, file store, outbox and read-back, given the wasm bindings the
+// entry loaded its own way and the runtime's timers and exit hooks.
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { join } from "node:path";

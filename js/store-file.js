@@ -4,7 +4,7 @@
 
 import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { groupRecords, parseLines } from "./records.js";
+import { parseLines } from "./records.js";
 
 export const STORE_FILE = "traces.jsonl";
 
@@ -82,15 +82,6 @@ export function fileOutbox(dir) {
 
 // The memory store moved to store-memory.js (runtime-neutral, for workerd and browsers too).
 export { memoryStore } from "./store-memory.js";
-
-/**
- * Reads a store directory back: every `*.jsonl` file in it, grouped into sessions and traces.
- * @param {string} dir
- */
-export function readStoreDir(dir) {
-  const { records, skipped } = readStoreRecords(dir);
-  return { ...groupRecords(records), skipped };
-}
 
 /**
  * The records of every `*.jsonl` file in a store directory, in file-name order, and the
