@@ -295,7 +295,12 @@ pub fn parse(json: &str) -> Result<Config> {
     match o.get("queue") {
         None | Some(Value::Null) => {}
         Some(Value::Object(q)) => read_queue(q, &mut c.queue)?,
-        Some(v) => return Err(invalid(format!("init(): `queue` must be an object such as {{ timeoutMs: 5000 }}, got {}", kind(v)))),
+        Some(v) => {
+            return Err(invalid(format!(
+                "init(): `queue` must be an object such as {{ timeoutMs: 5000 }}, got {}",
+                kind(v)
+            )))
+        }
     }
     Ok(c)
 }
@@ -304,12 +309,21 @@ pub fn parse(json: &str) -> Result<Config> {
 /// maxBatchSpans }`, each a positive number.
 fn read_queue(q: &Map<String, Value>, s: &mut Settings) -> Result<()> {
     for (k, v) in q {
-        let n = v.as_f64().filter(|n| n.is_finite() && *n >= 0.0).ok_or_else(|| invalid(format!("init(): `queue.{k}` must be a number of 0 or more, got {v}")))?;
+        let n = v
+            .as_f64()
+            .filter(|n| n.is_finite() && *n >= 0.0)
+            .ok_or_else(|| {
+                invalid(format!(
+                    "init(): `queue.{k}` must be a number of 0 or more, got {v}"
+                ))
+            })?;
         let whole = || -> Result<usize> {
             if n >= 1.0 && n.fract() == 0.0 {
                 Ok(n as usize)
             } else {
-                Err(invalid(format!("init(): `queue.{k}` must be a whole number of 1 or more, got {v}")))
+                Err(invalid(format!(
+                    "init(): `queue.{k}` must be a whole number of 1 or more, got {v}"
+                )))
             }
         };
         match k.as_str() {

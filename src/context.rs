@@ -201,7 +201,11 @@ mod tests {
         s.remove(first);
         for i in 1..4096 {
             let h = s.insert(i).unwrap();
-            assert_eq!(h & INDEX_MASK, first & INDEX_MASK, "the same slot each time");
+            assert_eq!(
+                h & INDEX_MASK,
+                first & INDEX_MASK,
+                "the same slot each time"
+            );
             assert_eq!(s.get(first), None, "reuse {i}");
             s.remove(h);
         }

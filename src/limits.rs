@@ -246,7 +246,8 @@ impl<'a> Clamper<'a> {
 
     fn value(&mut self, c: u8) -> Option<()> {
         let comma = self.comma();
-        let pair_value = matches!(self.stack.last(), Some(f) if !f.object && f.index == 1 && f.pair_secret);
+        let pair_value =
+            matches!(self.stack.last(), Some(f) if !f.object && f.index == 1 && f.pair_secret);
         let secret = (self.secret_key || pair_value) && self.redactor.is_some();
         match c {
             b'{' | b'[' => {

@@ -121,14 +121,28 @@ pub fn encode(batches: &[Batch], service: &str, mode: &str) -> String {
 }
 
 fn span(out: &mut String, t: &TraceInfo, s: &FinishedSpan) {
-    let _ = write!(out, "{{\"traceId\":\"{}\",\"spanId\":\"{}\"", t.trace_id.hex(), s.span_id.hex());
+    let _ = write!(
+        out,
+        "{{\"traceId\":\"{}\",\"spanId\":\"{}\"",
+        t.trace_id.hex(),
+        s.span_id.hex()
+    );
     if let Some(p) = s.parent {
         let _ = write!(out, ",\"parentSpanId\":\"{}\"", p.hex());
     }
     out.push_str(",\"name\":");
     push_string(out, &s.name);
-    let kind = if s.llm.is_some() { KIND_CLIENT } else { KIND_INTERNAL };
-    let _ = write!(out, ",\"kind\":{kind},\"startTimeUnixNano\":\"{}\",\"endTimeUnixNano\":\"{}\",", nanos(s.start_ms), nanos(s.end_ms));
+    let kind = if s.llm.is_some() {
+        KIND_CLIENT
+    } else {
+        KIND_INTERNAL
+    };
+    let _ = write!(
+        out,
+        ",\"kind\":{kind},\"startTimeUnixNano\":\"{}\",\"endTimeUnixNano\":\"{}\",",
+        nanos(s.start_ms),
+        nanos(s.end_ms)
+    );
     let mut a = Attrs::open(out);
     a.str("agensight.span.kind", &s.kind);
     if s.parent.is_none() {
@@ -187,14 +201,22 @@ fn span(out: &mut String, t: &TraceInfo, s: &FinishedSpan) {
         a.int("gen_ai.usage.output_tokens", l.usage.output);
         for (k, v) in [
             ("gen_ai.usage.cache_read.input_tokens", l.usage.cache_read),
-            ("gen_ai.usage.cache_creation.input_tokens", l.usage.cache_creation),
+            (
+                "gen_ai.usage.cache_creation.input_tokens",
+                l.usage.cache_creation,
+            ),
             ("gen_ai.usage.reasoning.output_tokens", l.usage.reasoning),
         ] {
             if let Some(v) = v {
                 a.int(k, v);
             }
         }
-        a.str_array("gen_ai.response.finish_reasons", l.completions.iter().filter_map(|c| c.finish_reason.as_deref()));
+        a.str_array(
+            "gen_ai.response.finish_reasons",
+            l.completions
+                .iter()
+                .filter_map(|c| c.finish_reason.as_deref()),
+        );
         // The indexed prompt/completion attributes that Langfuse, Phoenix and OpenLLMetry read.
         for (i, p) in l.prompts.iter().enumerate() {
             a.str(&format!("gen_ai.prompt.{i}.role"), &p.role);
@@ -211,14 +233,24 @@ fn span(out: &mut String, t: &TraceInfo, s: &FinishedSpan) {
             if let Some(id) = &tc.id {
                 a.str(&format!("gen_ai.completion.0.tool_calls.{j}.id"), id);
             }
-            a.str(&format!("gen_ai.completion.0.tool_calls.{j}.name"), &tc.name);
-            a.str(&format!("gen_ai.completion.0.tool_calls.{j}.arguments"), &tc.arguments);
+            a.str(
+                &format!("gen_ai.completion.0.tool_calls.{j}.name"),
+                &tc.name,
+            );
+            a.str(
+                &format!("gen_ai.completion.0.tool_calls.{j}.arguments"),
+                &tc.arguments,
+            );
         }
     }
     a.close();
     if let Some(e) = &s.error {
         // The OpenTelemetry exception event, plus an ERROR status with the message.
-        let _ = write!(out, ",\"events\":[{{\"timeUnixNano\":\"{}\",\"name\":\"exception\",", nanos(s.end_ms));
+        let _ = write!(
+            out,
+            ",\"events\":[{{\"timeUnixNano\":\"{}\",\"name\":\"exception\",",
+            nanos(s.end_ms)
+        );
         let mut a = Attrs::open(out);
         a.str("exception.type", &e.name);
         a.str("exception.message", &e.message);

@@ -62,7 +62,11 @@ impl Default for Settings {
 /// What came back for a request.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
-    Status { code: u16, retry_after_ms: Option<f64>, body: String },
+    Status {
+        code: u16,
+        retry_after_ms: Option<f64>,
+        body: String,
+    },
     /// No response: refused, reset, DNS, timed out.
     Network(String),
 }
@@ -167,7 +171,11 @@ impl Queue {
             headers: config.headers.clone(),
             service: config.name.clone(),
             mode: config.mode,
-            auth: if config.exporter == Exporter::Otlp { Auth::NotNeeded } else { Auth::Unvalidated },
+            auth: if config.exporter == Exporter::Otlp {
+                Auth::NotNeeded
+            } else {
+                Auth::Unvalidated
+            },
             pending: VecDeque::new(),
             pending_spans: 0,
             pending_bytes: 0,
@@ -191,7 +199,9 @@ impl Queue {
         self.pending_bytes += batch_bytes(&batch);
         self.pending.push_back(batch);
         self.oldest_pending_ms.get_or_insert(now_ms);
-        while self.pending_spans > self.settings.max_pending_spans || self.pending_bytes > self.settings.max_pending_bytes {
+        while self.pending_spans > self.settings.max_pending_spans
+            || self.pending_bytes > self.settings.max_pending_bytes
+        {
             let Some(old) = self.pop_pending() else { break };
             self.counts.dropped += old.spans.len() as u64;
         }
@@ -207,7 +217,12 @@ impl Queue {
 
     /// Spans not yet accepted or given up: waiting, queued or in flight.
     pub fn pending_spans(&self) -> u64 {
-        self.pending_spans as u64 + self.jobs.iter().map(|j| j.parts[j.cursor..].iter().map(|p| p.spans).sum::<u64>()).sum::<u64>()
+        self.pending_spans as u64
+            + self
+                .jobs
+                .iter()
+                .map(|j| j.parts[j.cursor..].iter().map(|p| p.spans).sum::<u64>())
+                .sum::<u64>()
     }
 
     /// Whether nothing is waiting or in flight.
@@ -220,7 +235,11 @@ impl Queue {
         if self.pending.is_empty() {
             return;
         }
-        let due = force || self.pending_spans >= self.settings.max_batch_spans || self.oldest_pending_ms.is_some_and(|t| now_ms - t >= self.settings.batch_delay_ms);
+        let due = force
+            || self.pending_spans >= self.settings.max_batch_spans
+            || self
+                .oldest_pending_ms
+                .is_some_and(|t| now_ms - t >= self.settings.batch_delay_ms);
         if !due {
             return;
         }
@@ -230,27 +249,44 @@ impl Queue {
                     let mut take = Vec::new();
                     let mut spans = 0;
                     while let Some(b) = self.pending.front() {
-                        if !take.is_empty() && spans + b.spans.len() > self.settings.max_batch_spans {
+                        if !take.is_empty() && spans + b.spans.len() > self.settings.max_batch_spans
+                        {
                             break;
                         }
                         spans += b.spans.len();
                         take.extend(self.pop_pending());
                     }
                     let body = crate::otlp::encode(&take, &self.service, self.mode.as_str());
-                    self.push_job(Job::new(new_id(), vec![Part { path: String::new(), body, spans: spans as u64 }]));
+                    self.push_job(Job::new(
+                        new_id(),
+                        vec![Part {
+                            path: String::new(),
+                            body,
+                            spans: spans as u64,
+                        }],
+                    ));
                 }
             }
             Auth::Valid(project) => {
                 let project = project.clone();
                 while let Some(b) = self.pop_pending() {
-                    let enc = Encoder { mode: self.mode, project_id: Some(&project), service: &self.service, target: Target::Cloud };
+                    let enc = Encoder {
+                        mode: self.mode,
+                        project_id: Some(&project),
+                        service: &self.service,
+                        target: Target::Cloud,
+                    };
                     let mut parts = Vec::new();
                     enc.encode(&b, |kind, data| {
                         let mut body = String::with_capacity(data.len() + 10);
                         body.push_str("{\"data\":");
                         body.push_str(data);
                         body.push('}');
-                        parts.push(Part { path: path_of(kind), body, spans: (kind == Kind::Span) as u64 });
+                        parts.push(Part {
+                            path: path_of(kind),
+                            body,
+                            spans: (kind == Kind::Span) as u64,
+                        });
                     });
                     self.push_job(Job::new(new_id(), parts));
                 }
@@ -261,7 +297,14 @@ impl Queue {
                     let mut o = Obj::new(&mut body);
                     o.str("token", self.token.as_deref().unwrap_or(""));
                     o.finish();
-                    let mut job = Job::new(new_id(), vec![Part { path: "/auth/validate".into(), body, spans: 0 }]);
+                    let mut job = Job::new(
+                        new_id(),
+                        vec![Part {
+                            path: "/auth/validate".into(),
+                            body,
+                            spans: 0,
+                        }],
+                    );
                     job.validate = true;
                     job.persisted = true; // never stored: it holds the token
                     self.jobs.push_front(job);
@@ -282,7 +325,9 @@ impl Queue {
         self.bytes += job.bytes;
         self.jobs.insert(at, job);
         while self.bytes > self.settings.max_bytes || self.jobs.len() > self.settings.max_jobs {
-            let Some(i) = self.jobs.iter().position(|j| !j.in_flight && !j.validate) else { break };
+            let Some(i) = self.jobs.iter().position(|j| !j.in_flight && !j.validate) else {
+                break;
+            };
             let old = self.jobs.remove(i).expect("position is valid");
             self.bytes -= old.bytes;
             self.counts.dropped += old.parts[old.cursor..].iter().map(|p| p.spans).sum::<u64>();
@@ -292,14 +337,25 @@ impl Queue {
 
     /// The next job to send now, if any (and the concurrency limit allows). `new_id` makes
     /// ids for new jobs (random, so outbox files of two processes never collide).
-    pub fn next(&mut self, now_ms: f64, force: bool, new_id: &mut dyn FnMut() -> u64) -> Option<u64> {
+    pub fn next(
+        &mut self,
+        now_ms: f64,
+        force: bool,
+        new_id: &mut dyn FnMut() -> u64,
+    ) -> Option<u64> {
         self.next_within(now_ms, force, None, new_id)
     }
 
     /// [`Queue::next`] for a page being left (`keepalive` requests): only a job whose next
     /// request body has at most `max_body` bytes, and without the concurrency limit (the
     /// byte budget bounds what goes). `None`: no byte limit, the concurrency limit applies.
-    pub fn next_within(&mut self, now_ms: f64, force: bool, max_body: Option<usize>, new_id: &mut dyn FnMut() -> u64) -> Option<u64> {
+    pub fn next_within(
+        &mut self,
+        now_ms: f64,
+        force: bool,
+        max_body: Option<usize>,
+        new_id: &mut dyn FnMut() -> u64,
+    ) -> Option<u64> {
         self.make_jobs(now_ms, force, new_id);
         if max_body.is_none() && self.in_flight >= self.settings.concurrency {
             return None;
@@ -307,7 +363,16 @@ impl Queue {
         let fits = |j: &Job| max_body.is_none_or(|max| j.parts[j.cursor].body.len() <= max);
         // While the token is being validated nothing else may go.
         let validating = self.jobs.front().is_some_and(|j| j.validate);
-        let job = self.jobs.iter_mut().take(if validating { 1 } else { usize::MAX }).find(|j| !j.in_flight && j.next_at_ms <= now_ms && (force || j.not_before_ms <= now_ms) && fits(j))?;
+        let job = self
+            .jobs
+            .iter_mut()
+            .take(if validating { 1 } else { usize::MAX })
+            .find(|j| {
+                !j.in_flight
+                    && j.next_at_ms <= now_ms
+                    && (force || j.not_before_ms <= now_ms)
+                    && fits(j)
+            })?;
         if let Auth::Unvalidated = self.auth {
             if !job.validate {
                 return None; // restored jobs wait for the project id
@@ -334,22 +399,35 @@ impl Queue {
     /// written while a page unloads). Jobs made here before their batch was due are not sent
     /// before it is (a flush sends them at once).
     pub fn unsaved(&mut self, now_ms: f64, new_id: &mut dyn FnMut() -> u64) -> Vec<u64> {
-        let due = self.oldest_pending_ms.filter(|_| !self.pending.is_empty()).map(|t| t + self.settings.batch_delay_ms);
+        let due = self
+            .oldest_pending_ms
+            .filter(|_| !self.pending.is_empty())
+            .map(|t| t + self.settings.batch_delay_ms);
         let known: Vec<u64> = self.jobs.iter().map(|j| j.id).collect();
         self.make_jobs(now_ms, true, new_id);
         if let Some(due) = due {
-            for j in self.jobs.iter_mut().filter(|j| !j.validate && !known.contains(&j.id)) {
+            for j in self
+                .jobs
+                .iter_mut()
+                .filter(|j| !j.validate && !known.contains(&j.id))
+            {
                 j.not_before_ms = due;
             }
         }
-        self.jobs.iter().filter(|j| !j.persisted).map(|j| j.id).collect()
+        self.jobs
+            .iter()
+            .filter(|j| !j.persisted)
+            .map(|j| j.id)
+            .collect()
     }
 
     /// The job as JSON for the outbox, the first time it is asked for (empty afterwards, and
     /// for the token validation, which is never stored).
     pub fn persist(&mut self, id: u64) -> String {
         let exporter = self.exporter_name();
-        let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) else { return String::new() };
+        let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) else {
+            return String::new();
+        };
         if job.persisted {
             return String::new();
         }
@@ -384,16 +462,26 @@ impl Queue {
     /// Brings back a job saved by an earlier process. Returns false when it is not one of
     /// ours (another exporter, or not a job at all), which the caller then deletes.
     pub fn restore(&mut self, json: &str) -> bool {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else { return false };
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+            return false;
+        };
         if v["v"] != 1 || v["exporter"] != self.exporter_name() {
             return false;
         }
-        let Some(id) = v["id"].as_str().and_then(|s| s.parse::<u64>().ok()) else { return false };
-        let Some(parts) = v["parts"].as_array() else { return false };
+        let Some(id) = v["id"].as_str().and_then(|s| s.parse::<u64>().ok()) else {
+            return false;
+        };
+        let Some(parts) = v["parts"].as_array() else {
+            return false;
+        };
         let mut out = Vec::new();
         for p in parts {
             match (p[0].as_str(), p[1].as_str(), p[2].as_u64()) {
-                (Some(path), Some(body), Some(spans)) => out.push(Part { path: path.into(), body: body.into(), spans }),
+                (Some(path), Some(body), Some(spans)) => out.push(Part {
+                    path: path.into(),
+                    body: body.into(),
+                    spans,
+                }),
                 _ => return false,
             }
         }
@@ -405,7 +493,11 @@ impl Queue {
         job.restored = true;
         // Older than anything this process made: it goes before this process's jobs not yet
         // tried (in browsers the outbox is read asynchronously, traces may have ended since).
-        let at = self.jobs.iter().position(|j| !j.validate && !j.restored && !j.in_flight && j.first_try_ms.is_none()).unwrap_or(self.jobs.len());
+        let at = self
+            .jobs
+            .iter()
+            .position(|j| !j.validate && !j.restored && !j.in_flight && j.first_try_ms.is_none())
+            .unwrap_or(self.jobs.len());
         self.insert_job(at, job);
         true
     }
@@ -419,23 +511,37 @@ impl Queue {
         if let (Auth::Valid(project), false) = (&self.auth, job.validate) {
             headers.push(("authorization".into(), format!("Bearer {project}")));
         }
-        Some(HttpRequest { url: format!("{}{}", self.endpoint, part.path), body: part.body.clone(), headers, timeout_ms: self.settings.timeout_ms })
+        Some(HttpRequest {
+            url: format!("{}{}", self.endpoint, part.path),
+            body: part.body.clone(),
+            headers,
+            timeout_ms: self.settings.timeout_ms,
+        })
     }
 
     /// Records what came back for job `id`. `jitter` is a random number in [0, 1). Returns
     /// true when the job is finished (accepted or given up), so its outbox copy can go.
     pub fn complete(&mut self, id: u64, outcome: Outcome, now_ms: f64, jitter: f64) -> bool {
-        let Some(i) = self.jobs.iter().position(|j| j.id == id) else { return true };
+        let Some(i) = self.jobs.iter().position(|j| j.id == id) else {
+            return true;
+        };
         if self.jobs[i].in_flight {
             self.jobs[i].in_flight = false;
             self.in_flight -= 1;
         }
-        let url = format!("{}{}", self.endpoint, self.jobs[i].parts[self.jobs[i].cursor].path);
+        let url = format!(
+            "{}{}",
+            self.endpoint, self.jobs[i].parts[self.jobs[i].cursor].path
+        );
         let retry_after = match &outcome {
             Outcome::Status { code, .. } if (200..300).contains(code) => {
                 return self.accepted(i, &outcome);
             }
-            Outcome::Status { code, retry_after_ms, body } if !is_retryable(*code) => {
+            Outcome::Status {
+                code,
+                retry_after_ms,
+                body,
+            } if !is_retryable(*code) => {
                 let reason = format!("{url} answered {code}: {}", snippet(body));
                 return self.give_up(i, reason);
             }
@@ -444,10 +550,13 @@ impl Queue {
         };
         let job = &mut self.jobs[i];
         job.attempts += 1;
-        let backoff = (self.settings.backoff_base_ms * 2f64.powi(job.attempts as i32 - 1)).min(self.settings.backoff_max_ms);
+        let backoff = (self.settings.backoff_base_ms * 2f64.powi(job.attempts as i32 - 1))
+            .min(self.settings.backoff_max_ms);
         let delay = retry_after.unwrap_or(backoff * (0.5 + jitter / 2.0));
         let reason = match &outcome {
-            Outcome::Status { code, body, .. } => format!("{url} answered {code}: {}", snippet(body)),
+            Outcome::Status { code, body, .. } => {
+                format!("{url} answered {code}: {}", snippet(body))
+            }
             Outcome::Network(e) => format!("{url} could not be reached: {e}"),
         };
         if now_ms + delay - job.first_try_ms.unwrap_or(now_ms) > self.settings.deadline_ms {
@@ -455,7 +564,8 @@ impl Queue {
             return self.give_up(i, format!("{reason}; gave up after {attempts} attempts"));
         }
         job.next_at_ms = now_ms + delay;
-        self.warnings.push(format!("{reason}; retrying in {:.1} s", delay / 1000.0));
+        self.warnings
+            .push(format!("{reason}; retrying in {:.1} s", delay / 1000.0));
         false
     }
 
@@ -463,13 +573,17 @@ impl Queue {
         let job = &mut self.jobs[i];
         if job.validate {
             let project = match outcome {
-                Outcome::Status { body, .. } => serde_json::from_str::<serde_json::Value>(body).ok().and_then(|v| v["project_id"].as_str().map(str::to_string)),
+                Outcome::Status { body, .. } => serde_json::from_str::<serde_json::Value>(body)
+                    .ok()
+                    .and_then(|v| v["project_id"].as_str().map(str::to_string)),
                 _ => None,
             };
             self.jobs.remove(i);
             match project {
                 Some(p) if !p.is_empty() => self.auth = Auth::Valid(p),
-                _ => self.invalid_token("the token validation answered without a project_id".into()),
+                _ => {
+                    self.invalid_token("the token validation answered without a project_id".into())
+                }
             }
             return true;
         }
@@ -508,7 +622,9 @@ impl Queue {
 
     /// The token was refused: nothing can be sent; every waiting span fails, said once.
     fn invalid_token(&mut self, reason: String) {
-        self.warnings.push(format!("the Agensight token was not accepted ({reason}); traces are not exported"));
+        self.warnings.push(format!(
+            "the Agensight token was not accepted ({reason}); traces are not exported"
+        ));
         self.counts.failed += self.pending_spans();
         self.pending.clear();
         self.pending_spans = 0;
@@ -523,8 +639,16 @@ impl Queue {
 
     /// Milliseconds until something is due (0: now), or `None` when idle.
     pub fn wake_in(&self, now_ms: f64) -> Option<f64> {
-        let job = self.jobs.iter().filter(|j| !j.in_flight).map(|j| j.next_at_ms.max(j.not_before_ms)).fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.min(t))));
-        let batch = self.oldest_pending_ms.filter(|_| !self.pending.is_empty()).map(|t| t + self.settings.batch_delay_ms);
+        let job = self
+            .jobs
+            .iter()
+            .filter(|j| !j.in_flight)
+            .map(|j| j.next_at_ms.max(j.not_before_ms))
+            .fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.min(t))));
+        let batch = self
+            .oldest_pending_ms
+            .filter(|_| !self.pending.is_empty())
+            .map(|t| t + self.settings.batch_delay_ms);
         let at = match (job, batch) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -543,20 +667,43 @@ impl Queue {
         let mut literals: Vec<String> = self.token.iter().cloned().collect();
         literals.extend(self.headers.iter().map(|(_, v)| v.clone()));
         let r = crate::redact::Redactor::new(literals);
-        std::mem::take(&mut self.warnings).iter().map(|w| r.mask_text(w)).collect()
+        std::mem::take(&mut self.warnings)
+            .iter()
+            .map(|w| r.mask_text(w))
+            .collect()
     }
 }
 
 impl Job {
     fn new(id: u64, parts: Vec<Part>) -> Job {
         let bytes = parts.iter().map(|p| p.body.len() + p.path.len()).sum();
-        Job { id, validate: false, parts, cursor: 0, attempts: 0, first_try_ms: None, next_at_ms: 0.0, not_before_ms: 0.0, in_flight: false, persisted: false, restored: false, bytes }
+        Job {
+            id,
+            validate: false,
+            parts,
+            cursor: 0,
+            attempts: 0,
+            first_try_ms: None,
+            next_at_ms: 0.0,
+            not_before_ms: 0.0,
+            in_flight: false,
+            persisted: false,
+            restored: false,
+            bytes,
+        }
     }
 }
 
 /// What a waiting trace weighs: its captured values, plus a little per span.
 fn batch_bytes(b: &Batch) -> usize {
-    b.spans.iter().map(|s| 256 + s.input.as_ref().map_or(0, String::len) + s.output.as_ref().map_or(0, String::len) + s.metadata.as_ref().map_or(0, |m| m.len())).sum()
+    b.spans
+        .iter()
+        .map(|s| {
+            256 + s.input.as_ref().map_or(0, String::len)
+                + s.output.as_ref().map_or(0, String::len)
+                + s.metadata.as_ref().map_or(0, |m| m.len())
+        })
+        .sum()
 }
 
 /// The start of a response body, for a failure's reason (receivers explain themselves there).

@@ -61,10 +61,19 @@ impl Redactor {
     pub fn new(literals: Vec<String>) -> Redactor {
         let literals: Vec<String> = literals.into_iter().filter(|l| l.len() >= 6).collect();
         let mut starts = [false; 256];
-        for first in literals.iter().map(|l| l.as_bytes()[0]).chain(KEY_PREFIXES.iter().map(|p| p.as_bytes()[0])).chain([b'b', b'B']) {
+        for first in literals
+            .iter()
+            .map(|l| l.as_bytes()[0])
+            .chain(KEY_PREFIXES.iter().map(|p| p.as_bytes()[0]))
+            .chain([b'b', b'B'])
+        {
             starts[first as usize] = true;
         }
-        Redactor { literals, patterns: true, starts }
+        Redactor {
+            literals,
+            patterns: true,
+            starts,
+        }
     }
 
     /// Masks only `literals` (the configured token, which must never appear anywhere).
@@ -86,7 +95,13 @@ impl Redactor {
         let mut len = 0;
         for c in raw_key.bytes().filter(u8::is_ascii_alphanumeric) {
             if len == buf.len() {
-                return is_secret_name(&raw_key.bytes().filter(u8::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect::<Vec<u8>>());
+                return is_secret_name(
+                    &raw_key
+                        .bytes()
+                        .filter(u8::is_ascii_alphanumeric)
+                        .map(|c| c.to_ascii_lowercase())
+                        .collect::<Vec<u8>>(),
+                );
             }
             buf[len] = c.to_ascii_lowercase();
             len += 1;
@@ -110,7 +125,10 @@ impl Redactor {
                 // mask there would leave an invalid escape behind).
                 i += if b.get(i + 1) == Some(&b'u') { 6 } else { 2 };
                 boundary = true;
-            } else if let Some(end) = self.starts[b[i] as usize].then(|| self.secret_at(raw, i, boundary)).flatten() {
+            } else if let Some(end) = self.starts[b[i] as usize]
+                .then(|| self.secret_at(raw, i, boundary))
+                .flatten()
+            {
                 let o = out.get_or_insert_with(|| String::with_capacity(raw.len()));
                 o.push_str(&raw[copied..i]);
                 if starts_with_ci(&b[i..], b"bearer") {
@@ -147,7 +165,9 @@ impl Redactor {
         let quoted = serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into());
         match self.mask_raw(&quoted[1..quoted.len() - 1]) {
             Cow::Borrowed(_) => text.to_string(),
-            Cow::Owned(m) => serde_json::from_str(&format!("\"{m}\"")).unwrap_or_else(|_| MASK.into()),
+            Cow::Owned(m) => {
+                serde_json::from_str(&format!("\"{m}\"")).unwrap_or_else(|_| MASK.into())
+            }
         }
     }
 

@@ -31,7 +31,10 @@ pub const DB_VERSION: u32 = 2;
 /// The object stores an upgrade must create, given the ones the database has: every store
 /// of the current schema that is missing (none of the existing ones is touched).
 pub fn missing_stores(existing: &[String]) -> Vec<&'static str> {
-    [OBJECT_STORE, OUTBOX_STORE].into_iter().filter(|s| !existing.iter().any(|e| e == s)).collect()
+    [OBJECT_STORE, OUTBOX_STORE]
+        .into_iter()
+        .filter(|s| !existing.iter().any(|e| e == s))
+        .collect()
 }
 
 /// The records of a batch of store text (`takeLocal()` output): its non-blank lines.
@@ -155,7 +158,8 @@ mod idb {
                 .and_then(|v| v.dyn_into::<IdbDatabase>().ok())
             {
                 let names = db.object_store_names();
-                let existing: Vec<String> = (0..names.length()).filter_map(|i| names.item(i)).collect();
+                let existing: Vec<String> =
+                    (0..names.length()).filter_map(|i| names.item(i)).collect();
                 for name in missing_stores(&existing) {
                     if name == OBJECT_STORE {
                         let params = IdbObjectStoreParameters::new();
@@ -271,7 +275,10 @@ mod idb {
 
     /// Deletes export job `id`'s outbox entry (nothing happens when there is none).
     pub async fn outbox_delete(id: f64) -> Result<(), Error> {
-        outbox_write("outbox delete", |store| store.delete(&JsValue::from_f64(id))).await
+        outbox_write("outbox delete", |store| {
+            store.delete(&JsValue::from_f64(id))
+        })
+        .await
     }
 
     /// Every outbox entry as `{id, text}` objects, in key order. A value that is not text
@@ -284,14 +291,24 @@ mod idb {
             .and_then(|tx| tx.object_store(OUTBOX_STORE))
             .and_then(|store| Ok((store.get_all_keys()?, store.get_all()?)))
             .map_err(|e| failed("outbox read", &e))?;
-        let keys: Array = settled(&keys).await.map_err(|e| failed("outbox read", &e))?.unchecked_into();
-        let values: Array = settled(&values).await.map_err(|e| failed("outbox read", &e))?.unchecked_into();
+        let keys: Array = settled(&keys)
+            .await
+            .map_err(|e| failed("outbox read", &e))?
+            .unchecked_into();
+        let values: Array = settled(&values)
+            .await
+            .map_err(|e| failed("outbox read", &e))?
+            .unchecked_into();
         let out = Array::new();
         for (key, value) in keys.iter().zip(values.iter()) {
             let entry = js_sys::Object::new();
             let text = value.as_string().unwrap_or_default();
             let _ = Reflect::set(&entry, &JsValue::from_str("id"), &key);
-            let _ = Reflect::set(&entry, &JsValue::from_str("text"), &JsValue::from_str(&text));
+            let _ = Reflect::set(
+                &entry,
+                &JsValue::from_str("text"),
+                &JsValue::from_str(&text),
+            );
             out.push(&entry);
         }
         Ok(out)
@@ -332,9 +349,23 @@ mod tests {
     #[test]
     fn an_upgrade_creates_only_the_missing_stores() {
         let names = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        assert_eq!(missing_stores(&[]), vec!["records", "outbox"], "a new database");
-        assert_eq!(missing_stores(&names(&["records"])), vec!["outbox"], "from version 1: the records stay");
-        assert_eq!(missing_stores(&names(&["outbox", "records"])), Vec::<&str>::new());
-        assert_eq!(missing_stores(&names(&["records", "other"])), vec!["outbox"]);
+        assert_eq!(
+            missing_stores(&[]),
+            vec!["records", "outbox"],
+            "a new database"
+        );
+        assert_eq!(
+            missing_stores(&names(&["records"])),
+            vec!["outbox"],
+            "from version 1: the records stay"
+        );
+        assert_eq!(
+            missing_stores(&names(&["outbox", "records"])),
+            Vec::<&str>::new()
+        );
+        assert_eq!(
+            missing_stores(&names(&["records", "other"])),
+            vec!["outbox"]
+        );
     }
 }

@@ -99,7 +99,10 @@ impl Tracer {
             sessions_seen: HashSet::new(),
             seq: 0,
             local: stores_locally.then(String::new),
-            queue: config.mode.exports().then(|| Queue::new(&config, config.queue.clone())),
+            queue: config
+                .mode
+                .exports()
+                .then(|| Queue::new(&config, config.queue.clone())),
             stats: Stats::default(),
             config,
         }
@@ -139,11 +142,22 @@ impl Tracer {
     /// the arguments as JSON text (empty when not captured). `session` overrides the configured
     /// session for a new trace only. Returns the span's handle, or `NOOP` when it is not
     /// recorded (unsampled, bounds, unknown def).
-    pub fn start(&mut self, def: u32, parent: u32, now_ms: f64, input: &str, session: Option<SessionSpec>) -> u32 {
+    pub fn start(
+        &mut self,
+        def: u32,
+        parent: u32,
+        now_ms: f64,
+        input: &str,
+        session: Option<SessionSpec>,
+    ) -> u32 {
         if parent == NOOP || !self.can_start(def) {
             return NOOP;
         }
-        let joined = if parent == NONE { None } else { self.spans.get(parent).and_then(|s| s.ids(&self.traces)) };
+        let joined = if parent == NONE {
+            None
+        } else {
+            self.spans.get(parent).and_then(|s| s.ids(&self.traces))
+        };
         let placed = match joined {
             Some((trace, trace_id, span_id)) => {
                 let trace = match self.traces.get(trace) {
@@ -153,16 +167,22 @@ impl Tracer {
                 trace.map(|t| (t, Some(span_id), false))
             }
             None => {
-                if self.config.sample_rate < 1.0 && (self.ids.next_u64() >> 11) as f64 / (1u64 << 53) as f64 >= self.config.sample_rate {
+                if self.config.sample_rate < 1.0
+                    && (self.ids.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+                        >= self.config.sample_rate
+                {
                     self.stats.unsampled_traces += 1;
                     return NOOP;
                 }
                 let trace_id = self.ids.trace_id();
-                self.new_trace(def, trace_id, now_ms, session).map(|t| (t, None, true))
+                self.new_trace(def, trace_id, now_ms, session)
+                    .map(|t| (t, None, true))
             }
         };
         match placed {
-            Some((trace, parent_id, is_root)) => self.open_span(def, trace, parent_id, is_root, now_ms, input),
+            Some((trace, parent_id, is_root)) => {
+                self.open_span(def, trace, parent_id, is_root, now_ms, input)
+            }
             None => NOOP,
         }
     }
@@ -170,7 +190,15 @@ impl Tracer {
     /// Starts the local root of a trace that began in another process (an incoming W3C
     /// `traceparent`): the trace keeps its id, the span's parent is the remote span, and the
     /// remote side's sampling decision stands.
-    pub fn start_remote(&mut self, def: u32, trace_id: TraceId, parent: SpanId, now_ms: f64, input: &str, session: Option<SessionSpec>) -> u32 {
+    pub fn start_remote(
+        &mut self,
+        def: u32,
+        trace_id: TraceId,
+        parent: SpanId,
+        now_ms: f64,
+        input: &str,
+        session: Option<SessionSpec>,
+    ) -> u32 {
         if !self.can_start(def) {
             return NOOP;
         }
@@ -191,17 +219,48 @@ impl Tracer {
         true
     }
 
-    fn new_trace(&mut self, def: u32, trace_id: TraceId, now_ms: f64, session: Option<SessionSpec>) -> Option<u32> {
+    fn new_trace(
+        &mut self,
+        def: u32,
+        trace_id: TraceId,
+        now_ms: f64,
+        session: Option<SessionSpec>,
+    ) -> Option<u32> {
         let d = &self.defs[def as usize - 1];
         let session = match session {
-            Some(spec) => Some(Rc::new(Session { spec, started_ms: now_ms })),
+            Some(spec) => Some(Rc::new(Session {
+                spec,
+                started_ms: now_ms,
+            })),
             None => self.default_session.clone(),
         };
-        let info = TraceInfo { trace_id, name: d.name.clone(), start_ms: now_ms, end_ms: now_ms, session, metadata: d.metadata.clone(), total_tokens: 0 };
-        self.traces.insert(LiveTrace { info, open: 0, root_done: false, sent: false, spans: Vec::new() })
+        let info = TraceInfo {
+            trace_id,
+            name: d.name.clone(),
+            start_ms: now_ms,
+            end_ms: now_ms,
+            session,
+            metadata: d.metadata.clone(),
+            total_tokens: 0,
+        };
+        self.traces.insert(LiveTrace {
+            info,
+            open: 0,
+            root_done: false,
+            sent: false,
+            spans: Vec::new(),
+        })
     }
 
-    fn open_span(&mut self, def: u32, trace: u32, parent: Option<SpanId>, is_root: bool, now_ms: f64, input: &str) -> u32 {
+    fn open_span(
+        &mut self,
+        def: u32,
+        trace: u32,
+        parent: Option<SpanId>,
+        is_root: bool,
+        now_ms: f64,
+        input: &str,
+    ) -> u32 {
         let (input, truncated) = if self.config.capture_input && !input.is_empty() {
             let c = clamp_json(input, self.config.max_field_bytes, Some(&self.redactor));
             (Some(c.json), c.truncated)
@@ -209,7 +268,18 @@ impl Tracer {
             (None, false)
         };
         self.seq += 1;
-        let span = OpenSpan { trace, span_id: self.ids.span_id(), parent, def, start_ms: now_ms, input, truncated, seq: self.seq, is_root, stream: None };
+        let span = OpenSpan {
+            trace,
+            span_id: self.ids.span_id(),
+            parent,
+            def,
+            start_ms: now_ms,
+            input,
+            truncated,
+            seq: self.seq,
+            is_root,
+            stream: None,
+        };
         match self.spans.insert(SpanSlot::Open(span)) {
             Some(h) => {
                 if let Some(t) = self.traces.get_mut(trace) {
@@ -303,10 +373,16 @@ impl Tracer {
             // Aggregated from raw chunks: the capture rules (size, secrets, output off) apply
             // to its texts here, as they did to a parsed output.
             Some(s) => s.call(open.input.as_deref()).map(|mut c| {
-                c.limit_output(self.config.max_field_bytes, &self.redactor, self.config.capture_output);
+                c.limit_output(
+                    self.config.max_field_bytes,
+                    &self.redactor,
+                    self.config.capture_output,
+                );
                 c
             }),
-            None => output.as_deref().and_then(|o| llm::parse_call(open.input.as_deref(), o)),
+            None => output
+                .as_deref()
+                .and_then(|o| llm::parse_call(open.input.as_deref(), o)),
         }
         .map(Box::new);
         if let (Some(l), Some(t)) = (&llm, self.traces.get(trace_h)) {
@@ -377,14 +453,27 @@ impl Tracer {
                 .session
                 .as_ref()
                 .is_some_and(|s| self.sessions_seen.insert(s.spec.id.clone()));
-        self.emit(Batch { trace: info, trace_is_new, session_is_new, spans }, now_ms)
+        self.emit(
+            Batch {
+                trace: info,
+                trace_is_new,
+                session_is_new,
+                spans,
+            },
+            now_ms,
+        )
     }
 
     /// Hands a finished trace (or late spans) to the local store and the export queue.
     /// Returns true: there is now something to write or send.
     fn emit(&mut self, batch: Batch, now_ms: f64) -> bool {
         if let Some(local) = &mut self.local {
-            let enc = Encoder { mode: self.config.mode, project_id: None, service: &self.config.name, target: Target::Local };
+            let enc = Encoder {
+                mode: self.config.mode,
+                project_id: None,
+                service: &self.config.name,
+                target: Target::Local,
+            };
             enc.encode_lines(&batch, local);
         }
         if let Some(q) = &mut self.queue {
@@ -399,16 +488,26 @@ impl Tracer {
     }
 
     /// [`Tracer::export_next`] with a request body budget (see [`Queue::next_within`]).
-    pub fn export_next_within(&mut self, now_ms: f64, force: bool, max_body: Option<usize>) -> Option<u64> {
+    pub fn export_next_within(
+        &mut self,
+        now_ms: f64,
+        force: bool,
+        max_body: Option<usize>,
+    ) -> Option<u64> {
         let ids = &mut self.ids;
-        self.queue.as_mut()?.next_within(now_ms, force, max_body, &mut || ids.next_u64() >> 11)
+        self.queue
+            .as_mut()?
+            .next_within(now_ms, force, max_body, &mut || ids.next_u64() >> 11)
     }
 
     /// Every waiting trace made into jobs now; the ids of the jobs not in the outbox yet
     /// (see [`Queue::unsaved`]).
     pub fn export_unsaved(&mut self, now_ms: f64) -> Vec<u64> {
         let ids = &mut self.ids;
-        self.queue.as_mut().map(|q| q.unsaved(now_ms, &mut || ids.next_u64() >> 11)).unwrap_or_default()
+        self.queue
+            .as_mut()
+            .map(|q| q.unsaved(now_ms, &mut || ids.next_u64() >> 11))
+            .unwrap_or_default()
     }
 
     /// Records a response for an export job; true when the job is finished.
@@ -427,7 +526,8 @@ impl Tracer {
 
     /// The W3C `traceparent` of span `h`, to send with an outgoing request.
     pub fn traceparent(&self, h: u32) -> Option<String> {
-        self.ids_of(h).map(|(t, s)| format!("00-{}-{}-01", t.hex(), s.hex()))
+        self.ids_of(h)
+            .map(|(t, s)| format!("00-{}-{}-01", t.hex(), s.hex()))
     }
 
     /// `(trace id, span id)` of a handle, for `currentTraceId()` and propagation.
@@ -467,7 +567,11 @@ fn limit_error(e: ErrorInfo, max: usize, redactor: &Redactor) -> (ErrorInfo, boo
         }
         s
     };
-    let e = ErrorInfo { name: text(e.name), message: text(e.message), stack: text(e.stack) };
+    let e = ErrorInfo {
+        name: text(e.name),
+        message: text(e.message),
+        stack: text(e.stack),
+    };
     (e, cut)
 }
 

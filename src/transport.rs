@@ -20,7 +20,10 @@ pub fn set_fetch(f: Option<Function>) {
 }
 
 fn message(e: &JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).or_else(|| e.as_string()).unwrap_or_else(|| "fetch failed".into())
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| "fetch failed".into())
 }
 
 /// `Retry-After` as milliseconds: delay-seconds or an HTTP date.
@@ -41,7 +44,11 @@ pub async fn send(req: HttpRequest, keepalive: bool) -> Outcome {
         headers.append(k, v);
     }
     let signal = web_sys::AbortSignal::timeout_with_u32(req.timeout_ms as u32);
-    let built = RequestBuilder::new(&req.url).method(gloo_net::http::Method::POST).headers(headers).abort_signal(Some(&signal)).body(req.body);
+    let built = RequestBuilder::new(&req.url)
+        .method(gloo_net::http::Method::POST)
+        .headers(headers)
+        .abort_signal(Some(&signal))
+        .body(req.body);
     let request = match built {
         Ok(r) => r,
         Err(e) => return Outcome::Network(e.to_string()),
@@ -61,7 +68,10 @@ pub async fn send(req: HttpRequest, keepalive: bool) -> Outcome {
             }
             let f = match custom {
                 Some(f) => f,
-                None => match js_sys::Reflect::get(&js_sys::global(), &"fetch".into()).ok().and_then(|f| f.dyn_into::<Function>().ok()) {
+                None => match js_sys::Reflect::get(&js_sys::global(), &"fetch".into())
+                    .ok()
+                    .and_then(|f| f.dyn_into::<Function>().ok())
+                {
                     Some(f) => f,
                     None => return Outcome::Network("no fetch in this runtime".into()),
                 },
@@ -70,15 +80,29 @@ pub async fn send(req: HttpRequest, keepalive: bool) -> Outcome {
                 Ok(p) => Promise::resolve(&p),
                 Err(e) => return Outcome::Network(message(&e)),
             };
-            match JsFuture::from(promise).await.map(|r| r.dyn_into::<web_sys::Response>()) {
+            match JsFuture::from(promise)
+                .await
+                .map(|r| r.dyn_into::<web_sys::Response>())
+            {
                 Ok(Ok(r)) => r.into(),
-                Ok(Err(_)) => return Outcome::Network("fetch resolved to something that is not a Response".into()),
+                Ok(Err(_)) => {
+                    return Outcome::Network(
+                        "fetch resolved to something that is not a Response".into(),
+                    )
+                }
                 Err(e) => return Outcome::Network(message(&e)),
             }
         }
     };
     let code = response.status();
-    let retry_after = response.headers().get("retry-after").and_then(|v| retry_after_ms(&v));
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| retry_after_ms(&v));
     let body = response.text().await.unwrap_or_default();
-    Outcome::Status { code, retry_after_ms: retry_after, body }
+    Outcome::Status {
+        code,
+        retry_after_ms: retry_after,
+        body,
+    }
 }

@@ -111,7 +111,13 @@ pub fn start_with_session(def: u32, parent: u32, now_ms: f64, input: &str, sessi
 /// const h = startRemote(def, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", now, argsJson);
 /// ```
 #[wasm_bindgen(js_name = startRemote)]
-pub fn start_remote(def: u32, trace_id: &str, parent_span_id: &str, now_ms: f64, input: &str) -> u32 {
+pub fn start_remote(
+    def: u32,
+    trace_id: &str,
+    parent_span_id: &str,
+    now_ms: f64,
+    input: &str,
+) -> u32 {
     match (TraceId::parse(trace_id), SpanId::parse(parent_span_id)) {
         (Some(t), Some(s)) => with(NOOP, |tr| tr.start_remote(def, t, s, now_ms, input, None)),
         _ => NOOP,
@@ -206,7 +212,10 @@ pub fn span_id(h: u32) -> Option<String> {
 #[wasm_bindgen(js_name = exportNext)]
 pub fn export_next(now_ms: f64, force: bool, max_body: Option<f64>) -> f64 {
     let max_body = max_body.map(|m| m.max(0.0) as usize);
-    with(0.0, |t| t.export_next_within(now_ms, force, max_body).map_or(0.0, |id| id as f64))
+    with(0.0, |t| {
+        t.export_next_within(now_ms, force, max_body)
+            .map_or(0.0, |id| id as f64)
+    })
 }
 
 /// Bytes of the body of job `id`'s next request (what a keepalive send counts).
@@ -216,7 +225,9 @@ pub fn export_next(now_ms: f64, force: bool, max_body: Option<f64>) -> f64 {
 /// ```
 #[wasm_bindgen(js_name = exportBodyBytes)]
 pub fn export_body_bytes(id: f64) -> f64 {
-    with(0.0, |t| t.queue.as_ref().map_or(0, |q| q.body_bytes(id as u64)) as f64)
+    with(0.0, |t| {
+        t.queue.as_ref().map_or(0, |q| q.body_bytes(id as u64)) as f64
+    })
 }
 
 /// Makes every waiting trace into jobs now and returns the ids of the jobs not yet in the
@@ -227,7 +238,12 @@ pub fn export_body_bytes(id: f64) -> f64 {
 /// ```
 #[wasm_bindgen(js_name = exportUnsaved)]
 pub fn export_unsaved(now_ms: f64) -> Vec<f64> {
-    with(Vec::new(), |t| t.export_unsaved(now_ms).into_iter().map(|id| id as f64).collect())
+    with(Vec::new(), |t| {
+        t.export_unsaved(now_ms)
+            .into_iter()
+            .map(|id| id as f64)
+            .collect()
+    })
 }
 
 /// The job as JSON for the outbox, the first time only (then "").
@@ -237,7 +253,12 @@ pub fn export_unsaved(now_ms: f64) -> Vec<f64> {
 /// ```
 #[wasm_bindgen(js_name = exportPersist)]
 pub fn export_persist(id: f64) -> String {
-    with(String::new(), |t| t.queue.as_mut().map(|q| q.persist(id as u64)).unwrap_or_default())
+    with(String::new(), |t| {
+        t.queue
+            .as_mut()
+            .map(|q| q.persist(id as u64))
+            .unwrap_or_default()
+    })
 }
 
 /// Sends job `id`'s next request and records the response. Resolves to true when the job is
@@ -248,9 +269,15 @@ pub fn export_persist(id: f64) -> String {
 /// ```
 #[wasm_bindgen(js_name = exportSend)]
 pub async fn export_send(id: f64, keepalive: bool) -> bool {
-    let Some(request) = with(None, |t| t.queue.as_ref().and_then(|q| q.request(id as u64))) else { return true };
+    let Some(request) = with(None, |t| {
+        t.queue.as_ref().and_then(|q| q.request(id as u64))
+    }) else {
+        return true;
+    };
     let outcome = crate::transport::send(request, keepalive).await;
-    with(true, |t| t.export_complete(id as u64, outcome, js_sys::Date::now()))
+    with(true, |t| {
+        t.export_complete(id as u64, outcome, js_sys::Date::now())
+    })
 }
 
 /// Brings back an outbox entry saved by an earlier process; false when it is not ours.
@@ -270,7 +297,12 @@ pub fn export_restore(json: &str) -> bool {
 /// ```
 #[wasm_bindgen(js_name = exportWake)]
 pub fn export_wake(now_ms: f64) -> f64 {
-    with(-1.0, |t| t.queue.as_ref().and_then(|q| q.wake_in(now_ms)).unwrap_or(-1.0))
+    with(-1.0, |t| {
+        t.queue
+            .as_ref()
+            .and_then(|q| q.wake_in(now_ms))
+            .unwrap_or(-1.0)
+    })
 }
 
 /// Outbox entries to delete: jobs dropped by the outbox bounds or a refused token.
@@ -280,7 +312,17 @@ pub fn export_wake(now_ms: f64) -> f64 {
 /// ```
 #[wasm_bindgen(js_name = exportDropped)]
 pub fn export_dropped() -> Vec<f64> {
-    with(Vec::new(), |t| t.queue.as_mut().map(|q| q.take_dropped_jobs().into_iter().map(|id| id as f64).collect()).unwrap_or_default())
+    with(Vec::new(), |t| {
+        t.queue
+            .as_mut()
+            .map(|q| {
+                q.take_dropped_jobs()
+                    .into_iter()
+                    .map(|id| id as f64)
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
 }
 
 /// Export failures since the last call, one a line (the token never appears in them).
@@ -290,7 +332,12 @@ pub fn export_dropped() -> Vec<f64> {
 /// ```
 #[wasm_bindgen(js_name = exportWarnings)]
 pub fn export_warnings() -> String {
-    with(String::new(), |t| t.queue.as_mut().map(|q| q.take_warnings().join("\n")).unwrap_or_default())
+    with(String::new(), |t| {
+        t.queue
+            .as_mut()
+            .map(|q| q.take_warnings().join("\n"))
+            .unwrap_or_default()
+    })
 }
 
 /// Uses `f` as `fetch` for exports (undefined: the global `fetch`).

@@ -10,7 +10,9 @@ mod checks;
 use std::path::Path;
 
 fn replay(target: &str, check: fn(&[u8])) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(target);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/regressions")
+        .join(target);
     let Ok(entries) = std::fs::read_dir(&dir) else {
         return;
     };
@@ -23,7 +25,12 @@ fn replay(target: &str, check: fn(&[u8])) {
             failed.push(f.display().to_string());
         }
     }
-    assert!(failed.is_empty(), "{target}: {} of {} inputs fail: {failed:#?}", failed.len(), files.len());
+    assert!(
+        failed.is_empty(),
+        "{target}: {} of {} inputs fail: {failed:#?}",
+        failed.len(),
+        files.len()
+    );
 }
 
 #[test]
@@ -66,7 +73,14 @@ fn api_key_right_after_a_control_character_escape() {
 #[test]
 fn token_as_an_object_key() {
     checks::clamp_case(&format!(r#"{{"{}":1}}"#, checks::TOKEN), 1000, 2);
-    checks::clamp_case(&format!(r#"{{"a {} b":{{"sk-abcdefghijklmnopqrstuvwxyz":1}}}}"#, checks::TOKEN), 1000, 1);
+    checks::clamp_case(
+        &format!(
+            r#"{{"a {} b":{{"sk-abcdefghijklmnopqrstuvwxyz":1}}}}"#,
+            checks::TOKEN
+        ),
+        1000,
+        1,
+    );
 }
 
 #[test]
@@ -78,7 +92,11 @@ fn token_starting_inside_an_escape_keeps_the_json_valid() {
 
 #[test]
 fn token_right_before_an_api_key() {
-    checks::clamp_case(&format!(r#"["{}sk-abcdefghijklmnopqrstuvwxyz"]"#, checks::TOKEN), 1000, 1);
+    checks::clamp_case(
+        &format!(r#"["{}sk-abcdefghijklmnopqrstuvwxyz"]"#, checks::TOKEN),
+        1000,
+        1,
+    );
 }
 
 /// Found by reading the fuzz target's code paths: a response with absurd token counts and no
@@ -87,7 +105,9 @@ fn token_right_before_an_api_key() {
 #[test]
 fn absurd_token_counts_do_not_overflow() {
     let mut data = vec![0u8, 0, 0]; // no input; split at 0
-    data.extend_from_slice(br#"{"choices":[],"usage":{"prompt_tokens":18446744073709551615,"completion_tokens":1}}"#);
+    data.extend_from_slice(
+        br#"{"choices":[],"usage":{"prompt_tokens":18446744073709551615,"completion_tokens":1}}"#,
+    );
     checks::llm_parse_call(&data);
     let mut data = vec![0u8, 0, 0];
     data.extend_from_slice(br#"{"type":"message","content":[],"usage":{"input_tokens":18446744073709551615,"output_tokens":1}}"#);

@@ -34,7 +34,11 @@ fn tracer() -> Tracer {
 fn a_late_child_keeps_its_parent_after_later_traces() {
     for between in [1, 100, 4000] {
         let mut t = tracer();
-        let (req, child, other) = (t.define("request", "trace", ""), t.define("late", "span", ""), t.define("other", "trace", ""));
+        let (req, child, other) = (
+            t.define("request", "trace", ""),
+            t.define("late", "span", ""),
+            t.define("other", "trace", ""),
+        );
         let a = t.start(req, NONE, 1.0, "[]", None);
         t.end(a, 2.0, "null", None);
         for i in 0..between {
@@ -46,14 +50,22 @@ fn a_late_child_keeps_its_parent_after_later_traces() {
         let all = spans(&mut t);
         let root = all.iter().find(|s| s.0 == "request").unwrap();
         let late = all.iter().find(|s| s.0 == "late").unwrap();
-        assert_eq!((&late.1, late.2.as_ref()), (&root.1, Some(&root.3)), "{between} traces in between");
+        assert_eq!(
+            (&late.1, late.2.as_ref()),
+            (&root.1, Some(&root.3)),
+            "{between} traces in between"
+        );
     }
 }
 
 #[test]
 fn a_stale_handle_never_reaches_a_span_of_another_trace() {
     let mut t = tracer();
-    let (req, child, other) = (t.define("request", "trace", ""), t.define("late", "span", ""), t.define("other", "trace", ""));
+    let (req, child, other) = (
+        t.define("request", "trace", ""),
+        t.define("late", "span", ""),
+        t.define("other", "trace", ""),
+    );
     let a = t.start(req, NONE, 1.0, "[]", None);
     t.end(a, 2.0, "null", None);
     // Enough sequential traces to cycle every slot's 8-bit generation many times over, each
@@ -72,7 +84,10 @@ fn a_stale_handle_never_reaches_a_span_of_another_trace() {
             let all = spans(&mut t);
             for late in all.iter().filter(|s| s.0 == "late") {
                 let parent = all.iter().find(|s| Some(&s.3) == late.2.as_ref());
-                assert!(parent.is_none_or(|p| p.0 != "other"), "a late child of `request` under `other`");
+                assert!(
+                    parent.is_none_or(|p| p.0 != "other"),
+                    "a late child of `request` under `other`"
+                );
             }
         }
     }

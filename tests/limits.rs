@@ -164,5 +164,8 @@ fn header_pairs_are_masked_by_name() {
     let r = Redactor::default();
     let input = r#"{"headers":[["x-api-key","plainkey123"],["Authorization",{"v":"Basic abc"}],["accept","json"]],"list":["token"]}"#;
     let out: Value = serde_json::from_str(&check(input, 1000, Some(&r))).unwrap();
-    assert_eq!(out, json!({"headers":[["x-api-key","[REDACTED]"],["Authorization","[REDACTED]"],["accept","json"]],"list":["token"]}));
+    assert_eq!(
+        out,
+        json!({"headers":[["x-api-key","[REDACTED]"],["Authorization","[REDACTED]"],["accept","json"]],"list":["token"]})
+    );
 }

@@ -8,10 +8,18 @@ use agensight_wasm::tracer::Tracer;
 use serde_json::Value;
 
 fn ok(body: &str) -> Outcome {
-    Outcome::Status { code: 200, retry_after_ms: None, body: body.into() }
+    Outcome::Status {
+        code: 200,
+        retry_after_ms: None,
+        body: body.into(),
+    }
 }
 fn status(code: u16) -> Outcome {
-    Outcome::Status { code, retry_after_ms: None, body: "nope".into() }
+    Outcome::Status {
+        code,
+        retry_after_ms: None,
+        body: "nope".into(),
+    }
 }
 
 /// A tracer in prod mode with `n` finished one-span traces in its queue.
@@ -35,28 +43,54 @@ fn drive(t: &mut Tracer, now: f64, force: bool) -> Vec<u64> {
 
 #[test]
 fn otlp_batches_wait_for_the_delay_or_a_flush() {
-    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"batchDelayMs":1000,"maxBatchSpans":6}}"#, 5);
+    let mut t = with_traces(
+        r#"{"mode":"prod","exporter":"otlp","queue":{"batchDelayMs":1000,"maxBatchSpans":6}}"#,
+        5,
+    );
     assert!(drive(&mut t, 10.0, false).is_empty(), "not yet due");
-    assert_eq!(t.queue.as_ref().unwrap().wake_in(10.0), Some(991.0), "1 s after the first trace ended");
+    assert_eq!(
+        t.queue.as_ref().unwrap().wake_in(10.0),
+        Some(991.0),
+        "1 s after the first trace ended"
+    );
     let ids = drive(&mut t, 1001.0, false);
     assert_eq!(ids.len(), 1);
     let req = t.queue.as_ref().unwrap().request(ids[0]).unwrap();
     assert_eq!(req.url, "http://localhost:4318/v1/traces");
-    assert!(req.headers.contains(&("content-type".into(), "application/json".into())));
+    assert!(req
+        .headers
+        .contains(&("content-type".into(), "application/json".into())));
     let body: Value = serde_json::from_str(&req.body).unwrap();
-    assert_eq!(body["resourceSpans"][0]["scopeSpans"][0]["spans"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        body["resourceSpans"][0]["scopeSpans"][0]["spans"]
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
     assert!(t.export_complete(ids[0], ok(""), 1002.0));
     let q = t.queue.as_ref().unwrap();
-    assert_eq!((q.counts.exported, q.pending_spans(), q.is_idle()), (5, 0, true));
+    assert_eq!(
+        (q.counts.exported, q.pending_spans(), q.is_idle()),
+        (5, 0, true)
+    );
 
     // A full batch goes without waiting, split at maxBatchSpans.
-    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"maxBatchSpans":3}}"#, 7);
+    let mut t = with_traces(
+        r#"{"mode":"prod","exporter":"otlp","queue":{"maxBatchSpans":3}}"#,
+        7,
+    );
     let ids = drive(&mut t, 8.0, false);
     let sizes: Vec<usize> = ids
         .iter()
         .map(|id| {
-            let body: Value = serde_json::from_str(&t.queue.as_ref().unwrap().request(*id).unwrap().body).unwrap();
-            body["resourceSpans"][0]["scopeSpans"][0]["spans"].as_array().unwrap().len()
+            let body: Value =
+                serde_json::from_str(&t.queue.as_ref().unwrap().request(*id).unwrap().body)
+                    .unwrap();
+            body["resourceSpans"][0]["scopeSpans"][0]["spans"]
+                .as_array()
+                .unwrap()
+                .len()
         })
         .collect();
     assert_eq!(sizes, [3, 3, 1]);
@@ -64,24 +98,44 @@ fn otlp_batches_wait_for_the_delay_or_a_flush() {
 
 #[test]
 fn retries_back_off_honour_retry_after_and_give_up_at_the_deadline() {
-    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"deadlineMs":10000}}"#, 1);
+    let mut t = with_traces(
+        r#"{"mode":"prod","exporter":"otlp","queue":{"deadlineMs":10000}}"#,
+        1,
+    );
     let id = drive(&mut t, 0.0, true)[0];
     assert!(!t.export_complete(id, status(503), 0.0));
     let wait = t.queue.as_ref().unwrap().wake_in(0.0).unwrap();
-    assert!((250.0..=500.0).contains(&wait), "first backoff 500 ms with jitter: {wait}");
+    assert!(
+        (250.0..=500.0).contains(&wait),
+        "first backoff 500 ms with jitter: {wait}"
+    );
     assert!(drive(&mut t, wait - 1.0, false).is_empty());
     assert_eq!(drive(&mut t, wait, false), vec![id]);
-    assert!(!t.export_complete(id, Outcome::Status { code: 429, retry_after_ms: Some(3000.0), body: String::new() }, 1000.0));
+    assert!(!t.export_complete(
+        id,
+        Outcome::Status {
+            code: 429,
+            retry_after_ms: Some(3000.0),
+            body: String::new()
+        },
+        1000.0
+    ));
     assert_eq!(t.queue.as_ref().unwrap().wake_in(1000.0), Some(3000.0));
     assert_eq!(drive(&mut t, 4000.0, false), vec![id]);
     assert!(!t.export_complete(id, Outcome::Network("connection refused".into()), 4000.0));
     let w = t.queue.as_mut().unwrap().take_warnings();
-    assert!(w[0].contains("answered 503") && w[2].contains("could not be reached: connection refused"), "{w:?}");
+    assert!(
+        w[0].contains("answered 503") && w[2].contains("could not be reached: connection refused"),
+        "{w:?}"
+    );
     // Past the deadline (10 s after the first try) the job is given up and counted failed.
     assert_eq!(drive(&mut t, 9900.0, false), vec![id]);
     assert!(t.export_complete(id, status(500), 9900.0));
     let q = t.queue.as_mut().unwrap();
-    assert_eq!((q.counts.exported, q.counts.failed, q.pending_spans()), (0, 1, 0));
+    assert_eq!(
+        (q.counts.exported, q.counts.failed, q.pending_spans()),
+        (0, 1, 0)
+    );
     assert!(q.take_warnings()[0].contains("gave up after"));
 }
 
@@ -89,28 +143,54 @@ fn retries_back_off_honour_retry_after_and_give_up_at_the_deadline() {
 fn other_4xx_fail_at_once_with_the_reason() {
     let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp"}"#, 2);
     let id = drive(&mut t, 0.0, true)[0];
-    assert!(t.export_complete(id, Outcome::Status { code: 400, retry_after_ms: None, body: "bad span".into() }, 0.0));
+    assert!(t.export_complete(
+        id,
+        Outcome::Status {
+            code: 400,
+            retry_after_ms: None,
+            body: "bad span".into()
+        },
+        0.0
+    ));
     let q = t.queue.as_mut().unwrap();
     assert_eq!((q.counts.failed, q.counts.exported), (2, 0));
-    assert_eq!(q.take_warnings(), vec!["http://localhost:4318/v1/traces answered 400: bad span".to_string()]);
+    assert_eq!(
+        q.take_warnings(),
+        vec!["http://localhost:4318/v1/traces answered 400: bad span".to_string()]
+    );
 }
 
 #[test]
 fn agensight_validates_once_then_sends_records_in_order() {
-    let mut t = with_traces(r#"{"mode":"prod","token":"tok-12345678","endpoint":"http://127.0.0.1:9/api"}"#, 2);
+    let mut t = with_traces(
+        r#"{"mode":"prod","token":"tok-12345678","endpoint":"http://127.0.0.1:9/api"}"#,
+        2,
+    );
     let first = drive(&mut t, 0.0, true);
     assert_eq!(first.len(), 1, "only the validation goes first");
     let q = t.queue.as_mut().unwrap();
     let v = q.request(first[0]).unwrap();
-    assert_eq!((v.url.as_str(), v.body.as_str()), ("http://127.0.0.1:9/api/auth/validate", r#"{"token":"tok-12345678"}"#));
-    assert_eq!(q.persist(first[0]), "", "the validation (it holds the token) is never stored");
+    assert_eq!(
+        (v.url.as_str(), v.body.as_str()),
+        (
+            "http://127.0.0.1:9/api/auth/validate",
+            r#"{"token":"tok-12345678"}"#
+        )
+    );
+    assert_eq!(
+        q.persist(first[0]),
+        "",
+        "the validation (it holds the token) is never stored"
+    );
     assert!(t.export_complete(first[0], ok(r#"{"project_id":"p-1"}"#), 1.0));
     let jobs = drive(&mut t, 1.0, true);
     assert_eq!(jobs.len(), 2, "one job per trace");
     let mut paths = Vec::new();
     loop {
         let req = t.queue.as_ref().unwrap().request(jobs[0]).unwrap();
-        assert!(req.headers.contains(&("authorization".into(), "Bearer p-1".into())));
+        assert!(req
+            .headers
+            .contains(&("authorization".into(), "Bearer p-1".into())));
         assert!(!req.body.contains("tok-12345678"));
         let data: Value = serde_json::from_str(&req.body).unwrap();
         if data["data"].get("project_id").is_some() {
@@ -120,7 +200,11 @@ fn agensight_validates_once_then_sends_records_in_order() {
         if t.export_complete(jobs[0], ok("{}"), 2.0) {
             break;
         }
-        assert_eq!(drive(&mut t, 2.0, true), vec![jobs[0]], "the next record of the same job");
+        assert_eq!(
+            drive(&mut t, 2.0, true),
+            vec![jobs[0]],
+            "the next record of the same job"
+        );
     }
     assert_eq!(paths, ["/logs/create/trace", "/logs/create/span"]);
 }
@@ -129,17 +213,34 @@ fn agensight_validates_once_then_sends_records_in_order() {
 fn a_refused_token_fails_everything_once() {
     let mut t = with_traces(r#"{"mode":"prod","token":"bad-token-1"}"#, 3);
     let v = drive(&mut t, 0.0, true)[0];
-    assert!(t.export_complete(v, Outcome::Status { code: 401, retry_after_ms: None, body: "invalid token".into() }, 0.0));
+    assert!(t.export_complete(
+        v,
+        Outcome::Status {
+            code: 401,
+            retry_after_ms: None,
+            body: "invalid token".into()
+        },
+        0.0
+    ));
     let q = t.queue.as_mut().unwrap();
-    assert_eq!((q.counts.failed, q.pending_spans(), q.is_idle()), (3, 0, true));
+    assert_eq!(
+        (q.counts.failed, q.pending_spans(), q.is_idle()),
+        (3, 0, true)
+    );
     let w = q.take_warnings();
     assert_eq!(w.len(), 1);
-    assert!(w[0].contains("token was not accepted") && !w[0].contains("bad-token-1"), "{w:?}");
+    assert!(
+        w[0].contains("token was not accepted") && !w[0].contains("bad-token-1"),
+        "{w:?}"
+    );
 }
 
 #[test]
 fn the_outbox_is_bounded_and_drops_are_counted() {
-    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"maxJobs":2,"maxBatchSpans":1}}"#, 5);
+    let mut t = with_traces(
+        r#"{"mode":"prod","exporter":"otlp","queue":{"maxJobs":2,"maxBatchSpans":1}}"#,
+        5,
+    );
     assert!(drive(&mut t, 0.0, true).len() <= 4);
     let q = t.queue.as_mut().unwrap();
     assert_eq!(q.counts.dropped, 3);
@@ -155,11 +256,17 @@ fn persisted_jobs_come_back_in_a_new_process() {
     assert_eq!(t.queue.as_mut().unwrap().persist(id), "", "persisted once");
     let body = t.queue.as_ref().unwrap().request(id).unwrap().body;
 
-    let mut q2 = Queue::new(&parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap(), Settings::default());
+    let mut q2 = Queue::new(
+        &parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap(),
+        Settings::default(),
+    );
     assert!(q2.restore(&saved));
     assert!(!q2.restore(&saved), "the same job twice is refused");
     assert!(!q2.restore("{torn"));
-    let mut other = Queue::new(&parse(r#"{"mode":"prod","token":"t"}"#).unwrap(), Settings::default());
+    let mut other = Queue::new(
+        &parse(r#"{"mode":"prod","token":"t"}"#).unwrap(),
+        Settings::default(),
+    );
     assert!(!other.restore(&saved), "another exporter's job is not ours");
     let got = q2.next(0.0, false, &mut || 7).unwrap();
     assert_eq!(got, id);
@@ -172,15 +279,29 @@ fn persisted_jobs_come_back_in_a_new_process() {
 fn leaving_a_page_sends_only_what_fits_the_keepalive_budget() {
     // Five one-span traces in five OTLP jobs; the concurrency limit (1) does not apply to a
     // page being left, the byte budget does.
-    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"maxBatchSpans":1,"concurrency":1}}"#, 5);
+    let mut t = with_traces(
+        r#"{"mode":"prod","exporter":"otlp","queue":{"maxBatchSpans":1,"concurrency":1}}"#,
+        5,
+    );
     let size = |t: &Tracer, id: u64| t.queue.as_ref().unwrap().body_bytes(id);
     let mut budget = 0;
     let first = t.export_next_within(0.0, true, None).unwrap();
     let one = size(&t, first);
-    assert_eq!(one, t.queue.as_ref().unwrap().request(first).unwrap().body.len());
+    assert_eq!(
+        one,
+        t.queue.as_ref().unwrap().request(first).unwrap().body.len()
+    );
     assert!(one > 100);
-    assert_eq!(t.export_next_within(0.0, true, None), None, "concurrency 1: the rest waits");
-    assert_eq!(t.export_next_within(0.0, true, Some(one - 1)), None, "a body larger than the budget stays");
+    assert_eq!(
+        t.export_next_within(0.0, true, None),
+        None,
+        "concurrency 1: the rest waits"
+    );
+    assert_eq!(
+        t.export_next_within(0.0, true, Some(one - 1)),
+        None,
+        "a body larger than the budget stays"
+    );
     let mut sent = vec![first];
     budget += one * 2 + one / 2; // room for two more (the bodies are about the same size)
     while let Some(id) = t.export_next_within(0.0, true, Some(budget)) {
@@ -202,23 +323,39 @@ fn leaving_a_page_sends_only_what_fits_the_keepalive_budget() {
 
 #[test]
 fn at_exit_waiting_traces_become_jobs_to_persist() {
-    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"batchDelayMs":60000}}"#, 3);
+    let mut t = with_traces(
+        r#"{"mode":"prod","exporter":"otlp","queue":{"batchDelayMs":60000}}"#,
+        3,
+    );
     assert!(drive(&mut t, 1.0, false).is_empty(), "the batch is not due");
     let ids = t.export_unsaved(1.0);
     assert_eq!(ids.len(), 1, "made into a job now");
-    assert!(drive(&mut t, 2.0, false).is_empty(), "but not sent before its batch is due");
-    assert_eq!(t.queue.as_ref().unwrap().wake_in(2.0), Some(59999.0), "60 s after the first trace ended (at 1 ms)");
+    assert!(
+        drive(&mut t, 2.0, false).is_empty(),
+        "but not sent before its batch is due"
+    );
+    assert_eq!(
+        t.queue.as_ref().unwrap().wake_in(2.0),
+        Some(59999.0),
+        "60 s after the first trace ended (at 1 ms)"
+    );
     assert!(drive(&mut t, 60000.0, false).is_empty());
     assert_eq!(drive(&mut t, 60001.0, false), ids, "sent when due");
     let saved = t.queue.as_mut().unwrap().persist(ids[0]);
-    let mut q2 = Queue::new(&parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap(), Settings::default());
+    let mut q2 = Queue::new(
+        &parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap(),
+        Settings::default(),
+    );
     assert!(q2.restore(&saved));
     assert_eq!(q2.pending_spans(), 3);
 }
 
 #[test]
 fn a_job_made_early_goes_at_once_on_flush() {
-    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"batchDelayMs":60000}}"#, 2);
+    let mut t = with_traces(
+        r#"{"mode":"prod","exporter":"otlp","queue":{"batchDelayMs":60000}}"#,
+        2,
+    );
     let ids = t.export_unsaved(1.0);
     assert_eq!(drive(&mut t, 2.0, true), ids, "forced");
 }
@@ -229,10 +366,17 @@ fn restored_jobs_go_before_this_process_s_jobs_not_yet_tried() {
     let old_id = drive(&mut old, 0.0, true)[0];
     let saved = old.queue.as_mut().unwrap().persist(old_id);
     // A new process whose trace became a job before the outbox was read (browsers).
-    let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp","queue":{"concurrency":1}}"#, 1);
+    let mut t = with_traces(
+        r#"{"mode":"prod","exporter":"otlp","queue":{"concurrency":1}}"#,
+        1,
+    );
     let new_id = t.export_unsaved(5.0)[0];
     assert!(t.queue.as_mut().unwrap().restore(&saved));
-    assert_eq!(drive(&mut t, 2000.0, false), vec![old_id], "the restored job first");
+    assert_eq!(
+        drive(&mut t, 2000.0, false),
+        vec![old_id],
+        "the restored job first"
+    );
     assert!(t.export_complete(old_id, ok(""), 2001.0));
     assert_eq!(drive(&mut t, 2002.0, false), vec![new_id]);
 }
@@ -240,7 +384,11 @@ fn restored_jobs_go_before_this_process_s_jobs_not_yet_tried() {
 #[test]
 fn waiting_traces_are_bounded_by_bytes_too() {
     // The token is never validated (no receiver), so traces wait; each carries ~10 KB.
-    let mut t = Tracer::new(parse(r#"{"mode":"prod","token":"tok-123456","queue":{"maxPendingBytes":50000}}"#).unwrap(), &[9; 32], 0.0);
+    let mut t = Tracer::new(
+        parse(r#"{"mode":"prod","token":"tok-123456","queue":{"maxPendingBytes":50000}}"#).unwrap(),
+        &[9; 32],
+        0.0,
+    );
     let d = t.define("big", "", "");
     let big = format!("[\"{}\"]", "x".repeat(10_000));
     for i in 0..20 {
@@ -248,6 +396,10 @@ fn waiting_traces_are_bounded_by_bytes_too() {
         t.end(h, i as f64 + 1.0, "", None);
     }
     let q = t.queue.as_ref().unwrap();
-    assert_eq!(q.pending_spans() + q.counts.dropped, 20, "every span accounted for");
+    assert_eq!(
+        q.pending_spans() + q.counts.dropped,
+        20,
+        "every span accounted for"
+    );
     assert_eq!(q.pending_spans(), 4, "about 50 KB of 10 KB traces");
 }

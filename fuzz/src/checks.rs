@@ -94,10 +94,34 @@ impl<'a> Input<'a> {
             return self.string();
         }
         const PIECES: &[&str] = &[
-            "{", "}", "[", "]", ",", ":", "\"", "\"k\":", "\"password\":", "\"authorization\":",
-            "1", "-0.5e3", "1e400", "true", "null", "\"x\"", "\"\\ud800\"", "\"\\n\"", "\"😀\"",
-            "\"sk-abcdefghijklmnopqrstuv\"", "\"Bearer abcdefghij\"", "\"tok3nFuzz9x7q\"",
-            "\"\\\\\"", " ", "\"é\\u0001\"", "\"usage\":", "\"choices\":", "\"message\":",
+            "{",
+            "}",
+            "[",
+            "]",
+            ",",
+            ":",
+            "\"",
+            "\"k\":",
+            "\"password\":",
+            "\"authorization\":",
+            "1",
+            "-0.5e3",
+            "1e400",
+            "true",
+            "null",
+            "\"x\"",
+            "\"\\ud800\"",
+            "\"\\n\"",
+            "\"😀\"",
+            "\"sk-abcdefghijklmnopqrstuv\"",
+            "\"Bearer abcdefghij\"",
+            "\"tok3nFuzz9x7q\"",
+            "\"\\\\\"",
+            " ",
+            "\"é\\u0001\"",
+            "\"usage\":",
+            "\"choices\":",
+            "\"message\":",
         ];
         let n = self.u8() as usize % 64;
         (0..n)
@@ -171,7 +195,11 @@ pub fn tokens(text: &str) -> Option<Vec<Tok>> {
             if stack.pop()? != object {
                 return None;
             }
-            toks.push(Tok { kind: TokKind::Close, start: i, end: i + 1 });
+            toks.push(Tok {
+                kind: TokKind::Close,
+                start: i,
+                end: i + 1,
+            });
             Some(after(stack))
         };
         match want {
@@ -186,7 +214,11 @@ pub fn tokens(text: &str) -> Option<Vec<Tok>> {
             Want::CommaOrClose => match c {
                 b',' => {
                     i += 1;
-                    want = if *stack.last()? { Want::Key } else { Want::Value };
+                    want = if *stack.last()? {
+                        Want::Key
+                    } else {
+                        Want::Value
+                    };
                 }
                 b'}' | b']' => {
                     want = close(&mut toks, &mut stack, c == b'}')?;
@@ -201,7 +233,11 @@ pub fn tokens(text: &str) -> Option<Vec<Tok>> {
                 }
                 b'"' => {
                     let (s, end) = string_at(text, i)?;
-                    toks.push(Tok { kind: TokKind::Key(s), start: i, end });
+                    toks.push(Tok {
+                        kind: TokKind::Key(s),
+                        start: i,
+                        end,
+                    });
                     i = end;
                     want = Want::Colon;
                 }
@@ -214,19 +250,35 @@ pub fn tokens(text: &str) -> Option<Vec<Tok>> {
                 }
                 b'{' | b'[' => {
                     stack.push(c == b'{');
-                    toks.push(Tok { kind: TokKind::Open(c == b'{'), start: i, end: i + 1 });
+                    toks.push(Tok {
+                        kind: TokKind::Open(c == b'{'),
+                        start: i,
+                        end: i + 1,
+                    });
                     i += 1;
-                    want = if c == b'{' { Want::KeyOrClose } else { Want::ValueOrClose };
+                    want = if c == b'{' {
+                        Want::KeyOrClose
+                    } else {
+                        Want::ValueOrClose
+                    };
                 }
                 b'"' => {
                     let (s, end) = string_at(text, i)?;
-                    toks.push(Tok { kind: TokKind::Str(s), start: i, end });
+                    toks.push(Tok {
+                        kind: TokKind::Str(s),
+                        start: i,
+                        end,
+                    });
                     i = end;
                     want = after(&stack);
                 }
                 _ => {
                     let end = scalar_at(b, i)?;
-                    toks.push(Tok { kind: TokKind::Scalar(text[i..end].to_string()), start: i, end });
+                    toks.push(Tok {
+                        kind: TokKind::Scalar(text[i..end].to_string()),
+                        start: i,
+                        end,
+                    });
                     i = end;
                     want = after(&stack);
                 }
@@ -273,7 +325,9 @@ fn string_at(text: &str, i: usize) -> Option<(String, usize)> {
                         {
                             if let Some(lo @ 0xdc00..=0xdfff) = hex4(b, j + 2) {
                                 j += 6;
-                                s.push(char::from_u32(0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00))?);
+                                s.push(char::from_u32(
+                                    0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00),
+                                )?);
                                 continue;
                             }
                         }
@@ -342,7 +396,9 @@ fn without_surrogate_escapes(text: &str) -> String {
     while i < b.len() {
         let c = b[i];
         if in_str && c == b'\\' {
-            if b.get(i + 1) == Some(&b'u') && hex4(b, i + 2).is_some_and(|u| (0xd800..0xe000).contains(&u)) {
+            if b.get(i + 1) == Some(&b'u')
+                && hex4(b, i + 2).is_some_and(|u| (0xd800..0xe000).contains(&u))
+            {
                 out.extend_from_slice(b"\\u0020");
                 i += 6;
             } else {
@@ -381,7 +437,8 @@ pub fn assert_json(text: &str, what: &str) -> Vec<Tok> {
     let toks = tokens(text).unwrap_or_else(|| panic!("{what}: not valid JSON: {text:?}"));
     // serde_json stops at 128 levels; the outputs checked here never nest that deep.
     if depth(&toks) < 128 {
-        if let Err(e) = serde_json::from_str::<serde_json::Value>(&without_surrogate_escapes(text)) {
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(&without_surrogate_escapes(text))
+        {
             assert!(
                 e.to_string().contains("number out of range"),
                 "{what}: serde_json rejects it ({e}): {text:?}"
@@ -453,7 +510,15 @@ fn bearer_char(c: char) -> bool {
 /// `Bearer` credential (8+ characters).
 pub fn unmasked_secret(s: &str) -> Option<String> {
     const PREFIXES: &[&str] = &[
-        "sk-", "sk_live_", "sk_test_", "ghp_", "github_pat_", "xoxb-", "xoxp-", "AIza", "AKIA",
+        "sk-",
+        "sk_live_",
+        "sk_test_",
+        "ghp_",
+        "github_pat_",
+        "xoxb-",
+        "xoxp-",
+        "AIza",
+        "AKIA",
     ];
     let chars: Vec<(usize, char)> = s.char_indices().collect();
     for (n, &(i, _)) in chars.iter().enumerate() {
@@ -461,8 +526,13 @@ pub fn unmasked_secret(s: &str) -> Option<String> {
             continue;
         }
         let rest = &s[i..];
-        let run = |from: usize, ok: fn(char) -> bool| rest[from..].chars().take_while(|c| ok(*c)).count();
-        if rest.len() >= 7 && rest.is_char_boundary(7) && rest[..7].eq_ignore_ascii_case("bearer ") && run(7, bearer_char) >= 8 {
+        let run =
+            |from: usize, ok: fn(char) -> bool| rest[from..].chars().take_while(|c| ok(*c)).count();
+        if rest.len() >= 7
+            && rest.is_char_boundary(7)
+            && rest[..7].eq_ignore_ascii_case("bearer ")
+            && run(7, bearer_char) >= 8
+        {
             return Some(rest.chars().take(40).collect());
         }
         for p in PREFIXES {
@@ -504,7 +574,11 @@ pub fn clamp_json_target(data: &[u8]) {
         _ => inp.u32() as usize % (1 << 20),
     };
     let mode = inp.u8() % 3;
-    let text = if inp.bool() { inp.capture() } else { String::from_utf8_lossy(inp.rest()).into_owned() };
+    let text = if inp.bool() {
+        inp.capture()
+    } else {
+        String::from_utf8_lossy(inp.rest()).into_owned()
+    };
     clamp_case(&text, max, mode);
 }
 
@@ -517,16 +591,29 @@ pub fn clamp_case(text: &str, max: usize, mode: u8) {
     };
     let c = clamp_json(text, max, redactor.as_ref());
     let budget = max.max(MIN_BUDGET);
-    assert!(c.json.len() <= budget, "{} bytes > budget {budget}: {:?}", c.json.len(), c.json);
+    assert!(
+        c.json.len() <= budget,
+        "{} bytes > budget {budget}: {:?}",
+        c.json.len(),
+        c.json
+    );
     let out = assert_json(&c.json, "clamp_json output");
     match tokens(text) {
         None => {
             // Not JSON: kept as a JSON string, cut with "…" when it does not fit.
-            let [Tok { kind: TokKind::Str(s), .. }] = &out[..] else {
+            let [Tok {
+                kind: TokKind::Str(s),
+                ..
+            }] = &out[..]
+            else {
                 panic!("invalid input not kept as one string: {:?}", c.json)
             };
             if mode == 0 {
-                let kept = if c.truncated { s.strip_suffix(ELLIPSIS).unwrap_or(s) } else { s };
+                let kept = if c.truncated {
+                    s.strip_suffix(ELLIPSIS).unwrap_or(s)
+                } else {
+                    s
+                };
                 assert!(text.starts_with(kept), "not a prefix of the input: {s:?}");
                 assert_eq!(c.truncated, s != text);
             }
@@ -534,7 +621,12 @@ pub fn clamp_case(text: &str, max: usize, mode: u8) {
         Some(input) if mode == 0 => {
             let fits = compact(text).len() <= budget && depth(&input) <= MAX_DEPTH;
             if fits || !c.truncated {
-                assert_eq!(c.json, compact(text), "valid input that fits is kept (truncated: {})", c.truncated);
+                assert_eq!(
+                    c.json,
+                    compact(text),
+                    "valid input that fits is kept (truncated: {})",
+                    c.truncated
+                );
                 assert!(!c.truncated);
             }
         }
@@ -561,7 +653,11 @@ pub fn redact_target(data: &[u8]) {
     let quoted = format!("\"{raw}\"");
     if tokens(&quoted).is_some_and(|t| t.len() == 1) {
         let out = assert_json(&format!("\"{masked}\""), "mask_raw output");
-        assert_eq!(out.len(), 1, "mask_raw output is not one string: {masked:?}");
+        assert_eq!(
+            out.len(),
+            1,
+            "mask_raw output is not one string: {masked:?}"
+        );
         if canonical_escapes(&quoted) {
             assert_masked(&out, patterns, "mask_raw output");
         }
@@ -585,13 +681,31 @@ pub fn llm_parse_call(data: &[u8]) {
     let Some(call) = llm::parse_call(input, output) else {
         return;
     };
-    let (prompts, completions, tools) = (call.prompts.len(), call.completions.len(), call.tool_calls.len());
-    let span = finished_span(1, None, clamp_json(output, 1 << 20, None).json, Some(Box::new(call)));
-    let batch = Batch { trace: trace_info(None), trace_is_new: true, session_is_new: false, spans: vec![span] };
+    let (prompts, completions, tools) = (
+        call.prompts.len(),
+        call.completions.len(),
+        call.tool_calls.len(),
+    );
+    let span = finished_span(
+        1,
+        None,
+        clamp_json(output, 1 << 20, None).json,
+        Some(Box::new(call)),
+    );
+    let batch = Batch {
+        trace: trace_info(None),
+        trace_is_new: true,
+        session_is_new: false,
+        spans: vec![span],
+    };
     let kinds = check_encoded(&batch, Target::Cloud, Some("project-1"));
     let count = |k: Kind| kinds.iter().filter(|x| **x == k).count();
     assert_eq!(
-        (count(Kind::Prompt), count(Kind::Completion), count(Kind::Tool)),
+        (
+            count(Kind::Prompt),
+            count(Kind::Completion),
+            count(Kind::Tool)
+        ),
         (prompts, completions, tools)
     );
 }
@@ -603,7 +717,9 @@ pub fn llm_stream(data: &[u8]) {
     let mut inp = Input::new(data);
     let max = 16 + inp.u16() as usize % 2048;
     let capture = inp.u8() % 4 != 0;
-    let input = inp.bool().then(|| clamp_json(&inp.capture(), 1 << 16, None).json);
+    let input = inp
+        .bool()
+        .then(|| clamp_json(&inp.capture(), 1 << 16, None).json);
     let mut stream = llm::Stream::default();
     let text = String::from_utf8_lossy(inp.rest()).into_owned();
     for chunk in text.split('\n') {
@@ -614,20 +730,45 @@ pub fn llm_stream(data: &[u8]) {
     if !finished.output.is_empty() {
         assert_json(&finished.output, "stream output");
     }
-    let output = if finished.output.is_empty() { "null".to_string() } else { finished.output.clone() };
+    let output = if finished.output.is_empty() {
+        "null".to_string()
+    } else {
+        finished.output.clone()
+    };
     let Some(mut call) = finished.call(input.as_deref()) else {
         return;
     };
     call.limit_output(max, &Redactor::new(vec![TOKEN.into()]), capture);
-    let texts = call.completions.iter().map(|c| &c.content).chain(call.tool_calls.iter().map(|t| &t.arguments));
+    let texts = call
+        .completions
+        .iter()
+        .map(|c| &c.content)
+        .chain(call.tool_calls.iter().map(|t| &t.arguments));
     for t in texts {
         let literal = serde_json::to_string(t).unwrap();
-        assert!(literal.len() <= max.max(MIN_BUDGET), "{} bytes > {max}: {literal:?}", literal.len());
-        assert!(capture || t.is_empty(), "output not captured, yet kept: {t:?}");
+        assert!(
+            literal.len() <= max.max(MIN_BUDGET),
+            "{} bytes > {max}: {literal:?}",
+            literal.len()
+        );
+        assert!(
+            capture || t.is_empty(),
+            "output not captured, yet kept: {t:?}"
+        );
         assert!(!t.contains(TOKEN), "the token is visible in {t:?}");
     }
-    let span = finished_span(1, None, clamp_json(&output, 1 << 20, None).json, Some(Box::new(call)));
-    let batch = Batch { trace: trace_info(None), trace_is_new: true, session_is_new: false, spans: vec![span] };
+    let span = finished_span(
+        1,
+        None,
+        clamp_json(&output, 1 << 20, None).json,
+        Some(Box::new(call)),
+    );
+    let batch = Batch {
+        trace: trace_info(None),
+        trace_is_new: true,
+        session_is_new: false,
+        spans: vec![span],
+    };
     check_encoded(&batch, Target::Cloud, Some("project-1"));
 }
 
@@ -652,29 +793,49 @@ pub fn agensight_encoder(data: &[u8]) {
     trace.end_ms = inp.f64();
     trace.total_tokens = inp.u64();
     if inp.bool() {
-        trace.metadata = Some(clamp_json(&inp.capture(), 16 + inp.u16() as usize, None).json.into());
+        trace.metadata = Some(
+            clamp_json(&inp.capture(), 16 + inp.u16() as usize, None)
+                .json
+                .into(),
+        );
     }
     let mut spans = Vec::new();
     while !inp.is_empty() && spans.len() < 12 {
         let max = 16 + inp.u16() as usize % 2048;
         let output = clamp_json(&inp.capture(), max, None).json;
         let llm = inp.bool().then(|| Box::new(llm_call(&mut inp)));
-        let mut s = finished_span(inp.u64(), inp.bool().then(|| SpanId(inp.u64())), output, llm);
+        let mut s = finished_span(
+            inp.u64(),
+            inp.bool().then(|| SpanId(inp.u64())),
+            output,
+            llm,
+        );
         s.name = inp.string().into();
         s.kind = inp.string().into();
         s.start_ms = inp.f64();
         s.end_ms = inp.f64();
         s.truncated = inp.bool();
-        s.input = inp.bool().then(|| clamp_json(&inp.capture(), max, Some(&Redactor::default())).json);
+        s.input = inp
+            .bool()
+            .then(|| clamp_json(&inp.capture(), max, Some(&Redactor::default())).json);
         if inp.bool() {
             s.metadata = Some(clamp_json(&inp.capture(), max, None).json.into());
         }
         if inp.bool() {
-            s.error = Some(ErrorInfo { name: inp.string(), message: inp.string(), stack: inp.string() });
+            s.error = Some(ErrorInfo {
+                name: inp.string(),
+                message: inp.string(),
+                stack: inp.string(),
+            });
         }
         spans.push(s);
     }
-    let batch = Batch { trace, trace_is_new: inp.bool(), session_is_new: inp.bool(), spans };
+    let batch = Batch {
+        trace,
+        trace_is_new: inp.bool(),
+        session_is_new: inp.bool(),
+        spans,
+    };
     check_encoded(&batch, Target::Local, None);
     check_encoded(&batch, Target::Cloud, Some("proj\"\\\u{1}"));
 }
@@ -705,13 +866,25 @@ pub fn tracer_ops(data: &[u8]) {
             0 => {
                 // Names and kinds are the developer's labels, not captures: never masked, so
                 // never given the token here.
-                let (name, kind, metadata) = (without_token(inp.string()), without_token(inp.string()), inp.capture());
+                let (name, kind, metadata) = (
+                    without_token(inp.string()),
+                    without_token(inp.string()),
+                    inp.capture(),
+                );
                 defs.push(t.define(&name, &kind, &metadata));
             }
             1 | 2 => {
                 let def = pick(&mut inp, &defs);
-                let parent = if inp.u8() == 0 { inp.u32() } else { pick(&mut inp, &handles) };
-                let session = (inp.u8() == 0).then(|| SessionSpec { id: without_token(inp.string()), name: None, user_id: None });
+                let parent = if inp.u8() == 0 {
+                    inp.u32()
+                } else {
+                    pick(&mut inp, &handles)
+                };
+                let session = (inp.u8() == 0).then(|| SessionSpec {
+                    id: without_token(inp.string()),
+                    name: None,
+                    user_id: None,
+                });
                 let h = t.start(def, parent, inp.f64(), &inp.capture(), session);
                 handles.push(h);
             }
@@ -721,7 +894,11 @@ pub fn tracer_ops(data: &[u8]) {
             }
             5 => {
                 let h = pick(&mut inp, &handles);
-                let e = ErrorInfo { name: inp.string(), message: inp.string(), stack: inp.string() };
+                let e = ErrorInfo {
+                    name: inp.string(),
+                    message: inp.string(),
+                    stack: inp.string(),
+                };
                 t.end(h, inp.f64(), "", Some(e));
             }
             6 => {
@@ -761,7 +938,12 @@ fn trace_info(session: Option<Rc<Session>>) -> TraceInfo {
     }
 }
 
-fn finished_span(id: u64, parent: Option<SpanId>, output: String, llm: Option<Box<LlmCall>>) -> FinishedSpan {
+fn finished_span(
+    id: u64,
+    parent: Option<SpanId>,
+    output: String,
+    llm: Option<Box<LlmCall>>,
+) -> FinishedSpan {
     FinishedSpan {
         span_id: SpanId(id),
         parent,
@@ -796,12 +978,25 @@ fn llm_call(inp: &mut Input) -> LlmCall {
             cache_creation: inp.bool().then(|| inp.u64()),
             reasoning: inp.bool().then(|| inp.u64()),
         },
-        prompts: (0..n(inp)).map(|_| Message { role: inp.string(), content: inp.string() }).collect(),
+        prompts: (0..n(inp))
+            .map(|_| Message {
+                role: inp.string(),
+                content: inp.string(),
+            })
+            .collect(),
         completions: (0..n(inp))
-            .map(|_| Completion { role: inp.string(), content: inp.string(), finish_reason: opt(inp) })
+            .map(|_| Completion {
+                role: inp.string(),
+                content: inp.string(),
+                finish_reason: opt(inp),
+            })
             .collect(),
         tool_calls: (0..n(inp))
-            .map(|_| ToolCall { id: opt(inp), name: inp.string(), arguments: inp.string() })
+            .map(|_| ToolCall {
+                id: opt(inp),
+                name: inp.string(),
+                arguments: inp.string(),
+            })
             .collect(),
         temperature: inp.bool().then(|| inp.f64()),
         max_tokens: inp.bool().then(|| inp.u64()),
@@ -810,7 +1005,12 @@ fn llm_call(inp: &mut Input) -> LlmCall {
 
 /// Encodes `batch` both ways (records, local lines); checks every record; returns the kinds.
 fn check_encoded(batch: &Batch, target: Target, project: Option<&str>) -> Vec<Kind> {
-    let enc = Encoder { mode: Mode::Dev, project_id: project, service: "svc\n\"", target };
+    let enc = Encoder {
+        mode: Mode::Dev,
+        project_id: project,
+        service: "svc\n\"",
+        target,
+    };
     let mut records = Vec::new();
     enc.encode(batch, |k, data| records.push((k, data.to_string())));
     let mut lines = String::new();
@@ -825,10 +1025,17 @@ fn check_encoded(batch: &Batch, target: Target, project: Option<&str>) -> Vec<Ki
     }
     // Order: session, trace, then each span followed by its own prompt/completion/tool records.
     let kinds: Vec<Kind> = records.iter().map(|r| r.0).collect();
-    let spans: Vec<usize> = kinds.iter().enumerate().filter(|(_, k)| **k == Kind::Span).map(|(i, _)| i).collect();
+    let spans: Vec<usize> = kinds
+        .iter()
+        .enumerate()
+        .filter(|(_, k)| **k == Kind::Span)
+        .map(|(i, _)| i)
+        .collect();
     assert_eq!(spans.len(), batch.spans.len());
     if let Some(first) = spans.first() {
-        assert!(kinds[..*first].iter().all(|k| matches!(k, Kind::Session | Kind::Trace)));
+        assert!(kinds[..*first]
+            .iter()
+            .all(|k| matches!(k, Kind::Session | Kind::Trace)));
     }
     kinds
 }
@@ -837,13 +1044,20 @@ fn check_encoded(batch: &Batch, target: Target, project: Option<&str>) -> Vec<Ki
 /// text is JSON (an object when the user gave one: the wrapper passes any value through).
 fn check_record(kind: &str, data: &str) {
     let toks = assert_json(data, kind);
-    assert!(matches!(toks.first().map(|t| &t.kind), Some(TokKind::Open(true))), "{kind} record is not an object");
-    let v: serde_json::Value = serde_json::from_str(&without_surrogate_escapes(data)).unwrap_or_default();
+    assert!(
+        matches!(toks.first().map(|t| &t.kind), Some(TokKind::Open(true))),
+        "{kind} record is not an object"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&without_surrogate_escapes(data)).unwrap_or_default();
     for k in ["attributes", "metadata"] {
         if let Some(serde_json::Value::String(text)) = v.get(k) {
             let t = assert_json(text, k);
             if k == "attributes" {
-                assert!(matches!(t.first().map(|t| &t.kind), Some(TokKind::Open(true))), "{kind}.{k} is not an object: {text:?}");
+                assert!(
+                    matches!(t.first().map(|t| &t.kind), Some(TokKind::Open(true))),
+                    "{kind}.{k} is not an object: {text:?}"
+                );
             }
         }
     }
@@ -900,16 +1114,26 @@ fn check_store_lines(lines: &str, max: usize) {
                 let id = data["id"].as_str().unwrap().to_string();
                 let trace = data["trace_id"].as_str().unwrap().to_string();
                 // A span's trace record comes first (the same batch, or an earlier one).
-                assert!(traces.contains(&trace), "span {id} before its trace {trace}");
+                assert!(
+                    traces.contains(&trace),
+                    "span {id} before its trace {trace}"
+                );
                 if let Some(p) = data["parent_id"].as_str() {
                     parents.push((id.clone(), p.to_string(), trace.clone()));
                 }
-                assert!(span_trace.insert(id, trace).is_none(), "a span recorded twice");
+                assert!(
+                    span_trace.insert(id, trace).is_none(),
+                    "a span recorded twice"
+                );
                 let attrs = data["attributes"].as_str().unwrap();
                 let toks = tokens(attrs).unwrap();
                 for k in ["input", "output", "metadata"] {
                     if let Some(raw) = member_raw(attrs, &toks, k) {
-                        assert!(raw.len() <= max, "{k}: {} bytes > maxFieldBytes {max}", raw.len());
+                        assert!(
+                            raw.len() <= max,
+                            "{k}: {} bytes > maxFieldBytes {max}",
+                            raw.len()
+                        );
                     }
                 }
             }
