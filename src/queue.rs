@@ -588,15 +588,7 @@ impl Queue {
             return true;
         }
         self.counts.exported += job.parts[job.cursor].spans;
-        job.cursor += 1;
-        job.attempts = 0;
-        job.first_try_ms = None;
-        if job.cursor < job.parts.len() {
-            return false;
-        }
-        self.bytes -= job.bytes;
-        self.jobs.remove(i);
-        true
+        self.advance(i)
     }
 
     fn give_up(&mut self, i: usize, reason: String) -> bool {
@@ -609,6 +601,12 @@ impl Queue {
         self.counts.failed += job.parts[job.cursor].spans;
         self.warnings.push(reason);
         // Agensight: one record failing does not hold back the rest of the trace.
+        self.advance(i)
+    }
+
+    /// Moves job `i` on to its next request; true (and the job gone) when it has none left.
+    fn advance(&mut self, i: usize) -> bool {
+        let job = &mut self.jobs[i];
         job.cursor += 1;
         job.attempts = 0;
         job.first_try_ms = None;
