@@ -139,12 +139,16 @@ test("1,000,000 spans with the exporter down: memory inside the bounds, every sp
   let made = 0;
   let peakWasm = 0;
   let peakOutbox = 0;
+  let peakAtHalf = 0;
+  // The high-water mark when the flood starts (earlier tests in this process grew it already).
+  const atStart = memory.buffer.byteLength;
   while (made < SPANS) {
     // 10,000 spans at a time, then a turn of the event loop: the export loop runs (and fails).
     for (let k = 0; k < 100; k++) made += root(PER_TRACE - 1) + 1;
     await new Promise((r) => setTimeout(r, 1));
     peakWasm = Math.max(peakWasm, memory.buffer.byteLength);
     peakOutbox = Math.max(peakOutbox, dirBytes(dir));
+    if (made === SPANS / 2) peakAtHalf = peakWasm;
   }
   const result = await flush({ timeoutMs: 300 });
   assert.equal(made, SPANS);
@@ -154,10 +158,15 @@ test("1,000,000 spans with the exporter down: memory inside the bounds, every sp
   // Waiting: at most maxPendingSpans traced spans, plus the jobs within maxBytes (an OTLP span
   // takes well over 100 bytes).
   assert.ok(result.pending <= maxPendingSpans + maxBytes / 100, `pending ${result.pending} within the bounds`);
-  // The wasm memory only grows (its high-water mark): it stayed well inside the bounds.
-  assert.ok(peakWasm <= 64 << 20, `wasm memory peaked at ${peakWasm >> 20} MB`);
+  // The wasm memory only grows (its high-water mark, which earlier tests in this process have
+  // already raised). The bounds were hit within the first few tens of thousands of spans: over
+  // the second half of the run (500,000 more spans) it must not grow beyond allocator slack, and
+  // the whole flood adds far less than a million spans would take.
+  assert.ok(peakAtHalf > 0);
+  assert.ok(peakWasm - peakAtHalf <= 8 << 20, `wasm memory grew from ${peakAtHalf >> 20} MB at 500,000 spans to ${peakWasm >> 20} MB`);
+  assert.ok(peakWasm - atStart <= 64 << 20, `the flood grew wasm memory from ${atStart >> 20} MB to ${peakWasm >> 20} MB`);
   assert.ok(peakOutbox <= 2 * maxBytes, `outbox files peaked at ${peakOutbox} bytes`);
-  t.diagnostic(`${JSON.stringify(result)}; wasm memory peak ${(peakWasm / 2 ** 20).toFixed(1)} MB; outbox peak ${(peakOutbox / 2 ** 20).toFixed(1)} MB`);
+  t.diagnostic(`${JSON.stringify(result)}; wasm memory ${(atStart / 2 ** 20).toFixed(1)} MB at the start, ${(peakAtHalf / 2 ** 20).toFixed(1)} MB at half, ${(peakWasm / 2 ** 20).toFixed(1)} MB peak; outbox peak ${(peakOutbox / 2 ** 20).toFixed(1)} MB`);
   assert.equal(warnings.length, 1, `prod mode warns once: ${warnings.join("\n")}`);
   assert.match(warnings[0], /export failing/);
 });
