@@ -177,6 +177,24 @@ pub fn parse_call(input: Option<&str>, output: &str) -> Option<LlmCall> {
 }
 
 /// A whole response as a call (without the request side), or `None` for any other value.
+/// OpenAI usage: chat completions name its fields `prompt`/`completion`, the Responses API
+/// `input`/`output` (`{in}_tokens`, `{in}_tokens_details.cached_tokens`, ...).
+fn openai_usage(u: &Value, inp: &str, out: &str) -> Usage {
+    let input = u64_of(u, &format!("{inp}_tokens")).unwrap_or(0);
+    let output = u64_of(u, &format!("{out}_tokens")).unwrap_or(0);
+    let details = u.get(format!("{inp}_tokens_details"));
+    Usage {
+        input,
+        output,
+        total: u64_of(u, "total_tokens").unwrap_or(input.saturating_add(output)),
+        cache_read: details.and_then(|d| u64_of(d, "cached_tokens")),
+        cache_creation: details.and_then(|d| u64_of(d, "cache_write_tokens")),
+        reasoning: u
+            .get(format!("{out}_tokens_details"))
+            .and_then(|d| u64_of(d, "reasoning_tokens")),
+    }
+}
+
 fn parse_response(out: &Value) -> Option<LlmCall> {
     let o = out.as_object()?;
     let object = o.get("object").and_then(Value::as_str);
@@ -308,19 +326,7 @@ fn openai_chat(out: &Value) -> Option<LlmCall> {
         }
     }
     if let Some(u) = out.get("usage").filter(|u| u.is_object()) {
-        let input = u64_of(u, "prompt_tokens").unwrap_or(0);
-        let output = u64_of(u, "completion_tokens").unwrap_or(0);
-        let prompt = u.get("prompt_tokens_details");
-        call.usage = Usage {
-            input,
-            output,
-            total: u64_of(u, "total_tokens").unwrap_or(input.saturating_add(output)),
-            cache_read: prompt.and_then(|d| u64_of(d, "cached_tokens")),
-            cache_creation: prompt.and_then(|d| u64_of(d, "cache_write_tokens")),
-            reasoning: u
-                .get("completion_tokens_details")
-                .and_then(|d| u64_of(d, "reasoning_tokens")),
-        };
+        call.usage = openai_usage(u, "prompt", "completion");
     }
     Some(call)
 }
@@ -392,19 +398,7 @@ fn openai_responses(out: &Value) -> LlmCall {
         finish_reason,
     });
     if let Some(u) = out.get("usage").filter(|u| u.is_object()) {
-        let input = u64_of(u, "input_tokens").unwrap_or(0);
-        let output = u64_of(u, "output_tokens").unwrap_or(0);
-        let details = u.get("input_tokens_details");
-        call.usage = Usage {
-            input,
-            output,
-            total: u64_of(u, "total_tokens").unwrap_or(input.saturating_add(output)),
-            cache_read: details.and_then(|d| u64_of(d, "cached_tokens")),
-            cache_creation: details.and_then(|d| u64_of(d, "cache_write_tokens")),
-            reasoning: u
-                .get("output_tokens_details")
-                .and_then(|d| u64_of(d, "reasoning_tokens")),
-        };
+        call.usage = openai_usage(u, "input", "output");
     }
     call
 }

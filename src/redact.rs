@@ -12,7 +12,7 @@ use std::borrow::Cow;
 pub const MASK: &str = "[REDACTED]";
 
 /// Prefixes of well-known API keys; each must be followed by at least `MIN_KEY_TAIL` key chars.
-const KEY_PREFIXES: &[&str] = &[
+pub const KEY_PREFIXES: &[&str] = &[
     "sk-",
     "sk_live_",
     "sk_test_",
@@ -23,7 +23,7 @@ const KEY_PREFIXES: &[&str] = &[
     "AIza",
     "AKIA",
 ];
-const MIN_KEY_TAIL: usize = 16;
+pub const MIN_KEY_TAIL: usize = 16;
 /// Shortest credential after `Bearer ` that is masked (shorter ones are prose, not tokens).
 const MIN_BEARER: usize = 8;
 

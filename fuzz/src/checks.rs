@@ -509,17 +509,8 @@ fn bearer_char(c: char) -> bool {
 /// (`sk-` and friends, at a word start, with 16+ key characters after the prefix) or a
 /// `Bearer` credential (8+ characters).
 pub fn unmasked_secret(s: &str) -> Option<String> {
-    const PREFIXES: &[&str] = &[
-        "sk-",
-        "sk_live_",
-        "sk_test_",
-        "ghp_",
-        "github_pat_",
-        "xoxb-",
-        "xoxp-",
-        "AIza",
-        "AKIA",
-    ];
+    // The pattern list is the spec (shared); the scan below is the checker's own.
+    const PREFIXES: &[&str] = agensight_wasm::redact::KEY_PREFIXES;
     let chars: Vec<(usize, char)> = s.char_indices().collect();
     for (n, &(i, _)) in chars.iter().enumerate() {
         if n > 0 && key_char(chars[n - 1].1) {
@@ -536,7 +527,7 @@ pub fn unmasked_secret(s: &str) -> Option<String> {
             return Some(rest.chars().take(40).collect());
         }
         for p in PREFIXES {
-            if rest.starts_with(p) && run(p.len(), key_char) >= 16 {
+            if rest.starts_with(p) && run(p.len(), key_char) >= agensight_wasm::redact::MIN_KEY_TAIL {
                 return Some(rest.chars().take(40).collect());
             }
         }
