@@ -92,8 +92,9 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
     writeScheduled = false;
     if (!state || broken || !state.store) return;
     try {
-      const text = wasm.takeLocal();
-      if (text) state.store.write(text);
+      // UTF-8 bytes: stores that keep bytes (file, memory) take them as they are.
+      const lines = wasm.takeLocal();
+      if (lines.length) state.store.write(state.store.bytes ? lines : utf8.decode(lines));
     } catch (e) {
       warnOnce("agensight: could not write the local trace store:", e);
     }
@@ -386,6 +387,28 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
     pump(true);
   });
 
+  // Captured text crosses through one buffer in wasm memory (wasm.textBuffer): encodeInto
+  // writes the UTF-8 natively and only the byte count crosses, instead of a malloc call and a
+  // byte loop in JS per string. A view whose memory grew since is detached (byteLength 0) and
+  // is made again. Call passText as the last argument of the wasm call it feeds: nothing may
+  // run between the write and that call.
+  const encoder = new TextEncoder();
+  const utf8 = new TextDecoder();
+  let textView = new Uint8Array(0);
+  function passText(text) {
+    if (text === "") return 0;
+    for (;;) {
+      if (textView.byteLength >= text.length) {
+        const r = encoder.encodeInto(text, textView);
+        if (r.read === text.length) return r.written;
+      }
+      // Three UTF-8 bytes per UTF-16 unit at most.
+      const size = Math.max(text.length * 3, 4096);
+      const at = wasm.textBuffer(size); // may grow the memory: take its buffer after
+      textView = new Uint8Array(wasm.wasmMemory().buffer, at, size);
+    }
+  }
+
   function capture(value) {
     if (state.redact) {
       try {
@@ -415,7 +438,7 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
   function endOk(h, value, ep) {
     if (h === NOOP || broken || !state || ep !== state.epoch) return;
     try {
-      if (wasm.end(h, now(), state.captureOutput ? capture(value) : "")) emitted();
+      if (wasm.end(h, now(), state.captureOutput ? passText(capture(value)) : 0)) emitted();
     } catch (e) {
       fail(e);
     }
@@ -425,7 +448,7 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
   function endStream(h, ep) {
     if (h === NOOP || broken || !state || ep !== state.epoch) return;
     try {
-      if (wasm.end(h, now(), "")) emitted();
+      if (wasm.end(h, now(), 0)) emitted();
     } catch (e) {
       fail(e);
     }
@@ -567,7 +590,7 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
           defEpoch = state.epoch;
         }
         const input = state.captureInput ? capture(args) : "";
-        h = session && parent === 0 ? wasm.startWithSession(def, parent, now(), input, session) : wasm.start(def, parent, now(), input);
+        h = session && parent === 0 ? wasm.startWithSession(def, parent, now(), session, passText(input)) : wasm.start(def, parent, now(), passText(input));
       } catch (e) {
         fail(e);
         return fn.apply(this, args);
@@ -644,7 +667,7 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
       if (parent === NOOP) return null;
       const def = wasm.define(name, kind, "");
       const input = args !== undefined && state.captureInput ? capture(args) : "";
-      const h = remote && parent === 0 ? wasm.startRemote(def, remote.traceId, remote.spanId, now(), input) : wasm.start(def, parent, now(), input);
+      const h = remote && parent === 0 ? wasm.startRemote(def, remote.traceId, remote.spanId, now(), passText(input)) : wasm.start(def, parent, now(), passText(input));
       if (h === NOOP) return null;
       const ep = state.epoch;
       return {
@@ -657,7 +680,7 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
         chunk(value) {
           if (broken || state?.epoch !== ep) return;
           try {
-            wasm.streamChunk(h, capture(value));
+            wasm.streamChunk(h, passText(capture(value)));
           } catch (e) {
             fail(e);
           }

@@ -33,14 +33,17 @@ export function fileStore(dir) {
   let ready = false;
   return {
     dir,
-    write(text) {
+    /** write() takes the lines as UTF-8 bytes. */
+    bytes: true,
+    /** @param {Uint8Array} lines */
+    write(lines) {
       if (!ready) {
         mkdirSync(dir, { recursive: true });
         // End a torn line first, so only it is lost and not our first record with it.
-        if (endsTorn(path)) text = "\n" + text;
+        if (endsTorn(path)) appendFileSync(path, "\n");
         ready = true;
       }
-      appendFileSync(path, text);
+      appendFileSync(path, lines);
     },
   };
 }

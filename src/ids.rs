@@ -15,14 +15,68 @@ pub struct TraceId(pub u128);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct SpanId(pub u64);
 
+/// An id's text on the stack: ids are spelled for every record, and neither an allocation
+/// nor `core::fmt` is needed for that.
+///
+/// ```
+/// use agensight_wasm::ids::{SpanId, TraceId};
+/// assert_eq!(&*SpanId(0xab).hex(), "00000000000000ab");
+/// assert_eq!(&*TraceId(1 << 64 | 2).uuid(), "00000000-0000-0001-0000-000000000002");
+/// ```
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct IdText<const N: usize>([u8; N]);
+
+impl<const N: usize> std::ops::Deref for IdText<N> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // Only ASCII hex digits and hyphens are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> std::fmt::Display for IdText<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+impl<const N: usize> PartialEq<&str> for IdText<N> {
+    fn eq(&self, other: &&str) -> bool {
+        &**self == *other
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for IdText<N> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
+/// `n`'s low `digits` nibbles as lowercase hex into `out`, most significant first.
+fn put_hex(out: &mut [u8], n: u128, digits: usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for (i, o) in out[..digits].iter_mut().enumerate() {
+        *o = HEX[(n >> ((digits - 1 - i) * 4)) as usize & 15];
+    }
+}
+
 impl TraceId {
     /// The UUID spelling (`8-4-4-4-12`), used in Agensight records.
-    pub fn uuid(self) -> String {
-        Uuid::from_u128(self.0).hyphenated().to_string()
+    pub fn uuid(self) -> IdText<36> {
+        let hex = self.hex().0;
+        let mut out = [b'-'; 36];
+        let mut at = 0;
+        for (from, len) in [(0, 8), (8, 4), (12, 4), (16, 4), (20, 12)] {
+            out[at..at + len].copy_from_slice(&hex[from..from + len]);
+            at += len + 1;
+        }
+        IdText(out)
     }
     /// The W3C / OTLP spelling: 32 lowercase hex digits.
-    pub fn hex(self) -> String {
-        format!("{:032x}", self.0)
+    pub fn hex(self) -> IdText<32> {
+        let mut out = [0u8; 32];
+        put_hex(&mut out, self.0, 32);
+        IdText(out)
     }
     /// Parses either spelling; `None` for anything else or the all-zero id.
     pub fn parse(text: &str) -> Option<TraceId> {
@@ -37,8 +91,10 @@ impl TraceId {
 
 impl SpanId {
     /// 16 lowercase hex digits, in both wire formats.
-    pub fn hex(self) -> String {
-        format!("{:016x}", self.0)
+    pub fn hex(self) -> IdText<16> {
+        let mut out = [0u8; 16];
+        put_hex(&mut out, self.0 as u128, 16);
+        IdText(out)
     }
     pub fn parse(text: &str) -> Option<SpanId> {
         if text.len() != 16 {
@@ -108,7 +164,7 @@ impl IdGenerator {
 
     /// A fresh UUID v4 string, for generated session ids.
     pub fn uuid(&mut self) -> String {
-        self.trace_id().uuid()
+        self.trace_id().uuid().to_string()
     }
 }
 
@@ -136,7 +192,12 @@ mod tests {
             matches!(&u[19..20], "8" | "9" | "a" | "b"),
             "variant nibble in {u}"
         );
-        assert_eq!(t.hex(), u.replace('-', ""));
+        assert_eq!(&*t.hex(), u.replace('-', ""));
+        assert_eq!(
+            &*u,
+            Uuid::from_u128(t.0).hyphenated().to_string(),
+            "the uuid crate agrees"
+        );
         assert_eq!(TraceId::parse(&u), Some(t));
         assert_eq!(TraceId::parse(&t.hex()), Some(t));
         assert_eq!(TraceId::parse("00000000000000000000000000000000"), None);

@@ -5,6 +5,7 @@
 //! 10,000-deep array costs linear time and no recursion. Input that is not valid JSON is kept
 //! as a JSON string instead (nothing is lost silently, nothing invalid is passed on).
 
+use crate::json::ESCAPED;
 use crate::redact::Redactor;
 
 /// Containers nested deeper than this are replaced by the string `"[depth limit]"`.
@@ -35,6 +36,48 @@ pub struct Clamped {
 /// assert!(c.truncated);
 /// ```
 pub fn clamp_json(input: &str, max: usize, redactor: Option<&Redactor>) -> Clamped {
+    if verbatim(input.as_bytes(), max.max(MIN_BUDGET), redactor) {
+        check_verbatim(input, max, redactor);
+        return Clamped {
+            json: input.to_owned(),
+            truncated: false,
+        };
+    }
+    clamp_slow(input, max, redactor)
+}
+
+/// [`clamp_json`] for text the caller owns: when nothing needs to change (the common case for
+/// what the JS serializer sends) the very same `String` comes back, with no copy.
+///
+/// ```
+/// use agensight_wasm::limits::clamp_json_owned;
+/// let c = clamp_json_owned(r#"{"q":"hi"}"#.to_string(), 64, None);
+/// assert_eq!(c.json, r#"{"q":"hi"}"#);
+/// ```
+pub fn clamp_json_owned(input: String, max: usize, redactor: Option<&Redactor>) -> Clamped {
+    if verbatim(input.as_bytes(), max.max(MIN_BUDGET), redactor) {
+        check_verbatim(&input, max, redactor);
+        return Clamped {
+            json: input,
+            truncated: false,
+        };
+    }
+    clamp_slow(&input, max, redactor)
+}
+
+/// Tests and fuzzing (debug assertions) hold the shortcut to the full pass's answer.
+fn check_verbatim(input: &str, max: usize, redactor: Option<&Redactor>) {
+    debug_assert_eq!(
+        clamp_slow(input, max, redactor),
+        Clamped {
+            json: input.to_owned(),
+            truncated: false
+        },
+        "verbatim() passed text the full pass changes"
+    );
+}
+
+fn clamp_slow(input: &str, max: usize, redactor: Option<&Redactor>) -> Clamped {
     let max = max.max(MIN_BUDGET);
     match Clamper::new(input, max, redactor).run() {
         Some(c) => c,
@@ -46,6 +89,214 @@ pub fn clamp_json(input: &str, max: usize, redactor: Option<&Redactor>) -> Clamp
                 .expect("a JSON string is valid JSON")
         }
     }
+}
+
+/// Whether [`Clamper`] would give `src` back unchanged: valid JSON of at most `max` bytes, no
+/// whitespace between tokens (the clamper drops it), nesting below [`MAX_DEPTH`], and nothing
+/// the redactor masks (no secret-named key, no `[secret-name, value]` pair, no secret inside a
+/// string). One pass, no allocation: the per-span hot path, since the JS serializer's output
+/// nearly always qualifies. Anything doubtful answers false and takes the full pass.
+fn verbatim(src: &[u8], max: usize, redactor: Option<&Redactor>) -> bool {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Want {
+        Value,
+        /// Right after `[`: a value or `]`.
+        FirstElement,
+        /// Right after `{`: a key or `}`.
+        FirstKey,
+        Key,
+        Colon,
+        /// After a value inside a container: `,` or the closer.
+        Next,
+        Done,
+    }
+    if src.len() > max {
+        return false;
+    }
+    // Bit d of `objects`: the container at depth d is an object (MAX_DEPTH <= 64).
+    let mut objects: u64 = 0;
+    let mut depth = 0usize;
+    let mut want = Want::Value;
+    let mut i = 0;
+    let in_object = |objects: u64, depth: usize| depth > 0 && objects >> (depth - 1) & 1 == 1;
+    let masks = |raw: &[u8]| {
+        redactor.is_some_and(|r| {
+            // The content of a validated string token is valid UTF-8 (the input is a str and
+            // the token boundaries are ASCII quotes).
+            let raw = unsafe { std::str::from_utf8_unchecked(raw) };
+            r.has_secret(raw)
+        })
+    };
+    while i < src.len() {
+        let c = src[i];
+        match want {
+            Want::Done => return false,
+            Want::Colon => {
+                if c != b':' {
+                    return false;
+                }
+                i += 1;
+                want = Want::Value;
+            }
+            Want::FirstKey | Want::Key => {
+                if c == b'}' && want == Want::FirstKey {
+                    depth -= 1;
+                    i += 1;
+                    want = if depth == 0 { Want::Done } else { Want::Next };
+                    continue;
+                }
+                if c != b'"' {
+                    return false;
+                }
+                let Some(end) = string_end(src, i) else {
+                    return false;
+                };
+                let raw = &src[i + 1..end - 1];
+                if masks(raw)
+                    || redactor.is_some_and(|r| {
+                        r.is_secret_key(unsafe { std::str::from_utf8_unchecked(raw) })
+                    })
+                {
+                    return false;
+                }
+                i = end;
+                want = Want::Colon;
+            }
+            Want::Next => {
+                let object = in_object(objects, depth);
+                match c {
+                    b',' => {
+                        i += 1;
+                        want = if object { Want::Key } else { Want::Value };
+                    }
+                    b'}' | b']' if (c == b'}') == object => {
+                        depth -= 1;
+                        i += 1;
+                        want = if depth == 0 { Want::Done } else { Want::Next };
+                    }
+                    _ => return false,
+                }
+            }
+            Want::Value | Want::FirstElement => match c {
+                b']' if want == Want::FirstElement => {
+                    depth -= 1;
+                    i += 1;
+                    want = if depth == 0 { Want::Done } else { Want::Next };
+                }
+                b'{' | b'[' => {
+                    if depth >= MAX_DEPTH {
+                        return false;
+                    }
+                    if c == b'{' {
+                        objects |= 1 << depth;
+                    } else {
+                        objects &= !(1 << depth);
+                    }
+                    depth += 1;
+                    i += 1;
+                    want = if c == b'{' {
+                        Want::FirstKey
+                    } else {
+                        Want::FirstElement
+                    };
+                }
+                b'"' => {
+                    let Some(end) = string_end(src, i) else {
+                        return false;
+                    };
+                    let raw = &src[i + 1..end - 1];
+                    // A first array element naming a secret masks the element after it.
+                    if masks(raw)
+                        || (want == Want::FirstElement
+                            && redactor.is_some_and(|r| {
+                                r.is_secret_key(unsafe { std::str::from_utf8_unchecked(raw) })
+                            }))
+                    {
+                        return false;
+                    }
+                    i = end;
+                    want = if depth == 0 { Want::Done } else { Want::Next };
+                }
+                _ => {
+                    let Some(end) = scalar_end(src, i) else {
+                        return false;
+                    };
+                    i = end;
+                    want = if depth == 0 { Want::Done } else { Want::Next };
+                }
+            },
+        }
+    }
+    want == Want::Done
+}
+
+/// The end (one past the closing quote) of the valid JSON string token starting at `src[at]`
+/// (a `"`), or None when it is not one.
+fn string_end(src: &[u8], at: usize) -> Option<usize> {
+    let mut i = at + 1;
+    loop {
+        i += src
+            .get(i..)?
+            .iter()
+            .position(|&c| ESCAPED[c as usize])?;
+        match src[i] {
+            b'"' => return Some(i + 1),
+            b'\\' => match *src.get(i + 1)? {
+                b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
+                b'u' => {
+                    let hex = src.get(i + 2..i + 6)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return None;
+                    }
+                    i += 6;
+                }
+                _ => return None,
+            },
+            _ => return None, // a raw control character
+        }
+    }
+}
+
+/// The end of the valid JSON number or literal starting at `src[at]`, or None.
+fn scalar_end(src: &[u8], at: usize) -> Option<usize> {
+    let rest = &src[at..];
+    for lit in [&b"true"[..], b"false", b"null"] {
+        if rest.starts_with(lit) {
+            return Some(at + lit.len());
+        }
+    }
+    let digits = |i: &mut usize| {
+        let from = *i;
+        while matches!(src.get(*i), Some(b'0'..=b'9')) {
+            *i += 1;
+        }
+        *i > from
+    };
+    let mut i = at;
+    if src.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    if src.get(i) == Some(&b'0') {
+        i += 1;
+    } else if !digits(&mut i) {
+        return None;
+    }
+    if src.get(i) == Some(&b'.') {
+        i += 1;
+        if !digits(&mut i) {
+            return None;
+        }
+    }
+    if matches!(src.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(src.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if !digits(&mut i) {
+            return None;
+        }
+    }
+    Some(i)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -410,72 +661,15 @@ impl<'a> Clamper<'a> {
     /// Validates the string token at `pos`; returns its span including the quotes.
     fn string_token(&mut self) -> Option<(usize, usize)> {
         let start = self.pos;
-        let mut i = start + 1;
-        loop {
-            match *self.src.get(i)? {
-                b'"' => break,
-                b'\\' => match *self.src.get(i + 1)? {
-                    b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => i += 2,
-                    b'u' => {
-                        let hex = self.src.get(i + 2..i + 6)?;
-                        if !hex.iter().all(u8::is_ascii_hexdigit) {
-                            return None;
-                        }
-                        i += 6;
-                    }
-                    _ => return None,
-                },
-                c if c < 0x20 => return None,
-                _ => i += 1,
-            }
-        }
-        self.pos = i + 1;
-        Some((start, i + 1))
+        self.pos = string_end(self.src, start)?;
+        Some((start, self.pos))
     }
 
     /// Validates a number or literal at `pos`.
     fn scalar_token(&mut self) -> Option<(usize, usize)> {
         let start = self.pos;
-        let rest = &self.src[start..];
-        for lit in [&b"true"[..], b"false", b"null"] {
-            if rest.starts_with(lit) {
-                self.pos += lit.len();
-                return Some((start, self.pos));
-            }
-        }
-        let mut i = start;
-        let digits = |i: &mut usize| {
-            let from = *i;
-            while matches!(self.src.get(*i), Some(b'0'..=b'9')) {
-                *i += 1;
-            }
-            *i > from
-        };
-        if self.src.get(i) == Some(&b'-') {
-            i += 1;
-        }
-        if self.src.get(i) == Some(&b'0') {
-            i += 1;
-        } else if !digits(&mut i) {
-            return None;
-        }
-        if self.src.get(i) == Some(&b'.') {
-            i += 1;
-            if !digits(&mut i) {
-                return None;
-            }
-        }
-        if matches!(self.src.get(i), Some(b'e' | b'E')) {
-            i += 1;
-            if matches!(self.src.get(i), Some(b'+' | b'-')) {
-                i += 1;
-            }
-            if !digits(&mut i) {
-                return None;
-            }
-        }
-        self.pos = i;
-        Some((start, i))
+        self.pos = scalar_end(self.src, start)?;
+        Some((start, self.pos))
     }
 }
 

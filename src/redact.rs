@@ -44,10 +44,15 @@ pub struct Redactor {
     /// The built-in patterns and secret key names (off with `redact: false` or a redact
     /// function; the literals stay on).
     patterns: bool,
-    /// Bytes a secret can start with: most bytes of captured text are none of them, and are
-    /// passed over without trying every pattern (this scan runs on every captured string).
-    starts: [bool; 256],
+    /// Per byte: `KEY` (a key/word char), `START` (a secret can start with it), `ESCAPE`
+    /// (`\\`). Most bytes of captured text are only `KEY` or nothing, and are passed over with
+    /// one lookup (this scan runs on every captured string).
+    class: [u8; 256],
 }
+
+const KEY: u8 = 1;
+const START: u8 = 2;
+const ESCAPE: u8 = 4;
 
 impl Default for Redactor {
     fn default() -> Redactor {
@@ -60,19 +65,23 @@ impl Redactor {
     /// masking them would shred ordinary text).
     pub fn new(literals: Vec<String>) -> Redactor {
         let literals: Vec<String> = literals.into_iter().filter(|l| l.len() >= 6).collect();
-        let mut starts = [false; 256];
+        let mut class = [0u8; 256];
+        for (c, k) in class.iter_mut().zip(KEY_CHARS) {
+            *c = if k { KEY } else { 0 };
+        }
+        class[b'\\' as usize] |= ESCAPE;
         for first in literals
             .iter()
             .map(|l| l.as_bytes()[0])
             .chain(KEY_PREFIXES.iter().map(|p| p.as_bytes()[0]))
             .chain([b'b', b'B'])
         {
-            starts[first as usize] = true;
+            class[first as usize] |= START;
         }
         Redactor {
             literals,
             patterns: true,
-            starts,
+            class,
         }
     }
 
@@ -109,38 +118,49 @@ impl Redactor {
         is_secret_name(&buf[..len])
     }
 
+    /// Whether [`Redactor::mask_raw`] would change `raw` (no allocation either way).
+    pub fn has_secret(&self, raw: &str) -> bool {
+        matches!(self.mask_raw(raw), Cow::Owned(_))
+    }
+
     /// Masks secrets inside raw (escaped) string content; borrows when there is nothing to mask.
     pub fn mask_raw<'a>(&self, raw: &'a str) -> Cow<'a, str> {
         let b = raw.as_bytes();
         let mut out: Option<String> = None;
         let mut copied = 0; // bytes of `raw` already accounted for in `out`
         let mut i = 0;
-        // Whether a word starts at `i`: at the start, after a non-key char, after an escape
-        // sequence (`\n`, `\u0001`: one character, never a key char in JSON.stringify's
-        // output), or right after a mask.
-        let mut boundary = true;
-        while i < b.len() {
-            if b[i] == b'\\' {
+        // Where a word starts even though a key char may precede it: after an escape sequence
+        // (`\n`, `\u0001`: one character, never a key char in JSON.stringify's output) and
+        // right after a mask.
+        let mut fresh = 0;
+        // Only bytes a secret can start with, and escapes, need a look; the scan between them
+        // is one table lookup per byte (this runs on every captured string).
+        while let Some(off) = b.get(i..).and_then(|rest| {
+            rest.iter()
+                .position(|&c| self.class[c as usize] & (START | ESCAPE) != 0)
+        }) {
+            let j = i + off;
+            if b[j] == b'\\' {
                 // An escape sequence is skipped whole: no secret starts or ends inside one (a
                 // mask there would leave an invalid escape behind).
-                i += if b.get(i + 1) == Some(&b'u') { 6 } else { 2 };
-                boundary = true;
-            } else if let Some(end) = self.starts[b[i] as usize]
-                .then(|| self.secret_at(raw, i, boundary))
-                .flatten()
-            {
-                let o = out.get_or_insert_with(|| String::with_capacity(raw.len()));
-                o.push_str(&raw[copied..i]);
-                if starts_with_ci(&b[i..], b"bearer") {
-                    o.push_str(&raw[i..i + 7]);
+                i = j + if b.get(j + 1) == Some(&b'u') { 6 } else { 2 };
+                fresh = i;
+                continue;
+            }
+            let boundary = j == fresh || self.class[b[j - 1] as usize] & KEY == 0;
+            match self.secret_at(raw, j, boundary) {
+                Some(end) => {
+                    let o = out.get_or_insert_with(|| String::with_capacity(raw.len()));
+                    o.push_str(&raw[copied..j]);
+                    if starts_with_ci(&b[j..], b"bearer") {
+                        o.push_str(&raw[j..j + 7]);
+                    }
+                    o.push_str(MASK);
+                    copied = end;
+                    i = end;
+                    fresh = end;
                 }
-                o.push_str(MASK);
-                copied = end;
-                i = end;
-                boundary = true;
-            } else {
-                boundary = !is_key_char(b[i]);
-                i += 1;
+                None => i = j + 1,
             }
         }
         match out {
@@ -175,6 +195,9 @@ impl Redactor {
     /// The built-in patterns match only at a word start (`boundary`); literals anywhere.
     fn secret_at(&self, raw: &str, i: usize, boundary: bool) -> Option<usize> {
         let b = raw.as_bytes();
+        if !boundary && self.literals.is_empty() {
+            return None;
+        }
         for lit in &self.literals {
             if b[i..].starts_with(lit.as_bytes()) {
                 return Some(i + lit.len());
@@ -183,14 +206,20 @@ impl Redactor {
         if !self.patterns || !boundary {
             return None;
         }
-        if starts_with_ci(&b[i..], b"bearer") && matches!(b.get(i + 6), Some(b' ')) {
-            let end = run_end(b, i + 7, |c| {
-                c.is_ascii_alphanumeric() || b"._~+/=-".contains(&c)
-            });
-            return (end - (i + 7) >= MIN_BEARER).then_some(end);
+        if matches!(b[i], b'b' | b'B') {
+            if starts_with_ci(&b[i..], b"bearer") && b.get(i + 6) == Some(&b' ') {
+                let end = run_end(b, i + 7, |c| {
+                    c.is_ascii_alphanumeric() || b"._~+/=-".contains(&c)
+                });
+                return (end - (i + 7) >= MIN_BEARER).then_some(end);
+            }
+            return None;
         }
+        let second = b.get(i + 1).copied();
         for p in KEY_PREFIXES {
-            if b[i..].starts_with(p.as_bytes()) {
+            // Most word starts share no two bytes with any prefix: check those first.
+            let p2 = p.as_bytes();
+            if p2[0] == b[i] && Some(p2[1]) == second && b[i..].starts_with(p2) {
                 let end = run_end(b, i + p.len(), is_key_char);
                 if end - (i + p.len()) >= MIN_KEY_TAIL {
                     return Some(end);
@@ -203,20 +232,48 @@ impl Redactor {
 
 /// The secret-name rule on a normalized key (lowercase letters and digits).
 fn is_secret_name(n: &[u8]) -> bool {
-    let has = |needle: &[u8]| n.windows(needle.len()).any(|w| w == needle);
-    has(b"password")
-        || has(b"passwd")
-        || has(b"secret")
-        || has(b"apikey")
-        || has(b"privatekey")
+    // The shortest secret name is `token`.
+    if n.len() < 5 {
+        return false;
+    }
+    if n.ends_with(b"token") // but not `max_tokens`, `total_tokens`
         || n.ends_with(b"authorization")
-        || n.ends_with(b"token") // but not `max_tokens`, `total_tokens`
         || n == b"cookie"
         || n == b"setcookie"
+    {
+        return true;
+    }
+    // Contains password, passwd, secret, apikey or privatekey: only positions holding a
+    // needle's first letter are compared (this runs for every captured key).
+    (0..n.len()).any(|j| {
+        let rest = &n[j..];
+        match n[j] {
+            b'p' => {
+                rest.starts_with(b"passw")
+                    && (rest.starts_with(b"password") || rest.starts_with(b"passwd"))
+                    || rest.starts_with(b"privatekey")
+            }
+            b's' => rest.starts_with(b"secret"),
+            b'a' => rest.starts_with(b"apikey"),
+            _ => false,
+        }
+    })
 }
 
+/// ASCII letters, digits, `_` and `-`: the characters of an API key, and of a word.
+static KEY_CHARS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        c += 1;
+    }
+    t
+};
+
 fn is_key_char(c: u8) -> bool {
-    c.is_ascii_alphanumeric() || c == b'_' || c == b'-'
+    KEY_CHARS[c as usize]
 }
 
 fn run_end(b: &[u8], from: usize, ok: impl Fn(u8) -> bool) -> usize {

@@ -527,7 +527,8 @@ pub fn unmasked_secret(s: &str) -> Option<String> {
             return Some(rest.chars().take(40).collect());
         }
         for p in PREFIXES {
-            if rest.starts_with(p) && run(p.len(), key_char) >= agensight_wasm::redact::MIN_KEY_TAIL {
+            if rest.starts_with(p) && run(p.len(), key_char) >= agensight_wasm::redact::MIN_KEY_TAIL
+            {
                 return Some(rest.chars().take(40).collect());
             }
         }

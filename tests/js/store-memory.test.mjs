@@ -31,3 +31,20 @@ test("a single batch larger than the bound keeps what fits at its end", () => {
   assert.deepEqual(m.read().trimEnd().split("\n").map((l) => JSON.parse(l).data.i), [3]);
   assert.equal(m.dropped, 2);
 });
+
+test("UTF-8 bytes (what the tracer hands over) read back as the same text, bounded alike", () => {
+  const bytes = (s) => new TextEncoder().encode(s);
+  const m = memoryStore();
+  m.write(bytes(line("21 °C") + line("😀")));
+  m.write(line(3));
+  m.write(bytes(line("ünï")));
+  assert.deepEqual(m.read().trimEnd().split("\n").map((l) => JSON.parse(l).data.i), ["21 °C", "😀", 3, "ünï"]);
+
+  const b = memoryStore({ maxBytes: 200 });
+  for (let i = 0; i < 50; i++) b.write(bytes(line(i) + line(`${i} °C`)));
+  const text = b.read();
+  assert.ok(text.length <= 200, `${text.length} characters`);
+  const kept = text.trimEnd().split("\n").map((l) => JSON.parse(l).data.i);
+  assert.equal(kept.at(-1), "49 °C", "the newest record is kept");
+  assert.equal(b.dropped + kept.length, 100, "every record is kept or counted as dropped");
+});
