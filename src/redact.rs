@@ -100,22 +100,31 @@ impl Redactor {
             return false;
         }
         // Lowercased letters and digits only, in a stack buffer (this runs for every key).
-        let mut buf = [0u8; 64];
-        let mut len = 0;
-        for c in raw_key.bytes().filter(u8::is_ascii_alphanumeric) {
-            if len == buf.len() {
-                return is_secret_name(
-                    &raw_key
-                        .bytes()
-                        .filter(u8::is_ascii_alphanumeric)
-                        .map(|c| c.to_ascii_lowercase())
-                        .collect::<Vec<u8>>(),
-                );
-            }
-            buf[len] = c.to_ascii_lowercase();
-            len += 1;
+        let raw = raw_key.as_bytes();
+        if raw.len() < 5 {
+            return false; // shorter than any secret name
         }
-        is_secret_name(&buf[..len])
+        let normalize = |out: &mut dyn FnMut(u8)| {
+            for &c in raw {
+                let l = LOWER_ALNUM[c as usize];
+                if l != 0 {
+                    out(l);
+                }
+            }
+        };
+        if raw.len() <= 64 {
+            let mut buf = [0u8; 64];
+            let mut len = 0;
+            normalize(&mut |l| {
+                buf[len] = l;
+                len += 1;
+            });
+            is_secret_name(&buf[..len])
+        } else {
+            let mut long = Vec::with_capacity(raw.len());
+            normalize(&mut |l| long.push(l));
+            is_secret_name(&long)
+        }
     }
 
     /// Whether [`Redactor::mask_raw`] would change `raw` (no allocation either way).
@@ -135,11 +144,13 @@ impl Redactor {
         let mut fresh = 0;
         // Only bytes a secret can start with, and escapes, need a look; the scan between them
         // is one table lookup per byte (this runs on every captured string).
-        while let Some(off) = b.get(i..).and_then(|rest| {
-            rest.iter()
-                .position(|&c| self.class[c as usize] & (START | ESCAPE) != 0)
-        }) {
-            let j = i + off;
+        let class = &self.class;
+        while i < b.len() {
+            if class[b[i] as usize] & (START | ESCAPE) == 0 {
+                i += 1;
+                continue;
+            }
+            let j = i;
             if b[j] == b'\\' {
                 // An escape sequence is skipped whole: no secret starts or ends inside one (a
                 // mask there would leave an invalid escape behind).
@@ -147,7 +158,7 @@ impl Redactor {
                 fresh = i;
                 continue;
             }
-            let boundary = j == fresh || self.class[b[j - 1] as usize] & KEY == 0;
+            let boundary = j == fresh || class[b[j - 1] as usize] & KEY == 0;
             match self.secret_at(raw, j, boundary) {
                 Some(end) => {
                     let o = out.get_or_insert_with(|| String::with_capacity(raw.len()));
@@ -259,6 +270,20 @@ fn is_secret_name(n: &[u8]) -> bool {
         }
     })
 }
+
+/// ASCII letters and digits lowercased, 0 for every other byte: key names compare this way.
+static LOWER_ALNUM: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        if b.is_ascii_alphanumeric() {
+            t[c] = b.to_ascii_lowercase();
+        }
+        c += 1;
+    }
+    t
+};
 
 /// ASCII letters, digits, `_` and `-`: the characters of an API key, and of a word.
 static KEY_CHARS: [bool; 256] = {
