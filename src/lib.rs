@@ -18,8 +18,6 @@ pub mod store;
 pub mod tracer;
 
 #[cfg(target_arch = "wasm32")]
-pub mod transport;
-#[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
 pub use error::{Error, Result};
