@@ -14,7 +14,6 @@ pub mod model;
 pub mod otlp;
 pub mod queue;
 pub mod redact;
-pub mod store;
 pub mod tracer;
 
 #[cfg(target_arch = "wasm32")]

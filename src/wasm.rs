@@ -1,8 +1,9 @@
 //! The JavaScript boundary. Every item here converts arguments, calls the core and converts
 //! the result back; nothing else. The hot calls (`start`, `end`) take numbers and strings only.
 //!
-//! The JS wrapper (`js/core.js`) is the only caller; these are not the public API. The export
-//! requests are sent by `js/transport.js` (`exportRequest` out, `exportDone` back).
+//! The JS wrapper (`js/core.js`) is the only caller; these are not the public API. No I/O
+//! here: the export requests are sent by `js/transport.js` (`exportRequest` out, `exportDone`
+//! back) and the IndexedDB store is `js/store-idb.js`, so no async function crosses.
 
 use crate::config;
 use crate::context::NOOP;
@@ -381,82 +382,4 @@ pub fn stats() -> String {
         })
         .to_string()
     })
-}
-
-// ---------------------------------------------------------------------------------------------
-// The IndexedDB local store and export outbox (browsers and web workers; issues 3 and 4).
-// Converts and delegates to `crate::store`; the JS side is `js/store-idb.js`. Every call
-// returns a Promise; failures reject with an `AgensightError` whose code is `indexeddb`.
-// ---------------------------------------------------------------------------------------------
-
-/// Whether the global object has IndexedDB (pages and workers do; Node, Deno, workerd do not).
-///
-/// ```js
-/// const storage = storeAvailable() ? "indexeddb" : "memory";
-/// ```
-#[wasm_bindgen(js_name = storeAvailable)]
-pub fn store_available() -> bool {
-    crate::store::available()
-}
-
-/// Adds local-store lines (the text of `takeLocal()`) to IndexedDB in one transaction;
-/// resolves with the number of records stored once it has committed.
-///
-/// ```js
-/// await storeAppend(takeLocal()); // 12
-/// ```
-#[wasm_bindgen(js_name = storeAppend)]
-pub async fn store_append(lines: String) -> Result<u32, JsValue> {
-    crate::store::append(&lines).await.map_err(js_error)
-}
-
-/// Every record in IndexedDB, oldest first, as `{type, data}` objects.
-///
-/// ```js
-/// const records = await storeRead(); // [{ type: "session", data: {...} }, ...]
-/// ```
-#[wasm_bindgen(js_name = storeRead)]
-pub async fn store_read() -> Result<js_sys::Array, JsValue> {
-    crate::store::read_all().await.map_err(js_error)
-}
-
-/// Deletes every record in IndexedDB.
-///
-/// ```js
-/// await storeClear();
-/// ```
-#[wasm_bindgen(js_name = storeClear)]
-pub async fn store_clear() -> Result<(), JsValue> {
-    crate::store::clear().await.map_err(js_error)
-}
-
-/// Stores an export job's outbox text (`exportPersist(id)`) in IndexedDB under the job id;
-/// resolves once committed.
-///
-/// ```js
-/// const saved = exportPersist(id); if (saved) await outboxPut(id, saved);
-/// ```
-#[wasm_bindgen(js_name = outboxPut)]
-pub async fn outbox_put(id: f64, text: String) -> Result<(), JsValue> {
-    crate::store::outbox_put(id, &text).await.map_err(js_error)
-}
-
-/// Deletes an export job's outbox entry from IndexedDB (accepted or given up).
-///
-/// ```js
-/// if (exportDone(id, status, retryAfterMs, body, "", Date.now())) await outboxDelete(id);
-/// ```
-#[wasm_bindgen(js_name = outboxDelete)]
-pub async fn outbox_delete(id: f64) -> Result<(), JsValue> {
-    crate::store::outbox_delete(id).await.map_err(js_error)
-}
-
-/// Every export job an earlier page left in the IndexedDB outbox, as `{id, text}` objects.
-///
-/// ```js
-/// for (const { id, text } of await outboxList()) if (!exportRestore(text)) await outboxDelete(id);
-/// ```
-#[wasm_bindgen(js_name = outboxList)]
-pub async fn outbox_list() -> Result<js_sys::Array, JsValue> {
-    crate::store::outbox_list().await.map_err(js_error)
 }
