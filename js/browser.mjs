@@ -1,14 +1,15 @@
 // Entry for browsers and web workers (the `browser` and `default` conditions): fetches the
 // .wasm next to this file and compiles it while it downloads (instantiateStreaming), at module
-// top level, so init() stays synchronous. Local store and export outbox: IndexedDB (written
-// from Rust), memory where there is none. Context: a synchronous stack (no AsyncLocalStorage in browsers; see the
-// README, "Context in browsers"). No node:* import, so every bundler takes it as is.
+// top level, so init() stays synchronous. Local store and export outbox: IndexedDB
+// (store-idb.js), memory where there is none. Context: a synchronous stack (no
+// AsyncLocalStorage in browsers; see the README, "Context in browsers"). No node:* import, so
+// every bundler takes it as is.
 
 import initWasm, * as bindings from "./wasm/agensight_wasm.js";
 import { createAgensight } from "./core.js";
 import { alsContext, stackContext } from "./context.js";
 import { memoryStore } from "./store-memory.js";
-import { idbOutbox, idbStore } from "./store-idb.js";
+import { idbAvailable, idbOutbox, idbStore } from "./store-idb.js";
 import { groupRecords, parseLines, toExport } from "./records.js";
 import { createPropagation } from "./propagation.js";
 import { createInstrumentWorker } from "./worker.js";
@@ -26,11 +27,9 @@ try {
 }
 
 const warn = (...args) => console.warn(...args);
-/** IndexedDB, when this global object has it (pages and workers do). */
-let idb = null;
-try {
-  if (wasm && wasm.storeAvailable()) idb = idbStore(wasm, warn);
-} catch {}
+/** IndexedDB, when this global object has it (pages and workers do). The read-back API uses it
+ * without the wasm too. */
+const idb = idbAvailable() ? idbStore(warn) : null;
 let memory = null;
 
 const api = createAgensight({
@@ -51,7 +50,7 @@ const api = createAgensight({
   },
   // The export outbox (dev, prod) in IndexedDB beside the store (storage "memory" or false,
   // or no IndexedDB: memory only). Asynchronous: core.js reads it after init() returns.
-  openOutbox: (config) => (config.storage === "memory" || config.storage === "none" || !idb ? null : idbOutbox(wasm)),
+  openOutbox: (config) => (config.storage === "memory" || config.storage === "none" || !idb ? null : idbOutbox()),
   // A page being left cannot write IndexedDB (Chromium aborts the transactions of an unloading
   // document): finished traces are written to the outbox soon after they end (held until
   // their batch is due), so what pagehide cannot send is there at the next page load.

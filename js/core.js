@@ -11,6 +11,7 @@
 
 import { toJson, errorInfo } from "./serialize.js";
 import { createProviders } from "./providers.js";
+import { send } from "./transport.js";
 
 /** "Not recorded" span handle (unsampled trace, or a bound was hit); matches the Rust side. */
 const NOOP = 0xffffffff;
@@ -68,7 +69,7 @@ function asAgensightError(e, context) {
  * @param {any} [p.loadError] why the wasm could not be loaded
  */
 export function createAgensight({ wasm, context, openStore, openOutbox, saveEarly = false, randomBytes, now, defer, onExit, onIdle, warn = (...args) => console.warn(...args), loadError }) {
-  let state = null; // { epoch, config, store, outbox, exporting, redact, captureInput, captureOutput, maxBytes }
+  let state = null; // { epoch, config, store, outbox, exporting, fetch, redact, captureInput, captureOutput, maxBytes }
   let epoch = 0;
   let broken = !wasm;
   let warned = false;
@@ -148,16 +149,13 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
       store,
       exporting,
       outbox: exporting && openOutbox ? openOutbox(config) : null,
+      // The `fetch` option; undefined: the global fetch, read at each send (js/transport.js).
+      fetch: typeof options.fetch === "function" ? options.fetch : undefined,
       redact: typeof options.redact === "function" ? options.redact : null,
       captureInput: config.captureInput,
       captureOutput: config.captureOutput,
       maxBytes: config.maxFieldBytes,
     };
-    try {
-      wasm.setFetch(typeof options.fetch === "function" ? options.fetch : undefined);
-    } catch (e) {
-      fail(e);
-    }
     restoreOutbox(state);
     scheduleExport();
   }
@@ -224,7 +222,8 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
     });
   }
 
-  // ---- Export (dev and prod): the queue is in Rust; this loop only moves its requests. ----
+  // ---- Export (dev and prod): the queue is in Rust; this loop only moves its requests, ----
+  // ---- which js/transport.js sends. ----
   let pumping = null;
   let exportTimer = null;
   let exitSent = false;
@@ -312,8 +311,21 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
   function sendJob(st, id, keepalive) {
     const saved = wasm.exportPersist(id);
     const stored = saved && st.outbox ? outboxCall(st.outbox, "put", id, saved) : saving.get(id);
-    const send = () => wasm.exportSend(id, keepalive).then((done) => (done && st.outbox ? outboxCall(st.outbox, "delete", id) : undefined));
-    return stored ? stored.then(send) : send();
+    const go = () => exportSend(st, id, keepalive).then((done) => (done && st.outbox ? outboxCall(st.outbox, "delete", id) : undefined));
+    return stored ? stored.then(go) : go();
+  }
+
+  /** Sends job `id`'s next request (built by the queue) and gives the queue the answer.
+   * Resolves to true when the job is finished (accepted or given up), so its outbox copy can
+   * go; rejects only when the wasm fails (the caller turns tracing off). The fetch starts
+   * synchronously: a page being left (pagehide) gets its keepalive requests out. */
+  async function exportSend(st, id, keepalive) {
+    const text = wasm.exportRequest(id);
+    if (!text) return true;
+    const answer = await send(JSON.parse(text), { keepalive, fetch: st.fetch });
+    // Tracing stopped while the request was out: the job stays in the outbox.
+    if (broken) return false;
+    return wasm.exportDone(id, answer.status, answer.retryAfterMs, answer.body, answer.error, now());
   }
 
   // Bytes of keepalive request bodies in flight (see KEEPALIVE_BYTES).
@@ -336,7 +348,7 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
           keepaliveBytes += bytes;
           const saved = wasm.exportPersist(id);
           if (saved && st.outbox) outboxCall(st.outbox, "put", id, saved);
-          wasm.exportSend(id, true).then(
+          exportSend(st, id, true).then(
             (done) => {
               keepaliveBytes -= bytes;
               if (done && st.outbox) outboxCall(st.outbox, "delete", id);

@@ -1,16 +1,224 @@
-// The local store and the export outbox of browsers and web workers: IndexedDB, written by the
-// wasm core (src/store.rs, through storeAppend/storeRead/storeClear and
-// outboxPut/outboxDelete/outboxList). These adapters give them the shapes core.js expects: the
-// store's `write(text)` is synchronous and keeps track of the writes in flight, so flush() and
-// the read-back API can wait for them; the outbox's methods return Promises. No runtime imports.
+// The local store and the export outbox of browsers and web workers: IndexedDB, in plain JS.
+//
+// One database, `agensight` (version 2), with two object stores:
+// - `records`: the local-store records `{type, data}` (docs/records.md) under auto-increment
+//   keys, so reading them back in key order gives the order they were written in. A batch (the
+//   JSON lines of the wasm's `takeLocal()`) is added in one readwrite transaction: stored whole
+//   or not at all.
+// - `outbox`: the durable export queue, out-of-line keys: each value is one job's outbox text
+//   (the wasm's `exportPersist()`, a string) under the job id (a number). Put before the job's
+//   first send, deleted once the receiver accepted it or it was given up, listed at start.
+// Version 1 had `records` only; the upgrade creates the stores that are missing and touches
+// none of the others, so its records stay. These names, keys and value shapes are what earlier
+// releases (whose store was written from Rust) left in users' browsers: changing any of them
+// is a schema migration (a new version, migrated in the upgrade handler).
+//
+// `indexedDB` is taken from the global object, never `window`, so pages and dedicated, shared
+// and service workers alike use it. Each operation is one transaction and resolves once it has
+// committed (`complete`); failures reject with an AgensightError (code `indexeddb`) saying what
+// failed and why. The adapters at the end give core.js the shapes it expects. No runtime imports.
 
+import { AgensightError } from "./core.js";
 import { isRecord } from "./records.js";
 
+export const DB_NAME = "agensight";
+export const DB_VERSION = 2;
+const RECORDS = "records";
+const OUTBOX = "outbox";
+
+/** `indexedDB` of this global object, or undefined (Node, Deno, workerd have none). */
+function factory() {
+  try {
+    const f = globalThis.indexedDB;
+    return f && typeof f.open === "function" ? f : undefined;
+  } catch {
+    return undefined; // a getter that throws (storage blocked): none
+  }
+}
+
+/** Whether this global object has IndexedDB (pages and workers do). */
+export const idbAvailable = () => factory() !== undefined;
+
+/** A readable reason: a DOMException's name and message, an Error's message, else the text. */
+function describe(e) {
+  try {
+    if (e && typeof e === "object" && typeof e.name === "string" && typeof e.message === "string") {
+      return e.name && e.name !== "Error" ? `${e.name}: ${e.message}` : e.message;
+    }
+    return String(e);
+  } catch {
+    return "unknown error";
+  }
+}
+
+const failed = (what, e) => new AgensightError(`IndexedDB ${what} failed: ${describe(e)}`, "indexeddb");
+
+/** The open database, as a Promise: opened once and shared by every operation (calls made
+ * while it opens wait for the same open). Forgotten when the open fails (a later call tries
+ * again: storage may become available) or the connection goes away. */
+let opening = null;
+
+function open() {
+  return new Promise((resolve, reject) => {
+    const f = factory();
+    if (!f) throw new Error("IndexedDB is not available in this runtime");
+    const req = f.open(DB_NAME, DB_VERSION);
+    // A new database, or one of an older version (1: no outbox).
+    req.onupgradeneeded = () => {
+      const db = req.result;
+      if (!db.objectStoreNames.contains(RECORDS)) db.createObjectStore(RECORDS, { autoIncrement: true });
+      if (!db.objectStoreNames.contains(OUTBOX)) db.createObjectStore(OUTBOX);
+    };
+    req.onsuccess = () => {
+      const db = req.result;
+      // Another tab or worker upgrading the schema: close, so it is not blocked; the next
+      // operation opens again. The browser closing it (storage cleared): open again too.
+      db.onversionchange = () => {
+        db.close();
+        forget(db);
+      };
+      db.onclose = () => forget(db);
+      resolve(db);
+    };
+    req.onerror = () => reject(req.error);
+  });
+}
+
+let current = null;
+function forget(db) {
+  if (current === db) {
+    current = null;
+    opening = null;
+  }
+}
+
+async function database() {
+  if (!opening) {
+    const p = open().then((db) => (current = db));
+    opening = p;
+    p.catch(() => {
+      if (opening === p) opening = null;
+    });
+  }
+  try {
+    return await opening;
+  } catch (e) {
+    throw failed("open", e);
+  }
+}
+
 /**
- * @param {object} wasm the initialized bindings
+ * Runs `work(store)` in one transaction on object store `name` and resolves with what the
+ * function returned (the value of the request it returned, for reads) once the transaction
+ * has committed; rejects when it aborts or cannot start.
+ * @param {string} what for the error message: "write", "read", ...
+ */
+async function transaction(what, name, mode, work) {
+  let db = await database();
+  let tx;
+  try {
+    tx = db.transaction(name, mode);
+  } catch (e) {
+    // The connection closed under us (InvalidStateError): once more with a fresh one.
+    if (e?.name !== "InvalidStateError") throw failed(what, e);
+    forget(db);
+    db = await database();
+    try {
+      tx = db.transaction(name, mode);
+    } catch (e2) {
+      throw failed(what, e2);
+    }
+  }
+  return new Promise((resolve, reject) => {
+    let result;
+    // A failed request aborts its transaction, so `abort` follows `error`: only `complete`
+    // and `abort` settle (the error event bubbles to the transaction, where `error` is set).
+    tx.oncomplete = () => resolve(typeof result === "function" ? result() : result);
+    tx.onabort = () => reject(failed(what, tx.error ?? new DOMException("the transaction was aborted", "AbortError")));
+    try {
+      result = work(tx.objectStore(name));
+    } catch (e) {
+      try {
+        tx.abort();
+      } catch {}
+      reject(failed(what, e));
+    }
+  });
+}
+
+/** The records of a batch of store text (`takeLocal()` output): its non-blank lines, parsed. A
+ * line that does not parse (it cannot happen short of a bug) is left out rather than failing
+ * the batch. */
+function parseBatch(text) {
+  const out = [];
+  for (const line of String(text).split("\n")) {
+    const l = line.trim();
+    if (!l) continue;
+    try {
+      out.push(JSON.parse(l));
+    } catch {}
+  }
+  return out;
+}
+
+/** Adds the records of `text` (JSON lines) in one transaction; resolves with how many were
+ * stored once it has committed. */
+export function appendRecords(text) {
+  const records = parseBatch(text);
+  return transaction("write", RECORDS, "readwrite", (store) => {
+    for (const r of records) store.add(r);
+    return records.length;
+  });
+}
+
+/** Every stored record, oldest first (whatever values are there: callers filter). */
+export function readRecords() {
+  return transaction("read", RECORDS, "readonly", (store) => {
+    const req = store.getAll();
+    return () => req.result;
+  });
+}
+
+/** Deletes every stored record. */
+export function clearRecords() {
+  return transaction("clear", RECORDS, "readwrite", (store) => {
+    store.clear();
+  });
+}
+
+/** Stores export job `id`'s outbox text (replacing an earlier copy); resolves once committed,
+ * so a send that follows is backed by it. */
+export function outboxPut(id, text) {
+  return transaction("outbox write", OUTBOX, "readwrite", (store) => {
+    store.put(String(text), id);
+  });
+}
+
+/** Deletes export job `id`'s outbox entry (nothing happens when there is none). */
+export function outboxDelete(id) {
+  return transaction("outbox delete", OUTBOX, "readwrite", (store) => {
+    store.delete(id);
+  });
+}
+
+/** Every outbox entry as `{id, text}`, in key order. A value that is not text (not written by
+ * this code) comes with `text: ""`, which `exportRestore` refuses, so core.js deletes it. */
+export function outboxList() {
+  return transaction("outbox read", OUTBOX, "readonly", (store) => {
+    const keys = store.getAllKeys();
+    const values = store.getAll();
+    return () => keys.result.map((id, i) => ({ id, text: typeof values.result[i] === "string" ? values.result[i] : "" }));
+  });
+}
+
+// ---- The adapters core.js and browser.mjs use. ----
+
+/**
+ * The local store: `write(text)` is synchronous and keeps track of the writes in flight, so
+ * flush() and the read-back API can wait for them.
  * @param {(...args: any[]) => void} warn
  */
-export function idbStore(wasm, warn) {
+export function idbStore(warn) {
   const inFlight = new Set();
   let warned = false;
 
@@ -22,8 +230,7 @@ export function idbStore(wasm, warn) {
   return {
     kind: "indexeddb",
     write(text) {
-      const p = wasm
-        .storeAppend(text)
+      const p = appendRecords(text)
         .catch((e) => {
           if (!warned) {
             warned = true;
@@ -37,29 +244,27 @@ export function idbStore(wasm, warn) {
     /** Every stored record, oldest first, and how many stored values were not records. */
     async records() {
       await settled();
-      const all = Array.from(await wasm.storeRead());
+      const all = await readRecords();
       const records = all.filter(isRecord);
       return { records, skipped: all.length - records.length };
     },
     async clear() {
       await settled();
-      await wasm.storeClear();
+      await clearRecords();
     },
   };
 }
 
 /**
- * The durable export queue in IndexedDB (object store `outbox`, job id -> job text). Every
- * method returns a Promise; core.js waits for `put` before a job's first send and reads
- * `list` after init().
- * @param {object} wasm the initialized bindings
+ * The durable export queue (object store `outbox`, job id -> job text). Every method returns a
+ * Promise; core.js waits for `put` before a job's first send and reads `list` after init().
  */
-export function idbOutbox(wasm) {
+export function idbOutbox() {
   return {
     kind: "indexeddb",
     /** @returns {Promise<{id: number, text: string}[]>} */
-    list: async () => Array.from(await wasm.outboxList()),
-    put: (id, text) => wasm.outboxPut(id, text),
-    delete: (id) => wasm.outboxDelete(id),
+    list: outboxList,
+    put: outboxPut,
+    delete: outboxDelete,
   };
 }

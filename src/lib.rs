@@ -14,11 +14,8 @@ pub mod model;
 pub mod otlp;
 pub mod queue;
 pub mod redact;
-pub mod store;
 pub mod tracer;
 
-#[cfg(target_arch = "wasm32")]
-pub mod transport;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 

@@ -1,7 +1,8 @@
 //! The export queue, without I/O: it turns finished traces into requests for the configured
 //! wire format, decides what to send next, and what a response means (done, retry when, or
-//! failed and why). The transport ([`crate::wasm`]'s `exportSend`) does the sending; the JS
-//! side persists each job in the outbox before its first send and deletes it once it is done.
+//! failed and why). The JS side does the sending (`js/transport.js`: [`HttpRequest::to_json`]
+//! out through `exportRequest`, an [`Outcome::reported`] back through `exportDone`), persists
+//! each job in the outbox before its first send and deletes it once it is done.
 //!
 //! Policy: 2xx is accepted; 408, 429, 5xx and network errors are retried with exponential
 //! backoff and jitter (or after `Retry-After`) until the job's deadline; any other status
@@ -71,6 +72,31 @@ pub enum Outcome {
     Network(String),
 }
 
+impl Outcome {
+    /// What the JS transport reports for a request (`exportDone`): `status` 0 means no
+    /// response, `network_error` saying why; a negative or NaN `retry_after_ms` means the
+    /// response had no (usable) `Retry-After`.
+    pub fn reported(
+        status: u16,
+        retry_after_ms: f64,
+        body: String,
+        network_error: String,
+    ) -> Outcome {
+        if status == 0 {
+            return Outcome::Network(if network_error.is_empty() {
+                "no response".into()
+            } else {
+                network_error
+            });
+        }
+        Outcome::Status {
+            code: status,
+            retry_after_ms: (retry_after_ms >= 0.0).then_some(retry_after_ms),
+            body,
+        }
+    }
+}
+
 /// One request's worth of a job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Part {
@@ -100,7 +126,7 @@ struct Job {
     bytes: usize,
 }
 
-/// A request for the transport to send.
+/// A request for the transport (`js/transport.js`) to send.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HttpRequest {
     pub url: String,
@@ -108,6 +134,33 @@ pub struct HttpRequest {
     /// Header name/value pairs (content type, the user's headers, authorization).
     pub headers: Vec<(String, String)>,
     pub timeout_ms: f64,
+}
+
+impl HttpRequest {
+    /// The request as JSON for the JS transport (`exportRequest`):
+    /// `{"url","headers":[[name,value],...],"body","timeoutMs"}`.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(self.body.len() + self.url.len() + 128);
+        let mut o = Obj::new(&mut out);
+        o.str("url", &self.url);
+        let mut headers = String::from("[");
+        for (i, (k, v)) in self.headers.iter().enumerate() {
+            if i > 0 {
+                headers.push(',');
+            }
+            headers.push('[');
+            push_string(&mut headers, k);
+            headers.push(',');
+            push_string(&mut headers, v);
+            headers.push(']');
+        }
+        headers.push(']');
+        o.raw("headers", &headers)
+            .str("body", &self.body)
+            .num("timeoutMs", self.timeout_ms);
+        o.finish();
+        out
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

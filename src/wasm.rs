@@ -2,13 +2,16 @@
 //! the result back; nothing else. The hot calls (`start`, `end`) take numbers only: captured
 //! text arrives through the text buffer (`textBuffer`).
 //!
-//! The JS wrapper (`js/core.js`) is the only caller; these are not the public API.
+//! The JS wrapper (`js/core.js`) is the only caller; these are not the public API. No I/O
+//! here: the export requests are sent by `js/transport.js` (`exportRequest` out, `exportDone`
+//! back) and the IndexedDB store is `js/store-idb.js`, so no async function crosses.
 
 use crate::config;
 use crate::context::NOOP;
 use crate::error::Error;
 use crate::ids::{SpanId, TraceId};
 use crate::model::{ErrorInfo, SessionSpec};
+use crate::queue::Outcome;
 use crate::tracer::Tracer;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
@@ -269,7 +272,7 @@ pub fn span_id(h: u32) -> Option<String> {
 /// the concurrency limit.
 ///
 /// ```js
-/// for (let id; (id = exportNext(Date.now(), true)); ) sends.push(exportSend(id, false));
+/// for (let id; (id = exportNext(Date.now(), true)); ) sends.push(send(id, exportRequest(id)));
 /// const id = exportNext(Date.now(), true, 65536 - keepaliveBytesInFlight);
 /// ```
 #[wasm_bindgen(js_name = exportNext)]
@@ -324,23 +327,43 @@ pub fn export_persist(id: f64) -> String {
     })
 }
 
-/// Sends job `id`'s next request and records the response. Resolves to true when the job is
-/// finished (accepted or given up): its outbox copy can be deleted.
+/// Job `id`'s next request for the JS transport (`js/transport.js`), as JSON:
+/// `{"url","headers":[[name,value],...],"body","timeoutMs"}`; "" when the job has none (it
+/// is finished: its outbox copy can be deleted).
 ///
 /// ```js
-/// if (await exportSend(id, false)) outbox.delete(id);
+/// const text = exportRequest(id); // '{"url":"http://localhost:4318/v1/traces","headers":[...],...}'
 /// ```
-#[wasm_bindgen(js_name = exportSend)]
-pub async fn export_send(id: f64, keepalive: bool) -> bool {
-    let Some(request) = with(None, |t| {
-        t.queue.as_ref().and_then(|q| q.request(id as u64))
-    }) else {
-        return true;
-    };
-    let outcome = crate::transport::send(request, keepalive).await;
-    with(true, |t| {
-        t.export_complete(id as u64, outcome, js_sys::Date::now())
+#[wasm_bindgen(js_name = exportRequest)]
+pub fn export_request(id: f64) -> String {
+    with(String::new(), |t| {
+        t.queue
+            .as_ref()
+            .and_then(|q| q.request(id as u64))
+            .map(|r| r.to_json())
+            .unwrap_or_default()
     })
+}
+
+/// Records what came back for job `id`'s request: `status` (0: no response, `networkError`
+/// says why), `retryAfterMs` (< 0: none), the response text. True when the job is finished
+/// (accepted or given up): its outbox copy can be deleted.
+///
+/// ```js
+/// if (exportDone(id, 503, 2000, "busy", "", Date.now())) outbox.delete(id);
+/// exportDone(id, 0, -1, "", "connect ECONNREFUSED 127.0.0.1:4318", Date.now());
+/// ```
+#[wasm_bindgen(js_name = exportDone)]
+pub fn export_done(
+    id: f64,
+    status: u16,
+    retry_after_ms: f64,
+    body: String,
+    network_error: String,
+    now_ms: f64,
+) -> bool {
+    let outcome = Outcome::reported(status, retry_after_ms, body, network_error);
+    with(true, |t| t.export_complete(id as u64, outcome, now_ms))
 }
 
 /// Brings back an outbox entry saved by an earlier process; false when it is not ours.
@@ -403,16 +426,6 @@ pub fn export_warnings() -> String {
     })
 }
 
-/// Uses `f` as `fetch` for exports (undefined: the global `fetch`).
-///
-/// ```js
-/// setFetch(options.fetch);
-/// ```
-#[wasm_bindgen(js_name = setFetch)]
-pub fn set_fetch(f: Option<js_sys::Function>) {
-    crate::transport::set_fetch(f)
-}
-
 /// Counters as JSON: `{ recorded, dropped, unsampled, open, pending, exported, failed }`.
 ///
 /// ```js
@@ -432,82 +445,4 @@ pub fn stats() -> String {
         })
         .to_string()
     })
-}
-
-// ---------------------------------------------------------------------------------------------
-// The IndexedDB local store and export outbox (browsers and web workers; issues 3 and 4).
-// Converts and delegates to `crate::store`; the JS side is `js/store-idb.js`. Every call
-// returns a Promise; failures reject with an `AgensightError` whose code is `indexeddb`.
-// ---------------------------------------------------------------------------------------------
-
-/// Whether the global object has IndexedDB (pages and workers do; Node, Deno, workerd do not).
-///
-/// ```js
-/// const storage = storeAvailable() ? "indexeddb" : "memory";
-/// ```
-#[wasm_bindgen(js_name = storeAvailable)]
-pub fn store_available() -> bool {
-    crate::store::available()
-}
-
-/// Adds local-store lines (the text of `takeLocal()`) to IndexedDB in one transaction;
-/// resolves with the number of records stored once it has committed.
-///
-/// ```js
-/// await storeAppend(takeLocal()); // 12
-/// ```
-#[wasm_bindgen(js_name = storeAppend)]
-pub async fn store_append(lines: String) -> Result<u32, JsValue> {
-    crate::store::append(&lines).await.map_err(js_error)
-}
-
-/// Every record in IndexedDB, oldest first, as `{type, data}` objects.
-///
-/// ```js
-/// const records = await storeRead(); // [{ type: "session", data: {...} }, ...]
-/// ```
-#[wasm_bindgen(js_name = storeRead)]
-pub async fn store_read() -> Result<js_sys::Array, JsValue> {
-    crate::store::read_all().await.map_err(js_error)
-}
-
-/// Deletes every record in IndexedDB.
-///
-/// ```js
-/// await storeClear();
-/// ```
-#[wasm_bindgen(js_name = storeClear)]
-pub async fn store_clear() -> Result<(), JsValue> {
-    crate::store::clear().await.map_err(js_error)
-}
-
-/// Stores an export job's outbox text (`exportPersist(id)`) in IndexedDB under the job id;
-/// resolves once committed.
-///
-/// ```js
-/// const saved = exportPersist(id); if (saved) await outboxPut(id, saved);
-/// ```
-#[wasm_bindgen(js_name = outboxPut)]
-pub async fn outbox_put(id: f64, text: String) -> Result<(), JsValue> {
-    crate::store::outbox_put(id, &text).await.map_err(js_error)
-}
-
-/// Deletes an export job's outbox entry from IndexedDB (accepted or given up).
-///
-/// ```js
-/// if (await exportSend(id, false)) await outboxDelete(id);
-/// ```
-#[wasm_bindgen(js_name = outboxDelete)]
-pub async fn outbox_delete(id: f64) -> Result<(), JsValue> {
-    crate::store::outbox_delete(id).await.map_err(js_error)
-}
-
-/// Every export job an earlier page left in the IndexedDB outbox, as `{id, text}` objects.
-///
-/// ```js
-/// for (const { id, text } of await outboxList()) if (!exportRestore(text)) await outboxDelete(id);
-/// ```
-#[wasm_bindgen(js_name = outboxList)]
-pub async fn outbox_list() -> Result<js_sys::Array, JsValue> {
-    crate::store::outbox_list().await.map_err(js_error)
 }

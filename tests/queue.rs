@@ -403,3 +403,57 @@ fn waiting_traces_are_bounded_by_bytes_too() {
     );
     assert_eq!(q.pending_spans(), 4, "about 50 KB of 10 KB traces");
 }
+
+#[test]
+fn the_request_crosses_to_js_as_json_and_the_answer_comes_back_as_an_outcome() {
+    // exportRequest's form: what js/transport.js parses. Headers stay pairs, in order.
+    let mut t = with_traces(
+        r#"{"mode":"prod","exporter":"otlp","headers":{"x-tenant":"a\"b"},"queue":{"timeoutMs":1234}}"#,
+        1,
+    );
+    let id = drive(&mut t, 0.0, true)[0];
+    let req = t.queue.as_ref().unwrap().request(id).unwrap();
+    let v: Value = serde_json::from_str(&req.to_json()).unwrap();
+    assert_eq!(v["url"], "http://localhost:4318/v1/traces");
+    assert_eq!(
+        v["headers"],
+        serde_json::json!([["content-type", "application/json"], ["x-tenant", "a\"b"]])
+    );
+    assert_eq!(v["body"].as_str().unwrap(), req.body);
+    assert_eq!(v["timeoutMs"], 1234.0);
+    assert_eq!(v.as_object().unwrap().len(), 4);
+
+    // exportDone's arguments: status 0 is no response; a negative Retry-After is none.
+    assert_eq!(
+        Outcome::reported(0, -1.0, String::new(), "connect ECONNREFUSED".into()),
+        Outcome::Network("connect ECONNREFUSED".into())
+    );
+    assert_eq!(
+        Outcome::reported(0, -1.0, String::new(), String::new()),
+        Outcome::Network("no response".into())
+    );
+    assert_eq!(
+        Outcome::reported(429, 2000.0, "slow down".into(), String::new()),
+        Outcome::Status {
+            code: 429,
+            retry_after_ms: Some(2000.0),
+            body: "slow down".into()
+        }
+    );
+    assert_eq!(
+        Outcome::reported(503, -1.0, String::new(), String::new()),
+        Outcome::Status {
+            code: 503,
+            retry_after_ms: None,
+            body: String::new()
+        }
+    );
+    assert_eq!(
+        Outcome::reported(503, f64::NAN, String::new(), String::new()),
+        Outcome::Status {
+            code: 503,
+            retry_after_ms: None,
+            body: String::new()
+        }
+    );
+}

@@ -86,6 +86,54 @@ test("a custom fetch carries the requests", async () => {
   }
 });
 
+test("a custom fetch that throws or resolves to something that is not a Response: a network failure, retried; nothing thrown into the app", async (t) => {
+  const warnings = [];
+  t.mock.method(console, "warn", (...a) => warnings.push(a.join(" ")));
+  const unhandled = [];
+  const onUnhandled = (e) => unhandled.push(e);
+  process.on("unhandledRejection", onUnhandled);
+  const rx = await otlpReceiver();
+  try {
+    let n = 0;
+    const myFetch = (req, init) => {
+      n++;
+      if (n === 1) throw new TypeError("custom fetch broke synchronously");
+      if (n === 2) return Promise.resolve({ ok: true, note: "not a Response" });
+      return fetch(req, init);
+    };
+    init({ mode: "dev", exporter: "otlp", endpoint: rx.url, storage: "memory", fetch: myFetch, queue: { batchDelayMs: 0 } });
+    assert.equal(trace(() => 42, "via-flaky-fetch")(), 42);
+    assert.deepEqual(await flush(), { exported: 1, failed: 0, pending: 0, dropped: 0 });
+    assert.equal(n, 3, "two failures, then the retry that worked");
+    assert.equal(rx.calls.length, 1);
+    assert.equal(rx.spans()[0].name, "via-flaky-fetch");
+    assert.ok(warnings.some((w) => w.includes("could not be reached: custom fetch broke synchronously; retrying")), warnings.join("\n"));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off("unhandledRejection", onUnhandled);
+    await rx.close();
+  }
+});
+
+test("without the fetch option, the global fetch is the one there at send time", async () => {
+  const rx = await otlpReceiver();
+  const original = globalThis.fetch;
+  try {
+    init({ mode: "prod", exporter: "otlp", endpoint: rx.url, storage: "memory" });
+    const seen = [];
+    globalThis.fetch = (req, init) => {
+      seen.push(req.url);
+      return original(req, init);
+    };
+    trace(() => 1, "via-later-global-fetch")();
+    assert.deepEqual(await flush(), { exported: 1, failed: 0, pending: 0, dropped: 0 });
+    assert.deepEqual(seen, [rx.url]);
+  } finally {
+    globalThis.fetch = original;
+    await rx.close();
+  }
+});
+
 test("many traces are batched into few requests", async () => {
   const rx = await otlpReceiver();
   try {

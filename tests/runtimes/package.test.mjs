@@ -47,6 +47,6 @@ test("the browser and workerd entries (and what they import) import no Node buil
   };
   visit("browser.mjs");
   visit("workerd.mjs");
-  for (const f of ["core.js", "context.js", "propagation.js", "worker.js", "store-memory.js", "records.js", "store-idb.js", "wasm/agensight_wasm.js"]) assert.ok(seen.has(f), `${f} was checked (${[...seen]})`);
+  for (const f of ["core.js", "context.js", "propagation.js", "worker.js", "store-memory.js", "records.js", "store-idb.js", "transport.js", "wasm/agensight_wasm.js"]) assert.ok(seen.has(f), `${f} was checked (${[...seen]})`);
   assert.ok(!seen.has("store-file.js") && !seen.has("server.js"), "no server-only module");
 });
