@@ -49,7 +49,8 @@ function profile(label, argv) {
 const OVERHEAD_PARTS = [
   ["traced wrapper (all of it)", /^traced$/],
   ["JS: capture() -> toJson (arguments and result to JSON text)", /^capture$/],
-  ["JS->wasm string passing (passStringToWasm0: UTF-8 encode + malloc)", /^passStringToWasm0$/],
+  ["JS->wasm text (passText: encodeInto into the shared text buffer)", /^passText$/],
+  ["JS->wasm string passing by wasm-bindgen (passStringToWasm0: malloc + UTF-8 encode)", /^passStringToWasm0$/],
   ["wasm: Tracer::start", /Tracer>::start$/],
   ["wasm: Tracer::end", /Tracer>::end$/],
   ["wasm: clamp_json (validate, cut, redact captured JSON)", /limits::clamp_json$/],
