@@ -18,45 +18,57 @@ pub(crate) static ESCAPED: [bool; 256] = {
 /// Appends `s` as a JSON string literal.
 ///
 /// Byte-wise: only `"`, `\\` and control bytes need escaping, and none of them can occur
-/// inside a multi-byte UTF-8 sequence, so clean runs are found with one table lookup a byte
-/// and copied whole (this is the encoders' hottest loop).
+/// inside a multi-byte UTF-8 sequence. Room is made once, then every byte is written into it
+/// directly (this is the encoders' hottest loop: captured JSON embedded in a string escapes a
+/// quote every few bytes, and a call per run cost more than the copying).
 pub fn push_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    // SAFETY: only whole runs of `s` cut at ASCII bytes (so still UTF-8) and ASCII escapes are
-    // appended: the String stays valid UTF-8.
-    let v = unsafe { out.as_mut_vec() };
     let bytes = s.as_bytes();
-    v.reserve(bytes.len() + 2);
-    v.push(b'"');
-    let mut start = 0;
-    while let Some(off) = bytes[start..].iter().position(|&b| ESCAPED[b as usize]) {
-        let i = start + off;
-        let b = bytes[i];
-        v.extend_from_slice(&bytes[start..i]);
-        let esc: [u8; 2] = match b {
-            b'"' => *b"\\\"",
-            b'\\' => *b"\\\\",
-            b'\n' => *b"\\n",
-            b'\r' => *b"\\r",
-            b'\t' => *b"\\t",
-            _ => [0, 0],
-        };
-        if esc[0] != 0 {
-            v.extend_from_slice(&esc);
-        } else {
-            v.extend_from_slice(&[
-                b'\\',
-                b'u',
-                b'0',
-                b'0',
-                HEX[(b >> 4) as usize],
-                HEX[(b & 15) as usize],
-            ]);
+    // SAFETY (as_mut_vec, set_len): every byte of `s` is written in order, with ASCII escapes
+    // standing for some ASCII bytes, so the String stays valid UTF-8; `set_len` only covers
+    // bytes written just before.
+    let v = unsafe { out.as_mut_vec() };
+    // Room for every byte escaped as two (`\"`, `\\`, `\n`) and the quotes; a control byte,
+    // six (`\u001f`), makes more room when met.
+    v.reserve(2 * bytes.len() + 2);
+    let mut len = v.len();
+    let mut spare = v.spare_capacity_mut();
+    let mut k = 0;
+    spare[k].write(b'"');
+    k += 1;
+    for (i, &b) in bytes.iter().enumerate() {
+        if !ESCAPED[b as usize] {
+            spare[k].write(b);
+            k += 1;
+            continue;
         }
-        start = i + 1;
+        let second = match b {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'\n' => b'n',
+            b'\r' => b'r',
+            b'\t' => b't',
+            _ => 0,
+        };
+        if second != 0 {
+            spare[k].write(b'\\');
+            spare[k + 1].write(second);
+            k += 2;
+            continue;
+        }
+        unsafe { v.set_len(len + k) };
+        len += k;
+        v.reserve(6 + 2 * (bytes.len() - i));
+        spare = v.spare_capacity_mut();
+        k = 0;
+        for e in [b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]] {
+            spare[k].write(e);
+            k += 1;
+        }
     }
-    v.extend_from_slice(&bytes[start..]);
-    v.push(b'"');
+    spare[k].write(b'"');
+    k += 1;
+    unsafe { v.set_len(len + k) };
 }
 
 /// Appends a finite number (`null` for NaN and infinities, which JSON cannot hold), in the
@@ -176,10 +188,15 @@ mod tests {
             "nl\n tab\t cr\r",
             "\u{0}\u{1f}",
             "ünï 😀",
+            &"\u{1}a\"".repeat(1000),
+            &format!("{}\u{1f}", "\\".repeat(5000)),
         ] {
-            let mut out = String::new();
+            // Appended after what is there already.
+            let mut out = String::from("[1,");
             push_string(&mut out, s);
-            assert_eq!(serde_json::from_str::<String>(&out).unwrap(), s);
+            out.push(']');
+            let v: (u8, String) = serde_json::from_str(&out).unwrap();
+            assert_eq!(v.1, s);
         }
     }
 
