@@ -52,11 +52,11 @@ impl<const N: usize> std::fmt::Debug for IdText<N> {
     }
 }
 
-/// `n`'s low `digits` nibbles as lowercase hex into `out`, most significant first.
-fn put_hex(out: &mut [u8], n: u128, digits: usize) {
+/// `n` as 16 lowercase hex digits into `out`, most significant first.
+fn put_hex(out: &mut [u8], n: u64) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    for (i, o) in out[..digits].iter_mut().enumerate() {
-        *o = HEX[(n >> ((digits - 1 - i) * 4)) as usize & 15];
+    for (i, o) in out[..16].iter_mut().enumerate() {
+        *o = HEX[(n >> ((15 - i) * 4)) as usize & 15];
     }
 }
 
@@ -74,8 +74,10 @@ impl TraceId {
     }
     /// The W3C / OTLP spelling: 32 lowercase hex digits.
     pub fn hex(self) -> IdText<32> {
+        // Two 64-bit halves: 128-bit shifts are library calls in wasm32.
         let mut out = [0u8; 32];
-        put_hex(&mut out, self.0, 32);
+        put_hex(&mut out[..16], (self.0 >> 64) as u64);
+        put_hex(&mut out[16..], self.0 as u64);
         IdText(out)
     }
     /// Parses either spelling; `None` for anything else or the all-zero id.
@@ -93,7 +95,7 @@ impl SpanId {
     /// 16 lowercase hex digits, in both wire formats.
     pub fn hex(self) -> IdText<16> {
         let mut out = [0u8; 16];
-        put_hex(&mut out, self.0 as u128, 16);
+        put_hex(&mut out, self.0);
         IdText(out)
     }
     pub fn parse(text: &str) -> Option<SpanId> {

@@ -111,20 +111,20 @@ impl<'a> Obj<'a> {
     }
 
     fn key(&mut self, k: &str) -> &mut String {
-        if !self.first {
-            self.out.push(',');
-        }
+        // Keys are the encoders' own names (constants, `gen_ai.prompt.0.role`): nothing in them
+        // needs escaping, so they are copied as they are (debug builds check).
+        debug_assert!(
+            !k.bytes().any(|b| ESCAPED[b as usize]),
+            "key {k:?} needs escaping"
+        );
+        let sep: &[u8] = if self.first { b"\"" } else { b",\"" };
         self.first = false;
-        // Keys are the encoders' own names: written as they are unless one needs escaping.
-        if k.bytes().any(|b| ESCAPED[b as usize]) {
-            push_string(self.out, k);
-        } else {
-            self.out.reserve(k.len() + 3);
-            self.out.push('"');
-            self.out.push_str(k);
-            self.out.push('"');
-        }
-        self.out.push(':');
+        // SAFETY: `k` is a str and the rest ASCII: the String stays UTF-8.
+        let v = unsafe { self.out.as_mut_vec() };
+        v.reserve(k.len() + 4);
+        v.extend_from_slice(sep);
+        v.extend_from_slice(k.as_bytes());
+        v.extend_from_slice(b"\":");
         self.out
     }
 
