@@ -1,73 +1,79 @@
 //! The one small JSON writer both encoders share. It appends to a `String` with no
 //! intermediate tree, and embeds already-valid JSON text (clamped captures) as it is.
 
-/// Bytes that need an escape inside a JSON string: `"`, `\\` and the control characters
-/// (they also end a run of plain content when reading one).
-pub(crate) static ESCAPED: [bool; 256] = {
-    let mut t = [false; 256];
+/// For each byte, how many bytes its escape inside a JSON string adds: 0 for a byte written
+/// as it is, 1 for `"`, `\\`, `\n`, `\r`, `\t`, 5 for other control characters (`\u001f`).
+/// Non-zero also ends a run of plain content when reading a string.
+pub(crate) static ESCAPED: [u8; 256] = {
+    let mut t = [0u8; 256];
     let mut c = 0;
     while c < 0x20 {
-        t[c] = true;
+        t[c] = 5;
         c += 1;
     }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
+    t[b'"' as usize] = 1;
+    t[b'\\' as usize] = 1;
+    t[b'\n' as usize] = 1;
+    t[b'\r' as usize] = 1;
+    t[b'\t' as usize] = 1;
     t
 };
 
 /// Appends `s` as a JSON string literal.
 ///
 /// Byte-wise: only `"`, `\\` and control bytes need escaping, and none of them can occur
-/// inside a multi-byte UTF-8 sequence. Room is made once, then every byte is written into it
-/// directly (this is the encoders' hottest loop: captured JSON embedded in a string escapes a
-/// quote every few bytes, and a call per run cost more than the copying).
+/// inside a multi-byte UTF-8 sequence. One pass counts the room the escapes need, so exactly
+/// that much is reserved (the export queue keeps request bodies, and over-reserving showed as
+/// wasm memory growth there); a second writes every byte into it directly (this is the
+/// encoders' hottest loop: captured JSON embedded in a string escapes a quote every few bytes,
+/// and a call per run cost more than the copying).
 pub fn push_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
+    let extra: usize = bytes.iter().map(|&b| ESCAPED[b as usize] as usize).sum();
     // SAFETY (as_mut_vec, set_len): every byte of `s` is written in order, with ASCII escapes
-    // standing for some ASCII bytes, so the String stays valid UTF-8; `set_len` only covers
-    // bytes written just before.
+    // standing for some ASCII bytes, so the String stays valid UTF-8; `set_len` covers exactly
+    // the bytes written into the reserved room.
     let v = unsafe { out.as_mut_vec() };
-    // Room for every byte escaped as two (`\"`, `\\`, `\n`) and the quotes; a control byte,
-    // six (`\u001f`), makes more room when met.
-    v.reserve(2 * bytes.len() + 2);
-    let mut len = v.len();
-    let mut spare = v.spare_capacity_mut();
+    v.reserve(bytes.len() + extra + 2);
+    let len = v.len();
+    let spare = v.spare_capacity_mut();
     let mut k = 0;
-    spare[k].write(b'"');
-    k += 1;
-    for (i, &b) in bytes.iter().enumerate() {
-        if !ESCAPED[b as usize] {
-            spare[k].write(b);
-            k += 1;
-            continue;
-        }
-        let second = match b {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'\n' => b'n',
-            b'\r' => b'r',
-            b'\t' => b't',
-            _ => 0,
-        };
-        if second != 0 {
-            spare[k].write(b'\\');
-            spare[k + 1].write(second);
-            k += 2;
-            continue;
-        }
-        unsafe { v.set_len(len + k) };
-        len += k;
-        v.reserve(6 + 2 * (bytes.len() - i));
-        spare = v.spare_capacity_mut();
-        k = 0;
-        for e in [b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]] {
-            spare[k].write(e);
-            k += 1;
+    let mut put = |b: u8| {
+        spare[k].write(b);
+        k += 1;
+    };
+    put(b'"');
+    for &b in bytes {
+        match b {
+            _ if ESCAPED[b as usize] == 0 => put(b),
+            b'"' | b'\\' => {
+                put(b'\\');
+                put(b);
+            }
+            b'\n' | b'\r' | b'\t' => {
+                put(b'\\');
+                put(match b {
+                    b'\n' => b'n',
+                    b'\r' => b'r',
+                    _ => b't',
+                });
+            }
+            _ => {
+                for e in [
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(b >> 4) as usize],
+                    HEX[(b & 15) as usize],
+                ] {
+                    put(e);
+                }
+            }
         }
     }
-    spare[k].write(b'"');
-    k += 1;
+    put(b'"');
     unsafe { v.set_len(len + k) };
 }
 
@@ -114,7 +120,7 @@ impl<'a> Obj<'a> {
         // Keys are the encoders' own names (constants, `gen_ai.prompt.0.role`): nothing in them
         // needs escaping, so they are copied as they are (debug builds check).
         debug_assert!(
-            !k.bytes().any(|b| ESCAPED[b as usize]),
+            !k.bytes().any(|b| ESCAPED[b as usize] != 0),
             "key {k:?} needs escaping"
         );
         let sep: &[u8] = if self.first { b"\"" } else { b",\"" };

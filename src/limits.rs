@@ -235,7 +235,10 @@ fn verbatim(src: &[u8], max: usize, redactor: Option<&Redactor>) -> bool {
 fn string_end(src: &[u8], at: usize) -> Option<usize> {
     let mut i = at + 1;
     loop {
-        i += src.get(i..)?.iter().position(|&c| ESCAPED[c as usize])?;
+        i += src
+            .get(i..)?
+            .iter()
+            .position(|&c| ESCAPED[c as usize] != 0)?;
         match src[i] {
             b'"' => return Some(i + 1),
             b'\\' => match *src.get(i + 1)? {
