@@ -46,25 +46,6 @@ pub fn clamp_json(input: &str, max: usize, redactor: Option<&Redactor>) -> Clamp
     clamp_slow(input, max, redactor)
 }
 
-/// [`clamp_json`] for text the caller owns: when nothing needs to change (the common case for
-/// what the JS serializer sends) the very same `String` comes back, with no copy.
-///
-/// ```
-/// use agensight_wasm::limits::clamp_json_owned;
-/// let c = clamp_json_owned(r#"{"q":"hi"}"#.to_string(), 64, None);
-/// assert_eq!(c.json, r#"{"q":"hi"}"#);
-/// ```
-pub fn clamp_json_owned(input: String, max: usize, redactor: Option<&Redactor>) -> Clamped {
-    if verbatim(input.as_bytes(), max.max(MIN_BUDGET), redactor) {
-        check_verbatim(&input, max, redactor);
-        return Clamped {
-            json: input,
-            truncated: false,
-        };
-    }
-    clamp_slow(&input, max, redactor)
-}
-
 /// Tests and fuzzing (debug assertions) hold the shortcut to the full pass's answer.
 fn check_verbatim(input: &str, max: usize, redactor: Option<&Redactor>) {
     debug_assert_eq!(

@@ -150,7 +150,7 @@ impl Redactor {
                 i += 1;
                 continue;
             }
-            let j = i;
+            let j = i; // a secret's first byte, or an escape
             if b[j] == b'\\' {
                 // An escape sequence is skipped whole: no secret starts or ends inside one (a
                 // mask there would leave an invalid escape behind).
