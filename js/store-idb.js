@@ -146,7 +146,7 @@ async function transaction(what, name, mode, work) {
   });
 }
 
-/** The records of a batch of store text (`takeLocal()` output): its non-blank lines, parsed. A
+/** The records of a batch of store text (`takeLocal()` output, decoded by core.js): its non-blank lines, parsed. A
  * line that does not parse (it cannot happen short of a bug) is left out rather than failing
  * the batch. */
 function parseBatch(text) {
