@@ -19,7 +19,7 @@
 // failed and why. The adapters at the end give core.js the shapes it expects. No runtime imports.
 
 import { AgensightError } from "./core.js";
-import { isRecord } from "./records.js";
+import { isRecord, parseLines } from "./records.js";
 
 export const DB_NAME = "agensight";
 export const DB_VERSION = 2;
@@ -146,25 +146,12 @@ async function transaction(what, name, mode, work) {
   });
 }
 
-/** The records of a batch of store text (`takeLocal()` output, decoded by core.js): its non-blank lines, parsed. A
- * line that does not parse (it cannot happen short of a bug) is left out rather than failing
- * the batch. */
-function parseBatch(text) {
-  const out = [];
-  for (const line of String(text).split("\n")) {
-    const l = line.trim();
-    if (!l) continue;
-    try {
-      out.push(JSON.parse(l));
-    } catch {}
-  }
-  return out;
-}
-
 /** Adds the records of `text` (JSON lines) in one transaction; resolves with how many were
  * stored once it has committed. */
 export function appendRecords(text) {
-  const records = parseBatch(text);
+  // The lines of takeLocal() (decoded by core.js); parseLines leaves out a line that does not
+  // parse (it cannot happen short of a bug) rather than failing the batch.
+  const { records } = parseLines(String(text));
   return transaction("write", RECORDS, "readwrite", (store) => {
     for (const r of records) store.add(r);
     return records.length;

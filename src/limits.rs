@@ -100,14 +100,13 @@ fn verbatim(src: &[u8], max: usize, redactor: Option<&Redactor>) -> bool {
     let mut want = Want::Value;
     let mut i = 0;
     let in_object = |objects: u64, depth: usize| depth > 0 && objects >> (depth - 1) & 1 == 1;
-    let masks = |raw: &[u8]| {
-        redactor.is_some_and(|r| {
-            // The content of a validated string token is valid UTF-8 (the input is a str and
-            // the token boundaries are ASCII quotes).
-            let raw = unsafe { std::str::from_utf8_unchecked(raw) };
-            r.has_secret(raw)
-        })
-    };
+    fn text(raw: &[u8]) -> &str {
+        // The content of a validated string token is valid UTF-8 (the input is a str and the
+        // token boundaries are ASCII quotes).
+        unsafe { std::str::from_utf8_unchecked(raw) }
+    }
+    let masks = |raw: &[u8]| redactor.is_some_and(|r| r.has_secret(text(raw)));
+    let secret_name = |raw: &[u8]| redactor.is_some_and(|r| r.is_secret_key(text(raw)));
     while i < src.len() {
         let c = src[i];
         match want {
@@ -133,11 +132,7 @@ fn verbatim(src: &[u8], max: usize, redactor: Option<&Redactor>) -> bool {
                     return false;
                 };
                 let raw = &src[i + 1..end - 1];
-                if masks(raw)
-                    || redactor.is_some_and(|r| {
-                        r.is_secret_key(unsafe { std::str::from_utf8_unchecked(raw) })
-                    })
-                {
+                if masks(raw) || secret_name(raw) {
                     return false;
                 }
                 i = end;
@@ -187,12 +182,7 @@ fn verbatim(src: &[u8], max: usize, redactor: Option<&Redactor>) -> bool {
                     };
                     let raw = &src[i + 1..end - 1];
                     // A first array element naming a secret masks the element after it.
-                    if masks(raw)
-                        || (want == Want::FirstElement
-                            && redactor.is_some_and(|r| {
-                                r.is_secret_key(unsafe { std::str::from_utf8_unchecked(raw) })
-                            }))
-                    {
+                    if masks(raw) || (want == Want::FirstElement && secret_name(raw)) {
                         return false;
                     }
                     i = end;

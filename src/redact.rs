@@ -104,27 +104,20 @@ impl Redactor {
         if raw.len() < 5 {
             return false; // shorter than any secret name
         }
-        let normalize = |out: &mut dyn FnMut(u8)| {
-            for &c in raw {
-                let l = LOWER_ALNUM[c as usize];
-                if l != 0 {
-                    out(l);
-                }
-            }
-        };
-        if raw.len() <= 64 {
-            let mut buf = [0u8; 64];
-            let mut len = 0;
-            normalize(&mut |l| {
-                buf[len] = l;
-                len += 1;
-            });
-            is_secret_name(&buf[..len])
-        } else {
-            let mut long = Vec::with_capacity(raw.len());
-            normalize(&mut |l| long.push(l));
-            is_secret_name(&long)
+        let lowered = raw
+            .iter()
+            .map(|&c| LOWER_ALNUM[c as usize])
+            .filter(|&l| l != 0);
+        if raw.len() > 64 {
+            return is_secret_name(&lowered.collect::<Vec<u8>>());
         }
+        let mut buf = [0u8; 64];
+        let mut len = 0;
+        for l in lowered {
+            buf[len] = l;
+            len += 1;
+        }
+        is_secret_name(&buf[..len])
     }
 
     /// Whether [`Redactor::mask_raw`] would change `raw` (no allocation either way).
@@ -150,28 +143,27 @@ impl Redactor {
                 i += 1;
                 continue;
             }
-            let j = i; // a secret's first byte, or an escape
-            if b[j] == b'\\' {
+            if b[i] == b'\\' {
                 // An escape sequence is skipped whole: no secret starts or ends inside one (a
                 // mask there would leave an invalid escape behind).
-                i = j + if b.get(j + 1) == Some(&b'u') { 6 } else { 2 };
+                i += if b.get(i + 1) == Some(&b'u') { 6 } else { 2 };
                 fresh = i;
                 continue;
             }
-            let boundary = j == fresh || class[b[j - 1] as usize] & KEY == 0;
-            match self.secret_at(raw, j, boundary) {
+            let boundary = i == fresh || class[b[i - 1] as usize] & KEY == 0;
+            match self.secret_at(raw, i, boundary) {
                 Some(end) => {
                     let o = out.get_or_insert_with(|| String::with_capacity(raw.len()));
-                    o.push_str(&raw[copied..j]);
-                    if starts_with_ci(&b[j..], b"bearer") {
-                        o.push_str(&raw[j..j + 7]);
+                    o.push_str(&raw[copied..i]);
+                    if starts_with_ci(&b[i..], b"bearer") {
+                        o.push_str(&raw[i..i + 7]);
                     }
                     o.push_str(MASK);
                     copied = end;
                     i = end;
                     fresh = end;
                 }
-                None => i = j + 1,
+                None => i += 1,
             }
         }
         match out {
