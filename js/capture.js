@@ -44,8 +44,6 @@ export function createCapture({ maxBytes, redact }) {
   }
 
   return {
-    /** Whether a user function is applied (core.js redacts init()'s session with it). */
-    redacts: redact !== null,
     value,
     text,
     /** Metadata as JSON text ("" when there is none); not cut: the core applies its limits. */

@@ -64,8 +64,8 @@ const abandoned = typeof FinalizationRegistry === "function" ? new FinalizationR
 
 /**
  * @param {object} p
- * @param {(name: string, opts: {kind?: string, args?: any[]}) => any} p.begin core.js
- *   `internal.begin`: starts a span by hand, or null when nothing is recorded
+ * @param {(name: string, opts: {kind?: string, args?: any[]}) => any} p.begin spans.js
+ *   `begin` (the API's `internal.begin`): starts a span by hand, or null when nothing is recorded
  */
 export function createProviders({ begin }) {
   const wrappers = new WeakSet();
