@@ -105,44 +105,7 @@ export function createBridge({ warnOnce, maxPending }) {
   /** What spans.js calls: the log until the wasm is attached, then the live port. */
   const span = { ...logging };
 
-  const request = guarded((id) => {
-    const text = wasm.exportRequest(id);
-    if (!text) return null;
-    const r = JSON.parse(text);
-    return { url: r.url, method: "POST", headers: r.headers, body: r.body, timeoutMs: r.timeoutMs };
-  }, null);
-
-  const stats = guarded(() => {
-    const s = JSON.parse(wasm.stats());
-    return { exported: s.exported, failed: s.failed, pending: s.pending, dropped: s.dropped };
-  }, NO_STATS);
-
-  /** The export queue port (see js/exporter.js for how it is driven). */
-  const queue = {
-    /** The next job with a request due (0: none); `maxBody`: only one whose body fits. */
-    next: guarded((now, force, maxBody) => wasm.exportNext(now, force, maxBody), 0),
-    /** Job `id`'s next request `{url, method, headers, body, timeoutMs}`, or null (finished). */
-    request,
-    /** Bytes of the body of job `id`'s next request. */
-    bodyBytes: guarded((id) => wasm.exportBodyBytes(id), 0),
-    /** The answer to job `id`'s request; true when the job is finished (accepted or given up). */
-    done: guarded((id, status, retryAfterMs, body, error, now) => wasm.exportDone(id, status, retryAfterMs, body, error, now), false),
-    /** The job as outbox text, the first time only (then ""). */
-    persist: guarded((id) => wasm.exportPersist(id), ""),
-    /** An outbox entry of an earlier process back into the queue; false: not ours (delete it).
-     * True when tracing is off: an entry that was not looked at is kept. */
-    restore: guarded((text) => wasm.exportRestore(text), true),
-    /** Every waiting trace made into jobs now; the ids of the jobs not in the outbox yet. */
-    unsaved: guarded((now) => Array.from(wasm.exportUnsaved(now)), []),
-    /** One round's news: jobs dropped (delete their outbox copies), warnings, and the ms until
-     * work is due (-1: none). */
-    poll: guarded((now) => {
-      const dropped = Array.from(wasm.exportDropped());
-      const text = wasm.exportWarnings();
-      return { dropped, warnings: text ? text.split("\n").filter(Boolean) : [], wake: wasm.exportWake(now) };
-    }, NO_POLL),
-    stats,
-  };
+  const queue = createQueuePort(guarded, () => wasm);
 
   return {
     span,
@@ -220,4 +183,48 @@ export function createBridge({ warnOnce, maxPending }) {
   }
 }
 
+/**
+ * The export queue port over today's exports (see js/exporter.js for how it is driven):
+ * `poll` is exportDropped + exportWarnings + exportWake.
+ * @param {Function} guarded the bridge's guard
+ * @param {() => object} w the bindings
+ */
+function createQueuePort(guarded, w) {
+  const request = guarded((id) => {
+    const text = w().exportRequest(id);
+    if (!text) return null;
+    const r = JSON.parse(text);
+    return { url: r.url, method: "POST", headers: r.headers, body: r.body, timeoutMs: r.timeoutMs };
+  }, null);
 
+  const stats = guarded(() => {
+    const s = JSON.parse(w().stats());
+    return { exported: s.exported, failed: s.failed, pending: s.pending, dropped: s.dropped };
+  }, NO_STATS);
+
+  return {
+    /** The next job with a request due (0: none); `maxBody`: only one whose body fits. */
+    next: guarded((now, force, maxBody) => w().exportNext(now, force, maxBody), 0),
+    /** Job `id`'s next request `{url, method, headers, body, timeoutMs}`, or null (finished). */
+    request,
+    /** Bytes of the body of job `id`'s next request. */
+    bodyBytes: guarded((id) => w().exportBodyBytes(id), 0),
+    /** The answer to job `id`'s request; true when the job is finished (accepted or given up). */
+    done: guarded((id, status, retryAfterMs, body, error, now) => w().exportDone(id, status, retryAfterMs, body, error, now), false),
+    /** The job as outbox text, the first time only (then ""). */
+    persist: guarded((id) => w().exportPersist(id), ""),
+    /** An outbox entry of an earlier process back into the queue; false: not ours (delete it).
+     * True when tracing is off: an entry that was not looked at is kept. */
+    restore: guarded((text) => w().exportRestore(text), true),
+    /** Every waiting trace made into jobs now; the ids of the jobs not in the outbox yet. */
+    unsaved: guarded((now) => Array.from(w().exportUnsaved(now)), []),
+    /** One round's news: jobs dropped (delete their outbox copies), warnings, and the ms until
+     * work is due (-1: none). */
+    poll: guarded((now) => {
+      const dropped = Array.from(w().exportDropped());
+      const text = w().exportWarnings();
+      return { dropped, warnings: text ? text.split("\n").filter(Boolean) : [], wake: w().exportWake(now) };
+    }, NO_POLL),
+    stats,
+  };
+}

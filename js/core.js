@@ -143,39 +143,6 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
     };
   }
 
-  /** The init() options as JSON for the core: functions as "function", and init()'s session
-   * through the redact function (it is recorded on every trace). */
-  function optionsText(options) {
-    const plain = {};
-    for (const [k, v] of Object.entries(options)) {
-      if (v !== undefined) plain[k] = typeof v === "function" ? "function" : v;
-    }
-    if (typeof options.redact === "function" && options.session !== undefined && options.session !== null) {
-      plain.session = JSON.parse(createCapture({ maxBytes: 65536, redact: options.redact }).session(options.session));
-    }
-    try {
-      return JSON.stringify(plain);
-    } catch (e) {
-      throw new AgensightError(`init(): options must be plain data (${e.message})`, "invalid_option");
-    }
-  }
-
-  /** What spans need while the core loads, read from the options as the core would (it
-   * validates them when it is there). */
-  function provisional(options, ep) {
-    const c = options.capture;
-    const max = options.maxFieldBytes;
-    return {
-      epoch: ep,
-      config: undefined,
-      store: null,
-      exporter: null,
-      captureInput: c !== false && c?.input !== false,
-      captureOutput: c !== false && c?.output !== false,
-      capture: createCapture({ maxBytes: typeof max === "number" && max > 0 ? max : 65536, redact: typeof options.redact === "function" ? options.redact : null }),
-    };
-  }
-
   /** The wasm is there: apply the waiting init() (keeping its epoch, so spans running across
    * the load end normally), then record what was logged. */
   function attach(bindings) {
@@ -269,6 +236,39 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
     ready,
     /** For the package's own wrappers (providers, workers, propagation); not public API. */
     internal: { begin: spans.begin, currentTraceparent: () => spans.activeId("traceparent"), context },
+  };
+}
+
+/** The init() options as JSON for the core: functions as "function", and init()'s session
+ * through the redact function (it is recorded on every trace). */
+function optionsText(options) {
+  const plain = {};
+  for (const [k, v] of Object.entries(options)) {
+    if (v !== undefined) plain[k] = typeof v === "function" ? "function" : v;
+  }
+  if (typeof options.redact === "function" && options.session !== undefined && options.session !== null) {
+    plain.session = JSON.parse(createCapture({ maxBytes: 65536, redact: options.redact }).session(options.session));
+  }
+  try {
+    return JSON.stringify(plain);
+  } catch (e) {
+    throw new AgensightError(`init(): options must be plain data (${e.message})`, "invalid_option");
+  }
+}
+
+/** What spans need while the core loads, read from the options as the core would (it
+ * validates them when it is there). */
+function provisional(options, ep) {
+  const c = options.capture;
+  const max = options.maxFieldBytes;
+  return {
+    epoch: ep,
+    config: undefined,
+    store: null,
+    exporter: null,
+    captureInput: c !== false && c?.input !== false,
+    captureOutput: c !== false && c?.output !== false,
+    capture: createCapture({ maxBytes: typeof max === "number" && max > 0 ? max : 65536, redact: typeof options.redact === "function" ? options.redact : null }),
   };
 }
 
