@@ -2,7 +2,7 @@
 // It guards every call once: a thrown error there is a wasm trap, which leaves the instance
 // unusable, so the first one turns tracing off with one warning and every later call returns
 // its "nothing" value without touching the wasm. The rest of js/ sees three narrow ports:
-// - `span`: define/start/end/endError/streamChunk, ids and traceparent (the per-span calls);
+// - `span`: define/start/end/endError/streamChunk/declare, ids and traceparent (per span);
 // - `local`: takeLocal (local-store lines as UTF-8 bytes);
 // - `queue`: the export queue as js/exporter.js needs it. Its shape is the contract with the
 //   exporter; today it is built from the exportNext/exportRequest/... exports, tomorrow it may
@@ -85,6 +85,9 @@ export function createBridge({ warnOnce, maxPending }) {
     end: guarded((h, now, output) => wasm.end(real(h), now, passText(output)), false),
     endError: guarded((h, now, name, message, stack) => wasm.endError(real(h), now, name, message, stack), false),
     streamChunk: guarded((h, chunk) => wasm.streamChunk(real(h), passText(chunk)), undefined),
+    // Today a declaration is a chunk with a marker the core recognizes; a typed export can
+    // take its place here without spans.js or providers.js changing.
+    declare: guarded((h, call) => wasm.streamChunk(real(h), passText(`{"$llm":${call}}`)), undefined),
     traceId: guarded((h) => wasm.traceId(real(h)) ?? undefined, undefined),
     spanId: guarded((h) => wasm.spanId(real(h)) ?? undefined, undefined),
     traceparent: guarded((h) => wasm.traceparent(real(h)) ?? undefined, undefined),
@@ -98,6 +101,7 @@ export function createBridge({ warnOnce, maxPending }) {
     end: (h, now, output) => (status === "loading" && pending.end(h, now, output), false),
     endError: (h, now, name, message, stack) => (status === "loading" && pending.endError(h, now, name, message, stack), false),
     streamChunk: (h, chunk) => void (status === "loading" && pending.chunk(h, chunk)),
+    declare: (h, call) => void (status === "loading" && pending.chunk(h, `{"$llm":${call}}`)),
     traceId: () => undefined,
     spanId: () => undefined,
     traceparent: () => undefined,

@@ -81,7 +81,8 @@ export const { init, trace, span, currentTraceId, currentSpanId, wrapOpenAI, wra
 /**
  * Resolves when the WebAssembly core is loaded and the spans made before are recorded, or
  * when tracing is off because it could not be loaded (never rejects). Waiting is optional:
- * init() and traced functions work at once.
+ * init() and traced functions work at once; the ids of spans started before it resolved
+ * (currentTraceId(), currentSpanId(), inject()) are undefined.
  * @example await ready;
  */
 export const ready = api.ready;

@@ -196,7 +196,12 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
     const st = state;
     if (!st || bridge.off) return { ...ZERO };
     if (bridge.loading) return { ...ZERO, pending: bridge.waiting, dropped: bridge.droppedWhileLoading };
-    const s = st.exporter ? await st.exporter.flush(timeoutMs) : bridge.queue.stats();
+    let s;
+    try {
+      s = st.exporter ? await st.exporter.flush(timeoutMs) : bridge.queue.stats();
+    } catch (e) {
+      bridge.fail(e); // a bug in the wrapper, not the app's: tracing off, flush() still answers
+    }
     if (bridge.off) return { ...ZERO };
     const result = { exported: s.exported, failed: s.failed, pending: s.pending, dropped: s.dropped + bridge.droppedWhileLoading };
     addStoreCounts(st.store, result);

@@ -113,7 +113,9 @@ export function span<F extends (...args: any[]) => any>(fn: F, options?: string 
  * Resolves when the WebAssembly core is loaded and the spans made before it was are recorded,
  * or when tracing is off because it could not be loaded; never rejects. Only browsers and web
  * workers load it asynchronously (elsewhere it is resolved at once); waiting is optional:
- * `init()` and traced functions work at once, and `flush()` waits for it.
+ * `init()` and traced functions work at once, and `flush()` waits for it. Ids of spans started
+ * before it resolved (`currentTraceId()`, `currentSpanId()`, `inject()`) are undefined: await it
+ * first where they matter.
  * @example await ready;
  */
 export const ready: Promise<void>;

@@ -240,10 +240,15 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
         const now = current();
         if (now?.epoch === ep) port.streamChunk(h, now.capture.value(value));
       },
+      /** Tells the core which LLM call this span is (`{system, operation, model?, ...}`),
+       * before any response. Not captured data: the redact function does not see it. */
+      declare(call) {
+        if (current()?.epoch === ep) port.declare(h, toJson(call));
+      },
       end: (value) => endOk(h, value, ep),
       endStream: () => endStream(h, ep),
       fail: (err) => endError(h, err, ep),
-      traceparent: () => (bridge.off ? undefined : port.traceparent(h)),
+      traceparent: () => port.traceparent(h),
     };
   }
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { importPackage } from "../support/package.mjs";
 
-const { init, trace, span, flush, readLocal, continueTrace } = await importPackage();
+const { init, trace, span, flush, readLocal, continueTrace, wrapOpenAI } = await importPackage();
 
 const mask = (v) => JSON.parse(JSON.stringify(v).replaceAll("SECRET", "***"));
 
@@ -80,6 +80,24 @@ test("a redact function that throws: a note is recorded in each field, never the
   assert.equal(s.name, "[redact function threw: nope]");
   assert.equal(s.attributes["error.message"], "[redact function threw: nope]");
   assert.deepEqual(s.attributes.input, "[redact function threw: nope]");
+});
+
+test("a provider call's declaration is not captured data: the redact function does not see it, and the model is recorded", async () => {
+  const seen = [];
+  init({ storage: "memory", redact: (v) => (seen.push(JSON.stringify(v)), v) });
+  const client = wrapOpenAI({
+    chat: {
+      completions: {
+        create: async (params) => ({ id: "c1", object: "chat.completion", model: params.model, choices: [{ index: 0, message: { role: "assistant", content: "hi" }, finish_reason: "stop" }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }),
+      },
+    },
+  });
+  await client.chat.completions.create({ model: "gpt-test", messages: [{ role: "user", content: "hello" }] });
+  await flush();
+  assert.deepEqual(seen.filter((v) => v.includes("$llm")), []);
+  const s = readLocal().traces[0].spans[0];
+  assert.deepEqual([s.name, s.kind, s.completions.map((c) => c.content)], ["openai.chat.completions.create", "llm", ["hi"]]);
+  assert.equal(s.attributes["gen_ai.request.model"], "gpt-test");
 });
 
 test("export warnings of a new init() are shown again (prod: the first of each init())", async () => {

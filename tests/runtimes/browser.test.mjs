@@ -71,7 +71,10 @@ try {
 `;
 
 const FILES = {
-  "/page.html": () => page(`const { runScenarios } = await import("/scenarios.mjs");
+  // The suite reads span ids (currentTraceId...), which exist once the core is loaded: it waits
+  // for `ready` as the top-level await of earlier entries did. Spans from before: see /early-*.
+  "/page.html": () => page(`await api.ready;
+    const { runScenarios } = await import("/scenarios.mjs");
     window.__result = { report: await runScenarios(api, { runtime: "chromium-page" }) };`),
   "/worker-page.html": () => page(`const w = new Worker("/worker.mjs", { type: "module" });
     window.__result = await new Promise((resolve) => {
@@ -80,7 +83,7 @@ const FILES = {
     });`),
   "/worker.mjs": () => `import * as api from ${JSON.stringify(BROWSER_ENTRY)};
 import { runScenarios } from "/scenarios.mjs";
-runScenarios(api, { runtime: "chromium-worker" }).then(
+api.ready.then(() => runScenarios(api, { runtime: "chromium-worker" })).then(
   (report) => postMessage({ report, global: typeof window === "undefined" ? "worker" : "window" }),
   (e) => postMessage({ error: String((e && e.stack) || e) }),
 );`,
