@@ -1,7 +1,10 @@
 // Entry for browsers and web workers (the `browser` and `default` conditions): fetches the
-// .wasm next to this file and compiles it while it downloads (instantiateStreaming), at module
-// top level, so init() stays synchronous. Local store and export outbox: IndexedDB
-// (store-idb.js), memory where there is none. Context: a synchronous stack (no
+// .wasm next to this file and compiles it while it downloads (instantiateStreaming). No
+// top-level await (Vite's worker build, iife/cjs bundles and module service workers reject
+// it, and a worker's first message would be lost while it waits): loading starts on import,
+// init() stays synchronous, spans made before the core is there are kept (bounded) and
+// recorded once it is, and `ready` says when that is. Local store and export outbox:
+// IndexedDB (store-idb.js), memory where there is none. Context: a synchronous stack (no
 // AsyncLocalStorage in browsers; see the README, "Context in browsers"). No node:* import, so
 // every bundler takes it as is.
 
@@ -14,16 +17,16 @@ import { groupRecords, parseLines, toExport } from "./records.js";
 import { createPropagation } from "./propagation.js";
 import { createInstrumentWorker } from "./worker.js";
 
-let wasm = null;
-let loadError;
-try {
-  // `new URL(..., import.meta.url)`: bundlers (Vite, webpack 5, Parcel) ship the .wasm as an
-  // asset and rewrite the URL. wasm-bindgen's loader uses WebAssembly.instantiateStreaming on
-  // the Response (and falls back to instantiate if the server sends a wrong MIME type).
-  await initWasm({ module_or_path: fetch(new URL("./wasm/agensight_wasm_bg.wasm", import.meta.url)) });
-  wasm = bindings;
-} catch (e) {
-  loadError = e;
+/** The loaded bindings, or a rejection saying why they could not be loaded. */
+function loadWasm() {
+  try {
+    // `new URL(..., import.meta.url)`: bundlers (Vite, webpack 5, Parcel) ship the .wasm as an
+    // asset and rewrite the URL. wasm-bindgen's loader uses WebAssembly.instantiateStreaming on
+    // the Response (and falls back to instantiate if the server sends a wrong MIME type).
+    return initWasm({ module_or_path: fetch(new URL("./wasm/agensight_wasm_bg.wasm", import.meta.url)) }).then(() => bindings);
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 const warn = (...args) => console.warn(...args);
@@ -35,8 +38,7 @@ let memory = null;
 const timeOrigin = performance.timeOrigin;
 
 const api = createAgensight({
-  wasm,
-  loadError,
+  wasm: loadWasm(),
   // A runtime that has AsyncLocalStorage as a global gets it; browsers get the stack.
   context: typeof globalThis.AsyncLocalStorage === "function" ? alsContext(globalThis.AsyncLocalStorage) : stackContext(),
   openStore(config) {
@@ -75,6 +77,15 @@ const api = createAgensight({
 });
 
 export const { init, trace, span, currentTraceId, currentSpanId, wrapOpenAI, wrapAnthropic } = api;
+
+/**
+ * Resolves when the WebAssembly core is loaded and the spans made before are recorded, or
+ * when tracing is off because it could not be loaded (never rejects). Waiting is optional:
+ * init() and traced functions work at once; the ids of spans started before it resolved
+ * (currentTraceId(), currentSpanId(), inject()) are undefined.
+ * @example await ready;
+ */
+export const ready = api.ready;
 export { AgensightError } from "./core.js";
 
 /**

@@ -1,28 +1,5 @@
-// Entry for Bun (the `bun` condition): reads the .wasm with Bun's node:fs, AsyncLocalStorage
-// context, local store in files (as in Node). No top-level await, so `require()` works too.
+// Entry for Bun (the `bun` condition): Bun runs the Node entry as it is (node:fs reads the
+// .wasm, AsyncLocalStorage context, file store and outbox), so this only re-exports it and
+// the two cannot drift apart. No top-level await, so `require()` works too.
 
-import { readFileSync } from "node:fs";
-import * as bindings from "./wasm/agensight_wasm.js";
-import { createServerEntry } from "./server.js";
-
-let wasm = null;
-let loadError;
-try {
-  bindings.initSync({ module: readFileSync(new URL("./wasm/agensight_wasm_bg.wasm", import.meta.url)) });
-  wasm = bindings;
-} catch (e) {
-  loadError = e;
-}
-
-const entry = createServerEntry({
-  wasm,
-  loadError,
-  defer: (fn) => setTimeout(fn, 20).unref?.(),
-  // At exit nothing can be sent any more: the export queue is only written to the outbox.
-  onExit: (fn) => process.on("exit", () => fn(false)),
-  onIdle: (fn) => process.on("beforeExit", fn),
-});
-
-export const { init, trace, span, flush, shutdown, currentTraceId, currentSpanId, readLocal, exportLocal, clearLocal } = entry;
-export const { inject, extract, continueTrace, bindContext, instrumentWorker, wrapOpenAI, wrapAnthropic } = entry;
-export { AgensightError } from "./core.js";
+export * from "./node.mjs";

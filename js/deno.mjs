@@ -33,6 +33,6 @@ const entry = createServerEntry({
   onIdle: (fn) => globalThis.addEventListener("beforeunload", fn),
 });
 
-export const { init, trace, span, flush, shutdown, currentTraceId, currentSpanId, readLocal, exportLocal, clearLocal } = entry;
+export const { init, trace, span, flush, shutdown, currentTraceId, currentSpanId, readLocal, exportLocal, clearLocal, ready } = entry;
 export const { inject, extract, continueTrace, bindContext, instrumentWorker, wrapOpenAI, wrapAnthropic } = entry;
 export { AgensightError } from "./core.js";

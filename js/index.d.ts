@@ -110,6 +110,17 @@ export function trace<F extends (...args: any[]) => any>(fn: F, options?: string
 export function span<F extends (...args: any[]) => any>(fn: F, options?: string | SpanOptions): F;
 
 /**
+ * Resolves when the WebAssembly core is loaded and the spans made before it was are recorded,
+ * or when tracing is off because it could not be loaded; never rejects. Only browsers and web
+ * workers load it asynchronously (elsewhere it is resolved at once); waiting is optional:
+ * `init()` and traced functions work at once, and `flush()` waits for it. Ids of spans started
+ * before it resolved (`currentTraceId()`, `currentSpanId()`, `inject()`) are undefined: await it
+ * first where they matter.
+ * @example await ready;
+ */
+export const ready: Promise<void>;
+
+/**
  * Writes and sends what is buffered, retrying for at most `timeoutMs` (default 30000), and
  * reports what happened to the spans so far. In a worker: `ctx.waitUntil(flush())`.
  */

@@ -25,6 +25,6 @@ const entry = createServerEntry({
   onIdle: (fn) => process.on("beforeExit", fn),
 });
 
-export const { init, trace, span, flush, shutdown, currentTraceId, currentSpanId, readLocal, exportLocal, clearLocal } = entry;
+export const { init, trace, span, flush, shutdown, currentTraceId, currentSpanId, readLocal, exportLocal, clearLocal, ready } = entry;
 export const { inject, extract, continueTrace, bindContext, instrumentWorker, wrapOpenAI, wrapAnthropic } = entry;
 export { AgensightError } from "./core.js";

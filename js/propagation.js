@@ -4,7 +4,7 @@
 // Also `bindContext(fn)`, the explicit way to carry the active span across `await` where the
 // runtime has no AsyncLocalStorage (browsers, workerd without nodejs_als). No runtime imports.
 
-/** The "not recorded" handle (core.js): wrapped functions inside it run untraced. */
+/** The "not recorded" handle (bridge.js): wrapped functions inside it run untraced. */
 const NOOP = 0xffffffff;
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 const ALL_ZERO = /^0+$/;

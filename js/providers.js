@@ -64,8 +64,8 @@ const abandoned = typeof FinalizationRegistry === "function" ? new FinalizationR
 
 /**
  * @param {object} p
- * @param {(name: string, opts: {kind?: string, args?: any[]}) => any} p.begin core.js
- *   `internal.begin`: starts a span by hand, or null when nothing is recorded
+ * @param {(name: string, opts: {kind?: string, args?: any[]}) => any} p.begin spans.js
+ *   `begin` (the API's `internal.begin`): starts a span by hand, or null when nothing is recorded
  */
 export function createProviders({ begin }) {
   const wrappers = new WeakSet();
@@ -158,7 +158,8 @@ export function createProviders({ begin }) {
   };
 }
 
-/** Tells the core which call this span is, before any response: provider, operation, request. */
+/** Tells the core which call this span is, before any response: provider, operation, request
+ * (a declaration, not captured data: the user's redact function does not see it). */
 function declare(sp, provider, route, params) {
   const d = { system: provider.system, operation: route.operation };
   try {
@@ -171,7 +172,7 @@ function declare(sp, provider, route, params) {
   } catch {
     // A request whose getters throw: the SDK will say so; the declaration stays minimal.
   }
-  sp.chunk({ $llm: d });
+  sp.declare(d);
 }
 
 /**

@@ -92,7 +92,7 @@ function beforeInvocation() {
   }
 }
 
-export const { trace, span, flush, shutdown, currentTraceId, currentSpanId, wrapOpenAI, wrapAnthropic } = api;
+export const { trace, span, flush, shutdown, currentTraceId, currentSpanId, wrapOpenAI, wrapAnthropic, ready } = api;
 export { AgensightError } from "./core.js";
 
 function localRecords() {

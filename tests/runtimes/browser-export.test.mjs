@@ -140,6 +140,9 @@ try {
     });
   } else {
     const api = await import("agensight-wasm");
+    // The steps compare span ids, which exist once the core is loaded (spans from before are
+    // recorded too, but their ids are not known until then).
+    await api.ready;
     const steps = await import("/steps.mjs");
     window.__call = async (name, arg) => steps[name](api, arg);
   }
@@ -159,6 +162,7 @@ onmessage = async (e) => {
     postMessage({ id, error: String((err && err.stack) || err) });
   }
 };
+await api.ready;
 postMessage({ ready: true });
 `,
   "/elsewhere.html": () => "<!doctype html><title>elsewhere</title><p>another page",

@@ -1,7 +1,9 @@
 // The scenario suite in headless Chromium (Debian's /usr/bin/chromium, driven by
 // playwright-core) from the installed tarball: in a page and in a dedicated (module) web worker,
 // each with the `browser` entry the exports map gives. The records are checked in IndexedDB after
-// a reload, through the read-back API (without init()) and through the raw IndexedDB API.
+// a reload, through the read-back API (without init()) and through the raw IndexedDB API. Then
+// what the entry's loading without top-level await promises: a worker's first message is not
+// lost, and a span from before the core was ready is recorded once it is.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -69,7 +71,10 @@ try {
 `;
 
 const FILES = {
-  "/page.html": () => page(`const { runScenarios } = await import("/scenarios.mjs");
+  // The suite reads span ids (currentTraceId...), which exist once the core is loaded: it waits
+  // for `ready` as the top-level await of earlier entries did. Spans from before: see /early-*.
+  "/page.html": () => page(`await api.ready;
+    const { runScenarios } = await import("/scenarios.mjs");
     window.__result = { report: await runScenarios(api, { runtime: "chromium-page" }) };`),
   "/worker-page.html": () => page(`const w = new Worker("/worker.mjs", { type: "module" });
     window.__result = await new Promise((resolve) => {
@@ -78,10 +83,43 @@ const FILES = {
     });`),
   "/worker.mjs": () => `import * as api from ${JSON.stringify(BROWSER_ENTRY)};
 import { runScenarios } from "/scenarios.mjs";
-runScenarios(api, { runtime: "chromium-worker" }).then(
+api.ready.then(() => runScenarios(api, { runtime: "chromium-worker" })).then(
   (report) => postMessage({ report, global: typeof window === "undefined" ? "worker" : "window" }),
   (e) => postMessage({ error: String((e && e.stack) || e) }),
 );`,
+  // Without top-level await in the entry: a worker that registers its handler synchronously
+  // gets the message posted right after new Worker(), and spans from before the .wasm arrived
+  // are recorded once it has.
+  "/early-worker-page.html": () => `<!doctype html><meta charset="utf-8"><script type="module">
+    const w = new Worker("/early-worker.mjs", { type: "module" });
+    w.postMessage({ n: 21 }); // at once: before the worker has loaded anything
+    w.onmessage = (e) => (window.__result = e.data);
+    w.onerror = (e) => (window.__result = { error: "worker: " + (e.message || "failed to load") });
+    setTimeout(() => (window.__result ??= { error: "no answer from the worker in 10 s" }), 10000);
+  </script>`,
+  "/early-worker.mjs": () => `import { init, trace, flush, readLocal } from ${JSON.stringify(BROWSER_ENTRY)};
+    init({ storage: "memory" });
+    const double = trace((n) => n * 2, "double");
+    onmessage = async (e) => {
+      const value = double(e.data.n);
+      const result = await flush();
+      postMessage({ value, result, traces: (await readLocal()).traces.map((t) => [t.name, t.spans[0].attributes.input]) });
+    };`,
+  "/early-page.html": () => `<!doctype html><meta charset="utf-8"><script type="module">
+    import { init, trace, flush, readLocal, ready } from ${JSON.stringify(BROWSER_ENTRY)};
+    init({ storage: "memory" });
+    const t0 = Date.now() / 1000;
+    let loaded = false;
+    ready.then(() => (loaded = true));
+    const early = trace((x) => x + 1, "early");
+    const value = early(1);
+    const loadedAtCall = loaded;
+    await ready;
+    const readyAt = Date.now() / 1000;
+    const result = await flush();
+    const traces = (await readLocal()).traces.map((t) => ({ name: t.name, start: t.started_at, input: t.spans[0].attributes.input }));
+    window.__result = { value, loadedAtCall, t0, readyAt, result, traces };
+  </script>`,
 };
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".json": "application/json" };
 
@@ -144,12 +182,18 @@ async function result(p, messages) {
   }
 }
 
-async function runAndReload(path, runtime) {
+/** A new browser context and page, its console collected in `messages`. */
+async function openPage() {
   const context = await browser.newContext();
   const p = await context.newPage();
   const messages = [];
   p.on("console", (m) => messages.push(`${m.type()}: ${m.text()}`));
   p.on("pageerror", (e) => messages.push(`pageerror: ${e.message}`));
+  return { context, p, messages };
+}
+
+async function runAndReload(path, runtime) {
+  const { context, p, messages } = await openPage();
   try {
     await p.goto(`${origin}${path}`);
     const { report, global } = await result(p, messages);
@@ -197,4 +241,31 @@ test("the browser entry is what the exports map gives browsers and bundles witho
   assert.ok(inputs.includes("browser.mjs"), `inputs: ${inputs}`);
   assert.ok(!inputs.some((p) => /store-file|server|node\.mjs/.test(p)), `no server-only module: ${inputs}`);
   assert.doesNotMatch(r.outputFiles[0].text, /from\s*["']node:|require\(["']node:/);
+});
+
+/** The result of a page that needs no reload, with a clean console. */
+async function resultOf(path) {
+  const { context, p, messages } = await openPage();
+  try {
+    await p.goto(`${origin}${path}`);
+    const r = await result(p, messages);
+    assert.deepEqual(messages, [], "no warning or error in the console");
+    return r;
+  } finally {
+    await context.close();
+  }
+}
+
+test("chromium module worker: a message posted right after new Worker() is handled and traced", async () => {
+  const r = await resultOf("/early-worker-page.html");
+  assert.deepEqual(r, { value: 42, result: { exported: 0, failed: 0, pending: 0, dropped: 0 }, traces: [["double", [21]]] });
+});
+
+test("chromium page: a span from before the core was ready is recorded once it is, with its own time", async () => {
+  const r = await resultOf("/early-page.html");
+  assert.equal(r.value, 2);
+  assert.equal(r.loadedAtCall, false, "the call ran before the .wasm was loaded");
+  assert.deepEqual(r.result, { exported: 0, failed: 0, pending: 0, dropped: 0 });
+  assert.deepEqual(r.traces.map((t) => [t.name, t.input]), [["early", [1]]]);
+  assert.ok(r.traces[0].start >= r.t0 - 0.001 && r.traces[0].start < r.readyAt, `started at its call (${r.traces[0].start}), not at the load (${r.readyAt})`);
 });

@@ -22,6 +22,7 @@ export const EXPECTED_EXPORTS = [
   "inject",
   "instrumentWorker",
   "readLocal",
+  "ready", // resolves when the core is loaded (browsers load it asynchronously)
   "shutdown",
   "span",
   "trace",

@@ -1,0 +1,234 @@
+// The bridge: the only module that calls the wasm core (tests/js/layers.test.mjs checks it).
+// It guards every call once: a thrown error there is a wasm trap, which leaves the instance
+// unusable, so the first one turns tracing off with one warning and every later call returns
+// its "nothing" value without touching the wasm. The rest of js/ sees three narrow ports:
+// - `span`: define/start/end/endError/streamChunk/declare, ids and traceparent (per span);
+// - `local`: takeLocal (local-store lines as UTF-8 bytes);
+// - `queue`: the export queue as js/exporter.js needs it. Its shape is the contract with the
+//   exporter; today it is built from the exportNext/exportRequest/... exports, tomorrow it may
+//   map onto fewer, wider ones without the exporter changing.
+// Before the wasm is attached (a browser entry still loading it), the span port records into
+// a bounded log (pending.js) that is replayed in order once it is.
+
+import { asAgensightError } from "./errors.js";
+import { createPendingLog } from "./pending.js";
+
+/** "Not recorded" span handle (unsampled trace, or a bound was hit); matches the Rust side. */
+export const NOOP = 0xffffffff;
+
+const NO_POLL = Object.freeze({ dropped: [], warnings: [], wake: -1 });
+const NO_STATS = Object.freeze({ exported: 0, failed: 0, pending: 0, dropped: 0 });
+
+/**
+ * @param {object} p
+ * @param {(...args: any[]) => void} p.warnOnce the package's one warning (shared with core.js)
+ * @param {number} [p.maxPending] operations kept while the wasm is loading
+ */
+export function createBridge({ warnOnce, maxPending }) {
+  let wasm = null;
+  // "loading": not attached yet (spans are logged); "ready"; "off": failed to load or trapped.
+  let status = "loading";
+  const pending = createPendingLog(maxPending);
+
+  /** After a trap (or a failed load): tracing off, one warning. */
+  function fail(err) {
+    status = "off";
+    pending.clear();
+    warnOnce("agensight: tracing stopped after an internal error; your app is unaffected.", err);
+  }
+
+  /** `fn` behind the guard: never throws; `fallback` once tracing is off. Fixed arity, so the
+   * hot calls allocate nothing. */
+  function guarded(fn, fallback) {
+    return (a, b, c, d, e, f) => {
+      if (status !== "ready") return fallback;
+      try {
+        return fn(a, b, c, d, e, f);
+      } catch (err) {
+        fail(err);
+        return fallback;
+      }
+    };
+  }
+
+  // ---- Captured text: through one buffer in wasm memory (HACKING, "The per-span hot path"). ----
+  // encodeInto writes the UTF-8 natively and only the byte count crosses. A view whose memory
+  // grew since is detached (byteLength 0) and is made again. passText must be the LAST
+  // argument of the wasm call it feeds (nothing may run between the write and that call), and
+  // wasmMemory().buffer is taken only AFTER textBuffer(), which may grow the memory.
+  const encoder = new TextEncoder();
+  let textView = new Uint8Array(0);
+  function passText(text) {
+    if (text === "") return 0;
+    for (;;) {
+      if (textView.byteLength >= text.length) {
+        const r = encoder.encodeInto(text, textView);
+        if (r.read === text.length) return r.written;
+      }
+      // Three UTF-8 bytes per UTF-16 unit at most.
+      const size = Math.max(text.length * 3, 4096);
+      const at = wasm.textBuffer(size);
+      textView = new Uint8Array(wasm.wasmMemory().buffer, at, size);
+    }
+  }
+
+  // Handles and definitions handed out while loading are numbers above every u32; once
+  // replayed they map to the real ones (spans that were still open end through the map).
+  const real = (h) => (h > NOOP ? pending.real(h) : h);
+
+  /** The span port once the wasm is attached. */
+  const live = {
+    define: guarded((name, kind, metadata) => wasm.define(name, kind, metadata), 0),
+    start: guarded((def, parent, now, input) => wasm.start(real(def), real(parent), now, passText(input)), NOOP),
+    startWithSession: guarded((def, parent, now, session, input) => wasm.startWithSession(real(def), real(parent), now, session, passText(input)), NOOP),
+    startRemote: guarded((def, traceId, spanId, now, input) => wasm.startRemote(real(def), traceId, spanId, now, passText(input)), NOOP),
+    end: guarded((h, now, output) => wasm.end(real(h), now, passText(output)), false),
+    endError: guarded((h, now, name, message, stack) => wasm.endError(real(h), now, name, message, stack), false),
+    streamChunk: guarded((h, chunk) => wasm.streamChunk(real(h), passText(chunk)), undefined),
+    // Today a declaration is a chunk with a marker the core recognizes; a typed export can
+    // take its place here without spans.js or providers.js changing.
+    declare: guarded((h, call) => wasm.streamChunk(real(h), passText(`{"$llm":${call}}`)), undefined),
+    traceId: guarded((h) => wasm.traceId(real(h)) ?? undefined, undefined),
+    spanId: guarded((h) => wasm.spanId(real(h)) ?? undefined, undefined),
+    traceparent: guarded((h) => wasm.traceparent(real(h)) ?? undefined, undefined),
+  };
+  /** The span port while loading: the log; ids are not known yet. */
+  const logging = {
+    define: (name, kind, metadata) => (status === "loading" ? pending.define(name, kind, metadata) : 0),
+    start: (def, parent, now, input) => (status === "loading" ? pending.start(def, parent, now, input) : NOOP),
+    startWithSession: (def, parent, now, session, input) => (status === "loading" ? pending.start(def, parent, now, input, { session }) : NOOP),
+    startRemote: (def, traceId, spanId, now, input) => (status === "loading" ? pending.start(def, 0, now, input, { traceId, spanId }) : NOOP),
+    end: (h, now, output) => (status === "loading" && pending.end(h, now, output), false),
+    endError: (h, now, name, message, stack) => (status === "loading" && pending.endError(h, now, name, message, stack), false),
+    streamChunk: (h, chunk) => void (status === "loading" && pending.chunk(h, chunk)),
+    declare: (h, call) => void (status === "loading" && pending.chunk(h, `{"$llm":${call}}`)),
+    traceId: () => undefined,
+    spanId: () => undefined,
+    traceparent: () => undefined,
+  };
+  /** What spans.js calls: the log until the wasm is attached, then the live port. */
+  const span = { ...logging };
+
+  const queue = createQueuePort(guarded, () => wasm);
+
+  return {
+    span,
+    queue,
+    /** Local-store lines waiting, as UTF-8 bytes (empty: none, or tracing is off). */
+    local: { takeLocal: guarded(() => wasm.takeLocal(), new Uint8Array(0)) },
+    /** Spans refused while the wasm was loading (the log was full, or a new init() came). */
+    get droppedWhileLoading() {
+      return pending.dropped;
+    },
+    /** Spans logged while loading, not recorded yet. */
+    get waiting() {
+      return status === "loading" ? pending.spans : 0;
+    },
+    /** A new init() while loading: what the one before logged is dropped (counted). */
+    restartLog: () => pending.clear(true),
+    /** Turns tracing off after an internal failure outside the wasm (a bug in the wrapper). */
+    fail,
+    /** True once tracing is off for good (load failure or trap). */
+    get off() {
+      return status === "off";
+    },
+    /** True while spans are only logged (the wasm is not attached yet). */
+    get loading() {
+      return status === "loading";
+    },
+    /** The loaded bindings: the live port from now on. */
+    attach(bindings) {
+      if (status !== "loading") return;
+      wasm = bindings;
+      status = "ready";
+      Object.assign(span, live);
+    },
+    /** The wasm will never come (it failed to load): tracing off, the log dropped. */
+    disable() {
+      status = "off";
+      pending.clear();
+    },
+    /**
+     * Records what was logged while loading, in order, with its own timestamps. Returns true
+     * when a trace was handed on (local lines or export work waiting).
+     */
+    replay() {
+      if (status !== "ready") return false;
+      return pending.replay(live, checkSession);
+    },
+    /**
+     * Validates `init()` options and starts a new tracer. Throws an AgensightError for bad
+     * options (never turns tracing off: a caller's mistake is not a trap).
+     * @returns {object|null} the normalized configuration; null when tracing is off
+     */
+    configure(text, seed, now) {
+      if (status !== "ready") return null;
+      try {
+        return JSON.parse(wasm.configure(text, seed, now));
+      } catch (e) {
+        throw asAgensightError(e, "init()");
+      }
+    },
+    checkSession,
+  };
+
+  /** A trace's session, normalized (JSON text); an AgensightError for a bad one; null when
+   * tracing is off or not loaded yet. */
+  function checkSession(text) {
+    if (status !== "ready") return null;
+    try {
+      return wasm.checkSession(text);
+    } catch (e) {
+      // A bad session is the caller's mistake; anything else (a trap) turns tracing off.
+      if (e && e.name === "AgensightError") throw asAgensightError(e, "trace()");
+      fail(e);
+      return null;
+    }
+  }
+}
+
+/**
+ * The export queue port over today's exports (see js/exporter.js for how it is driven):
+ * `poll` is exportDropped + exportWarnings + exportWake.
+ * @param {Function} guarded the bridge's guard
+ * @param {() => object} w the bindings
+ */
+function createQueuePort(guarded, w) {
+  const request = guarded((id) => {
+    const text = w().exportRequest(id);
+    if (!text) return null;
+    const r = JSON.parse(text);
+    return { url: r.url, method: "POST", headers: r.headers, body: r.body, timeoutMs: r.timeoutMs };
+  }, null);
+
+  const stats = guarded(() => {
+    const s = JSON.parse(w().stats());
+    return { exported: s.exported, failed: s.failed, pending: s.pending, dropped: s.dropped };
+  }, NO_STATS);
+
+  return {
+    /** The next job with a request due (0: none); `maxBody`: only one whose body fits. */
+    next: guarded((now, force, maxBody) => w().exportNext(now, force, maxBody), 0),
+    /** Job `id`'s next request `{url, method, headers, body, timeoutMs}`, or null (finished). */
+    request,
+    /** Bytes of the body of job `id`'s next request. */
+    bodyBytes: guarded((id) => w().exportBodyBytes(id), 0),
+    /** The answer to job `id`'s request; true when the job is finished (accepted or given up). */
+    done: guarded((id, status, retryAfterMs, body, error, now) => w().exportDone(id, status, retryAfterMs, body, error, now), false),
+    /** The job as outbox text, the first time only (then ""). */
+    persist: guarded((id) => w().exportPersist(id), ""),
+    /** An outbox entry of an earlier process back into the queue; false: not ours (delete it).
+     * True when tracing is off: an entry that was not looked at is kept. */
+    restore: guarded((text) => w().exportRestore(text), true),
+    /** Every waiting trace made into jobs now; the ids of the jobs not in the outbox yet. */
+    unsaved: guarded((now) => Array.from(w().exportUnsaved(now)), []),
+    /** One round's news: jobs dropped (delete their outbox copies), warnings, and the ms until
+     * work is due (-1: none). */
+    poll: guarded((now) => {
+      const dropped = Array.from(w().exportDropped());
+      const text = w().exportWarnings();
+      return { dropped, warnings: text ? text.split("\n").filter(Boolean) : [], wake: w().exportWake(now) };
+    }, NO_POLL),
+    stats,
+  };
+}

@@ -1,0 +1,309 @@
+// The export loop of one init() (modes dev and prod): it moves the requests of the export
+// queue (in Rust, behind the bridge's queue port) to js/transport.js and the answers back,
+// keeps the durable outbox in step (a job is put there before its first send and deleted once
+// it is finished), restores what an earlier process or page left there before anything new
+// goes, spends the page's keepalive budget when the page is left, and reports export failures.
+// Everything it remembers (timers, warnings given, outbox writes under way) belongs to this
+// init(): core.js makes a new exporter for every init() and stops the old one.
+//
+// It never throws into the app and never calls the wasm itself: only the queue port.
+
+import { send as transportSend } from "./transport.js";
+
+/** Bytes of request bodies that `keepalive` requests may have in flight (the Fetch spec's
+ * limit, per page): what a page being left may send. */
+export const KEEPALIVE_BYTES = 64 * 1024;
+/** How long an asynchronous outbox (IndexedDB) operation is waited for before the export goes
+ * on without it (a database blocked by another tab never stops exporting). */
+export const OUTBOX_WAIT_MS = 5000;
+
+const isPromise = (v) => v !== null && typeof v === "object" && typeof v.then === "function";
+
+/**
+ * @typedef {object} QueuePort the export queue (js/bridge.js); never throws
+ * @property {(now: number, force: boolean, maxBody?: number) => number} next
+ * @property {(id: number) => ({url: string, method: string, headers: [string, string][], body: string|Uint8Array, timeoutMs?: number} | null)} request
+ * @property {(id: number) => number} bodyBytes
+ * @property {(id: number, status: number, retryAfterMs: number, body: string, error: string, now: number) => boolean} done
+ * @property {(id: number) => string} persist
+ * @property {(text: string) => boolean} restore
+ * @property {(now: number) => number[]} unsaved
+ * @property {(now: number) => {dropped: number[], warnings: string[], wake: number}} poll
+ * @property {() => {exported: number, failed: number, pending: number, dropped: number}} stats
+ *
+ * @typedef {object} Outbox durable job storage; each method may return a Promise
+ * @property {() => ({id: number, text: string}[] | Promise<{id: number, text: string}[]>)} list
+ * @property {(id: number, text: string) => (void | Promise<void>)} put
+ * @property {(id: number) => (void | Promise<void>)} delete
+ */
+
+/**
+ * Starts the export loop of one init(): restores the outbox and arms the first timer.
+ * @param {object} p
+ * @param {QueuePort} p.queue
+ * @param {Outbox|null} [p.outbox] null: the queue lives in memory only
+ * @param {"dev"|"prod"} p.mode dev prints every failure (at most one a second), prod the first
+ * @param {() => number} p.now
+ * @param {(...args: any[]) => void} p.warn
+ * @param {Function} [p.fetch] the `fetch` init() option (undefined: the global one)
+ * @param {boolean} [p.saveEarly] write finished traces to the outbox as they end (browsers)
+ * @param {{inFlight: number}} [p.keepalive] the page's keepalive budget in use, shared by the
+ *   exporters of successive init()s (their requests share one page)
+ * @param {typeof transportSend} [p.send] the transport (tests pass a fake)
+ * @param {{set(fn: () => void, ms: number): any, clear(t: any): void}} [p.timers]
+ */
+export function createExporter({ queue, outbox = null, mode, now, warn, fetch, saveEarly = false, keepalive = { inFlight: 0 }, send = transportSend, timers = defaultTimers }) {
+  let stopped = false;
+  let pumping = null;
+  let timer = null;
+  let exitSent = false;
+  let restoring = null;
+  let saveScheduled = false;
+  const saving = new Map(); // job id -> Promise of its outbox put, under way
+  const warnings = createWarnings({ mode, now, warn });
+  const store = outbox ? createOutboxCalls(outbox, warnings.outboxFailed, timers) : null;
+
+  /** What an earlier process or page left goes back into the queue (ids kept, so receivers
+   * can dedupe); entries the queue does not take (another exporter's, torn) are deleted. */
+  function restoreEntries(entries) {
+    if (stopped) return;
+    for (const { id, text } of entries ?? []) if (!queue.restore(text)) store.call("delete", id);
+  }
+
+  function restore() {
+    if (!store) return;
+    let listed;
+    try {
+      listed = outbox.list();
+    } catch (e) {
+      return warnings.outboxFailed(e);
+    }
+    if (!isPromise(listed)) return restoreEntries(listed);
+    // Asynchronous (IndexedDB): read after init() returns; every pump waits for it, so the
+    // restored jobs still go before new ones.
+    restoring = store.bounded(Promise.resolve(listed).then(restoreEntries, warnings.outboxFailed)).then(() => {
+      restoring = null;
+      schedule();
+    });
+  }
+
+  /** Deletes the outbox copies of dropped jobs, shows the warnings; returns the wake time. */
+  function absorb(news) {
+    if (store) for (const id of news.dropped) store.call("delete", id);
+    for (const line of news.warnings) warnings.export(line);
+    return news.wake;
+  }
+
+  /** Sends every request that is due; resolves when those are answered. One pump at a time. */
+  function pump(force = false) {
+    if (pumping) return pumping;
+    if (stopped) return Promise.resolve();
+    pumping = (async () => {
+      // Yield first: `pumping` must be set before this body can finish and clear it.
+      await null;
+      if (restoring) await restoring;
+      try {
+        for (;;) {
+          const sends = [];
+          for (let id; (id = queue.next(now(), force)); ) sends.push(sendJob(id));
+          absorb(queue.poll(now()));
+          if (sends.length === 0) break;
+          await Promise.all(sends);
+        }
+      } finally {
+        pumping = null;
+      }
+      schedule();
+    })();
+    return pumping;
+  }
+
+  /** Writes job `id` to the outbox the first time (waiting for an asynchronous outbox), then
+   * sends its next request; deletes the outbox copy once the job is finished. */
+  function sendJob(id, keepaliveSend = false) {
+    const saved = queue.persist(id);
+    const stored = saved && store ? store.call("put", id, saved) : saving.get(id);
+    const go = () => exchange(id, keepaliveSend).then((finished) => (finished && store ? store.call("delete", id) : undefined));
+    return stored ? stored.then(go) : go();
+  }
+
+  /** Sends job `id`'s next request and gives the queue the answer. Resolves to true when the
+   * job is finished (its outbox copy can go). The fetch starts synchronously: a page being
+   * left (pagehide) gets its keepalive requests out. */
+  async function exchange(id, keepaliveSend) {
+    const request = queue.request(id);
+    if (!request) return true;
+    const answer = await send(request, { keepalive: keepaliveSend, fetch });
+    // done() is false once tracing stopped while the request was out: the job stays in the outbox.
+    return queue.done(id, answer.status, answer.retryAfterMs, answer.body, answer.error, now());
+  }
+
+  /** Writes what is not in the outbox yet (waiting traces made into jobs now, held until their
+   * batch is due), without waiting for the writes. */
+  function saveUnsaved() {
+    saveScheduled = false;
+    if (stopped || !store) return;
+    for (const id of queue.unsaved(now())) {
+      const saved = queue.persist(id);
+      const p = saved ? store.call("put", id, saved) : undefined;
+      if (p) {
+        saving.set(id, p);
+        p.then(() => saving.delete(id));
+      }
+    }
+    schedule();
+  }
+
+  /** Arms a timer for the queue's next due time (batch delay, retry backoff). */
+  function schedule() {
+    if (stopped || pumping) return;
+    const wait = absorb(queue.poll(now()));
+    if (wait < 0) return;
+    if (timer) timers.clear(timer);
+    timer = timers.set(() => {
+      timer = null;
+      pump();
+    }, wait);
+    // Background sends never keep a process alive; flush() and the exit hook do the waiting.
+    timer?.unref?.();
+  }
+
+  /**
+   * Leaving (a page hidden or closed, a process exiting), synchronously. `canSend`: one forced
+   * round of keepalive requests, only jobs whose next request fits the rest of the budget
+   * (written to the outbox too, without waiting: the page is going). Then every job not in the
+   * outbox yet is written there, so the next start sends it.
+   */
+  function exit(canSend) {
+    if (stopped) return;
+    if (canSend) {
+      for (let id; (id = queue.next(now(), true, KEEPALIVE_BYTES - keepalive.inFlight)); ) {
+        const bytes = queue.bodyBytes(id);
+        keepalive.inFlight += bytes;
+        const saved = queue.persist(id);
+        if (saved && store) store.call("put", id, saved);
+        exchange(id, true).then((finished) => {
+          keepalive.inFlight -= bytes;
+          if (finished && store) store.call("delete", id);
+          // The page may still be there (only hidden): the rest goes the usual way.
+          schedule();
+        });
+      }
+    }
+    if (store) {
+      for (const id of queue.unsaved(now())) {
+        const saved = queue.persist(id);
+        if (saved) store.call("put", id, saved);
+      }
+      absorb({ ...queue.poll(now()), wake: -1 });
+    }
+    if (canSend) schedule();
+  }
+
+  restore();
+  schedule();
+
+  return {
+    /** A trace was handed on: save it early (browsers) and send it when its batch is due. */
+    emitted() {
+      if (stopped) return;
+      exitSent = false;
+      if (saveEarly && store && !saveScheduled) {
+        saveScheduled = true;
+        // A microtask: the traces ending in one task make one job, and it is written before
+        // the page can be left (that takes another task).
+        queueMicrotask(saveUnsaved);
+      }
+      if (!timer) schedule();
+    },
+    exit,
+    /** The app is done (Node's beforeExit): one last forced round, once per batch of new
+     * traces (the outbox keeps what is not accepted, for the next start). */
+    idle() {
+      if (exitSent || stopped) return;
+      exitSent = true;
+      pump(true);
+    },
+    /**
+     * Sends what waits (retrying as the policy says) for at most `timeoutMs`, then reports:
+     * `exported` counts only spans the receiver accepted.
+     * @returns {Promise<{exported: number, failed: number, pending: number, dropped: number}>}
+     */
+    async flush(timeoutMs = 30000) {
+      const deadline = now() + timeoutMs;
+      for (;;) {
+        await pump(true);
+        const wait = absorb(queue.poll(now()));
+        if (wait < 0 || now() >= deadline || stopped) break;
+        // A plain (ref'd) timer: the process stays up while flush() waits for a retry.
+        await new Promise((resolve) => timers.set(resolve, Math.min(wait, deadline - now())));
+      }
+      return queue.stats();
+    },
+    /** No more timers or sends from this exporter (shutdown, or a new init()). */
+    stop() {
+      stopped = true;
+      if (timer) timers.clear(timer);
+      timer = null;
+    },
+  };
+}
+
+/** Global timers, read at each call (so fake timers installed later apply). */
+const defaultTimers = {
+  set: (fn, ms) => setTimeout(fn, ms),
+  clear: (t) => clearTimeout(t),
+};
+
+/**
+ * Export warnings of one init(). dev prints each failure, but at most one a second (a receiver
+ * down for minutes would flood the console with retries) and says how many it held back; prod
+ * prints the first only. The outbox's own failure is told once.
+ */
+function createWarnings({ mode, now, warn }) {
+  let lastDev = -Infinity;
+  let suppressed = 0;
+  let prodWarned = false;
+  let outboxWarned = false;
+  return {
+    export(line) {
+      if (mode === "dev") {
+        if (now() - lastDev < 1000) return void suppressed++;
+        lastDev = now();
+        warn(`agensight: ${line}${suppressed ? ` (${suppressed} more export warnings in the last seconds not shown)` : ""}`);
+        suppressed = 0;
+      } else if (!prodWarned) {
+        prodWarned = true;
+        warn(`agensight: export failing: ${line} (later export warnings are silent in prod; mode "dev" shows them all)`);
+      }
+    },
+    outboxFailed(e) {
+      if (outboxWarned) return;
+      outboxWarned = true;
+      warn("agensight: the export outbox failed; traces not yet exported may not survive a restart:", e);
+    },
+  };
+}
+
+/** Outbox calls that never throw: `call` returns undefined when the method finished
+ * synchronously, else a Promise that resolves (never rejects) when it settles or after
+ * OUTBOX_WAIT_MS. */
+function createOutboxCalls(outbox, failed, timers) {
+  function bounded(promise) {
+    let t;
+    const late = new Promise((resolve) => (t = timers.set(resolve, OUTBOX_WAIT_MS)));
+    return Promise.race([promise, late]).finally(() => timers.clear(t));
+  }
+  return {
+    bounded,
+    call(method, ...args) {
+      let r;
+      try {
+        r = outbox[method](...args);
+      } catch (e) {
+        return void failed(e);
+      }
+      return isPromise(r) ? bounded(Promise.resolve(r).catch(failed)) : undefined;
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// The span calls made before the wasm core is ready (the browser entry loads it without
+// top-level await, and init() stays synchronous), kept in order with their own timestamps and
+// recorded when it is. Bounded: at most `max` definitions, starts and stream chunks wait;
+// a start past that is refused (the span and what runs inside it go unrecorded) and counted as
+// dropped, which flush() reports. Ends and errors of logged spans are always kept (at most one
+// per start), so a logged span never stays open.
+
+/** Operations kept while the core loads. */
+export const MAX_PENDING = 1000;
+/** Provisional ids start above every u32 handle, so they never collide with real ones. */
+const FIRST_ID = 2 ** 32;
+const NOOP = 0xffffffff;
+
+/** @param {number} [max] */
+export function createPendingLog(max = MAX_PENDING) {
+  let ops = [];
+  let counted = 0; // definitions, starts and chunks in `ops`
+  let nextId = FIRST_ID;
+  let dropped = 0;
+  let starts = 0; // spans in `ops`
+  const known = new Set(); // provisional handles logged (ends are kept for these only)
+  const mapped = new Map(); // provisional id -> real handle or definition, after replay
+
+  const room = () => counted < max;
+
+  return {
+    /** Spans (and stream chunks) refused because the log was full. */
+    get dropped() {
+      return dropped;
+    },
+    /** Spans logged and not replayed yet. */
+    get spans() {
+      return starts;
+    },
+    /** The real handle of provisional id `h` (NOOP when it was not recorded). */
+    real: (h) => mapped.get(h) ?? NOOP,
+    define(name, kind, metadata) {
+      if (!room()) return NOOP;
+      counted++;
+      const id = nextId++;
+      ops.push({ op: "define", id, name, kind, metadata });
+      return id;
+    },
+    /** `extra`: `{session}` (a trace's own session, unchecked JSON) or `{traceId, spanId}`. */
+    start(def, parent, now, input, extra) {
+      if (!room() || def === NOOP || def === 0) {
+        dropped++;
+        return NOOP;
+      }
+      counted++;
+      starts++;
+      const h = nextId++;
+      known.add(h);
+      ops.push({ op: "start", h, def, parent, now, input, extra });
+      return h;
+    },
+    end(h, now, output) {
+      if (known.delete(h)) ops.push({ op: "end", h, now, output });
+    },
+    endError(h, now, name, message, stack) {
+      if (known.delete(h)) ops.push({ op: "error", h, now, name, message, stack });
+    },
+    chunk(h, text) {
+      if (!known.has(h)) return;
+      if (!room()) return void dropped++;
+      counted++;
+      ops.push({ op: "chunk", h, text });
+    },
+    /** Forgets the log (tracing off); `count`: its spans are counted as dropped (a new
+     * init() while loading: the spans of the one before are not recorded). */
+    clear(count = false) {
+      if (count) dropped += starts;
+      ops = [];
+      counted = 0;
+      starts = 0;
+      known.clear();
+    },
+    /**
+     * Plays the log into `port` (the bridge's live span port), in order. A trace's session
+     * is checked now (`checkSession`); a bad one is left out rather than losing the trace.
+     * Returns true when a trace was handed on.
+     */
+    replay(port, checkSession) {
+      const log = ops;
+      ops = [];
+      counted = 0;
+      starts = 0;
+      known.clear();
+      let emitted = false;
+      const id = (x) => (x > NOOP ? (mapped.get(x) ?? NOOP) : x);
+      for (const o of log) {
+        if (o.op === "define") mapped.set(o.id, port.define(o.name, o.kind, o.metadata));
+        else if (o.op === "start") mapped.set(o.h, startLogged(port, checkSession, o, id(o.def), id(o.parent)));
+        else if (o.op === "end") emitted = port.end(id(o.h), o.now, o.output) || emitted;
+        else if (o.op === "error") emitted = port.endError(id(o.h), o.now, o.name, o.message, o.stack) || emitted;
+        else port.streamChunk(id(o.h), o.text);
+      }
+      return emitted;
+    },
+  };
+}
+
+function startLogged(port, checkSession, o, def, parent) {
+  if (def === NOOP || parent === NOOP) return NOOP;
+  const x = o.extra;
+  if (x?.traceId) return parent === 0 ? port.startRemote(def, x.traceId, x.spanId, o.now, o.input) : port.start(def, parent, o.now, o.input);
+  if (x?.session && parent === 0) {
+    let session = null;
+    try {
+      session = checkSession(x.session);
+    } catch {}
+    if (session) return port.startWithSession(def, parent, o.now, session, o.input);
+  }
+  return port.start(def, parent, o.now, o.input);
+}

@@ -1,0 +1,271 @@
+// The span lifecycle: `trace()`/`span()` wrappers, calling the wrapped function inside its span
+// and ending the span when the result settles (sync values, Promises, thenables, async
+// iterables), and `begin()`, the by-hand form the package's own wrappers use (providers.js,
+// worker.js, propagation.js). Talks to the core only through the bridge's span port.
+//
+// A wrapped function behaves exactly like the original: same `this`, arguments, return value
+// and thrown error; sync stays sync. Nothing here throws into user code.
+
+import { NOOP } from "./bridge.js";
+import { toJson } from "./serialize.js";
+
+/** Items of a streamed result kept as its output (the rest are counted). */
+const MAX_STREAM_ITEMS = 100;
+
+/**
+ * @typedef {object} SpanState what spans need of the current init()
+ * @property {number} epoch which init() (a span ends only in the init() it started in)
+ * @property {boolean} captureInput
+ * @property {boolean} captureOutput
+ * @property {ReturnType<import("./capture.js").createCapture>} capture
+ */
+
+/**
+ * @param {object} p
+ * @param {ReturnType<import("./bridge.js").createBridge>} p.bridge
+ * @param {{active(): number, run(h: number, fn: Function): any}} p.context
+ * @param {() => number} p.now
+ * @param {() => SpanState | null} p.current the current init()'s state, null before init()
+ * @param {() => void} p.emitted a trace was handed on (local lines or export work waiting)
+ * @param {(...args: any[]) => void} p.warnOnce
+ */
+export function createSpans({ bridge, context, now, current, emitted, warnOnce }) {
+  const port = bridge.span;
+
+  // `ep`: the init() the span started in. After a new init() the tracer is a new one whose
+  // handles reuse the same numbers, so a span still running across init() is dropped.
+  function endOk(h, value, ep) {
+    const st = current();
+    if (h === NOOP || st === null || ep !== st.epoch) return;
+    if (port.end(h, now(), st.captureOutput ? st.capture.value(value) : "")) emitted();
+  }
+
+  /** Ends a streamed span: its output is the response the core aggregated from the chunks. */
+  function endStream(h, ep) {
+    const st = current();
+    if (h === NOOP || st === null || ep !== st.epoch) return;
+    if (port.end(h, now(), "")) emitted();
+  }
+
+  function endError(h, err, ep) {
+    const st = current();
+    if (h === NOOP || st === null || ep !== st.epoch) return;
+    const i = st.capture.error(err);
+    if (port.endError(h, now(), i.name, i.message, i.stack)) emitted();
+  }
+
+  /** Wraps an async iterator so the span ends when it is consumed, fails or is closed. */
+  function traceAsyncIterable(iterable, h, ep) {
+    const items = [];
+    let count = 0;
+    let done = false;
+    const finish = (err, failed) => {
+      if (done) return;
+      done = true;
+      if (failed) endError(h, err, ep);
+      else endOk(h, count > items.length ? { items, count } : items, ep);
+    };
+    let it;
+    const iterator = () => (it ??= iterable[Symbol.asyncIterator]());
+    const step = async (method, arg) => {
+      const target = iterator();
+      if (typeof target[method] !== "function") {
+        finish();
+        return method === "throw" ? Promise.reject(arg) : { value: arg, done: true };
+      }
+      let r;
+      try {
+        r = await context.run(h, () => target[method](arg));
+      } catch (err) {
+        finish(err, true);
+        throw err;
+      }
+      if (r.done) finish();
+      else if (count++ < MAX_STREAM_ITEMS) items.push(r.value);
+      return r;
+    };
+    return {
+      next: (v) => step("next", v),
+      return: (v) => step("return", v).finally(() => finish()),
+      throw: (e) => step("throw", e),
+      [Symbol.asyncIterator]() {
+        return this;
+      },
+    };
+  }
+
+  /** Calls fn inside span h and ends the span when fn's result settles. */
+  function invoke(fn, self, args, h, ep) {
+    let result;
+    try {
+      result = fn.apply(self, args);
+    } catch (err) {
+      endError(h, err, ep);
+      throw err;
+    }
+    if (result !== null && (typeof result === "object" || typeof result === "function")) {
+      let then;
+      try {
+        then = result.then;
+      } catch {
+        then = undefined;
+      }
+      if (typeof then === "function") {
+        if (result instanceof Promise && result.constructor === Promise) {
+          return result.then(
+            (v) => (endOk(h, v, ep), v),
+            (e) => {
+              endError(h, e, ep);
+              throw e;
+            },
+          );
+        }
+        // A Promise subclass or thenable (an SDK's API promise with extra methods): observe
+        // it and hand back the very same object.
+        try {
+          then.call(result, (v) => endOk(h, v, ep), (e) => endError(h, e, ep));
+        } catch (e) {
+          endError(h, e, ep);
+        }
+        return result;
+      }
+      let asyncIterable = false;
+      try {
+        asyncIterable = typeof result[Symbol.asyncIterator] === "function";
+      } catch {}
+      if (asyncIterable) return traceAsyncIterable(result, h, ep);
+    }
+    endOk(h, result, ep);
+    return result;
+  }
+
+  /** The options of trace()/span(), checked once at wrap time. */
+  function parseOptions(fn, opts, isTrace) {
+    const api = isTrace ? "trace" : "span";
+    if (typeof fn !== "function") throw new TypeError(`${api}(): expected a function to wrap, got ${fn === null ? "null" : typeof fn}`);
+    const o = typeof opts === "string" ? { name: opts } : opts ?? {};
+    if (typeof o !== "object") throw new TypeError(`${api}(): options must be a name or an object, got ${typeof o}`);
+    const session = isTrace && o.session !== undefined && o.session !== null ? o.session : undefined;
+    // A bad session is the caller's mistake, told at wrap time (when the core is there to
+    // check it; while it loads, a bad one is left out when the trace is recorded).
+    const st = current();
+    if (session !== undefined && !bridge.loading) bridge.checkSession((st?.capture ?? plainCapture).session(session));
+    return {
+      name: typeof o.name === "string" && o.name ? o.name : fn.name || "anonymous",
+      kind: typeof o.kind === "string" && o.kind ? o.kind : isTrace ? "trace" : "span",
+      metadata: o.metadata,
+      session,
+    };
+  }
+
+  /** The span definition of one wrapped function for init() `st`: name, metadata and session
+   * captured (and redacted) once per init(). */
+  function define(o, st) {
+    let session = null;
+    if (o.session !== undefined) {
+      const text = st.capture.session(o.session);
+      try {
+        // While loading the text goes as it is: the log checks it when it is replayed.
+        session = bridge.loading ? text : bridge.checkSession(text);
+      } catch {
+        session = null; // the redact function made it invalid: the trace keeps init()'s session
+      }
+    }
+    return { epoch: st.epoch, def: port.define(st.capture.text(o.name), o.kind, st.capture.metadata(o.metadata)), session };
+  }
+
+  function wrap(fn, opts, isTrace) {
+    const o = parseOptions(fn, opts, isTrace);
+    let d = { epoch: 0, def: 0, session: null };
+
+    function traced(...args) {
+      if (new.target) return Reflect.construct(fn, args, new.target);
+      const st = current();
+      if (st === null || bridge.off) {
+        if (st === null && !bridge.off) warnOnce("agensight: a traced function ran before init(); it runs untraced until init() is called.");
+        return fn.apply(this, args);
+      }
+      let h;
+      try {
+        const parent = context.active();
+        if (parent === NOOP) return fn.apply(this, args);
+        if (d.epoch !== st.epoch) d = define(o, st);
+        const input = st.captureInput ? st.capture.value(args) : "";
+        h = d.session !== null && parent === 0 ? port.startWithSession(d.def, parent, now(), d.session, input) : port.start(d.def, parent, now(), input);
+      } catch (e) {
+        bridge.fail(e);
+        return fn.apply(this, args);
+      }
+      return context.run(h, () => invoke(fn, this, args, h, st.epoch));
+    }
+    try {
+      Object.defineProperty(traced, "name", { value: fn.name, configurable: true });
+      Object.defineProperty(traced, "length", { value: fn.length, configurable: true });
+    } catch {}
+    return traced;
+  }
+
+  /**
+   * Starts a span by hand, for wrappers that are not a plain function wrap (provider clients,
+   * worker handlers, continueTrace). `remote` ({ traceId, spanId } from a traceparent)
+   * continues a trace from another process when no span is active. Returns null when nothing
+   * is recorded; the caller then runs its work untraced.
+   * @param {string} name
+   * @param {{kind?: string, args?: any[], remote?: {traceId: string, spanId: string}}} [options]
+   */
+  function begin(name, { kind = "span", args, remote } = {}) {
+    const st = current();
+    if (st === null || bridge.off) return null;
+    let h;
+    try {
+      const parent = context.active();
+      if (parent === NOOP) return null;
+      const def = port.define(st.capture.text(name), kind, "");
+      const input = args !== undefined && st.captureInput ? st.capture.value(args) : "";
+      h = remote && parent === 0 ? port.startRemote(def, remote.traceId, remote.spanId, now(), input) : port.start(def, parent, now(), input);
+    } catch (e) {
+      bridge.fail(e);
+      return null;
+    }
+    if (h === NOOP) return null;
+    const ep = st.epoch;
+    return {
+      handle: h,
+      /** Runs fn with this span active; a Promise result ends nothing (see `call`). */
+      run: (fn) => context.run(h, fn),
+      /** Calls fn(...args) as this span's body: the span ends when its result settles. */
+      call: (fn, self, callArgs) => context.run(h, () => invoke(fn, self, callArgs, h, ep)),
+      /** One chunk of a streamed LLM response (captured like an output: redact, limits). */
+      chunk(value) {
+        const now = current();
+        if (now?.epoch === ep) port.streamChunk(h, now.capture.value(value));
+      },
+      /** Tells the core which LLM call this span is (`{system, operation, model?, ...}`),
+       * before any response. Not captured data: the redact function does not see it. */
+      declare(call) {
+        if (current()?.epoch === ep) port.declare(h, toJson(call));
+      },
+      end: (value) => endOk(h, value, ep),
+      endStream: () => endStream(h, ep),
+      fail: (err) => endError(h, err, ep),
+      traceparent: () => port.traceparent(h),
+    };
+  }
+
+  /** `traceId`, `spanId` or `traceparent` of the active span; undefined outside one. */
+  function activeId(which) {
+    const h = context.active();
+    if (current() === null || bridge.off || h === 0 || h === NOOP) return undefined;
+    return port[which](h);
+  }
+
+  return {
+    trace: (fn, opts) => wrap(fn, opts, true),
+    span: (fn, opts) => wrap(fn, opts, false),
+    begin,
+    activeId,
+  };
+}
+
+/** Session text before any init() (no redact function yet): the serializer alone. */
+const plainCapture = { session: (s) => toJson(s) };
