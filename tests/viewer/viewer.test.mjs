@@ -38,10 +38,24 @@ after(async () => {
   await viewer?.close();
 });
 
-async function apiData(v = viewer) {
-  const res = await fetch(`${v.url}api/data`);
-  assert.equal(res.status, 200);
+async function getJson(url) {
+  const res = await fetch(url);
+  assert.equal(res.status, 200, url);
   return res.json();
+}
+
+/** The status and every trace whole, as the API gives them (a small store: one page). */
+async function apiData(v = viewer) {
+  const status = await getJson(`${v.url}api/status`);
+  const page = await getJson(`${v.url}api/traces?limit=500`);
+  assert.equal(page.rows.length, page.total);
+  const traces = [];
+  for (const row of page.rows) {
+    const { trace } = await getJson(`${v.url}api/trace?id=${encodeURIComponent(row.id)}`);
+    for (const k of Object.keys(row)) assert.deepEqual(trace[k], row[k], `${row.name}: the row's ${k} is the trace's`);
+    traces.push(trace);
+  }
+  return { ...status, traces: traces.sort((a, b) => a.started_at - b.started_at) };
 }
 
 /** A fresh page on the viewer; fails the test on any page error or console error (CSP included). */
@@ -62,6 +76,17 @@ async function withPage(fn, { waitRows = true } = {}) {
   } finally {
     await page.close();
   }
+}
+
+/** Waits until the table shows the rows of the search and filters as they are now. */
+async function settled(page) {
+  await page.waitForFunction(() => {
+    const v = (id) => document.querySelector(`[data-testid="${id}"]`).value;
+    const session = v("filter-session");
+    const key = JSON.stringify({ q: v("search").trim(), session: session === "\u0000none" ? null : session, status: v("filter-status") });
+    const body = document.querySelector('[data-testid="traces-body"]');
+    return body.dataset.key === key && body.dataset.loading === "0";
+  });
 }
 
 const rowByName = (page, name) => page.locator(`${sel("trace-row")}:has(${sel("trace-name")}:text-is(${JSON.stringify(name)}))`);
@@ -137,7 +162,10 @@ test("the traces table lists every trace with name, session, start, latency, tot
 
 test("search and the session and status filters narrow the table", async () => {
   await withPage(async (page) => {
-    const names = async () => (await page.locator(`${sel("trace-row")} ${sel("trace-name")}`).allTextContents()).sort();
+    const names = async () => {
+      await settled(page);
+      return (await page.locator(`${sel("trace-row")} ${sel("trace-name")}`).allTextContents()).sort();
+    };
     const search = page.locator(sel("search"));
     await search.fill("pipeline");
     assert.deepEqual(await names(), ["failing_pipeline"]);
@@ -441,7 +469,7 @@ test("an exportLocal() JSON file opens in the page (file picker and drop) and wi
 
 function rawGet(port, host, headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: "/api/data", headers: { Host: host, ...headers } }, (res) => {
+    const req = http.get({ host: "127.0.0.1", port, path: "/api/status", headers: { Host: host, ...headers } }, (res) => {
       let body = "";
       res.on("data", (c) => (body += c));
       res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body }));
@@ -464,7 +492,7 @@ test("the server refuses a foreign Host header, sends security headers and liste
   assert.equal((await rawGet(port, `127.0.0.1:${port}`, { "If-None-Match": ok.headers.etag })).status, 304);
   const page = await fetch(viewer.url);
   assert.match(page.headers.get("content-security-policy"), /default-src 'self'/);
-  assert.equal((await fetch(`${viewer.url}api/data`, { method: "POST" })).status, 405);
+  assert.equal((await fetch(`${viewer.url}api/status`, { method: "POST" })).status, 405);
   assert.equal((await fetch(`${viewer.url}../../etc/passwd`)).status, 404);
   assert.equal(viewer.server.address().address, "127.0.0.1");
   await assert.rejects(startViewer({ dir: store.storeDir, host: "0.0.0.0", port: 0 }), /127\.0\.0\.1 only/);
@@ -503,8 +531,8 @@ test("the CLI: `view` prints the URL and serves; --help; an unknown command exit
       });
       child.on("exit", (code) => reject(new Error(`cli exited ${code}`)));
     });
-    const data = await (await fetch(`${url}api/data`)).json();
-    assert.ok(data.traces.some((t) => t.name === "multi_agent_chat"));
+    const data = await (await fetch(`${url}api/traces?q=multi_agent`)).json();
+    assert.deepEqual(data.rows.map((t) => t.name), ["multi_agent_chat"]);
   } finally {
     child.kill("SIGTERM");
   }
@@ -528,11 +556,11 @@ test("the installed package ships the viewer: its `agensight-wasm` bin serves th
       child.stderr.on("data", (c) => (err += c));
       child.on("exit", (code) => reject(new Error(`installed cli exited ${code}: ${err}`)));
     });
-    for (const file of ["", "app.js", "style.css", "records.js", "exportfile.js"]) {
+    for (const file of ["", "app.js", "style.css", "records.js", "exportfile.js", "query.js"]) {
       assert.equal((await fetch(url + file)).status, 200, `/${file}`);
     }
-    const data = await (await fetch(`${url}api/data`)).json();
-    assert.ok(data.traces.some((t) => t.name === "multi_agent_chat"));
+    const data = await (await fetch(`${url}api/traces?q=multi_agent`)).json();
+    assert.deepEqual(data.rows.map((t) => t.name), ["multi_agent_chat"]);
   } finally {
     child.kill("SIGTERM");
   }
