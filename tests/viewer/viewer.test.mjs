@@ -13,13 +13,13 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { startViewer } from "../../js/viewer/server.js";
+import { settled, CHROMIUM_ARGS } from "./page.mjs";
 import { makeStore, QUESTION, ANSWER, SYSTEM_PROMPT, ERROR_MESSAGE, EVIL_OUTPUT, EVIL_TRACE_NAME } from "./make-store.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SCRATCH = path.join(ROOT, "tests/.scratch/viewer");
 const CLI = path.join(ROOT, "js/cli.js");
 const SCREENSHOT = path.join(ROOT, "docs/viewer.png");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
 
 const sel = (id) => `[data-testid="${id}"]`;
 
@@ -76,17 +76,6 @@ async function withPage(fn, { waitRows = true } = {}) {
   } finally {
     await page.close();
   }
-}
-
-/** Waits until the table shows the rows of the search and filters as they are now. */
-async function settled(page) {
-  await page.waitForFunction(() => {
-    const v = (id) => document.querySelector(`[data-testid="${id}"]`).value;
-    const session = v("filter-session");
-    const key = JSON.stringify({ q: v("search").trim(), session: session === "\u0000none" ? null : session, status: v("filter-status") });
-    const body = document.querySelector('[data-testid="traces-body"]');
-    return body.dataset.key === key && body.dataset.loading === "0";
-  });
 }
 
 const rowByName = (page, name) => page.locator(`${sel("trace-row")}:has(${sel("trace-name")}:text-is(${JSON.stringify(name)}))`);
