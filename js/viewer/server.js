@@ -48,6 +48,8 @@ const SECURITY_HEADERS = {
 };
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost"]);
+/** Past this many bytes of store, the first index waits for the first page (see below). */
+const DEFER_INDEX_BYTES = 32 * 1024 * 1024;
 
 /**
  * Starts the viewer.
@@ -85,12 +87,29 @@ export async function startViewer({ dir = ".agensight", file, port = 4319, host 
   const source = new StoreSource(file ? { file } : { dir });
   const bootId = Date.now().toString(36);
   // The first page before the index is built; then the index, kept up to date in the background.
+  // A big store's first index takes seconds of CPU: it starts once the page has its first rows
+  // (or after a second), so that they are not kept waiting by it.
   await source.readPreview().catch(() => {});
-  source.refresh().catch(() => {});
+  let started = false;
+  let startTimer = null;
+  const startIndexing = () => {
+    if (started) return;
+    started = true;
+    clearTimeout(startTimer);
+    source.refresh().catch(() => {});
+  };
+  const bytes = await source.totalBytes().catch(() => 0);
+  if (bytes > DEFER_INDEX_BYTES && source.preview?.length) {
+    source.indexing = { done: 0, total: bytes, since: -Infinity };
+    startTimer = setTimeout(startIndexing, 1000);
+  } else startIndexing();
 
   /** Brings the index up to date, waiting at most `ms` (a first index of a big store takes
    * seconds: the answer then says how far it got). */
   const fresh = async (ms = 250) => {
+    // A long index (the first of a big store) is under way, or about to start: answer now
+    // with what there is.
+    if (!started || (source.indexing && performance.now() - source.indexing.since > ms)) return;
     let timer;
     await Promise.race([source.refresh(), new Promise((r) => (timer = setTimeout(r, ms)))]);
     clearTimeout(timer);
@@ -120,8 +139,10 @@ export async function startViewer({ dir = ".agensight", file, port = 4319, host 
       const any = !q && session === "" && !status;
       if (source.indexing && any && offset === 0 && source.preview?.length) {
         // Still indexing: the newest traces, read from the end of the newest file.
+        setImmediate(startIndexing);
         return { total: source.index.count, matched: source.preview.length, offset, rows: source.preview.slice(0, limit), version: source.version, partial: true };
       }
+      startIndexing();
       const rows = filtered(q, session, status);
       const page = [];
       for (let i = offset; i < Math.min(rows.length, offset + limit); i++) page.push(source.index.summary(rows[i]));
@@ -245,6 +266,9 @@ export async function startViewer({ dir = ".agensight", file, port = 4319, host 
     server,
     close: () =>
       (closing ??= new Promise((resolve) => {
+        started = true;
+        clearTimeout(startTimer);
+        source.stop();
         server.close(() => resolve());
         server.closeAllConnections?.();
       })),

@@ -9,7 +9,8 @@
 
 import { parseRecord, scanChunks } from "../records.js";
 
-const CHUNK = 4 << 20;
+/** Bytes read and indexed between two turns of the event loop (a few ms of work). */
+const CHUNK = 512 << 10;
 
 /** A growable column of numbers. */
 class Column {
@@ -422,18 +423,19 @@ export class StoreIndex {
 }
 
 /**
- * Reads the lines of `fh` (a FileHandle) from `from` to `to` into `onLine`, in 4 MiB chunks,
- * waiting for the event loop between chunks (requests are answered meanwhile).
+ * Reads the lines of `fh` (a FileHandle) from `from` to `to` into `onLine`, in 512 KiB chunks,
+ * waiting for the event loop between chunks (requests are answered meanwhile), until
+ * `stopped()` says so.
  * @returns {Promise<number>} the offset just past the last whole line read
  */
-export async function readLines(fh, from, to, onLine) {
+export async function readLines(fh, from, to, stopped, onLine) {
   const buf = Buffer.allocUnsafe(CHUNK);
   let lastEnd = from;
   const lines = scanChunks((text, off, len) => {
     onLine(text, off, len);
     lastEnd = off + len + 1;
   }, { base: from });
-  for (let pos = from; pos < to; ) {
+  for (let pos = from; pos < to && !stopped(); ) {
     const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, to - pos), pos);
     if (bytesRead === 0) break;
     lines.push(buf.subarray(0, bytesRead));

@@ -63,6 +63,11 @@ export class StoreSource {
     this.version++;
   }
 
+  /** Stops reading (the viewer is closing): a refresh under way ends at its next chunk. */
+  stop() {
+    this.stopped = true;
+  }
+
   /** Brings the index up to date, one refresh at a time (callers share the one under way). */
   refresh() {
     return (this.refreshing ??= this.update().finally(() => (this.refreshing = null)));
@@ -77,6 +82,7 @@ export class StoreSource {
     for (const [key, f] of this.files) if (!seen.has(key) || listed.find((l) => l.key === key).size < f.offset) restart = true;
     if (restart) this.reset();
     const total = listed.reduce((n, f) => n + f.size, 0);
+    const since = performance.now();
     let done = 0;
     for (const l of listed) {
       let f = this.files.get(l.key);
@@ -89,8 +95,8 @@ export class StoreSource {
       f.open = l.open;
       done += f.offset;
       if (l.size === f.size) continue;
-      this.indexing = { done, total };
-      await this.indexFile(f, l.size, (n) => (this.indexing = { done: done + n, total }));
+      this.indexing = { done, total, since };
+      await this.indexFile(f, l.size, (n) => (this.indexing = { done: done + n, total, since }));
       done += l.size - f.offset;
       this.version++;
     }
@@ -109,7 +115,7 @@ export class StoreSource {
     let lines = 0;
     const reader = this.index.reader(f.no);
     try {
-      f.offset = await readLines(handle, from, size, (text, off, len) => {
+      f.offset = await readLines(handle, from, size, () => this.stopped, (text, off, len) => {
         if (text === null || text.trim() !== "") lines++;
         reader.line(text, off, len);
         if (lines % 4096 === 0) progress(off - from);
@@ -203,6 +209,12 @@ export class StoreSource {
     this.fileKey = key;
     this.fileEntry = entry;
     return [entry];
+  }
+
+  /** The bytes of the files to index. */
+  async totalBytes() {
+    const listed = this.file ? await this.listFile() : await this.listDir();
+    return listed.reduce((n, f) => n + f.size, 0);
   }
 
   /** The newest traces from the end of the newest file, for the first page while the index is

@@ -165,11 +165,17 @@ async function setStatus(status) {
   state.status = status;
   renderHeader();
   renderBanners();
-  state.sessions = await state.source.sessions();
-  renderSessions();
-  renderSessionFilter();
-  await loadRows(true);
-  await loadTrace(true);
+  const source = state.source;
+  await Promise.all([
+    source.sessions().then((s) => {
+      if (source !== state.source) return;
+      state.sessions = s;
+      renderSessions();
+      renderSessionFilter();
+    }),
+    loadRows(true),
+    loadTrace(true),
+  ]);
 }
 
 /**
