@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { startViewer } from "../../js/viewer/server.js";
@@ -553,4 +553,41 @@ test("the installed package ships the viewer: its `agensight-wasm` bin serves th
   } finally {
     child.kill("SIGTERM");
   }
+});
+
+test("regular files only: a FIFO, a directory and a symlink named *.jsonl are left out with a warning; SIGTERM still stops the CLI", async () => {
+  const dir = path.join(SCRATCH, "odd-files");
+  const outside = path.join(SCRATCH, "odd-outside");
+  for (const d of [dir, outside]) {
+    fs.rmSync(d, { recursive: true, force: true });
+    fs.mkdirSync(d, { recursive: true });
+  }
+  fs.copyFileSync(path.join(store.root, "crashed-run", "traces.jsonl"), path.join(dir, "traces.jsonl"));
+  spawnSync("mkfifo", [path.join(dir, "fifo.jsonl")]);
+  assert.ok(fs.statSync(path.join(dir, "fifo.jsonl")).isFIFO());
+  fs.mkdirSync(path.join(dir, "dir.jsonl"));
+  fs.copyFileSync(path.join(store.storeDir, "traces.jsonl"), path.join(outside, "other.jsonl"));
+  fs.symlinkSync(path.join(outside, "other.jsonl"), path.join(dir, "link.jsonl"));
+  const v = await startViewer({ dir, port: 0 });
+  try {
+    const data = await apiData(v);
+    assert.deepEqual(data.traces.map((t) => t.name), ["crashed_run"]);
+    assert.deepEqual(data.files.map((f) => f.name), ["traces.jsonl"]);
+    assert.deepEqual(data.warnings, ["dir.jsonl", "fifo.jsonl", "link.jsonl"].map((n) => `${n} is not a regular file (a directory, FIFO, symlink or device): left out.`));
+  } finally {
+    await v.close();
+  }
+  const child = spawn(process.execPath, [CLI, "view", "--dir", dir, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const url = await new Promise((resolve) => {
+    let out = "";
+    child.stdout.on("data", (c) => {
+      out += c;
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+  });
+  assert.equal((await (await fetch(`${url}api/traces`)).json()).total, 1);
+  child.kill("SIGTERM");
+  assert.deepEqual(await exited, { code: 0, signal: null });
 });
