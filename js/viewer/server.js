@@ -140,13 +140,13 @@ export async function startViewer({ dir = ".agensight", file, port = 4319, host 
       if (source.indexing && any && offset === 0 && source.preview?.length) {
         // Still indexing: the newest traces, read from the end of the newest file.
         setImmediate(startIndexing);
-        return { total: source.index.count, matched: source.preview.length, offset, rows: source.preview.slice(0, limit), version: source.version, partial: true };
+        return { total: source.index.shown, matched: source.preview.length, offset, rows: source.preview.slice(0, limit), version: source.version, partial: true };
       }
       startIndexing();
       const rows = filtered(q, session, status);
       const page = [];
       for (let i = offset; i < Math.min(rows.length, offset + limit); i++) page.push(source.index.summary(rows[i]));
-      return { total: source.index.count, matched: rows.length, offset, rows: page, version: source.version, partial: Boolean(source.indexing) };
+      return { total: source.index.shown, matched: rows.length, offset, rows: page, version: source.version, partial: Boolean(source.indexing) };
     },
     "/api/sessions": async (p) => {
       await fresh();

@@ -184,6 +184,21 @@ export class StoreIndex {
     this.sessions = new Map(); // string id -> { id, session_name, user_id, started_at, traces }
     this.skipped = 0;
     this.noSession = 0; // traces without a session
+    this.gone = new Uint8Array(65536); // files deleted since they were read, by number
+    this.hidden = 0; // traces whose records were in a deleted file
+  }
+
+  /** Traces shown: those whose own record is in a file still there. */
+  get shown() {
+    return this.count - this.hidden;
+  }
+
+  /** File `no` was deleted (the store's cap): the traces it began are no longer shown. */
+  fileGone(no) {
+    if (this.gone[no]) return;
+    this.gone[no] = 1;
+    const f = this.runFile.a;
+    for (let row = 0; row < this.count; row++) if (f[row] === no) this.hidden++;
   }
 
   intern(s) {
@@ -399,9 +414,13 @@ export class StoreIndex {
     const out = new Int32Array(this.count);
     let n = 0;
     const session_ = this.session.a;
+    const gone = this.gone;
+    const file = this.runFile.a;
+    const anyGone = this.hidden > 0;
     const error = this.error.a;
     const name = this.name.a;
     for (let row = this.count - 1; row >= 0; row--) {
+      if (anyGone && gone[file[row]]) continue;
       if (wanted !== -2 && session_[row] !== wanted) continue;
       if (want !== -1 && error[row] !== want) continue;
       if (hit && !wordHit[row] && !this.matches(row, q, hit, name[row], session_[row], error[row])) continue;

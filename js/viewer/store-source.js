@@ -75,12 +75,18 @@ export class StoreSource {
 
   async update() {
     const listed = this.file ? await this.listFile() : await this.listDir();
-    // Gone, replaced or cut shorter: start again (an append-only store never does this, but
-    // clearLocal and the store's cap do).
-    const seen = new Set(listed.map((f) => f.key));
-    let restart = false;
-    for (const [key, f] of this.files) if (!seen.has(key) || listed.find((l) => l.key === key).size < f.offset) restart = true;
+    // Cut shorter (rewritten), or every file gone (clearLocal): start again. Some files gone
+    // (the store's cap deleted its oldest): their traces leave the table, the rest stays.
+    const now = new Map(listed.map((f) => [f.key, f]));
+    let restart = this.files.size > 0 && ![...this.files.keys()].some((k) => now.has(k));
+    for (const [key, f] of this.files) if (now.has(key) && now.get(key).size < f.offset) restart = true;
     if (restart) this.reset();
+    for (const [key, f] of this.files) {
+      if (now.has(key)) continue;
+      this.files.delete(key);
+      this.index.fileGone(f.no);
+      this.version++;
+    }
     const total = listed.reduce((n, f) => n + f.size, 0);
     const since = performance.now();
     let done = 0;
@@ -244,7 +250,7 @@ export class StoreSource {
   /** Every record of trace `id`, grouped as readLocal() groups them, or null. */
   async trace(id) {
     const row = this.index.ids.get(id);
-    if (row === undefined) return null;
+    if (row === undefined || this.index.gone[this.index.runFile.get(row)]) return null;
     const runs = this.index.runsOf(row);
     const records = [];
     const session = this.index.session.get(row);
@@ -290,7 +296,7 @@ export class StoreSource {
       file: this.file,
       exists: this.exists,
       version: this.version,
-      traces: this.index.count,
+      traces: this.index.shown,
       sessions: this.index.sessions.size,
       skipped,
       files: files.sort((a, b) => (a.name < b.name ? -1 : 1)),

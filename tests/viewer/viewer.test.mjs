@@ -591,3 +591,28 @@ test("regular files only: a FIFO, a directory and a symlink named *.jsonl are le
   child.kill("SIGTERM");
   assert.deepEqual(await exited, { code: 0, signal: null });
 });
+
+test("a store rotating and capped while the viewer is open: the viewer shows what the store holds, newest first", async () => {
+  const { fileStore, fileReader } = await import("../../js/store-file.js");
+  const { createReadback } = await import("../../js/readback.js");
+  const { traceLines } = await import("../store/lines.mjs");
+  const dir = path.join(SCRATCH, "rotating");
+  fs.rmSync(dir, { recursive: true, force: true });
+  const files = fileStore(dir, { maxBytes: 256 * 1024, warn: assert.fail });
+  const enc = (s) => new TextEncoder().encode(s);
+  const v = await startViewer({ dir, port: 0 });
+  try {
+    let i = 0;
+    for (let round = 0; round < 12; round++) {
+      for (let k = 0; k < 40; k++, i++) files.write(enc(traceLines(i, { children: 1, pad: 200 })));
+      const held = createReadback(() => fileReader(dir)).readLocal().traces.map((t) => t.id).reverse();
+      const page = await (await fetch(`${v.url}api/traces?limit=500`)).json();
+      assert.deepEqual(page.rows.map((r) => r.id), held, `round ${round}`);
+      assert.equal(page.total, held.length);
+    }
+    assert.ok(files.counts().dropped > 0, "the cap deleted files while the viewer was open");
+    assert.ok(fs.readdirSync(dir).length > 2, "and the store rotated");
+  } finally {
+    await v.close();
+  }
+});
