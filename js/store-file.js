@@ -237,16 +237,24 @@ export function fileStore(dir, { maxBytes = DEFAULT_MAX_STORE_BYTES, rotateBytes
     write(lines) {
       const bytes = typeof lines === "string" ? Buffer.from(lines) : lines;
       if (bytes.length === 0) return;
+      let size;
       try {
-        const size = append(bytes);
-        failing = false;
-        if (size >= rotateBytes) rotate();
+        size = append(bytes);
       } catch (e) {
         failed += countSpans(bytes);
         if (!failing) {
           failing = true;
           warn(`agensight: could not write traces to the local store ${path}: ${why(e)}; they are lost (counted as failed in flush()), your app is unaffected.`);
         }
+        return;
+      }
+      failing = false;
+      // The batch is stored; a rotation that fails (the disk just filled up) is tried again at
+      // the next write.
+      if (size >= rotateBytes) {
+        try {
+          rotate();
+        } catch {}
       }
     },
     /** Spans the store could not write (`failed`) and removed by its cap (`dropped`). */
