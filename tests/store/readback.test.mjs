@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { fileReader } from "../../js/store-file.js";
 import { memoryStore } from "../../js/store-memory.js";
 import { createReadback, DEFAULT_READ_BYTES } from "../../js/readback.js";
+import { parseExport } from "../../js/viewer/page/exportfile.js";
 import { spanCount, traceLines } from "./lines.mjs";
 
 const SCRATCH = fileURLToPath(new URL("../.scratch/readback/", import.meta.url));
@@ -54,6 +55,10 @@ test("a store past 512 MiB (V8's longest string) reads the newest 256 MiB, and s
   const doc = await exportLocal();
   assert.equal(doc.records.length, 4);
   assert.equal(doc.omittedBytes, size - DEFAULT_READ_BYTES);
+  // The viewer says so when it opens such an export.
+  const opened = parseExport(JSON.stringify(doc));
+  assert.equal(opened.records.length, 4);
+  assert.deepEqual(opened.warnings, [`This export holds the newest records of a bigger store: ${size - DEFAULT_READ_BYTES} bytes of older records were left out (exportLocal({ maxBytes }) reads more).`]);
   // Without a limit: the 600 MiB line is skipped unread (counted), no ERR_STRING_TOO_LONG.
   const all = readLocal({ maxBytes: Infinity });
   assert.deepEqual([all.traces.length, all.skipped, all.omittedBytes], [2, 1, 0]);
