@@ -130,22 +130,26 @@ async function poll() {
   clearTimeout(state.timer);
   state.timer = null;
   const source = state.source;
-  if (!document.hidden || state.status === null) {
-    try {
-      const got = await source.status(state.etag);
+  try {
+    if (!document.hidden || state.status === null) {
+      let got;
+      try {
+        got = await source.status(state.etag);
+      } catch {
+        // Only the request failing means the server is away; other errors are not hidden.
+        if (source === state.source) setConnected(false);
+        return;
+      }
       if (source !== state.source) return;
+      setConnected(true);
       if (got) {
         state.etag = got.etag;
         await setStatus(got.status);
       }
-      setConnected(true);
-    } catch (e) {
-      if (source !== state.source) return;
-      setConnected(false);
-      if (!source.live) showError(`Could not read the export: ${e.message}`);
     }
+  } finally {
+    if (source.live && source === state.source) state.timer = setTimeout(poll, POLL_MS);
   }
-  if (source.live && source === state.source) state.timer = setTimeout(poll, POLL_MS);
 }
 
 function setConnected(ok) {
