@@ -116,6 +116,7 @@ export async function startViewer({ dir = ".agensight", file, port = 4319, host 
   };
 
   let filterCache = { key: null, rows: null };
+  let sessionCache = { key: null, all: [] };
   const filtered = (q, session, status) => {
     const key = JSON.stringify([source.version, source.index.count, q, session, status]);
     if (filterCache.key !== key) filterCache = { key, rows: source.index.filter({ q, session, status }) };
@@ -151,8 +152,14 @@ export async function startViewer({ dir = ".agensight", file, port = 4319, host 
     "/api/sessions": async (p) => {
       await fresh();
       const limit = Math.min(1000, Math.max(1, Number.parseInt(p.get("limit") ?? "500", 10) || 500));
-      const all = [...source.index.sessions.values()];
-      all.sort((a, b) => (a.started_at ?? 0) - (b.started_at ?? 0));
+      // Sorted once per change of the store (there may be hundreds of thousands).
+      const key = `${source.version}:${source.index.sessions.size}`;
+      if (sessionCache.key !== key) {
+        const all = [...source.index.sessions.values()];
+        all.sort((a, b) => (a.started_at ?? 0) - (b.started_at ?? 0));
+        sessionCache = { key, all };
+      }
+      const { all } = sessionCache;
       return { total: all.length, sessions: all.slice(-limit) };
     },
     "/api/trace": async (p) => {
