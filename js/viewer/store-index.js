@@ -10,7 +10,7 @@
 import { parseRecord, scanChunks } from "../records.js";
 
 /** Bytes read and indexed between two turns of the event loop (a few ms of work). */
-const CHUNK = 512 << 10;
+const CHUNK = 128 << 10;
 
 /** A growable column of numbers. */
 class Column {
@@ -442,7 +442,7 @@ export class StoreIndex {
 }
 
 /**
- * Reads the lines of `fh` (a FileHandle) from `from` to `to` into `onLine`, in 512 KiB chunks,
+ * Reads the lines of `fh` (a FileHandle) from `from` to `to` into `onLine`, in 128 KiB chunks,
  * waiting for the event loop between chunks (requests are answered meanwhile), until
  * `stopped()` says so.
  * @returns {Promise<number>} the offset just past the last whole line read

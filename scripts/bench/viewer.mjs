@@ -1,6 +1,6 @@
 // The viewer at scale: a store of N traces (tests/viewer/big-store.mjs, written directly in
 // the record format), the viewer's CLI in a process of its own, its page in headless Chromium.
-// For each N: time to the first rows in the page (index not built yet), time until the index
+// For each N: time to the page's load event and to the first rows in the page (index not built yet), time until the index
 // is complete, the server's RSS then and at its peak, the first rows of a reload (indexed), a
 // search, and the cost of an append (1 trace, then 10,000) until the API shows it.
 //
@@ -63,6 +63,7 @@ async function one(browser, n) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     const t0 = performance.now();
     await page.goto(url);
+    const loadedMs = performance.now() - t0;
     await page.locator('[data-testid="trace-row"]').first().waitFor({ timeout: 120_000 });
     const firstRowsMs = performance.now() - t0;
     for (;;) {
@@ -85,7 +86,7 @@ async function one(browser, n) {
     const append10kMs = await untilTop(url, n + 10000);
     await page.close();
     const end = memory(child.pid);
-    return { traces: n, storeBytes: bytes, firstRowsMs, indexedMs, reloadRowsMs, searchMs, append1Ms, append10kMs, rssAfterIndex: afterIndex.rss, rssEnd: end.rss, rssPeak: end.peak };
+    return { traces: n, storeBytes: bytes, loadedMs, firstRowsMs, indexedMs, reloadRowsMs, searchMs, append1Ms, append10kMs, rssAfterIndex: afterIndex.rss, rssEnd: end.rss, rssPeak: end.peak };
   } finally {
     child.kill();
     fs.rmSync(dir, { recursive: true, force: true });
