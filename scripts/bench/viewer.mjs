@@ -1,8 +1,9 @@
 // The viewer at scale: a store of N traces (tests/viewer/big-store.mjs, written directly in
 // the record format), the viewer's CLI in a process of its own, its page in headless Chromium.
-// For each N: time to the page's load event and to the first rows in the page (index not built yet), time until the index
-// is complete, the server's RSS then and at its peak, the first rows of a reload (indexed), a
-// search, and the cost of an append (1 trace, then 10,000) until the API shows it.
+// For each N: time to the page's load event and to its first rows (the index not built yet),
+// time until the index is complete, the server's RSS then and at its peak, the first rows of a
+// reload (indexed), a search, and the cost of an append (1 trace, then 10,000) until the API
+// shows it.
 //
 //   node scripts/bench/viewer.mjs [--counts=100000,1000000]
 // Prints one JSON line. Not a test: nothing here is asserted.
