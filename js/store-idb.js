@@ -19,7 +19,7 @@
 // failed and why. The adapters at the end give core.js the shapes it expects. No runtime imports.
 
 import { AgensightError } from "./core.js";
-import { isRecord, parseLines } from "./records.js";
+import { parseLines } from "./records.js";
 
 export const DB_NAME = "agensight";
 export const DB_VERSION = 2;
@@ -180,14 +180,6 @@ export function appendRecords(text, maxRecords = DEFAULT_MAX_RECORDS) {
   });
 }
 
-/** Every stored record, oldest first (whatever values are there: callers filter). */
-export function readRecords() {
-  return transaction("read", RECORDS, "readonly", (store) => {
-    const req = store.getAll();
-    return () => req.result;
-  });
-}
-
 /** Up to `count` stored records after key `after` (all from the start when undefined), with
  * their keys: one batch of a read that never holds the whole store in one request. */
 export function readRecordBatch(after, count) {
@@ -273,13 +265,6 @@ export function idbStore(warn, { maxRecords = DEFAULT_MAX_RECORDS } = {}) {
     settled,
     /** Spans the store could not write (`failed`) and deleted by its cap (`dropped`). */
     counts: () => ({ failed, dropped }),
-    /** Every stored record, oldest first, and how many stored values were not records. */
-    async records() {
-      await settled();
-      const all = await readRecords();
-      const records = all.filter(isRecord);
-      return { records, skipped: all.length - records.length };
-    },
     /** The store's reader (see readback.js): records in key order, read in batches. */
     reader: () => ({
       async scan(sink) {
