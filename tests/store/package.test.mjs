@@ -32,7 +32,10 @@ const N = 500;
 let stored;
 let flushed;
 
-test("a full disk: every trace runs, what fits is stored, one warning", async () => {
+test("a full disk: every trace runs, what fits is stored, one warning (even after another warning)", async () => {
+  // An earlier warning of another kind must not silence the store's.
+  assert.equal(span(() => 1, { name: "early" })(), 1);
+  assert.equal(warnings.length, 1, warnings.join("\n"));
   const dir = path.join(MNT, "store");
   init({ name: "full-disk", mode: "local", dir });
   const step = span(async (x) => x + 1, { name: "step" });
