@@ -11,9 +11,9 @@
 import initWasm, * as bindings from "./wasm/agensight_wasm.js";
 import { createAgensight } from "./core.js";
 import { alsContext, stackContext } from "./context.js";
-import { memoryStore } from "./store-memory.js";
+import { DEFAULT_MEMORY_STORE_BYTES, memoryStore } from "./store-memory.js";
 import { idbAvailable, idbOutbox, idbStore } from "./store-idb.js";
-import { groupRecords, parseLines, toExport } from "./records.js";
+import { createReadback } from "./readback.js";
 import { createPropagation } from "./propagation.js";
 import { createInstrumentWorker } from "./worker.js";
 
@@ -47,7 +47,7 @@ const api = createAgensight({
       if (config.storage === "indexeddb" || (config.storage === "file" && !idb)) {
         console.warn(`agensight: storage "${config.storage}" is not available here; keeping traces in memory.`);
       }
-      return (memory = memoryStore());
+      return (memory = memoryStore({ maxBytes: DEFAULT_MEMORY_STORE_BYTES }));
     }
     if (config.storage === "file") console.warn('agensight: storage "file" exists only in Node, Deno and Bun; using IndexedDB.');
     return idb;
@@ -114,35 +114,11 @@ async function written(ms = 30000) {
   clearTimeout(timer);
 }
 
-async function localRecords() {
-  if (memory) return parseLines(memory.read());
-  if (!idb) return { records: [], skipped: 0 };
-  return idb.records();
-}
-
 /**
- * Reads the local store back (IndexedDB, or memory): a Promise of `{ sessions, traces,
- * skipped }`. Works without init(), e.g. after a reload. `await flush()` first.
+ * readLocal(), exportLocal(), clearLocal() (see readback.js) over IndexedDB, or memory: Promises
+ * here, and they work without init(), e.g. after a reload. `await flush()` first.
  */
-export async function readLocal() {
-  const { records, skipped } = await localRecords();
-  return { ...groupRecords(records), skipped };
-}
-
-/**
- * The local store as one JSON document, `{"agensight": "records", "version": 1, "records":
- * [...]}`, for the viewer (`npx agensight-wasm view --file traces.json`, or drop it on the page).
- * @example const blob = new Blob([JSON.stringify(await exportLocal())], { type: "application/json" });
- */
-export async function exportLocal() {
-  return toExport((await localRecords()).records);
-}
-
-/** Deletes every record of the local store. */
-export async function clearLocal() {
-  if (memory) memory.clear();
-  else await idb?.clear();
-}
+export const { readLocal, exportLocal, clearLocal } = createReadback(() => (memory ? memory.reader() : (idb?.reader() ?? null)));
 
 export const { inject, extract, continueTrace, bindContext } = createPropagation(api);
 export const instrumentWorker = createInstrumentWorker({ api, flush, extract });

@@ -11,17 +11,105 @@
 export function parseLines(text) {
   const records = [];
   let skipped = 0;
-  for (const line of text.split("\n")) {
-    if (line.trim() === "") continue;
-    try {
-      const r = JSON.parse(line);
-      if (r && typeof r.type === "string" && r.data && typeof r.data === "object") records.push(r);
-      else skipped++;
-    } catch {
-      skipped++;
-    }
-  }
+  forEachLine(text, (line) => {
+    const r = parseRecord(line);
+    if (r === null) skipped++;
+    else if (r !== undefined) records.push(r);
+  });
   return { records, skipped };
+}
+
+/** Calls `onLine` for each line of `text` (without splitting it into one big array). */
+export function forEachLine(text, onLine) {
+  for (let i = 0; i < text.length; ) {
+    let nl = text.indexOf("\n", i);
+    if (nl === -1) nl = text.length;
+    onLine(text.slice(i, nl));
+    i = nl + 1;
+  }
+}
+
+/**
+ * One store line as a record: the record, `undefined` for a blank line, `null` for a line that
+ * is not a whole record (torn, corrupt, or too long to read: `line === null`).
+ * @param {string | null} line
+ */
+export function parseRecord(line) {
+  if (line === null) return null;
+  if (line.trim() === "") return undefined;
+  try {
+    const r = JSON.parse(line);
+    return isRecord(r) ? r : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Longest line a reader holds (a record is far smaller: captured values are clamped). A
+ * longer line (a file that is not a store, NUL bytes after a crash) is skipped unread. */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Splits a stream of UTF-8 chunks into lines: `onLine(text, offset, length)` for each line
+ * ended by a newline (`text` is null for a line over MAX_LINE_BYTES), with `offset` counted
+ * from `base`; an unended last line goes to `onLine` at `end()` too (a reader counts it as
+ * skipped if it does not parse). `skipFirst` drops the bytes up to the first newline (a read
+ * that starts inside a line). Runtime-neutral (Uint8Array, TextDecoder).
+ * @param {(text: string | null, offset: number, length: number) => void} onLine
+ * @param {{ base?: number, skipFirst?: boolean, maxLine?: number }} [options]
+ */
+export function scanChunks(onLine, { base = 0, skipFirst = false, maxLine = MAX_LINE_BYTES } = {}) {
+  const utf8 = new TextDecoder();
+  let parts = []; // the pieces of the line under way
+  let partLen = 0;
+  let lineStart = base;
+  let skipping = skipFirst;
+  let tooLong = false;
+  const finish = (last) => {
+    if (skipping) skipping = false;
+    else if (tooLong) onLine(null, lineStart, partLen);
+    else {
+      const bytes = parts.length === 1 ? parts[0] : concat(parts, partLen);
+      onLine(partLen ? utf8.decode(bytes) : "", lineStart, partLen);
+    }
+    lineStart += partLen + (last ? 0 : 1);
+    parts = [];
+    partLen = 0;
+    tooLong = false;
+  };
+  return {
+    /** @param {Uint8Array} chunk */
+    push(chunk) {
+      let i = 0;
+      while (i < chunk.length) {
+        let nl = chunk.indexOf(0x0a, i);
+        const end = nl === -1 ? chunk.length : nl;
+        partLen += end - i;
+        if (!skipping && !tooLong) {
+          if (partLen > maxLine) {
+            tooLong = true;
+            parts = [];
+          } else if (end > i) parts.push(nl === -1 ? new Uint8Array(chunk.subarray(i, end)) : chunk.subarray(i, end)); // a copy where the reader reuses its buffer
+        }
+        if (nl === -1) break;
+        finish(false);
+        i = nl + 1;
+      }
+    },
+    end() {
+      if (partLen > 0) finish(true);
+    },
+  };
+}
+
+function concat(parts, len) {
+  const out = new Uint8Array(len);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 function parseJsonText(text, fallback) {

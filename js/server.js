@@ -6,8 +6,9 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { join } from "node:path";
 import { createAgensight } from "./core.js";
 import { alsContext } from "./context.js";
-import { clearStoreDir, fileOutbox, fileStore, memoryStore, readStoreRecords } from "./store-file.js";
-import { groupRecords, parseLines, toExport } from "./records.js";
+import { DEFAULT_MAX_STORE_BYTES, fileOutbox, fileReader, fileStore, memoryStore } from "./store-file.js";
+import { DEFAULT_MEMORY_STORE_BYTES } from "./store-memory.js";
+import { createReadback } from "./readback.js";
 import { createPropagation } from "./propagation.js";
 import { createInstrumentWorker } from "./worker.js";
 
@@ -31,9 +32,11 @@ export function createServerEntry({ wasm, loadError, defer, onExit, onIdle }) {
       if (config.storage === "indexeddb") {
         console.warn('agensight: storage "indexeddb" exists only in browsers; using files in', config.dir);
       }
-      if (config.storage === "memory") return (memory = memoryStore());
+      // maxStoreBytes: validated by the Rust config once it knows the option; the default before.
+      const maxBytes = config.maxStoreBytes ?? DEFAULT_MAX_STORE_BYTES;
+      if (config.storage === "memory") return (memory = memoryStore({ maxBytes: Math.min(maxBytes, DEFAULT_MEMORY_STORE_BYTES) }));
       memory = null;
-      return fileStore(config.dir);
+      return fileStore(config.dir, { maxBytes });
     },
     openOutbox: (config) => (config.storage === "memory" || config.storage === "none" ? null : fileOutbox(join(config.dir, "outbox"))),
     randomBytes: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
@@ -43,27 +46,10 @@ export function createServerEntry({ wasm, loadError, defer, onExit, onIdle }) {
     onIdle,
   });
 
-  function localRecords(dir) {
-    if (memory && dir === undefined) return parseLines(memory.read());
-    return readStoreRecords(dir ?? api.config()?.dir ?? ".agensight");
-  }
-
-  /** Reads the local store back: `{ sessions, traces, skipped }`. `await flush()` first. */
-  function readLocal({ dir } = {}) {
-    const { records, skipped } = localRecords(dir);
-    return { ...groupRecords(records), skipped };
-  }
-
-  /** The local store as one JSON document for the viewer. */
-  async function exportLocal({ dir } = {}) {
-    return toExport(localRecords(dir).records);
-  }
-
-  /** Deletes the local store's records (memory, or the `*.jsonl` files of the directory). */
-  async function clearLocal({ dir } = {}) {
-    if (memory && dir === undefined) memory.clear();
-    else clearStoreDir(dir ?? api.config()?.dir ?? ".agensight");
-  }
+  // The read-back reads the memory store, or a store directory (`dir`, else init()'s).
+  const { readLocal, exportLocal, clearLocal } = createReadback(({ dir }) =>
+    memory && dir === undefined ? memory.reader() : fileReader(dir ?? api.config()?.dir ?? ".agensight"),
+  );
 
   const propagation = createPropagation(api);
   return {

@@ -1,50 +1,300 @@
-// The local store for Node, Deno and Bun: `<dir>/traces.jsonl`, one JSON record a line,
-// appended whole so a crash can tear at most the last line (which the reader skips).
+// The local store for Node, Deno and Bun: JSON lines in `<dir>/traces.jsonl`, appended whole
+// so a crash can tear at most the last line (which readers skip). The file rotates by size to
+// `traces-<time>-<pid>.jsonl` and the oldest rotated files go when the store passes its cap.
+// A write that fails (full or read-only disk) is counted and warned once per episode.
 // Uses node:fs, so only the server-runtime entries import this file.
 
-import { appendFileSync, closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { parseLines } from "./records.js";
+import { closeSync, constants, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { join, resolve, sep } from "node:path";
+import { scanChunks } from "./records.js";
 
 export const STORE_FILE = "traces.jsonl";
+/** The default cap of a store directory's `*.jsonl` files, when init() gives none. */
+export const DEFAULT_MAX_STORE_BYTES = 256 * 1024 * 1024;
+/** Rotated files: `traces-<ms since epoch, 15 digits>-<pid>.jsonl`, so name order is time order. */
+const ROTATED = /^traces-\d{15}-\d+\.jsonl$/;
 
-/** Whether the file ends in the middle of a line (a crash tore its last record). */
-function endsTorn(path) {
+/** The size a file rotates at: an eighth of the cap, within [64 KiB, 16 MiB]. */
+export const rotateBytesFor = (maxBytes) => Math.max(64 * 1024, Math.min(16 * 1024 * 1024, Math.floor(maxBytes / 8)));
+
+// Reads never follow a symlink and never block on a FIFO (O_NONBLOCK makes its open return at
+// once; the fstat after it then says it is not a regular file). Windows has neither flag.
+const READ_FLAGS = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0);
+
+/**
+ * Opens `path` for reading if it is a regular file (not a symlink, FIFO, directory or device).
+ * @returns {{fd: number, size: number, ino: number, mtimeMs: number} | null}
+ */
+export function openRegular(path) {
   let fd;
   try {
-    fd = openSync(path, "r");
+    fd = openSync(path, READ_FLAGS);
   } catch {
-    return false;
+    return null; // gone, a symlink (ELOOP), a directory on some systems (EISDIR), no permission
   }
   try {
-    const size = fstatSync(fd).size;
-    if (size === 0) return false;
-    const last = Buffer.alloc(1);
-    readSync(fd, last, 0, 1, size - 1);
-    return last[0] !== 0x0a;
+    const st = fstatSync(fd);
+    if (st.isFile()) return { fd, size: st.size, ino: st.ino, mtimeMs: st.mtimeMs };
+  } catch {}
+  closeSync(fd);
+  return null;
+}
+
+/**
+ * The store files of `dir` (`*.jsonl` regular files, by name: oldest first) and the `*.jsonl`
+ * entries left out because they are not regular files (directories, FIFOs, symlinks).
+ * @returns {{ names: string[], ignored: string[], exists: boolean }}
+ */
+export function listStoreFiles(dir) {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch (e) {
+    if (e.code === "ENOENT" || e.code === "ENOTDIR") return { names: [], ignored: [], exists: false };
+    throw e;
+  }
+  const names = [];
+  const ignored = [];
+  for (const d of entries) {
+    if (!d.name.endsWith(".jsonl")) continue;
+    (d.isFile() ? names : ignored).push(d.name);
+  }
+  return { names: names.sort(), ignored: ignored.sort(), exists: true };
+}
+
+/**
+ * Reads the lines of one regular file from byte `from`, synchronously, in 1 MiB chunks (never
+ * the whole file as one string): `onLine(text, offset, length)` for each whole line.
+ * @returns {number} how many bytes were read (0 if it is not a regular file)
+ */
+export function scanFileSync(path, onLine, { from = 0, skipPartial = false } = {}) {
+  const f = openRegular(path);
+  if (!f) return 0;
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let pos = from;
+    // Starting inside a line (not just after a newline): that line is not read.
+    let inside = false;
+    if (skipPartial && from > 0) inside = readSync(f.fd, buf, 0, 1, from - 1) === 1 && buf[0] !== 0x0a;
+    const lines = scanChunks(onLine, { base: from, skipFirst: inside });
+    for (;;) {
+      const n = readSync(f.fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      lines.push(buf.subarray(0, n));
+      pos += n;
+    }
+    lines.end();
+    return pos - from;
   } finally {
-    closeSync(fd);
+    closeSync(f.fd);
   }
 }
 
-/** @param {string} dir */
-export function fileStore(dir) {
+/** How many span records a run of store lines holds (what is lost or dropped with it). */
+export function countSpans(bytes) {
+  const needle = '{"type":"span"';
+  let n = 0;
+  const b = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  for (let i = b.indexOf(needle); i !== -1; i = b.indexOf(needle, i + needle.length)) if (i === 0 || b[i - 1] === 0x0a) n++;
+  return n;
+}
+
+function countSpansInFile(path) {
+  let n = 0;
+  scanFileSync(path, (line) => line.startsWith('{"type":"span"') && n++);
+  return n;
+}
+
+/** mkdir -p that reports the real cause: Node's recursive mkdir says ENOENT where a parent
+ * cannot be created (a read-only disk), so the levels are made one by one then. */
+function makeDir(dir) {
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    if (e.code !== "ENOENT") throw e;
+    const parts = resolve(dir).split(sep);
+    for (let i = 2; i <= parts.length; i++) {
+      try {
+        mkdirSync(parts.slice(0, i).join(sep) || sep);
+      } catch (e2) {
+        if (e2.code !== "EEXIST") throw e2;
+      }
+    }
+  }
+}
+
+/** Words for a failed write, so a read-only disk reads as such (never as a missing file). */
+function why(e) {
+  const code = e?.code;
+  if (code === "EROFS") return "the file system is read-only (EROFS)";
+  if (code === "EACCES" || code === "EPERM") return `permission denied (${code})`;
+  if (code === "ENOSPC" || code === "EDQUOT") return `the disk is full (${code})`;
+  return e?.message ?? String(e);
+}
+
+/**
+ * The file store. `write(bytes)` appends one batch of lines and never throws: a batch that
+ * cannot be written is counted (`counts().failed`, in spans) and warned about once per episode
+ * (a new warning after writes have worked again). Past `rotateBytes` the file is renamed to a
+ * rotated name; past `maxBytes` in all, the oldest rotated files are deleted and their spans
+ * counted in `counts().dropped`.
+ * @param {string} dir
+ * @param {{ maxBytes?: number, rotateBytes?: number, warn?: (...args: any[]) => void, pid?: number }} [options]
+ */
+export function fileStore(dir, { maxBytes = DEFAULT_MAX_STORE_BYTES, rotateBytes = rotateBytesFor(maxBytes), warn = (...a) => console.warn(...a), pid = globalThis.process?.pid ?? 0 } = {}) {
   const path = join(dir, STORE_FILE);
-  let ready = false;
+  let checkTail = true; // at the first write, and after a failed one
+  let failing = false;
+  let failed = 0;
+  let dropped = 0;
+  let lastRotated = 0;
+
+  /** Ends a torn last line (a crash, or a write cut short by a full disk) with a newline, so
+   * only that line is lost and the next record is not glued to it. */
+  function endTornLine(fd) {
+    const size = fstatSync(fd).size;
+    if (size === 0) return;
+    const last = Buffer.alloc(1);
+    readSync(fd, last, 0, 1, size - 1);
+    if (last[0] !== 0x0a) writeSync(fd, "\n");
+  }
+
+  function rotate() {
+    // A unique name per process and millisecond: two processes rotating at once never
+    // overwrite each other's file (the second renames the new, small file, or finds none).
+    let t = Math.max(Date.now(), lastRotated + 1);
+    lastRotated = t;
+    try {
+      renameSync(path, join(dir, `traces-${String(t).padStart(15, "0")}-${pid}.jsonl`));
+    } catch (e) {
+      if (e.code !== "ENOENT") throw e;
+    }
+    enforceCap();
+  }
+
+  /** Deletes the oldest rotated files while the store is over its cap; counts their spans. */
+  function enforceCap() {
+    const { names } = listStoreFiles(dir);
+    const sizes = new Map();
+    let total = 0;
+    for (const n of names) {
+      try {
+        const s = lstatSync(join(dir, n)).size;
+        sizes.set(n, s);
+        total += s;
+      } catch {}
+    }
+    for (const n of names) {
+      if (total <= maxBytes) break;
+      if (!ROTATED.test(n) || !sizes.has(n)) continue;
+      const full = join(dir, n);
+      const spans = countSpansInFile(full);
+      try {
+        rmSync(full);
+        dropped += spans;
+        total -= sizes.get(n);
+      } catch {}
+    }
+  }
+
+  function append(bytes) {
+    if (checkTail) makeDir(dir);
+    const fd = openSync(path, "a+");
+    let start = -1;
+    let done = 0;
+    try {
+      if (checkTail) {
+        // Never read from (or append to) a FIFO or device named like the store.
+        if (!fstatSync(fd).isFile()) throw Object.assign(new Error(`${path} is not a regular file`), { code: "ENOTREG" });
+        endTornLine(fd);
+      }
+      checkTail = false;
+      start = fstatSync(fd).size;
+      const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+      while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done);
+      return start + done;
+    } catch (e) {
+      // A write cut short: take its part back if nobody appended since, else end it at the
+      // next write. Either way the next record starts on a line of its own.
+      checkTail = true;
+      if (done > 0) {
+        try {
+          if (fstatSync(fd).size === start + done) ftruncateSync(fd, start);
+        } catch {}
+      }
+      throw e;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
   return {
     dir,
+    kind: "file",
     /** write() takes the lines as UTF-8 bytes. */
     bytes: true,
-    /** @param {Uint8Array} lines */
+    /** @param {Uint8Array | string} lines */
     write(lines) {
-      if (!ready) {
-        mkdirSync(dir, { recursive: true });
-        // End a torn line first, so only it is lost and not our first record with it.
-        if (endsTorn(path)) appendFileSync(path, "\n");
-        ready = true;
+      const bytes = typeof lines === "string" ? Buffer.from(lines) : lines;
+      if (bytes.length === 0) return;
+      let size;
+      try {
+        size = append(bytes);
+      } catch (e) {
+        failed += countSpans(bytes);
+        if (!failing) {
+          failing = true;
+          warn(`agensight: could not write traces to the local store ${path}: ${why(e)}; they are lost (counted as failed in flush()), your app is unaffected.`);
+        }
+        return;
       }
-      appendFileSync(path, lines);
+      failing = false;
+      // The batch is stored; a rotation that fails (the disk just filled up) is tried again at
+      // the next write.
+      if (size >= rotateBytes) {
+        try {
+          rotate();
+        } catch {}
+      }
     },
+    /** Spans the store could not write (`failed`) and removed by its cap (`dropped`). */
+    counts: () => ({ failed, dropped }),
+    /** The store's reader (see readback.js). */
+    reader: () => fileReader(dir),
+  };
+}
+
+/**
+ * Reads a store directory for the read-back (readback.js): its regular `*.jsonl` files in name
+ * order, line by line; with `maxBytes`, only the newest bytes that fit (whole lines).
+ * @param {string} dir
+ */
+export function fileReader(dir) {
+  return {
+    scan(sink, { maxBytes = Infinity } = {}) {
+      const { names } = listStoreFiles(dir);
+      const files = [];
+      let total = 0;
+      for (const n of names) {
+        const f = openRegular(join(dir, n));
+        if (!f) continue;
+        closeSync(f.fd);
+        files.push({ path: join(dir, n), size: f.size });
+        total += f.size;
+      }
+      // Over the limit: skip the oldest bytes (whole files, then the start of one).
+      let skip = Math.max(0, total - maxBytes);
+      sink.omit(skip);
+      for (const f of files) {
+        if (skip >= f.size) {
+          skip -= f.size;
+          continue;
+        }
+        scanFileSync(f.path, sink.line, { from: skip, skipPartial: skip > 0 });
+        skip = 0;
+      }
+    },
+    clear: () => clearStoreDir(dir),
   };
 }
 
@@ -87,38 +337,10 @@ export function fileOutbox(dir) {
 export { memoryStore } from "./store-memory.js";
 
 /**
- * The records of every `*.jsonl` file in a store directory, in file-name order, and the
- * count of lines that were not whole records.
- * @param {string} dir
- */
-export function readStoreRecords(dir) {
-  let names = [];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith(".jsonl")).sort();
-  } catch (e) {
-    if (e.code !== "ENOENT") throw e;
-  }
-  const records = [];
-  let skipped = 0;
-  for (const n of names) {
-    const r = parseLines(readFileSync(join(dir, n), "utf8"));
-    records.push(...r.records);
-    skipped += r.skipped;
-  }
-  return { records, skipped };
-}
-
-/**
- * Deletes the store files (`*.jsonl`) of a store directory; the directory and the export
- * outbox stay.
+ * Deletes the store files (regular `*.jsonl` files) of a store directory; the directory, the
+ * export outbox and anything that is not a regular file stay.
  * @param {string} dir
  */
 export function clearStoreDir(dir) {
-  let names = [];
-  try {
-    names = readdirSync(dir).filter((n) => n.endsWith(".jsonl"));
-  } catch (e) {
-    if (e.code !== "ENOENT") throw e;
-  }
-  for (const n of names) rmSync(join(dir, n), { force: true });
+  for (const n of listStoreFiles(dir).names) rmSync(join(dir, n), { force: true });
 }

@@ -19,7 +19,7 @@
 // failed and why. The adapters at the end give core.js the shapes it expects. No runtime imports.
 
 import { AgensightError } from "./core.js";
-import { isRecord, parseLines } from "./records.js";
+import { parseLines } from "./records.js";
 
 export const DB_NAME = "agensight";
 export const DB_VERSION = 2;
@@ -146,23 +146,48 @@ async function transaction(what, name, mode, work) {
   });
 }
 
-/** Adds the records of `text` (JSON lines) in one transaction; resolves with how many were
- * stored once it has committed. */
-export function appendRecords(text) {
+/** The most records the IndexedDB store keeps by default (about 256 MiB at the usual record
+ * size); past it the oldest go, their spans counted as dropped. */
+export const DEFAULT_MAX_RECORDS = 500000;
+
+/**
+ * Adds the records of `text` (JSON lines) in one transaction, then deletes the oldest records
+ * while there are more than `maxRecords` (a tenth more than the excess, so this runs rarely);
+ * resolves once committed with how many were stored and how many spans were deleted.
+ */
+export function appendRecords(text, maxRecords = DEFAULT_MAX_RECORDS) {
   // The lines of takeLocal() (decoded by core.js); parseLines leaves out a line that does not
   // parse (it cannot happen short of a bug) rather than failing the batch.
   const { records } = parseLines(String(text));
   return transaction("write", RECORDS, "readwrite", (store) => {
     for (const r of records) store.add(r);
-    return records.length;
+    let droppedSpans = 0;
+    const count = store.count();
+    count.onsuccess = () => {
+      let excess = count.result - maxRecords;
+      if (excess <= 0) return;
+      excess += Math.ceil(maxRecords / 10);
+      const cursor = store.openCursor();
+      cursor.onsuccess = () => {
+        const c = cursor.result;
+        if (!c || excess-- <= 0) return;
+        if (c.value?.type === "span") droppedSpans++;
+        c.delete();
+        c.continue();
+      };
+    };
+    return () => ({ stored: records.length, droppedSpans });
   });
 }
 
-/** Every stored record, oldest first (whatever values are there: callers filter). */
-export function readRecords() {
+/** Up to `count` stored records after key `after` (all from the start when undefined), with
+ * their keys: one batch of a read that never holds the whole store in one request. */
+export function readRecordBatch(after, count) {
   return transaction("read", RECORDS, "readonly", (store) => {
-    const req = store.getAll();
-    return () => req.result;
+    const range = after === undefined ? undefined : IDBKeyRange.lowerBound(after, true);
+    const keys = store.getAllKeys(range, count);
+    const values = store.getAll(range, count);
+    return () => ({ keys: keys.result, values: values.result });
   });
 }
 
@@ -205,41 +230,67 @@ export function outboxList() {
  * flush() and the read-back API can wait for them.
  * @param {(...args: any[]) => void} warn
  */
-export function idbStore(warn) {
+export function idbStore(warn, { maxRecords = DEFAULT_MAX_RECORDS } = {}) {
   const inFlight = new Set();
-  let warned = false;
+  let failing = false;
+  let failed = 0;
+  let dropped = 0;
 
   /** Resolves once every write started so far has committed (or failed). */
   async function settled() {
     while (inFlight.size) await Promise.allSettled([...inFlight]);
   }
 
-  return {
+  const store = {
     kind: "indexeddb",
     write(text) {
-      const p = appendRecords(text)
-        .catch((e) => {
-          if (!warned) {
-            warned = true;
-            warn("agensight: could not write traces to IndexedDB; they are lost, your app is unaffected.", e);
-          }
-        })
+      const p = appendRecords(text, maxRecords)
+        .then(
+          (r) => {
+            failing = false;
+            dropped += r.droppedSpans;
+          },
+          (e) => {
+            failed += countSpanLines(String(text));
+            // Once per episode: again after writes have worked in between.
+            if (!failing) {
+              failing = true;
+              warn("agensight: could not write traces to IndexedDB; they are lost (counted as failed in flush()), your app is unaffected.", e);
+            }
+          },
+        )
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
     },
     settled,
-    /** Every stored record, oldest first, and how many stored values were not records. */
-    async records() {
-      await settled();
-      const all = await readRecords();
-      const records = all.filter(isRecord);
-      return { records, skipped: all.length - records.length };
-    },
+    /** Spans the store could not write (`failed`) and deleted by its cap (`dropped`). */
+    counts: () => ({ failed, dropped }),
+    /** The store's reader (see readback.js): records in key order, read in batches. */
+    reader: () => ({
+      async scan(sink) {
+        await settled();
+        for (let after; ; ) {
+          const { keys, values } = await readRecordBatch(after, 10000);
+          for (const v of values) sink.record(v);
+          if (keys.length < 10000) break;
+          after = keys[keys.length - 1];
+        }
+      },
+      clear: () => store.clear(),
+    }),
     async clear() {
       await settled();
       await clearRecords();
     },
   };
+  return store;
+}
+
+/** How many span records JSON lines hold. */
+function countSpanLines(text) {
+  let n = 0;
+  for (let i = text.indexOf('{"type":"span"'); i !== -1; i = text.indexOf('{"type":"span"', i + 1)) if (i === 0 || text[i - 1] === "\n") n++;
+  return n;
 }
 
 /**

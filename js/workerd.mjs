@@ -12,7 +12,7 @@ import wasmModule from "./wasm/agensight_wasm_bg.wasm";
 import { createAgensight } from "./core.js";
 import { alsContext, stackContext } from "./context.js";
 import { memoryStore } from "./store-memory.js";
-import { groupRecords, parseLines, toExport } from "./records.js";
+import { createReadback } from "./readback.js";
 import { createPropagation } from "./propagation.js";
 import { createInstrumentWorker } from "./worker.js";
 
@@ -95,25 +95,8 @@ function beforeInvocation() {
 export const { trace, span, flush, shutdown, currentTraceId, currentSpanId, wrapOpenAI, wrapAnthropic, ready } = api;
 export { AgensightError } from "./core.js";
 
-function localRecords() {
-  return memory ? parseLines(memory.read()) : { records: [], skipped: 0 };
-}
-
-/** Reads the in-memory local store back: `{ sessions, traces, skipped }`. `await flush()` first. */
-export function readLocal() {
-  const { records, skipped } = localRecords();
-  return { ...groupRecords(records), skipped };
-}
-
-/** The local store as one JSON document for the viewer. */
-export async function exportLocal() {
-  return toExport(localRecords().records);
-}
-
-/** Deletes every record of the local store. */
-export async function clearLocal() {
-  memory?.clear();
-}
+/** readLocal(), exportLocal(), clearLocal(): over the in-memory store (see readback.js). */
+export const { readLocal, exportLocal, clearLocal } = createReadback(() => memory?.reader() ?? null);
 
 export const { inject, extract, continueTrace, bindContext } = createPropagation(api);
 export const instrumentWorker = createInstrumentWorker({ api, flush, extract, beforeInvocation });

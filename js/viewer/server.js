@@ -3,17 +3,26 @@
 // only; listens on the loopback interface only, and answers only requests addressed to it
 // (a DNS-rebinding guard on the Host header).
 //
-//   GET /            the page (index.html, app.js, style.css, records.js, exportfile.js)
-//   GET /api/data    {source, dir, file, exists, version, sessions, traces, skipped, files,
-//                    warnings, error}, with an ETag: the page polls it with If-None-Match and
-//                    gets 304 while nothing changed.
+//   GET /              the page (index.html, app.js, style.css, records.js, exportfile.js, query.js)
+//   GET /api/status    {source, dir, file, exists, version, traces, sessions, noSession, skipped,
+//                      files, warnings, error, indexing}, with an ETag: the page polls it with
+//                      If-None-Match and gets 304 while nothing changed.
+//   GET /api/traces?offset&limit&q&session&nosession&status
+//                      one page of trace rows, newest first: {total, matched, offset, rows,
+//                      version, partial}; at most 500 rows a page.
+//   GET /api/sessions?limit   the newest sessions (at most 1000), oldest first: {total, sessions}
+//   GET /api/trace?id  one trace with its spans (as readLocal() gives it): {trace}, or 404
+//
+// The store is indexed (store-index.js): the server holds one compact row per trace, reads
+// only appended bytes, and reads a trace's records when it is opened. While the first index
+// is built (seconds for a million traces) the first page comes from the end of the newest file.
 
 import http from "node:http";
+import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseLines, groupRecords } from "../records.js";
-import { parseExport } from "./page/exportfile.js";
+import { StoreSource } from "./store-source.js";
 
 const here = (rel) => fileURLToPath(new URL(rel, import.meta.url));
 
@@ -24,6 +33,7 @@ const STATIC = {
   "/exportfile.js": [here("./page/exportfile.js"), "text/javascript; charset=utf-8"],
   "/style.css": [here("./page/style.css"), "text/css; charset=utf-8"],
   "/records.js": [here("../records.js"), "text/javascript; charset=utf-8"],
+  "/query.js": [here("./page/query.js"), "text/javascript; charset=utf-8"],
 };
 
 const SECURITY_HEADERS = {
@@ -38,141 +48,8 @@ const SECURITY_HEADERS = {
 };
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost"]);
-
-/** Incremental reader of one `.jsonl` file: appended bytes are parsed once. */
-class LineFile {
-  constructor(full) {
-    this.full = full;
-    this.reset();
-  }
-
-  reset() {
-    this.ino = -1;
-    this.size = -1;
-    this.mtimeMs = -1;
-    this.offset = 0; // just past the last complete line read
-    this.records = [];
-    this.skipped = 0;
-    this.tail = { records: [], skipped: 0 }; // the unfinished last line, as of now
-  }
-
-  /** Brings the file up to date; returns false if it is gone. */
-  async refresh() {
-    let st;
-    try {
-      st = await fs.promises.stat(this.full);
-    } catch {
-      return false;
-    }
-    if (st.ino === this.ino && st.size === this.size && st.mtimeMs === this.mtimeMs) return true;
-    const fh = await fs.promises.open(this.full, "r");
-    try {
-      // The store is append-only: read only what was appended, unless the file was replaced,
-      // truncated or rewritten (then read it again from the start).
-      let appended = st.ino === this.ino && st.size >= this.offset && st.size !== this.size;
-      if (appended && this.offset > 0) {
-        const b = Buffer.alloc(1);
-        await fh.read(b, 0, 1, this.offset - 1);
-        appended = b[0] === 0x0a;
-      }
-      if (!appended) this.reset();
-      const len = st.size - this.offset;
-      const buf = Buffer.alloc(len);
-      let got = 0;
-      while (got < len) {
-        const { bytesRead } = await fh.read(buf, got, len - got, this.offset + got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      const data = buf.subarray(0, got);
-      const nl = data.lastIndexOf(0x0a);
-      const { records, skipped } = parseLines(data.subarray(0, nl + 1).toString("utf8"));
-      for (const r of records) this.records.push(r);
-      this.skipped += skipped;
-      this.offset += nl + 1;
-      this.tail = parseLines(data.subarray(nl + 1).toString("utf8"));
-      this.ino = st.ino;
-      this.size = this.offset + (got - nl - 1);
-      this.mtimeMs = st.mtimeMs;
-    } finally {
-      await fh.close();
-    }
-    return true;
-  }
-
-  get allRecords() {
-    return this.tail.records.length ? this.records.concat(this.tail.records) : this.records;
-  }
-
-  get allSkipped() {
-    return this.skipped + this.tail.skipped;
-  }
-}
-
-/** The store directory: every `*.jsonl` in it, read incrementally. */
-class DirSource {
-  constructor(dir) {
-    this.dir = dir;
-    this.files = new Map();
-  }
-
-  async read() {
-    let names;
-    let exists = true;
-    try {
-      names = (await fs.promises.readdir(this.dir)).filter((n) => n.endsWith(".jsonl")).sort();
-    } catch (e) {
-      if (e.code !== "ENOENT" && e.code !== "ENOTDIR") throw e;
-      names = [];
-      exists = false;
-    }
-    for (const n of [...this.files.keys()]) if (!names.includes(n)) this.files.delete(n);
-    const files = [];
-    const records = [];
-    let skipped = 0;
-    for (const name of names) {
-      let f = this.files.get(name);
-      if (!f) this.files.set(name, (f = new LineFile(path.join(this.dir, name))));
-      if (!(await f.refresh())) {
-        this.files.delete(name);
-        continue;
-      }
-      const recs = f.allRecords;
-      for (const r of recs) records.push(r);
-      skipped += f.allSkipped;
-      files.push({ name, size: f.size, records: recs.length, skipped: f.allSkipped, key: `${f.ino}:${f.size}:${f.mtimeMs}` });
-    }
-    return { exists, records, skipped, files, warnings: [], error: null };
-  }
-}
-
-/** One file: an `exportLocal()` JSON export, or store lines. */
-class FileSource {
-  constructor(file) {
-    this.file = file;
-  }
-
-  async read() {
-    let st;
-    try {
-      st = await fs.promises.stat(this.file);
-    } catch {
-      return { exists: false, records: [], skipped: 0, files: [], warnings: [], error: `Cannot read ${this.file}: it no longer exists.` };
-    }
-    const name = path.basename(this.file);
-    const key = `${st.ino}:${st.size}:${st.mtimeMs}`;
-    if (this.cache?.key === key) return this.cache.result;
-    let result;
-    try {
-      const { records, skipped, warnings } = parseExport(await fs.promises.readFile(this.file, "utf8"));
-      result = { exists: true, records, skipped, warnings, error: null, files: [{ name, size: st.size, records: records.length, skipped, key }] };
-    } catch (e) {
-      result = { exists: true, records: [], skipped: 0, warnings: [], error: `${name}: ${e.message}`, files: [{ name, size: st.size, records: 0, skipped: 0, key }] };
-    }
-    this.cache = { key, result };
-    return result;
-  }
-}
+/** Past this many bytes of store, the first index waits for the first page (see below). */
+const DEFER_INDEX_BYTES = 32 * 1024 * 1024;
 
 /**
  * Starts the viewer.
@@ -197,7 +74,6 @@ export async function startViewer({ dir = ".agensight", file, port = 4319, host 
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new Error(`Invalid port ${JSON.stringify(port)}: use an integer from 0 to 65535 (0 picks a free port).`);
   }
-  let source;
   if (file) {
     file = path.resolve(file);
     let st;
@@ -207,47 +83,91 @@ export async function startViewer({ dir = ".agensight", file, port = 4319, host 
       throw new Error(`Cannot open ${file}: no such file. Pass the JSON file written by exportLocal() (or a .jsonl store file).`);
     }
     if (!st.isFile()) throw new Error(`Cannot open ${file}: not a file.`);
-    source = new FileSource(file);
-  } else {
-    dir = path.resolve(dir);
-    source = new DirSource(dir);
-  }
-
+  } else dir = path.resolve(dir);
+  const source = new StoreSource(file ? { file } : { dir });
   const bootId = Date.now().toString(36);
-  let version = 0;
-  let lastKey = null;
-  let body = null;
-  let inFlight = null;
+  // The first page before the index is built; then the index, kept up to date in the background.
+  // A big store's first index takes seconds of CPU: it starts once the page has its first rows
+  // (or after a second), so that they are not kept waiting by it.
+  await source.readPreview().catch(() => {});
+  let started = false;
+  let startTimer = null;
+  const startIndexing = () => {
+    if (started) return;
+    started = true;
+    clearTimeout(startTimer);
+    source.refresh().catch(() => {});
+  };
+  const bytes = await source.totalBytes().catch(() => 0);
+  if (bytes > DEFER_INDEX_BYTES && source.preview?.length) {
+    source.indexing = { done: 0, total: bytes, since: -Infinity };
+    startTimer = setTimeout(startIndexing, 1000);
+  } else startIndexing();
 
-  // One read at a time; concurrent requests share it.
-  const snapshot = () =>
-    (inFlight ??= (async () => {
-      try {
-        const r = await source.read();
-        const key = JSON.stringify([r.exists, r.error, r.files.map((f) => [f.name, f.key])]);
-        if (key !== lastKey || body === null) {
-          const { sessions, traces } = groupRecords(r.records);
-          version++;
-          lastKey = key;
-          body = JSON.stringify({
-            source: file ? "file" : "dir",
-            dir: file ? null : dir,
-            file: file ?? null,
-            exists: r.exists,
-            version,
-            sessions,
-            traces,
-            skipped: r.skipped,
-            files: r.files.map(({ key: _k, ...f }) => f),
-            warnings: r.warnings,
-            error: r.error,
-          });
-        }
-        return { etag: `"${bootId}-${version}"`, body };
-      } finally {
-        inFlight = null;
+  /** Brings the index up to date, waiting at most `ms` (a first index of a big store takes
+   * seconds: the answer then says how far it got). */
+  const fresh = async (ms = 250) => {
+    // A long index (the first of a big store) is under way, or about to start: answer now
+    // with what there is.
+    if (!started || (source.indexing && performance.now() - source.indexing.since > ms)) return;
+    let timer;
+    await Promise.race([source.refresh(), new Promise((r) => (timer = setTimeout(r, ms)))]);
+    clearTimeout(timer);
+  };
+
+  let filterCache = { key: null, rows: null };
+  let sessionCache = { key: null, all: [] };
+  const filtered = (q, session, status) => {
+    const key = JSON.stringify([source.version, source.index.count, q, session, status]);
+    if (filterCache.key !== key) filterCache = { key, rows: source.index.filter({ q, session, status }) };
+    return filterCache.rows;
+  };
+
+  const api = {
+    "/api/status": async () => {
+      await fresh();
+      const s = source.status();
+      s.noSession = source.index.noSession;
+      return s;
+    },
+    "/api/traces": async (p) => {
+      await fresh();
+      const offset = Math.max(0, Number.parseInt(p.get("offset") ?? "0", 10) || 0);
+      const limit = Math.min(500, Math.max(1, Number.parseInt(p.get("limit") ?? "100", 10) || 100));
+      const q = p.get("q") ?? "";
+      const session = p.get("nosession") === "1" ? null : (p.get("session") ?? "");
+      const status = p.get("status") ?? "";
+      const any = !q && session === "" && !status;
+      if (source.indexing && any && offset === 0 && source.preview?.length) {
+        // Still indexing: the newest traces, read from the end of the newest file.
+        setImmediate(startIndexing);
+        return { total: source.index.shown, matched: source.preview.length, offset, rows: source.preview.slice(0, limit), version: source.version, partial: true };
       }
-    })());
+      startIndexing();
+      const rows = filtered(q, session, status);
+      const page = [];
+      for (let i = offset; i < Math.min(rows.length, offset + limit); i++) page.push(source.index.summary(rows[i]));
+      return { total: source.index.shown, matched: rows.length, offset, rows: page, version: source.version, partial: Boolean(source.indexing) };
+    },
+    "/api/sessions": async (p) => {
+      await fresh();
+      const limit = Math.min(1000, Math.max(1, Number.parseInt(p.get("limit") ?? "500", 10) || 500));
+      // Sorted once per change of the store (there may be hundreds of thousands).
+      const key = `${source.version}:${source.index.sessions.size}`;
+      if (sessionCache.key !== key) {
+        const all = [...source.index.sessions.values()];
+        all.sort((a, b) => (a.started_at ?? 0) - (b.started_at ?? 0));
+        sessionCache = { key, all };
+      }
+      const { all } = sessionCache;
+      return { total: all.length, sessions: all.slice(-limit) };
+    },
+    "/api/trace": async (p) => {
+      await fresh();
+      const trace = await source.trace(p.get("id") ?? "");
+      return trace ? { trace } : null;
+    },
+  };
 
   const staticCache = new Map();
   const readStatic = async (p) => {
@@ -282,8 +202,12 @@ export async function startViewer({ dir = ".agensight", file, port = 4319, host 
     } catch {
       return send(req, res, 400, "text/plain; charset=utf-8", "Bad request\n");
     }
-    if (pathname === "/api/data") {
-      const { etag, body } = await snapshot();
+    if (Object.hasOwn(api, pathname)) {
+      const answer = await api[pathname](new URL(req.url, "http://127.0.0.1").searchParams);
+      if (answer === null) return send(req, res, 404, "application/json; charset=utf-8", JSON.stringify({ error: "no such trace in the store" }));
+      const body = JSON.stringify(answer);
+      // The status is polled: same content, same tag, answered 304.
+      const etag = `"${bootId}-${createHash("sha1").update(body).digest("base64url")}"`;
       const headers = { ETag: etag, "Cache-Control": "no-cache" };
       if (req.headers["if-none-match"] === etag) {
         res.writeHead(304, { ...SECURITY_HEADERS, ...headers });
@@ -349,6 +273,9 @@ export async function startViewer({ dir = ".agensight", file, port = 4319, host 
     server,
     close: () =>
       (closing ??= new Promise((resolve) => {
+        started = true;
+        clearTimeout(startTimer);
+        source.stop();
         server.close(() => resolve());
         server.closeAllConnections?.();
       })),

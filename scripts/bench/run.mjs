@@ -6,6 +6,7 @@
 //   size      package size, raw / gzip / brotli              scripts/bench/size.mjs
 //   cold      import + init() in Node, first response in workerd  scripts/bench/cold.mjs
 //   memory    heap and wasm memory after 1,000,000 spans     scripts/bench/memory.mjs
+//   viewer    the viewer over 100k and 1M traces: first rows, server RSS, appends  scripts/bench/viewer.mjs
 // The package under test is the packed tarball installed by scripts/pack-install (what
 // `make bench` runs first). Nothing here reaches the network; LangSmith's client gets a local
 // fetch and the global fetch refuses anything but loopback.
@@ -55,6 +56,7 @@ if (want("encode")) {
 if (want("size")) results.size = section("size", "size.mjs");
 if (want("cold")) results.cold = section("cold", "cold.mjs", quick ? ["--runs=3", "--workerd-runs=3"] : []);
 if (want("memory")) results.memory = section("memory", "memory.mjs", quick ? ["--spans=150000"] : []);
+if (want("viewer")) results.viewer = section("viewer", "viewer.mjs", quick ? ["--counts=100000"] : []);
 results.seconds = (Date.now() - started) / 1000;
 
 // ---- tables --------------------------------------------------------------------------------
@@ -163,6 +165,16 @@ if (me && !me.error) {
   });
   md.push(table(["case", "heap", "wasm memory", "RSS", "heap + wasm, last quarter of the run", "bounded", "queue (flush())"], rows), "");
 } else if (me) md.push(`Memory: ${me.error}`, "");
+
+const vw = results.viewer;
+if (vw && !vw.error) {
+  const ms = (x) => `${fmtInt(x)} ms`;
+  for (const r of vw.runs) {
+    summary.push([`Viewer, ${fmtInt(r.traces)} traces: first rows / server RSS`, `${ms(r.firstRowsMs)} / ${mb(r.rssPeak)}`, "", "", "", "", "< 2 s, < 300 MB" + check(r.firstRowsMs < 2000 && r.rssPeak < 300 * 1048576)]);
+  }
+  md.push("### The viewer at scale", "", "A store written directly in the record format (tests/viewer/big-store.mjs: a trace record and its root span a trace, a session every 1,000 traces), `agensight-wasm view` in a process of its own, its page in headless Chromium. Page loaded: navigation to the load event. First rows: from navigation to the first table row (the index is still being built: the first page comes from the end of the newest file). Index: until every trace is indexed. RSS of the server process after indexing and its peak (VmHWM). Append: from writing the lines until `/api/traces` shows the trace at the top.", "");
+  md.push(table(["traces", "store", "page loaded", "first rows", "index complete", "first rows, indexed (reload)", "search", "append 1 trace", "append 10,000", "server RSS (after index / peak)"], vw.runs.map((r) => [fmtInt(r.traces), mb(r.storeBytes), ms(r.loadedMs), ms(r.firstRowsMs), ms(r.indexedMs), ms(r.reloadRowsMs), ms(r.searchMs), ms(r.append1Ms), ms(r.append10kMs), `${mb(r.rssAfterIndex)} / ${mb(r.rssPeak)}`])), "");
+} else if (vw) md.push(`Viewer: ${vw.error}`, "");
 
 const head = ["measure", "agensight-wasm", "OpenTelemetry JS", "LangSmith", "agensight ÷ OTel", "agensight ÷ LangSmith", "goal"];
 const out = [

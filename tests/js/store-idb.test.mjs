@@ -6,6 +6,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AgensightError } from "../../js/core.js";
 import { DB_NAME, DB_VERSION, idbAvailable, idbOutbox, idbStore } from "../../js/store-idb.js";
+import { createReadback } from "../../js/readback.js";
 
 test("the schema earlier releases wrote: database agensight, version 2", () => {
   assert.deepEqual([DB_NAME, DB_VERSION], ["agensight", 2]);
@@ -31,12 +32,13 @@ test("operations reject with a clear AgensightError (code indexeddb); a failed w
   }
   const warnings = [];
   const store = idbStore((...a) => warnings.push(a));
-  store.write('{"type":"trace","data":{}}\n');
-  store.write('{"type":"trace","data":{}}\n');
+  store.write('{"type":"trace","data":{}}\n{"type":"span","data":{}}\n');
+  store.write('{"type":"span","data":{}}\n{"type":"span","data":{}}\n');
   await store.settled();
   assert.equal(warnings.length, 1);
+  assert.deepEqual(store.counts(), { failed: 3, dropped: 0 });
   assert.match(warnings[0][0], /could not write traces to IndexedDB/);
   assert.match(warnings[0][1].message, /^IndexedDB open failed/);
-  await assert.rejects(store.records(), /IndexedDB open failed/);
+  await assert.rejects(createReadback(() => store.reader()).readLocal(), /IndexedDB open failed/);
   await assert.rejects(store.clear(), /IndexedDB open failed/);
 });

@@ -9,17 +9,17 @@ import assert from "node:assert/strict";
 import fs from "node:fs";
 import http from "node:http";
 import path from "node:path";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 import { startViewer } from "../../js/viewer/server.js";
+import { settled, CHROMIUM_ARGS } from "./page.mjs";
 import { makeStore, QUESTION, ANSWER, SYSTEM_PROMPT, ERROR_MESSAGE, EVIL_OUTPUT, EVIL_TRACE_NAME } from "./make-store.mjs";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SCRATCH = path.join(ROOT, "tests/.scratch/viewer");
 const CLI = path.join(ROOT, "js/cli.js");
 const SCREENSHOT = path.join(ROOT, "docs/viewer.png");
-const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"];
 
 const sel = (id) => `[data-testid="${id}"]`;
 
@@ -38,10 +38,24 @@ after(async () => {
   await viewer?.close();
 });
 
-async function apiData(v = viewer) {
-  const res = await fetch(`${v.url}api/data`);
-  assert.equal(res.status, 200);
+async function getJson(url) {
+  const res = await fetch(url);
+  assert.equal(res.status, 200, url);
   return res.json();
+}
+
+/** The status and every trace whole, as the API gives them (a small store: one page). */
+async function apiData(v = viewer) {
+  const status = await getJson(`${v.url}api/status`);
+  const page = await getJson(`${v.url}api/traces?limit=500`);
+  assert.equal(page.rows.length, page.total);
+  const traces = [];
+  for (const row of page.rows) {
+    const { trace } = await getJson(`${v.url}api/trace?id=${encodeURIComponent(row.id)}`);
+    for (const k of Object.keys(row)) assert.deepEqual(trace[k], row[k], `${row.name}: the row's ${k} is the trace's`);
+    traces.push(trace);
+  }
+  return { ...status, traces: traces.sort((a, b) => a.started_at - b.started_at) };
 }
 
 /** A fresh page on the viewer; fails the test on any page error or console error (CSP included). */
@@ -137,7 +151,10 @@ test("the traces table lists every trace with name, session, start, latency, tot
 
 test("search and the session and status filters narrow the table", async () => {
   await withPage(async (page) => {
-    const names = async () => (await page.locator(`${sel("trace-row")} ${sel("trace-name")}`).allTextContents()).sort();
+    const names = async () => {
+      await settled(page);
+      return (await page.locator(`${sel("trace-row")} ${sel("trace-name")}`).allTextContents()).sort();
+    };
     const search = page.locator(sel("search"));
     await search.fill("pipeline");
     assert.deepEqual(await names(), ["failing_pipeline"]);
@@ -441,7 +458,7 @@ test("an exportLocal() JSON file opens in the page (file picker and drop) and wi
 
 function rawGet(port, host, headers = {}) {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: "127.0.0.1", port, path: "/api/data", headers: { Host: host, ...headers } }, (res) => {
+    const req = http.get({ host: "127.0.0.1", port, path: "/api/status", headers: { Host: host, ...headers } }, (res) => {
       let body = "";
       res.on("data", (c) => (body += c));
       res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body }));
@@ -464,7 +481,7 @@ test("the server refuses a foreign Host header, sends security headers and liste
   assert.equal((await rawGet(port, `127.0.0.1:${port}`, { "If-None-Match": ok.headers.etag })).status, 304);
   const page = await fetch(viewer.url);
   assert.match(page.headers.get("content-security-policy"), /default-src 'self'/);
-  assert.equal((await fetch(`${viewer.url}api/data`, { method: "POST" })).status, 405);
+  assert.equal((await fetch(`${viewer.url}api/status`, { method: "POST" })).status, 405);
   assert.equal((await fetch(`${viewer.url}../../etc/passwd`)).status, 404);
   assert.equal(viewer.server.address().address, "127.0.0.1");
   await assert.rejects(startViewer({ dir: store.storeDir, host: "0.0.0.0", port: 0 }), /127\.0\.0\.1 only/);
@@ -503,8 +520,8 @@ test("the CLI: `view` prints the URL and serves; --help; an unknown command exit
       });
       child.on("exit", (code) => reject(new Error(`cli exited ${code}`)));
     });
-    const data = await (await fetch(`${url}api/data`)).json();
-    assert.ok(data.traces.some((t) => t.name === "multi_agent_chat"));
+    const data = await (await fetch(`${url}api/traces?q=multi_agent`)).json();
+    assert.deepEqual(data.rows.map((t) => t.name), ["multi_agent_chat"]);
   } finally {
     child.kill("SIGTERM");
   }
@@ -528,12 +545,74 @@ test("the installed package ships the viewer: its `agensight-wasm` bin serves th
       child.stderr.on("data", (c) => (err += c));
       child.on("exit", (code) => reject(new Error(`installed cli exited ${code}: ${err}`)));
     });
-    for (const file of ["", "app.js", "style.css", "records.js", "exportfile.js"]) {
+    for (const file of ["", "app.js", "style.css", "records.js", "exportfile.js", "query.js"]) {
       assert.equal((await fetch(url + file)).status, 200, `/${file}`);
     }
-    const data = await (await fetch(`${url}api/data`)).json();
-    assert.ok(data.traces.some((t) => t.name === "multi_agent_chat"));
+    const data = await (await fetch(`${url}api/traces?q=multi_agent`)).json();
+    assert.deepEqual(data.rows.map((t) => t.name), ["multi_agent_chat"]);
   } finally {
     child.kill("SIGTERM");
+  }
+});
+
+test("regular files only: a FIFO, a directory and a symlink named *.jsonl are left out with a warning; SIGTERM still stops the CLI", async () => {
+  const dir = path.join(SCRATCH, "odd-files");
+  const outside = path.join(SCRATCH, "odd-outside");
+  for (const d of [dir, outside]) {
+    fs.rmSync(d, { recursive: true, force: true });
+    fs.mkdirSync(d, { recursive: true });
+  }
+  fs.copyFileSync(path.join(store.root, "crashed-run", "traces.jsonl"), path.join(dir, "traces.jsonl"));
+  spawnSync("mkfifo", [path.join(dir, "fifo.jsonl")]);
+  assert.ok(fs.statSync(path.join(dir, "fifo.jsonl")).isFIFO());
+  fs.mkdirSync(path.join(dir, "dir.jsonl"));
+  fs.copyFileSync(path.join(store.storeDir, "traces.jsonl"), path.join(outside, "other.jsonl"));
+  fs.symlinkSync(path.join(outside, "other.jsonl"), path.join(dir, "link.jsonl"));
+  const v = await startViewer({ dir, port: 0 });
+  try {
+    const data = await apiData(v);
+    assert.deepEqual(data.traces.map((t) => t.name), ["crashed_run"]);
+    assert.deepEqual(data.files.map((f) => f.name), ["traces.jsonl"]);
+    assert.deepEqual(data.warnings, ["dir.jsonl", "fifo.jsonl", "link.jsonl"].map((n) => `${n} is not a regular file (a directory, FIFO, symlink or device): left out.`));
+  } finally {
+    await v.close();
+  }
+  const child = spawn(process.execPath, [CLI, "view", "--dir", dir, "--port", "0"], { stdio: ["ignore", "pipe", "pipe"] });
+  const exited = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal })));
+  const url = await new Promise((resolve) => {
+    let out = "";
+    child.stdout.on("data", (c) => {
+      out += c;
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/)/.exec(out);
+      if (m) resolve(m[1]);
+    });
+  });
+  assert.equal((await (await fetch(`${url}api/traces`)).json()).total, 1);
+  child.kill("SIGTERM");
+  assert.deepEqual(await exited, { code: 0, signal: null });
+});
+
+test("a store rotating and capped while the viewer is open: the viewer shows what the store holds, newest first", async () => {
+  const { fileStore, fileReader } = await import("../../js/store-file.js");
+  const { createReadback } = await import("../../js/readback.js");
+  const { traceLines } = await import("../store/lines.mjs");
+  const dir = path.join(SCRATCH, "rotating");
+  fs.rmSync(dir, { recursive: true, force: true });
+  const files = fileStore(dir, { maxBytes: 256 * 1024, warn: assert.fail });
+  const enc = (s) => new TextEncoder().encode(s);
+  const v = await startViewer({ dir, port: 0 });
+  try {
+    let i = 0;
+    for (let round = 0; round < 12; round++) {
+      for (let k = 0; k < 40; k++, i++) files.write(enc(traceLines(i, { children: 1, pad: 200 })));
+      const held = createReadback(() => fileReader(dir)).readLocal().traces.map((t) => t.id).reverse();
+      const page = await (await fetch(`${v.url}api/traces?limit=500`)).json();
+      assert.deepEqual(page.rows.map((r) => r.id), held, `round ${round}`);
+      assert.equal(page.total, held.length);
+    }
+    assert.ok(files.counts().dropped > 0, "the cap deleted files while the viewer was open");
+    assert.ok(fs.readdirSync(dir).length > 2, "and the store rotated");
+  } finally {
+    await v.close();
   }
 });

@@ -2,11 +2,20 @@
 // No framework and no build step. Everything that comes from the data is inserted as text
 // (createTextNode / textContent) or as a data-* attribute: span content is data, never markup.
 
-import { groupRecords } from "./records.js";
 import { parseExport } from "./exportfile.js";
+import { fileSource, serverSource } from "./query.js";
 
 const POLL_MS = 1000;
 const NO_SESSION = "\u0000none";
+/** Rows of the traces table: a fixed height (style.css), so only the rows in view are drawn. */
+const ROW_H = 33;
+const PAGE = 100;
+const OVERSCAN = 10;
+/** Browsers cap an element's height (Chromium near 33.5 million px): past this the scrollbar
+ * maps to row numbers in proportion. */
+const MAX_SCROLL_H = 8_000_000;
+/** The most spans a waterfall draws (a trace may have hundreds of thousands). */
+const MAX_SPAN_ROWS = 2000;
 
 // ---------------------------------------------------------------------------------------------
 // DOM helpers
@@ -33,6 +42,14 @@ function add(el, children) {
     el.appendChild(c instanceof Node ? c : document.createTextNode(String(c)));
   }
   return el;
+}
+
+/** Replaces an element's children with a list of any length (a spread of a long list into
+ * replaceChildren overflows the call stack). */
+function setChildren(el, list) {
+  const frag = document.createDocumentFragment();
+  for (const c of list) frag.append(c);
+  el.replaceChildren(frag);
 }
 
 const text = (v) => (v === null || v === undefined ? "" : typeof v === "string" ? v : typeof v === "object" ? JSON.stringify(v) : String(v));
@@ -72,16 +89,17 @@ const kindClass = (k) => `kind kind-${KINDS.has(k) ? k : "other"}`;
 // State
 
 const state = {
-  mode: "live", // "live": polled from the server; "file": an export opened in the page
-  data: null,
+  source: serverSource(), // or fileSource(...) for an export opened in the page
+  status: null, // the source's status (counts, files, warnings, indexing)
   etag: null,
   timer: null,
-  connected: null,
   traceId: null,
   spanId: null,
+  trace: null, // the open trace, whole (spans and their details)
   shownTrace: null, // JSON of the trace the waterfall shows
   shownSpan: null, // JSON of the span the details show
-  haystacks: new WeakMap(),
+  sessions: { total: 0, sessions: [] },
+  view: { key: null, pages: new Map(), matched: 0, total: 0, partial: false, loading: new Set(), version: 0 },
 };
 
 function readRoute() {
@@ -96,11 +114,14 @@ function go(traceId, spanId) {
   if (traceId && spanId) p.set("span", spanId);
   const hash = p.toString();
   if (location.hash.slice(1) !== hash) location.hash = hash;
-  else render();
+  else renderTraceView();
 }
 
-const traces = () => state.data?.traces ?? [];
-const traceById = (id) => traces().find((t) => t.id === id);
+/** The table's query: search text and filters. */
+function query() {
+  const session = $("filter-session").value;
+  return { q: $("search").value.trim(), session: session === NO_SESSION ? null : session, status: $("filter-status").value };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Loading
@@ -108,62 +129,140 @@ const traceById = (id) => traces().find((t) => t.id === id);
 async function poll() {
   clearTimeout(state.timer);
   state.timer = null;
-  if (state.mode !== "live") return;
-  if (!document.hidden || state.data === null) {
-    try {
-      const res = await fetch("/api/data", { headers: state.etag ? { "If-None-Match": state.etag } : {}, cache: "no-store" });
-      if (res.status === 200) {
-        const data = await res.json();
-        if (state.mode !== "live") return;
-        state.etag = res.headers.get("ETag");
-        setData(data);
-      } else if (res.status !== 304) throw new Error(`HTTP ${res.status}`);
+  const source = state.source;
+  try {
+    if (!document.hidden || state.status === null) {
+      let got;
+      try {
+        got = await source.status(state.etag);
+      } catch {
+        // Only the request failing means the server is away; other errors are not hidden.
+        if (source === state.source) setConnected(false);
+        return;
+      }
+      if (source !== state.source) return;
       setConnected(true);
-    } catch {
-      setConnected(false);
+      if (got) {
+        state.etag = got.etag;
+        await setStatus(got.status);
+      }
     }
+  } finally {
+    if (source.live && source === state.source) state.timer = setTimeout(poll, POLL_MS);
   }
-  if (state.mode === "live") state.timer = setTimeout(poll, POLL_MS);
 }
 
 function setConnected(ok) {
   const el = $("live-status");
-  if (state.mode !== "live") {
+  if (!state.source.live) {
     el.textContent = "";
     el.className = "live";
     return;
   }
-  state.connected = ok;
   el.className = `live ${ok ? "on" : "off"}`;
   el.textContent = ok ? "● live" : "○ viewer server unreachable, retrying…";
   el.title = ok ? `Updated ${new Date().toLocaleTimeString()}` : "";
 }
 
-function setData(data) {
-  state.data = data;
-  state.haystacks = new WeakMap();
-  render();
+/** A new status: the store changed (or is being indexed). Reload what is shown. */
+async function setStatus(status) {
+  state.status = status;
+  renderHeader();
+  renderBanners();
+  const source = state.source;
+  await Promise.all([
+    source.sessions().then((s) => {
+      if (source !== state.source) return;
+      state.sessions = s;
+      renderSessions();
+      renderSessionFilter();
+    }),
+    loadRows(true),
+    loadTrace(true),
+  ]);
+}
+
+/**
+ * Makes sure the pages of rows in view are loaded (all of them again with `fresh`, after the
+ * store changed), then draws the table. Pages of another query are forgotten.
+ */
+async function loadRows(fresh = false) {
+  const q = query();
+  const key = JSON.stringify(q);
+  const v = state.view;
+  if (v.key !== key) {
+    state.view = { key, pages: new Map(), matched: v.key === null ? 0 : 0, total: v.total, partial: false, loading: new Set(), version: v.version + 1 };
+    $("table-wrap").scrollTop = 0;
+  }
+  const view = state.view;
+  const [first, last] = visibleRange(view.matched);
+  const wanted = [];
+  for (let p = Math.floor(first / PAGE); p <= Math.floor(Math.max(first, last) / PAGE); p++) if (fresh || !view.pages.has(p)) wanted.push(p);
+  if (view.pages.size === 0 && !wanted.includes(0)) wanted.push(0);
+  const todo = wanted.filter((p) => !view.loading.has(`${p}:${fresh}`));
+  if (todo.length) {
+    const source = state.source;
+    for (const p of todo) view.loading.add(`${p}:${fresh}`);
+    try {
+      const got = await Promise.all(todo.map((p) => source.traces({ offset: p * PAGE, limit: PAGE, ...q })));
+      if (state.view !== view || source !== state.source) return;
+      if (fresh) view.pages = new Map();
+      got.forEach((r, i) => {
+        view.pages.set(todo[i], r.rows);
+        view.matched = r.matched;
+        view.total = r.total;
+        view.partial = r.partial;
+      });
+    } catch (e) {
+      showError(`Could not load traces: ${e.message}`);
+    } finally {
+      for (const p of todo) view.loading.delete(`${p}:${fresh}`);
+    }
+  }
+  renderTraces();
+}
+
+/** Loads the open trace whole (again with `fresh`: late spans may have come). */
+async function loadTrace(fresh = false) {
+  if (!state.traceId) {
+    state.trace = null;
+    return renderTraceView();
+  }
+  if (fresh || state.trace?.id !== state.traceId) {
+    const id = state.traceId;
+    const source = state.source;
+    try {
+      const t = await source.trace(id);
+      if (id !== state.traceId || source !== state.source) return;
+      state.trace = t;
+    } catch (e) {
+      showError(`Could not load trace ${id}: ${e.message}`);
+    }
+  }
+  renderTraceView();
 }
 
 async function openFile(file) {
   try {
     const { records, skipped, warnings } = parseExport(await file.text());
-    const { sessions, traces } = groupRecords(records);
-    state.mode = "file";
     clearTimeout(state.timer);
+    state.source = fileSource({ records, skipped, warnings, file: file.name, size: file.size });
     state.etag = null;
+    state.view = { ...state.view, key: null };
     setConnected(false);
-    setData({ source: "upload", file: file.name, dir: null, exists: true, sessions, traces, skipped, warnings, error: null, files: [{ name: file.name, size: file.size, records: records.length, skipped }] });
+    showError(null);
     go(null);
+    await poll();
   } catch (e) {
     showError(`Could not open ${file.name}: ${e.message}`);
   }
 }
 
 function backToLive() {
-  state.mode = "live";
+  state.source = serverSource();
   state.etag = null;
-  state.data = null;
+  state.status = null;
+  state.view = { ...state.view, key: null };
   go(null);
   poll();
 }
@@ -171,23 +270,14 @@ function backToLive() {
 // ---------------------------------------------------------------------------------------------
 // Rendering
 
-function render() {
-  renderHeader();
-  renderBanners();
-  renderSessions();
-  renderSessionFilter();
-  renderTraces();
-  renderTraceView();
-}
-
 function renderHeader() {
-  const d = state.data;
+  const d = state.status;
   const src = $("source");
   if (!d) src.textContent = "";
   else if (d.source === "upload") src.textContent = `Export: ${d.file} (opened in the browser)`;
   else if (d.source === "file") src.textContent = `File: ${d.file}`;
   else src.textContent = `Store: ${d.dir}`;
-  $("back-live").hidden = state.mode !== "file";
+  $("back-live").hidden = state.source.live;
 }
 
 function showError(msg) {
@@ -197,7 +287,7 @@ function showError(msg) {
 }
 
 function renderBanners() {
-  const d = state.data;
+  const d = state.status;
   const warn = $("warning");
   const lines = [];
   if (d?.skipped > 0) {
@@ -207,102 +297,110 @@ function renderBanners() {
   for (const w of d?.warnings ?? []) lines.push(w);
   warn.hidden = lines.length === 0;
   warn.setAttribute("data-skipped", String(d?.skipped ?? 0));
-  warn.replaceChildren(...lines.map((l) => h("div", {}, "⚠ ", l)));
+  warn.replaceChildren();
+  for (const l of lines) warn.append(h("div", {}, "⚠ ", l));
   showError(d?.error ?? null);
-}
-
-function sessionList() {
-  const map = new Map();
-  for (const s of state.data?.sessions ?? []) {
-    map.set(s.id, { id: s.id, name: s.session_name, user_id: s.user_id, started_at: s.started_at, traces: 0 });
-  }
-  for (const t of traces()) {
-    if (t.session_id === undefined || t.session_id === null) continue;
-    if (!map.has(t.session_id)) map.set(t.session_id, { id: t.session_id, started_at: t.started_at, traces: 0 });
-    map.get(t.session_id).traces++;
-  }
-  return [...map.values()].sort((a, b) => (a.started_at ?? 0) - (b.started_at ?? 0));
 }
 
 function renderSessions() {
   const ul = $("sessions");
   const current = $("filter-session").value;
-  const list = sessionList();
-  ul.replaceChildren(
-    ...list.map((s) =>
+  const { sessions, total } = state.sessions;
+  ul.replaceChildren();
+  for (const s of sessions) {
+    ul.append(
       h(
         "li",
         { testid: "session-item", "data-session-id": s.id, class: s.id === current ? "selected" : "", tabindex: 0, role: "button", title: "Show this session's traces" },
-        h("div", { class: "s-name", testid: "session-name" }, s.name || s.id),
-        h("div", { class: "s-sub" }, s.name ? `${s.id} · ` : "", s.user_id ? `user ${s.user_id} · ` : "", `${s.traces} trace${s.traces === 1 ? "" : "s"}`),
+        h("div", { class: "s-name", testid: "session-name" }, s.session_name || s.id),
+        h("div", { class: "s-sub" }, s.session_name ? `${s.id} · ` : "", s.user_id ? `user ${s.user_id} · ` : "", `${s.traces} trace${s.traces === 1 ? "" : "s"}`),
       ),
-    ),
-  );
-  if (list.length === 0) ul.append(h("li", { class: "none" }, "No sessions"));
+    );
+  }
+  if (sessions.length === 0) ul.append(h("li", { class: "none" }, "No sessions"));
+  else if (total > sessions.length) ul.append(h("li", { class: "none", testid: "sessions-more" }, `and ${fmtInt(total - sessions.length)} older sessions (search by session id)`));
 }
 
 function renderSessionFilter() {
   const sel = $("filter-session");
   const value = sel.value;
-  const list = sessionList();
   const opts = [h("option", { value: "" }, "All sessions")];
-  for (const s of list) opts.push(h("option", { value: s.id }, s.name ? `${s.name} (${s.id})` : s.id));
-  if (traces().some((t) => t.session_id === undefined || t.session_id === null)) opts.push(h("option", { value: NO_SESSION }, "No session"));
-  sel.replaceChildren(...opts);
+  for (const s of state.sessions.sessions) opts.push(h("option", { value: s.id }, s.session_name ? `${s.session_name} (${s.id})` : s.id));
+  if (state.status?.noSession > 0) opts.push(h("option", { value: NO_SESSION }, "No session"));
+  sel.replaceChildren();
+  for (const o of opts) sel.append(o);
   sel.value = [...sel.options].some((o) => o.value === value) ? value : "";
 }
 
-function haystack(t) {
-  let s = state.haystacks.get(t);
-  if (s === undefined) {
-    const parts = [t.name, t.id, t.session_id, t.status];
-    for (const sp of t.spans ?? []) parts.push(sp.name, sp.attributes?.["error.message"], sp.attributes?.["gen_ai.request.model"]);
-    s = parts.map(text).join("\n").toLowerCase();
-    state.haystacks.set(t, s);
-  }
-  return s;
+/** The height of the scrolled area for `n` rows, and the first and last row in view. */
+function scrollHeight(n) {
+  return Math.min(n * ROW_H, MAX_SCROLL_H);
 }
 
-function filteredTraces() {
-  const q = $("search").value.trim().toLowerCase();
-  const session = $("filter-session").value;
-  const status = $("filter-status").value;
-  return traces()
-    .filter((t) => {
-      if (session === NO_SESSION ? t.session_id !== undefined && t.session_id !== null : session && t.session_id !== session) return false;
-      if (status && t.status !== status) return false;
-      return !q || haystack(t).includes(q);
-    })
-    .reverse(); // newest first
+function visibleRange(n) {
+  const wrap = $("table-wrap");
+  const inView = Math.ceil(wrap.clientHeight / ROW_H) + 1;
+  const H = scrollHeight(n);
+  let first;
+  if (n * ROW_H <= MAX_SCROLL_H) first = Math.floor(wrap.scrollTop / ROW_H);
+  else first = Math.round((wrap.scrollTop / Math.max(1, H - wrap.clientHeight)) * Math.max(0, n - inView));
+  first = Math.max(0, Math.min(first, Math.max(0, n - inView)));
+  return [Math.max(0, first - OVERSCAN), Math.min(n - 1, first + inView + OVERSCAN)];
 }
 
+function traceRow(t) {
+  return h(
+    "tr",
+    { testid: "trace-row", "data-trace-id": t.id, "data-status": t.status, class: t.id === state.traceId ? "selected" : "", tabindex: 0 },
+    h("td", { testid: "trace-name", class: "name" }, text(t.name)),
+    h("td", { testid: "trace-session" }, t.session_id ?? "—"),
+    h("td", { testid: "trace-start", class: "time" }, fmtTime(t.started_at)),
+    h("td", { testid: "trace-latency", class: "num" }, fmtDuration(t.duration)),
+    h("td", { testid: "trace-tokens", class: "num" }, fmtInt(t.total_tokens)),
+    h("td", { testid: "trace-status" }, statusBadge(t.status)),
+  );
+}
+
+function spacer(height, testid) {
+  const tr = h("tr", { class: "spacer", testid, "aria-hidden": "true" }, h("td", { colspan: 6 }));
+  tr.style.height = `${height}px`;
+  return tr;
+}
+
+/** Draws the rows in view (a few dozen, whatever the store's size) between two spacers. */
 function renderTraces() {
   const body = $("traces-body");
-  const all = traces();
-  const list = filteredTraces();
-  const names = new Map(sessionList().map((s) => [s.id, s.name]));
-  body.replaceChildren(
-    ...list.map((t) =>
-      h(
-        "tr",
-        { testid: "trace-row", "data-trace-id": t.id, "data-status": t.status, class: t.id === state.traceId ? "selected" : "", tabindex: 0 },
-        h("td", { testid: "trace-name", class: "name" }, text(t.name)),
-        h("td", { testid: "trace-session", title: names.get(t.session_id) ?? "" }, t.session_id ?? "—"),
-        h("td", { testid: "trace-start", class: "time" }, fmtTime(t.started_at)),
-        h("td", { testid: "trace-latency", class: "num" }, fmtDuration(t.duration)),
-        h("td", { testid: "trace-tokens", class: "num" }, fmtInt(t.total_tokens)),
-        h("td", { testid: "trace-status" }, statusBadge(t.status)),
-      ),
-    ),
-  );
-  $("trace-count").textContent = list.length === all.length ? `(${all.length})` : `(${list.length} of ${all.length})`;
+  const view = state.view;
+  const n = view.matched;
+  const wrap = $("table-wrap");
+  const [first, last] = visibleRange(n);
+  const H = scrollHeight(n);
+  const exact = n * ROW_H <= MAX_SCROLL_H;
+  const top = n === 0 ? 0 : exact ? first * ROW_H : Math.max(0, Math.min(wrap.scrollTop - OVERSCAN * ROW_H, H - (last - first + 1) * ROW_H));
+  const rows = [];
+  for (let i = first; i <= last && n > 0; i++) {
+    const page = view.pages.get(Math.floor(i / PAGE));
+    const t = page?.[i % PAGE];
+    rows.push(t ? traceRow(t) : h("tr", { class: "loading", testid: "trace-row-loading" }, h("td", { colspan: 6 }, "…")));
+  }
+  body.replaceChildren(spacer(top, "spacer-top"));
+  for (const r of rows) body.append(r);
+  body.append(spacer(Math.max(0, H - top - rows.length * ROW_H), "spacer-bottom"));
+  // For tests and tools: the query these rows answer, and whether pages are still loading.
+  body.dataset.key = view.key ?? "";
+  body.dataset.loading = view.loading.size || rows.some((r) => r.classList.contains("loading")) ? "1" : "0";
+  const d = state.status;
+  const total = view.total;
+  let count = n === total ? `(${fmtInt(total)})` : `(${fmtInt(n)} of ${fmtInt(total)})`;
+  if (d?.indexing) count += ` · indexing ${Math.floor((100 * d.indexing.done) / Math.max(1, d.indexing.total))}%`;
+  $("trace-count").textContent = count;
   const empty = $("empty");
-  const d = state.data;
   let msg = "";
   if (!d) msg = "Loading…";
-  else if (all.length === 0 && d.source === "dir" && !d.exists) msg = `No store at ${d.dir} yet. Run your app with init({ mode: "local" }); its traces appear here as they are written.`;
-  else if (all.length === 0) msg = "No traces yet. New traces appear here as they are written.";
-  else if (list.length === 0) msg = "No traces match the search and filters.";
+  else if (total === 0 && d.indexing) msg = "Reading the store…";
+  else if (total === 0 && d.source === "dir" && !d.exists) msg = `No store at ${d.dir} yet. Run your app with init({ mode: "local" }); its traces appear here as they are written.`;
+  else if (total === 0) msg = "No traces yet. New traces appear here as they are written.";
+  else if (n === 0) msg = "No traces match the search and filters.";
   empty.hidden = !msg;
   empty.textContent = msg;
 }
@@ -321,20 +419,29 @@ function treeOrder(t) {
   }
   const out = [];
   const seen = new Set();
-  const visit = (s, depth) => {
-    if (seen.has(s.id)) return;
-    seen.add(s.id);
-    out.push({ span: s, depth });
-    for (const c of kids.get(s.id) ?? []) visit(c, depth + 1);
+  // Depth first without recursion: a chain of spans may be deeper than the call stack.
+  const visit = (root) => {
+    const stack = [[root, 0]];
+    while (stack.length) {
+      const [s, depth] = stack.pop();
+      if (seen.has(s.id)) continue;
+      seen.add(s.id);
+      out.push({ span: s, depth });
+      const kids_ = kids.get(s.id) ?? [];
+      for (let i = kids_.length - 1; i >= 0; i--) stack.push([kids_[i], depth + 1]);
+    }
   };
-  for (const r of roots) visit(r, 0);
-  for (const s of spans) visit(s, 0); // spans caught in a parent cycle
+  for (const r of roots) visit(r);
+  for (const s of spans) visit(s); // spans caught in a parent cycle
   return out;
 }
 
 function renderTraceView() {
   const view = $("trace-view");
-  const t = state.traceId ? traceById(state.traceId) : null;
+  for (const r of $("traces-body").querySelectorAll('[data-testid="trace-row"]')) {
+    r.classList.toggle("selected", r.getAttribute("data-trace-id") === state.traceId);
+  }
+  const t = state.traceId && state.trace?.id === state.traceId ? state.trace : null;
   if (!t) {
     view.hidden = true;
     state.shownTrace = state.shownSpan = null;
@@ -354,7 +461,7 @@ function renderTraceView() {
     const hasMd = md !== null && md !== undefined && (typeof md !== "object" || Object.keys(md).length > 0);
     $("trace-metadata").hidden = !hasMd;
     const chips = md !== null && typeof md === "object" && !Array.isArray(md) ? Object.entries(md).map(([k, v]) => h("span", { class: "chip" }, h("span", { class: "j-key" }, `${k}: `), JSON.stringify(v))) : [text(md)];
-    $("trace-metadata").replaceChildren(...(hasMd ? [h("span", { class: "md-label" }, "Metadata"), ...chips] : []));
+    setChildren($("trace-metadata"), hasMd ? [h("span", { class: "md-label" }, "Metadata")].concat(chips) : []);
     renderWaterfall(t, rows);
   }
   const span = (t.spans ?? []).find((s) => s.id === state.spanId) ?? rows[0]?.span;
@@ -364,7 +471,7 @@ function renderTraceView() {
   const spanKey = span ? JSON.stringify(span) : null;
   if (spanKey !== state.shownSpan) {
     state.shownSpan = spanKey;
-    $("span-details").replaceChildren(...(span ? spanDetails(span) : []));
+    setChildren($("span-details"), span ? spanDetails(span) : []);
   }
 }
 
@@ -384,7 +491,7 @@ function renderWaterfall(t, rows) {
   }
   const head = h("div", { class: "wf-row wf-head" }, h("div", { class: "wf-label" }, "Span"), axis, h("div", { class: "wf-dur" }, "Duration"));
   const out = [head];
-  for (const { span: s, depth } of rows) {
+  for (const { span: s, depth } of rows.slice(0, MAX_SPAN_ROWS)) {
     const err = s.status === "error";
     const offset = Math.max(0, (s.started_at - t0) / total);
     const width = Math.max(0, Math.min(1 - offset, (s.ended_at - s.started_at) / total));
@@ -409,7 +516,8 @@ function renderWaterfall(t, rows) {
       ),
     );
   }
-  $("waterfall").replaceChildren(...out);
+  if (rows.length > MAX_SPAN_ROWS) out.push(h("p", { class: "note", testid: "spans-more" }, `${fmtInt(rows.length - MAX_SPAN_ROWS)} more spans not drawn (the first ${fmtInt(MAX_SPAN_ROWS)} in tree order are).`));
+  setChildren($("waterfall"), out);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -586,13 +694,31 @@ function wire() {
     const sel = $("filter-session");
     const id = li.getAttribute("data-session-id");
     sel.value = sel.value === id ? "" : id;
-    render();
+    renderSessions();
+    loadRows();
   };
   $("sessions").addEventListener("click", pickSession);
   $("sessions").addEventListener("keydown", (e) => (e.key === "Enter" || e.key === " ") && (e.preventDefault(), pickSession(e)));
-  $("search").addEventListener("input", renderTraces);
-  $("filter-session").addEventListener("change", render);
-  $("filter-status").addEventListener("change", renderTraces);
+  let searchTimer = null;
+  $("search").addEventListener("input", () => {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(() => loadRows(), 150);
+  });
+  $("filter-session").addEventListener("change", () => {
+    renderSessions();
+    loadRows();
+  });
+  $("filter-status").addEventListener("change", () => loadRows());
+  // Scrolling draws the rows now in view and loads the pages they are on.
+  let frame = 0;
+  $("table-wrap").addEventListener("scroll", () => {
+    if (frame) return;
+    frame = requestAnimationFrame(() => {
+      frame = 0;
+      renderTraces();
+      loadRows();
+    });
+  });
   $("trace-close").addEventListener("click", () => go(null));
   $("back-live").addEventListener("click", backToLive);
   $("open-file").addEventListener("change", (e) => {
@@ -605,10 +731,10 @@ function wire() {
   });
   window.addEventListener("hashchange", () => {
     readRoute();
-    render();
+    loadTrace();
   });
   document.addEventListener("visibilitychange", () => {
-    if (!document.hidden && state.mode === "live") poll();
+    if (!document.hidden && state.source.live) poll();
   });
   // Drop an export file anywhere on the page.
   const overlay = $("drop-overlay");
@@ -632,5 +758,5 @@ function wire() {
 
 wire();
 readRoute();
-render();
+renderTraces();
 poll();

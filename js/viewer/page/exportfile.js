@@ -34,6 +34,9 @@ export function parseExport(text) {
       warnings.push(`Export version ${doc.version} is newer than this viewer (version 1): some fields may not be shown.`);
     }
     list = doc.records;
+    if (typeof doc.omittedBytes === "number" && doc.omittedBytes > 0) {
+      warnings.push(`This export holds the newest records of a bigger store: ${doc.omittedBytes} bytes of older records were left out (exportLocal({ maxBytes }) reads more).`);
+    }
   } else {
     throw new Error('This JSON is not an Agensight export: expected {"agensight": "records", "version": 1, "records": [...]}, as written by exportLocal().');
   }
