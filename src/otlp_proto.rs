@@ -409,67 +409,70 @@ fn span(w: &mut Writer, t: &TraceInfo, s: &FinishedSpan) {
     w.close(at);
 }
 
+/// One decoded field: (number, wire type, varint or fixed value, length-delimited bytes).
+pub type Field<'a> = (u32, u32, u64, &'a [u8]);
+
+/// A strict decoder of one message's fields (every tag, varint and length in bounds, known wire
+/// types only), for checking encoded bytes: the tests and the fuzz target use it; nothing in the
+/// exporter does, so the linker leaves it out of the .wasm.
+pub fn decode_fields(mut b: &[u8]) -> Result<Vec<Field<'_>>, String> {
+    fn varint(b: &mut &[u8]) -> Result<u64, String> {
+        let mut v = 0u64;
+        for i in 0..10 {
+            let (&byte, rest) = b.split_first().ok_or("varint past the end")?;
+            *b = rest;
+            v |= u64::from(byte & 0x7f) << (7 * i);
+            if byte < 0x80 {
+                return Ok(v);
+            }
+        }
+        Err("varint longer than 10 bytes".into())
+    }
+    let mut out = Vec::new();
+    while !b.is_empty() {
+        let tag = varint(&mut b)?;
+        let (num, wire) = ((tag >> 3) as u32, (tag & 7) as u32);
+        if num == 0 {
+            return Err("field number 0".into());
+        }
+        match wire {
+            WIRE_VARINT => out.push((num, wire, varint(&mut b)?, &[][..])),
+            WIRE_I64 => {
+                if b.len() < 8 {
+                    return Err("fixed64 past the end".into());
+                }
+                let (v, rest) = b.split_at(8);
+                out.push((
+                    num,
+                    wire,
+                    u64::from_le_bytes(v.try_into().unwrap()),
+                    &[][..],
+                ));
+                b = rest;
+            }
+            WIRE_LEN => {
+                let n = varint(&mut b)? as usize;
+                if n > b.len() {
+                    return Err(format!("length {n} past the end ({} left)", b.len()));
+                }
+                let (v, rest) = b.split_at(n);
+                out.push((num, wire, 0, v));
+                b = rest;
+            }
+            w => return Err(format!("wire type {w}")),
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
+    use super::decode_fields as fields;
     use super::*;
     use crate::ids::{SpanId, TraceId};
     use crate::llm::{Completion, LlmCall, Message, ToolCall, Usage};
     use crate::model::{ErrorInfo, Session, SessionSpec};
     use std::rc::Rc;
-
-    /// One decoded field: (number, wire type, varint or fixed value, length-delimited bytes).
-    type Field<'a> = (u32, u32, u64, &'a [u8]);
-
-    /// A strict decoder of one message's fields: every length in bounds, known wire types only.
-    pub(super) fn fields(mut b: &[u8]) -> Result<Vec<Field<'_>>, String> {
-        fn varint(b: &mut &[u8]) -> Result<u64, String> {
-            let mut v = 0u64;
-            for i in 0..10 {
-                let (&byte, rest) = b.split_first().ok_or("varint past the end")?;
-                *b = rest;
-                v |= u64::from(byte & 0x7f) << (7 * i);
-                if byte < 0x80 {
-                    return Ok(v);
-                }
-            }
-            Err("varint longer than 10 bytes".into())
-        }
-        let mut out = Vec::new();
-        while !b.is_empty() {
-            let tag = varint(&mut b)?;
-            let (num, wire) = ((tag >> 3) as u32, (tag & 7) as u32);
-            if num == 0 {
-                return Err("field number 0".into());
-            }
-            match wire {
-                WIRE_VARINT => out.push((num, wire, varint(&mut b)?, &[][..])),
-                WIRE_I64 => {
-                    if b.len() < 8 {
-                        return Err("fixed64 past the end".into());
-                    }
-                    let (v, rest) = b.split_at(8);
-                    out.push((
-                        num,
-                        wire,
-                        u64::from_le_bytes(v.try_into().unwrap()),
-                        &[][..],
-                    ));
-                    b = rest;
-                }
-                WIRE_LEN => {
-                    let n = varint(&mut b)? as usize;
-                    if n > b.len() {
-                        return Err(format!("length {n} past the end ({} left)", b.len()));
-                    }
-                    let (v, rest) = b.split_at(n);
-                    out.push((num, wire, 0, v));
-                    b = rest;
-                }
-                w => return Err(format!("wire type {w}")),
-            }
-        }
-        Ok(out)
-    }
 
     fn get<'a>(fs: &[Field<'a>], num: u32) -> Vec<&'a [u8]> {
         fs.iter().filter(|f| f.0 == num).map(|f| f.3).collect()

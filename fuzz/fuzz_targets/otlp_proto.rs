@@ -9,62 +9,14 @@ use agensight_fuzz::checks::Input;
 use agensight_wasm::ids::{SpanId, TraceId};
 use agensight_wasm::llm::{Completion, LlmCall, Message, ToolCall, Usage};
 use agensight_wasm::model::{Batch, ErrorInfo, FinishedSpan, Session, SessionSpec, TraceInfo};
-use agensight_wasm::otlp_proto::{encode, span_attributes, AttrSink};
+use agensight_wasm::otlp_proto::{decode_fields, encode, span_attributes, AttrSink, Field};
 use std::rc::Rc;
 
-/// (field number, wire type, varint/fixed value, bytes of a length-delimited field)
-type Field<'a> = (u64, u64, u64, &'a [u8]);
-
-fn varint(b: &mut &[u8]) -> u64 {
-    let mut v = 0u64;
-    for i in 0..10 {
-        let (&byte, rest) = b.split_first().expect("varint within the message");
-        *b = rest;
-        v |= u64::from(byte & 0x7f) << (7 * i);
-        if byte < 0x80 {
-            return v;
-        }
-    }
-    panic!("varint longer than 10 bytes");
+fn fields(b: &[u8]) -> Vec<Field<'_>> {
+    decode_fields(b).unwrap_or_else(|e| panic!("the body does not decode: {e}"))
 }
 
-fn fields(mut b: &[u8]) -> Vec<Field<'_>> {
-    let mut out = Vec::new();
-    while !b.is_empty() {
-        let tag = varint(&mut b);
-        let (num, wire) = (tag >> 3, tag & 7);
-        assert!(num > 0, "field number 0");
-        match wire {
-            0 => out.push((num, wire, varint(&mut b), &[][..])),
-            1 => {
-                assert!(b.len() >= 8, "fixed64 within the message");
-                let (v, rest) = b.split_at(8);
-                out.push((
-                    num,
-                    wire,
-                    u64::from_le_bytes(v.try_into().unwrap()),
-                    &[][..],
-                ));
-                b = rest;
-            }
-            2 => {
-                let n = varint(&mut b) as usize;
-                assert!(
-                    n <= b.len(),
-                    "length {n} within the message ({} left)",
-                    b.len()
-                );
-                let (v, rest) = b.split_at(n);
-                out.push((num, wire, 0, v));
-                b = rest;
-            }
-            w => panic!("wire type {w}"),
-        }
-    }
-    out
-}
-
-fn get<'a>(f: &[Field<'a>], num: u64) -> Vec<&'a [u8]> {
+fn get<'a>(f: &[Field<'a>], num: u32) -> Vec<&'a [u8]> {
     f.iter().filter(|x| x.0 == num).map(|x| x.3).collect()
 }
 
