@@ -12,6 +12,7 @@ pub mod limits;
 pub mod llm;
 pub mod model;
 pub mod otlp;
+pub mod otlp_proto;
 pub mod queue;
 pub mod redact;
 pub mod tracer;
