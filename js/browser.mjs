@@ -75,6 +75,8 @@ const api = createAgensight({
 });
 
 export const { init, trace, span, currentTraceId, currentSpanId, wrapOpenAI, wrapAnthropic } = api;
+/** For the package's integrations (`agensight-wasm/ai`, ...): not public API. */
+export const internal = api.internal;
 export { AgensightError } from "./core.js";
 
 /**

@@ -93,6 +93,8 @@ function beforeInvocation() {
 }
 
 export const { trace, span, flush, shutdown, currentTraceId, currentSpanId, wrapOpenAI, wrapAnthropic } = api;
+/** For the package's integrations (`agensight-wasm/ai`, ...): not public API. */
+export const internal = api.internal;
 export { AgensightError } from "./core.js";
 
 function localRecords() {
