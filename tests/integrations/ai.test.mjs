@@ -8,10 +8,11 @@ import { generateText, streamText, generateObject, streamObject, embed, tool, re
 import { createOpenAI } from "@ai-sdk/openai";
 import { z } from "zod";
 import { importPackage } from "../support/package.mjs";
+import { fresh, tree, llmAttrs } from "./records.mjs";
 import { startServer, fixture, events } from "../llm/server.mjs";
 import { chatSse, chatJson } from "./doubles.mjs";
 
-const { init, trace, span, flush, readLocal } = await importPackage();
+const { trace, span } = await importPackage();
 const { agensightTelemetry } = await importPackage("agensight-wasm/ai");
 
 // The one line a user adds.
@@ -21,16 +22,7 @@ const srv = await startServer();
 after(() => srv.close());
 const openai = createOpenAI({ apiKey: "sk-test", baseURL: `${srv.url}/v1` });
 
-function fresh() {
-  init({ storage: "memory" });
-  return async () => {
-    await flush();
-    return readLocal();
-  };
-}
 
-const tree = (t) => t.spans.map((s) => [s.name, s.kind, s.status, s.parent_id && t.spans.findIndex((p) => p.id === s.parent_id)]);
-const llmAttrs = (s) => Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k.startsWith("gen_ai.")));
 
 const weatherTools = (inner) => ({
   get_weather: tool({

@@ -6,10 +6,11 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { GoogleGenAI } from "@google/genai";
 import { importPackage } from "../support/package.mjs";
+import { fresh, tree, llmAttrs } from "./records.mjs";
 import { startServer } from "../llm/server.mjs";
 import { geminiJson, geminiSse } from "./doubles.mjs";
 
-const { init, trace, flush, readLocal } = await importPackage();
+const { trace } = await importPackage();
 const { wrapGoogleGenAI } = await importPackage("agensight-wasm/google-genai");
 
 const srv = await startServer();
@@ -17,15 +18,6 @@ after(() => srv.close());
 
 const client = () => wrapGoogleGenAI(new GoogleGenAI({ apiKey: "gemini-test-key", httpOptions: { baseUrl: srv.url } }));
 
-function fresh() {
-  init({ storage: "memory" });
-  return async () => {
-    await flush();
-    return readLocal();
-  };
-}
-const tree = (t) => t.spans.map((s) => [s.name, s.kind, s.status, s.parent_id && t.spans.findIndex((p) => p.id === s.parent_id)]);
-const llmAttrs = (s) => Object.fromEntries(Object.entries(s.attributes).filter(([k]) => k.startsWith("gen_ai.")));
 
 const USAGE = { promptTokenCount: 120, candidatesTokenCount: 18, thoughtsTokenCount: 40, cachedContentTokenCount: 64, totalTokenCount: 178, trafficType: "ON_DEMAND" };
 
