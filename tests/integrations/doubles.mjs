@@ -47,3 +47,17 @@ export function geminiSse({ pieces, usage, modelVersion, responseId, finishReaso
     return { data };
   });
 }
+
+/** An OpenAI Responses API `response` of output items, completed. */
+export function responsesJson({ id, model, output, usage }) {
+  return { id, object: "response", created_at: 1746789000, status: "completed", model, output, usage, error: null, incomplete_details: null, instructions: null, parallel_tool_calls: true, tool_choice: "auto", tools: [] };
+}
+
+/** A Responses API `function_call` output item. */
+export const functionCall = (callId, name, args) => ({ type: "function_call", id: `fc_${callId}`, call_id: callId, name, arguments: JSON.stringify(args), status: "completed" });
+
+/** A Responses API assistant `message` output item with one text part. */
+export const outputMessage = (id, text) => ({ type: "message", id, role: "assistant", status: "completed", content: [{ type: "output_text", text, annotations: [] }] });
+
+/** Responses API usage. */
+export const responsesUsage = (input, output, cached = 0) => ({ input_tokens: input, input_tokens_details: { cached_tokens: cached }, output_tokens: output, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: input + output });
