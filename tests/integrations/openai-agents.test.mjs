@@ -9,7 +9,7 @@ import { z } from "zod";
 import { importPackage } from "../support/package.mjs";
 import { startServer } from "../llm/server.mjs";
 import { fresh, tree, llmAttrs } from "./records.mjs";
-import { responsesJson, functionCall, outputMessage, responsesUsage } from "./doubles.mjs";
+import { responsesJson, functionCall, outputMessage, responsesUsage, chatJson } from "./doubles.mjs";
 
 const { trace } = await importPackage();
 const { agensightTraceProcessor } = await importPackage("agensight-wasm/openai-agents");
@@ -106,4 +106,27 @@ test("a tool that throws: its tool span fails, the run goes on", async () => {
   assert.deepEqual([toolSpan.attributes["error.type"], toolSpan.attributes["error.message"]], ["ToolError", "Error running tool (non-fatal): Tool execution failed. Error details are redacted."]);
   assert.equal(srv.requests.at(-1).body.input.at(-1).output, "An error occurred while running the tool. Please try again.");
   assert.equal(t.total_tokens, 11 + 22 + 33);
+});
+
+test("a Chat Completions model: generation spans are llm spans with the chat.completion", async () => {
+  const read = fresh();
+  const chatRunner = new Runner({ modelProvider: new OpenAIProvider({ apiKey: "sk-test", baseURL: `${srv.url}/v1`, useResponses: false }), tracingDisabled: false });
+  srv.reply({ json: chatJson({ id: "chatcmpl-agent", model: "gpt-4.1-2025-04-14", content: "Hello from the chat model.", usage: { prompt_tokens: 40, completion_tokens: 6, total_tokens: 46 } }) });
+  const r = await trace(() => chatRunner.run(new Agent({ name: "Greeter", instructions: "Greet.", model: "gpt-4.1" }), "Hi"), "main")();
+  assert.equal(r.finalOutput, "Hello from the chat model.");
+  assert.equal(srv.requests.at(-1).url, "/v1/chat/completions");
+  const { traces } = await read();
+  const t = traces[0];
+  assert.deepEqual(tree(t), [
+    ["main", "trace", "ok", null],
+    ["Agent workflow", "agent", "ok", 0],
+    ["Agent workflow", "span", "ok", 1],
+    ["Greeter", "agent", "ok", 2],
+    ["turn", "span", "ok", 3],
+    ["generation", "llm", "ok", 4],
+  ]);
+  assert.equal(t.total_tokens, 46);
+  const g = t.spans[5];
+  assert.deepEqual([g.attributes["gen_ai.request.model"], g.attributes["gen_ai.response.id"]], ["gpt-4.1", "chatcmpl-agent"]);
+  assert.deepEqual(g.completions.map((c) => [c.content, c.finish_reason, c.total_tokens]), [["Hello from the chat model.", "stop", 46]]);
 });

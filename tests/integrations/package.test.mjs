@@ -36,9 +36,9 @@ const EXPECTED = {
 
 test("each integration subpath is shipped and imports only the package and its own peer", () => {
   for (const [subpath, expected] of Object.entries(EXPECTED)) {
-    const target = pkg.exports[subpath];
+    const { types, default: target } = pkg.exports[subpath] ?? {};
     assert.equal(typeof target, "string", `${subpath} is in the exports map`);
-    assert.ok(existsSync(join(PACKAGE, target)), `${target} is in the tarball`);
+    for (const f of [target, types]) assert.ok(existsSync(join(PACKAGE, f)), `${f} is in the tarball`);
     assert.deepEqual([...bareImports(target.slice(2))].sort(), expected, subpath);
   }
   assert.deepEqual(pkg.peerDependenciesMeta, { "@langchain/core": { optional: true }, "@opentelemetry/api": { optional: true } });

@@ -5,7 +5,8 @@
 // Span data types: the trace -> kind `agent` (the workflow name); `agent` -> `agent` (the
 // agent's name); `function` -> `tool` (the function's name, input and output parsed from
 // JSON); `generation` (Chat Completions models) and `response` (Responses API models) ->
-// `llm` with the model's response as the core parses it; `handoff` -> `handoff` (from and to
+// `llm` with the model's response as the core parses it (the chat.completion or the
+// Responses API result the SDK keeps on the span); `handoff` -> `handoff` (from and to
 // agents in its output); `guardrail` -> `guardrail`; others (task, turn, custom, mcp_tools, speech)
 // -> `span` named after their type or name. A span with `error` fails with its message.
 // Prompts of llm spans are not recorded: the SDK fills a span's input only at its end, after
@@ -55,14 +56,15 @@ function outcome(d) {
     case "function":
       return { output: { arguments: parsed(d.input), output: parsed(d.output) } };
     case "generation": {
+      // Chat Completions models put the whole chat.completion in `output` (when the run
+      // traces sensitive data, the default); otherwise only the usage is known.
+      const first = Array.isArray(d.output) ? d.output[0] : undefined;
+      // The request's model is set after the span starts: declared again at the end.
+      const declare = declaration({ system: "openai", operation: "chat", model: d.model, temperature: d.model_config?.temperature });
+      if (first && Array.isArray(first.choices)) return { output: first, chunk: first, declare };
       const u = d.usage ?? {};
-      const msg = Array.isArray(d.output) ? d.output[0] : undefined;
-      const response = chatResponse({
-        model: d.model,
-        choices: [{ content: typeof msg?.content === "string" ? msg.content : null, toolCalls: msg?.tool_calls, finishReason: null }],
-        usage: chatUsage({ input: u.input_tokens, output: u.output_tokens, total: u.total_tokens }),
-      });
-      return { output: response, chunk: response };
+      const response = chatResponse({ model: d.model, choices: [], usage: chatUsage({ input: u.input_tokens, output: u.output_tokens, total: u.total_tokens }) });
+      return { output: response, chunk: response, declare };
     }
     case "response":
       // The Responses API result itself (set when the run traces sensitive data, the default).
@@ -127,6 +129,7 @@ export function createAgentsProcessor(api) {
         return;
       }
       const o = outcome(span.spanData);
+      if (o.declare) sp.chunk(o.declare);
       if (o.chunk) sp.chunk(o.chunk);
       sp.end(o.output);
     },
