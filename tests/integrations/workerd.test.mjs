@@ -3,7 +3,8 @@
 // module of its own) from the packed agensight-wasm (`agensight-wasm/ai` included), `ai` and
 // `@ai-sdk/openai`, with `nodejs_als`; generateText with a tool round against the local
 // stand-in for the OpenAI API. The request is one trace: the route, the AI SDK call, both
-// model calls, the tool, and a span made inside the tool nested in its tool span.
+// model calls, the tools, and inside a tool an OpenTelemetry span (agensight-wasm/opentelemetry)
+// with a span() inside it: nested both ways in workerd's AsyncLocalStorage.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -20,13 +21,24 @@ after(() => srv.close());
 const worker = `
 import { init, trace, span, flush, readLocal } from "agensight-wasm";
 import { agensightTelemetry } from "agensight-wasm/ai";
+import { registerOpenTelemetry } from "agensight-wasm/opentelemetry";
+import { trace as otel } from "@opentelemetry/api";
 import { generateText, tool, registerTelemetry, stepCountIs } from "ai";
 import { createOpenAI } from "@ai-sdk/openai";
 import { z } from "zod";
 
 registerTelemetry(agensightTelemetry());
+registerOpenTelemetry();
 let ready = false;
 const lookup = span(async (city) => ({ city, celsius: 21, sky: "sunny" }), "lookup");
+// As an OTel-instrumented library would: an active OTel span around the lookup.
+const weatherClient = (city) => otel.getTracer("weather-client").startActiveSpan("weather.fetch", async (s) => {
+  await new Promise((r) => setTimeout(r, 1));
+  const r = await lookup(city);
+  s.setAttribute("weather.city", city);
+  s.end();
+  return r;
+});
 
 export default {
   async fetch(request, env) {
@@ -44,7 +56,7 @@ export default {
       system: "You are a helpful travel agent.",
       prompt: "What's the weather and the local time in Paris?",
       tools: {
-        get_weather: tool({ description: "Current weather", inputSchema: z.object({ city: z.string(), unit: z.string() }), execute: async ({ city }) => lookup(city) }),
+        get_weather: tool({ description: "Current weather", inputSchema: z.object({ city: z.string(), unit: z.string() }), execute: async ({ city }) => weatherClient(city) }),
         get_time: tool({ description: "Local time", inputSchema: z.object({ timezone: z.string() }), execute: async ({ timezone }) => "12:00 in " + timezone }),
       },
       stopWhen: stepCountIs(3),
@@ -54,13 +66,13 @@ export default {
 };
 `;
 
-test("the AI SDK in workerd: the route's trace holds the call, both model calls, the tools and a span made inside a tool", async () => {
+test("the AI SDK and an OTel span in workerd: the route's trace holds the call, both model calls, the tools, the OTel span in a tool and a span in it", async () => {
   const f = fixture("openai-chat-tools");
   srv.reply({ json: f.response }, { json: chatJson({ id: "chatcmpl-edge", model: "gpt-4.1-2025-04-14", content: "21°C and sunny; it is noon.", usage: { prompt_tokens: 1250, completion_tokens: 12, total_tokens: 1262 } }) });
   const w = await serveWorker({
     dir: DIR,
     source: worker,
-    fromRoot: /^(ai|zod|@ai-sdk\/openai)(\/.*)?$/,
+    fromRoot: /^(ai|zod|@ai-sdk\/openai|@opentelemetry\/api)(\/.*)?$/,
     bindings: { OPENAI_BASE_URL: `${srv.url}/v1`, OPENAI_API_KEY: "sk-edge-test" },
     probe: "/__records",
   });
@@ -80,14 +92,16 @@ test("the AI SDK in workerd: the route's trace holds the call, both model calls,
         ["ai.generateText.doGenerate", "llm", "ok", 1],
         ["get_weather", "tool", "ok", 1],
         ["get_time", "tool", "ok", 1],
-        ["lookup", "span", "ok", 3],
+        ["weather.fetch", "span", "ok", 3],
+        ["lookup", "span", "ok", 5],
         ["ai.generateText.doGenerate", "llm", "ok", 1],
       ],
     );
     assert.equal(t.total_tokens, 1163 + 1262);
     assert.equal(t.spans[0].attributes["service.name"], "edge-ai");
     assert.deepEqual(t.spans[2].tools.map((x) => x.name), ["get_weather", "get_time"]);
-    assert.deepEqual(t.spans[6].completions.map((c) => [c.content, c.total_tokens]), [["21°C and sunny; it is noon.", 1262]]);
+    assert.deepEqual(t.spans[5].attributes.output.attributes, { "weather.city": "Paris" });
+    assert.deepEqual(t.spans[7].completions.map((c) => [c.content, c.total_tokens]), [["21°C and sunny; it is noon.", 1262]]);
   } finally {
     w.stop();
   }
