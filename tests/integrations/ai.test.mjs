@@ -265,3 +265,47 @@ test("telemetry off for a call (isEnabled: false): no spans but the user's", asy
   const { traces } = await read();
   assert.deepEqual(tree(traces[0]), [["off", "trace", "ok", null]]);
 });
+
+test("streamText with a tool round: streamed tool calls, the tools, the streamed answer; an aborted stream ends its spans", async () => {
+  const read = fresh();
+  const f = fixture("openai-chat-stream-tools");
+  srv.reply({ sse: f.sse }, { sse: chatSse({ id: "chatcmpl-st2", model: "gpt-4.1-2025-04-14", pieces: ["21°C and sunny; ", "it is noon."], usage: { prompt_tokens: 1300, completion_tokens: 11, total_tokens: 1311 } }) });
+  let text = "";
+  await trace(async () => {
+    const r = streamText({ model: openai.chat("gpt-4.1"), prompt: "What's the weather and the local time in Paris?", tools: weatherTools(async ({ city }) => ({ city, celsius: 21 })), stopWhen: stepCountIs(3) });
+    for await (const piece of r.textStream) text += piece;
+  }, "stream-tools")();
+  assert.equal(text, "21°C and sunny; it is noon.");
+
+  srv.reply({ sse: chatSse({ id: "chatcmpl-abort", model: "gpt-4.1", pieces: ["one ", "two ", "three ", "four"], usage: { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 } }), pauseMs: 20 });
+  const controller = new AbortController();
+  await trace(async () => {
+    const r = streamText({ model: openai.chat("gpt-4.1"), prompt: "Count", abortSignal: controller.signal });
+    try {
+      for await (const piece of r.textStream) if (piece === "one ") controller.abort();
+    } catch {}
+  }, "aborted")();
+
+  const { traces } = await read();
+  const [t, aborted] = traces;
+  assert.deepEqual(tree(t), [
+    ["stream-tools", "trace", "ok", null],
+    ["ai.streamText", "chain", "ok", 0],
+    ["ai.streamText.doStream", "llm", "ok", 1],
+    ["get_weather", "tool", "ok", 1],
+    ["get_time", "tool", "ok", 1],
+    ["ai.streamText.doStream", "llm", "ok", 1],
+  ]);
+  assert.equal(t.total_tokens, 1182 + 1311);
+  assert.deepEqual(t.spans[2].tools.map((x) => [x.name, x.arguments]), [
+    ["get_weather", '{"city":"Paris","unit":"celsius"}'],
+    ["get_time", '{"timezone":"Europe/Paris"}'],
+  ]);
+  assert.deepEqual(t.spans[5].completions.map((c) => [c.content, c.finish_reason, c.total_tokens]), [["21°C and sunny; it is noon.", "stop", 1311]]);
+  // Aborted: the call and its model call end as errors (AbortError), none left open.
+  assert.deepEqual(tree(aborted).slice(1), [
+    ["ai.streamText", "chain", "error", 0],
+    ["ai.streamText.doStream", "llm", "error", 1],
+  ]);
+  assert.equal(aborted.spans[1].attributes["error.type"], "AbortError");
+});
