@@ -106,3 +106,59 @@ test("the AI SDK and an OTel span in workerd: the route's trace holds the call, 
     w.stop();
   }
 });
+
+test("examples/edge-worker's /ai route in workerd: one trace per request with the AI SDK call, model calls and tools", async () => {
+  const example = join(ROOT, "examples/edge-worker/src/index.mjs");
+  const harness = `
+import app from ${JSON.stringify(example)};
+import { flush, readLocal } from "agensight-wasm";
+export default {
+  async fetch(request, env, ctx) {
+    if (new URL(request.url).pathname === "/__records") {
+      await flush();
+      return Response.json(readLocal());
+    }
+    return app.fetch(request, env, ctx);
+  },
+};
+`;
+  const f = fixture("openai-chat-tools");
+  srv.reply({ json: f.response }, { json: chatJson({ id: "chatcmpl-example", model: "gpt-4.1-mini-2025-04-14", content: "21°C and sunny.", usage: { prompt_tokens: 900, completion_tokens: 6, total_tokens: 906 } }) });
+  const w = await serveWorker({
+    dir: join(ROOT, "tests/.scratch/integrations-edge-example"),
+    source: harness,
+    fromRoot: /^(ai|zod|openai|@ai-sdk\/openai)(\/.*)?$/,
+    bindings: { OPENAI_BASE_URL: `${srv.url}/v1`, OPENAI_API_KEY: "sk-edge-test" },
+    probe: "/__records",
+  });
+  try {
+    const res = await fetch(`${w.url}/ai?q=${encodeURIComponent("What's the weather in Paris?")}`);
+    assert.equal(res.status, 200, w.output());
+    assert.equal(await res.text(), "21°C and sunny.");
+    let store;
+    for (let i = 0; i < 50; i++) {
+      store = await (await fetch(`${w.url}/__records`)).json();
+      if (store.traces[0]?.spans.length === 6) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const t = store.traces[0];
+    assert.equal(store.traces.length, 1, JSON.stringify(store).slice(0, 2000));
+    assert.deepEqual(
+      t.spans.map((s) => [s.name, s.kind, s.status, s.parent_id && t.spans.findIndex((p) => p.id === s.parent_id)]),
+      [
+        ["GET /ai", "fetch", "ok", null],
+        ["ai.generateText", "chain", "ok", 0],
+        ["ai.generateText.doGenerate", "llm", "ok", 1],
+        ["get_weather", "tool", "ok", 1],
+        ["get_time", "tool", "ok", 1],
+        ["ai.generateText.doGenerate", "llm", "ok", 1],
+      ],
+    );
+    assert.equal(t.total_tokens, 1163 + 906);
+    assert.equal(t.spans[0].attributes["service.name"], "edge-chat");
+    assert.deepEqual(t.spans[3].attributes.output, { city: "Paris", unit: "celsius", temperature: 21, sky: "sunny" });
+    assert.deepEqual([t.spans[2].attributes["gen_ai.request.model"], t.spans[2].attributes["gen_ai.request.temperature"]], ["gpt-4.1-mini", 0.2]);
+  } finally {
+    w.stop();
+  }
+});
