@@ -1,7 +1,7 @@
 // What the integrations hand the core for an LLM call whose SDK has no shape the Rust parser
 // knows (Vercel AI SDK, Google Gen AI, OpenAI Agents, LangChain): the call rewritten as an
-// OpenAI chat completion. The span's input is `[chatRequest(...)]`, its first chunk the `$llm`
-// declaration (provider and operation for certain), then either one whole `chatResponse(...)`
+// OpenAI chat completion. The span's input is `[chatRequest(...)]`, then the declaration
+// (`declare`: provider and operation for certain), then either one whole `chatResponse(...)`
 // or `chatChunk(...)`s that the core aggregates. docs/records.md "Integrations" lists each
 // SDK's mapping; moving it into src/llm is the plan, and then these go.
 
@@ -110,13 +110,19 @@ export function embeddingsResponse({ model, vectors, inputTokens }) {
   };
 }
 
-/** The `$llm` declaration chunk: provider and operation, and what the request says. */
-export function declaration({ system, operation = "chat", model, temperature, maxTokens }) {
+/**
+ * Tells the core which LLM call span `sp` is: provider and operation, and what the request
+ * says (`{system, operation, model?, temperature?, max_tokens?}`). A later declaration
+ * replaces an earlier one. Through the handle's `declare` where the core has it (not captured
+ * data: a redact function does not see it), else as the `$llm` chunk the core reads the same.
+ */
+export function declare(sp, { system, operation = "chat", model, temperature, maxTokens }) {
   const d = { system, operation };
   if (typeof model === "string") d.model = model;
   if (typeof temperature === "number") d.temperature = temperature;
   if (num(maxTokens) !== undefined) d.max_tokens = num(maxTokens);
-  return { $llm: d };
+  if (typeof sp.declare === "function") sp.declare(d);
+  else sp.chunk({ $llm: d });
 }
 
 /**
@@ -126,7 +132,7 @@ export function declaration({ system, operation = "chat", model, temperature, ma
 export function beginChat(begin, name, { system, operation = "chat", request }) {
   const sp = begin(name, { kind: "llm", args: [request] });
   if (!sp) return null;
-  sp.chunk(declaration({ system, operation, model: request.model, temperature: request.temperature, maxTokens: request.max_tokens }));
+  declare(sp, { system, operation, model: request.model, temperature: request.temperature, maxTokens: request.max_tokens });
   return sp;
 }
 

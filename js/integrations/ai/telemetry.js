@@ -12,7 +12,7 @@
 // usage, prompts, completions and tool calls. The operation span's output has the answer and
 // `totalUsage` (not `usage`: the tokens are counted on the LLM spans, once).
 
-import { beginChat, chatRequest, chatResponse, embeddingsResponse, endWith } from "../chat-shape.js";
+import { beginChat, chatRequest, chatResponse, declare, embeddingsResponse, endWith } from "../chat-shape.js";
 import { answer, chatMessages, chatTools, finishReason, usageOf } from "./messages.js";
 
 /** Calls in flight tracked at most; past it the oldest is ended as an error (and counted). */
@@ -140,7 +140,7 @@ export function createAiTelemetry(api) {
       const request = { model: e.modelId, input: e.values };
       const sp = child(c, () => begin(`${c.name}.doEmbed`, { kind: "llm", args: [request] }));
       if (!sp) return;
-      sp.chunk({ $llm: { system: systemOf(e.provider), operation: "embeddings", model: e.modelId } });
+      declare(sp, { system: systemOf(e.provider), operation: "embeddings", model: e.modelId });
       c.embeds.set(e.embedCallId, sp);
     },
     onEmbedEnd(e) {

@@ -4,7 +4,7 @@
 // modified); `traceModels` is also what `instrumentModules` hands out for every new client.
 // The SDK's own results are handed back unchanged (a stream: the same items).
 
-import { beginChat, embeddingsResponse, endWith } from "../chat-shape.js";
+import { beginChat, declare, embeddingsResponse, endWith } from "../chat-shape.js";
 import { embedRequest, request, response } from "./shapes.js";
 import { traceStream } from "./streaming.js";
 
@@ -34,7 +34,7 @@ export function createGoogleGenAI(api) {
     if (method === "embedContent") {
       const req = embedRequest(params);
       const sp = begin(METHODS[method], { kind: "llm", args: [req] });
-      sp?.chunk({ $llm: { system, operation: "embeddings", model: req.model } });
+      if (sp) declare(sp, { system, operation: "embeddings", model: req.model });
       return sp;
     }
     return beginChat(begin, METHODS[method], { system, request: request(params) });

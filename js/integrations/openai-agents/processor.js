@@ -12,7 +12,7 @@
 // Prompts of llm spans are not recorded: the SDK fills a span's input only at its end, after
 // the agensight span has taken its input (see the report's Rust notes).
 
-import { chatResponse, chatUsage, declaration } from "../chat-shape.js";
+import { chatResponse, chatUsage, declare } from "../chat-shape.js";
 
 /** Spans and traces open at once at most; past it the oldest is ended as an error. */
 const MAX_OPEN = 10000;
@@ -60,11 +60,11 @@ function outcome(d) {
       // traces sensitive data, the default); otherwise only the usage is known.
       const first = Array.isArray(d.output) ? d.output[0] : undefined;
       // The request's model is set after the span starts: declared again at the end.
-      const declare = declaration({ system: "openai", operation: "chat", model: d.model, temperature: d.model_config?.temperature });
-      if (first && Array.isArray(first.choices)) return { output: first, chunk: first, declare };
+      const call = { system: "openai", operation: "chat", model: d.model, temperature: d.model_config?.temperature };
+      if (first && Array.isArray(first.choices)) return { output: first, chunk: first, declare: call };
       const u = d.usage ?? {};
       const response = chatResponse({ model: d.model, choices: [], usage: chatUsage({ input: u.input_tokens, output: u.output_tokens, total: u.total_tokens }) });
-      return { output: response, chunk: response, declare };
+      return { output: response, chunk: response, declare: call };
     }
     case "response":
       // The Responses API result itself (set when the run traces sensitive data, the default).
@@ -113,7 +113,7 @@ export function createAgentsProcessor(api) {
       const parent = open.get(span.parentId ?? span.traceId);
       const start = () => {
         const sp = begin(d.name, { kind: d.kind, args: d.args });
-        if (sp && d.llm) sp.chunk(declaration({ system: "openai", operation: "chat", model: span.spanData?.model }));
+        if (sp && d.llm) declare(sp, { system: "openai", operation: "chat", model: span.spanData?.model });
         return sp;
       };
       keep(span.spanId, parent ? parent.run(start) : start());
@@ -129,7 +129,7 @@ export function createAgentsProcessor(api) {
         return;
       }
       const o = outcome(span.spanData);
-      if (o.declare) sp.chunk(o.declare);
+      if (o.declare) declare(sp, o.declare);
       if (o.chunk) sp.chunk(o.chunk);
       sp.end(o.output);
     },

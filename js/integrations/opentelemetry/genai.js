@@ -3,7 +3,7 @@
 // (model, response id and model, finish reasons, usage; prompts and answers are not read from
 // `gen_ai.input.messages` / `gen_ai.output.messages` yet: the Rust side should read those).
 
-import { chatResponse, chatUsage, declaration, embeddingsResponse } from "../chat-shape.js";
+import { chatResponse, chatUsage, declare, embeddingsResponse } from "../chat-shape.js";
 
 const LLM_OPERATIONS = { chat: "chat", text_completion: "text_completion", generate_content: "chat", embeddings: "embeddings" };
 
@@ -23,7 +23,7 @@ export function recordGenAi(sp, a) {
   if (!LLM_OPERATIONS[op] && !(op === undefined && hasUsage)) return;
   const operation = LLM_OPERATIONS[op] ?? "chat";
   const system = a["gen_ai.provider.name"] ?? a["gen_ai.system"] ?? "opentelemetry";
-  sp.chunk(declaration({ system: String(system), operation, model: a["gen_ai.request.model"], temperature: a["gen_ai.request.temperature"], maxTokens: a["gen_ai.request.max_tokens"] }));
+  declare(sp, { system: String(system), operation, model: a["gen_ai.request.model"], temperature: a["gen_ai.request.temperature"], maxTokens: a["gen_ai.request.max_tokens"] });
   const model = a["gen_ai.response.model"] ?? a["gen_ai.request.model"];
   if (operation === "embeddings") {
     sp.chunk(embeddingsResponse({ model, vectors: [], inputTokens: a["gen_ai.usage.input_tokens"] }));
