@@ -14,7 +14,7 @@
 import { createGoogleGenAI } from "./google-genai/wrap.js";
 
 /** Marks a patched prototype, so that a second call changes nothing. */
-const PATCHED = Symbol.for("agensight-wasm.instrumented");
+const PATCHED = Symbol.for("agensight.instrumented");
 
 const SDKS = {
   openai: { names: ["OpenAI", "default"], resources: ["chat", "responses", "embeddings"], wrap: (api) => api.wrapOpenAI },
