@@ -86,6 +86,8 @@ export const { init, trace, span, currentTraceId, currentSpanId, wrapOpenAI, wra
  * @example await ready;
  */
 export const ready = api.ready;
+/** For the package's integrations (`agensight-wasm/ai`, ...): not public API. */
+export const internal = api.internal;
 export { AgensightError } from "./core.js";
 
 /**

@@ -35,4 +35,6 @@ const entry = createServerEntry({
 
 export const { init, trace, span, flush, shutdown, currentTraceId, currentSpanId, readLocal, exportLocal, clearLocal, ready } = entry;
 export const { inject, extract, continueTrace, bindContext, instrumentWorker, wrapOpenAI, wrapAnthropic } = entry;
+/** For the package's integrations (`agensight-wasm/ai`, ...): not public API. */
+export const internal = entry.internal;
 export { AgensightError } from "./core.js";

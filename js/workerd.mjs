@@ -93,6 +93,8 @@ function beforeInvocation() {
 }
 
 export const { trace, span, flush, shutdown, currentTraceId, currentSpanId, wrapOpenAI, wrapAnthropic, ready } = api;
+/** For the package's integrations (`agensight-wasm/ai`, ...): not public API. */
+export const internal = api.internal;
 export { AgensightError } from "./core.js";
 
 /** readLocal(), exportLocal(), clearLocal(): over the in-memory store (see readback.js). */

@@ -66,7 +66,7 @@ async function startWorker() {
         name: "resolve",
         setup(b) {
           // The packed package, as a user installs it; the SDK from the repository.
-          b.onResolve({ filter: /^agensight-wasm$/ }, (args) => (args.pluginData ? undefined : b.resolve(args.path, { kind: args.kind, resolveDir: APP, pluginData: true })));
+          b.onResolve({ filter: /^agensight-wasm(\/.*)?$/ }, (args) => (args.pluginData ? undefined : b.resolve(args.path, { kind: args.kind, resolveDir: APP, pluginData: true })));
           b.onResolve({ filter: /^openai(\/.*)?$/ }, (args) => (args.pluginData ? undefined : b.resolve(args.path, { kind: args.kind, resolveDir: ROOT, pluginData: true })));
           // As wrangler does: a .wasm import stays an import of a compiled Wasm module.
           b.onResolve({ filter: /\.wasm$/ }, () => ({ path: "./agensight_wasm_bg.wasm", external: true }));

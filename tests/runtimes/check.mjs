@@ -21,6 +21,8 @@ export const EXPECTED_EXPORTS = [
   "init",
   "inject",
   "instrumentWorker",
+  // For the package's integration subpaths (agensight-wasm/ai, ...): not public API.
+  "internal",
   "readLocal",
   "ready", // resolves when the core is loaded (browsers load it asynchronously)
   "shutdown",

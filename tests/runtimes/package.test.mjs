@@ -25,7 +25,7 @@ test("exports: conditions in order types, workerd, deno, bun, node, browser, def
     default: "./browser.mjs",
   });
   assert.equal(pkg.exports["./wasm"], "./wasm/agensight_wasm_bg.wasm");
-  const targets = [...JSON.stringify(pkg.exports).matchAll(/"\.\/([^"]+)"/g)].map((m) => m[1]).filter((t) => t !== "wasm");
+  const targets = [...JSON.stringify(Object.values(pkg.exports)).matchAll(/"\.\/([^"]+)"/g)].map((m) => m[1]).filter((t) => t !== "wasm");
   for (const t of targets.concat([pkg.main.slice(2), "node-compat.cjs", "deno-source.mjs"])) assert.ok(existsSync(join(pkgDir, t)), `${t} is in the tarball`);
 });
 

@@ -7,6 +7,7 @@
 
 import OpenAI from "openai";
 import { init, instrumentWorker, span, wrapOpenAI } from "agensight-wasm";
+import { answerWithAiSdk } from "./ai.mjs";
 
 // At global scope, once per isolate. mode "local" keeps traces in memory; use mode "dev" or
 // "prod" with a token (from env, in the first request) to export them.
@@ -41,8 +42,9 @@ const tools = {
 export default instrumentWorker({
   async fetch(request, env, ctx) {
     const url = new URL(request.url);
-    if (url.pathname !== "/chat") return new Response("Ask with /chat?q=...\n", { status: 404 });
     const question = url.searchParams.get("q") || "What's the weather in Paris?";
+    if (url.pathname === "/ai") return new Response(await answerWithAiSdk(question, env), { headers: { "content-type": "text/plain; charset=utf-8" } });
+    if (url.pathname !== "/chat") return new Response("Ask with /chat?q=... (openai) or /ai?q=... (Vercel AI SDK)\n", { status: 404 });
 
     const openai = wrapOpenAI(new OpenAI({ apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL || undefined, maxRetries: 1 }));
     const messages = [
