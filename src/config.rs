@@ -2,7 +2,7 @@
 //! validated with messages that say what to do, and normalized.
 
 use crate::error::{Error, Result};
-use crate::limits::MIN_BUDGET;
+use crate::capture::limits::MIN_BUDGET;
 use crate::model::SessionSpec;
 use crate::queue::Settings;
 use serde_json::{Map, Value};

@@ -3,17 +3,16 @@
 //! [`wasm`] is the only module that knows about JavaScript: it converts and delegates.
 
 pub mod agensight;
+pub mod capture;
 pub mod config;
 pub mod context;
 pub mod error;
 pub mod ids;
 pub mod json;
-pub mod limits;
 pub mod llm;
 pub mod model;
 pub mod otlp;
 pub mod queue;
-pub mod redact;
 pub mod tracer;
 
 #[cfg(target_arch = "wasm32")]

@@ -14,8 +14,8 @@
 //! they are added), and [`Usage::output`] all generated tokens, reasoning included.
 
 use crate::json::push_string;
-use crate::limits::clamp_json;
-use crate::redact::Redactor;
+use crate::capture::limits::clamp_json;
+use crate::capture::redact::Redactor;
 use serde_json::{json, Map, Value};
 
 /// Token counts of one call.

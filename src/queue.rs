@@ -722,7 +722,7 @@ impl Queue {
         // record) in the error body quoted here: none of it is printed.
         let mut literals: Vec<String> = self.token.iter().cloned().collect();
         literals.extend(self.headers.iter().map(|(_, v)| v.clone()));
-        let r = crate::redact::Redactor::new(literals);
+        let r = crate::capture::redact::Redactor::new(literals);
         std::mem::take(&mut self.warnings)
             .iter()
             .map(|w| r.mask_text(w))

@@ -6,11 +6,11 @@ use crate::agensight::{Encoder, Target};
 use crate::config::Config;
 use crate::context::{OpenSpan, Slab, SpanSlot, NONE, NOOP};
 use crate::ids::{IdGenerator, SpanId, TraceId};
-use crate::limits::clamp_json;
+use crate::capture::limits::clamp_json;
 use crate::llm;
 use crate::model::{Batch, ErrorInfo, FinishedSpan, Session, SessionSpec, TraceInfo};
 use crate::queue::{Outcome, Queue};
-use crate::redact::Redactor;
+use crate::capture::redact::Redactor;
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 

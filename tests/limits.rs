@@ -1,8 +1,8 @@
 //! `clamp_json`: always valid JSON within the budget, unchanged when it fits, for generated
 //! values and the hard cases (deep nesting, huge strings, escapes, invalid input).
 
-use agensight_wasm::limits::{clamp_json, MAX_DEPTH};
-use agensight_wasm::redact::Redactor;
+use agensight_wasm::capture::limits::{clamp_json, MAX_DEPTH};
+use agensight_wasm::capture::redact::Redactor;
 use serde_json::{json, Value};
 
 /// A small deterministic generator of JSON values (no external crates).

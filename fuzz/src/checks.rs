@@ -15,10 +15,10 @@ use agensight_wasm::agensight::{Encoder, Kind, Target};
 use agensight_wasm::config::{self, Mode};
 use agensight_wasm::context::{NONE, NOOP};
 use agensight_wasm::ids::{SpanId, TraceId};
-use agensight_wasm::limits::{clamp_json, MAX_DEPTH, MIN_BUDGET};
+use agensight_wasm::capture::limits::{clamp_json, MAX_DEPTH, MIN_BUDGET};
 use agensight_wasm::llm::{self, Completion, LlmCall, Message, ToolCall, Usage};
 use agensight_wasm::model::{Batch, ErrorInfo, FinishedSpan, Session, SessionSpec, TraceInfo};
-use agensight_wasm::redact::Redactor;
+use agensight_wasm::capture::redact::Redactor;
 use agensight_wasm::tracer::Tracer;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -510,7 +510,7 @@ fn bearer_char(c: char) -> bool {
 /// `Bearer` credential (8+ characters).
 pub fn unmasked_secret(s: &str) -> Option<String> {
     // The pattern list is the spec (shared); the scan below is the checker's own.
-    const PREFIXES: &[&str] = agensight_wasm::redact::KEY_PREFIXES;
+    const PREFIXES: &[&str] = agensight_wasm::capture::redact::KEY_PREFIXES;
     let chars: Vec<(usize, char)> = s.char_indices().collect();
     for (n, &(i, _)) in chars.iter().enumerate() {
         if n > 0 && key_char(chars[n - 1].1) {
@@ -527,7 +527,7 @@ pub fn unmasked_secret(s: &str) -> Option<String> {
             return Some(rest.chars().take(40).collect());
         }
         for p in PREFIXES {
-            if rest.starts_with(p) && run(p.len(), key_char) >= agensight_wasm::redact::MIN_KEY_TAIL
+            if rest.starts_with(p) && run(p.len(), key_char) >= agensight_wasm::capture::redact::MIN_KEY_TAIL
             {
                 return Some(rest.chars().take(40).collect());
             }
