@@ -4,7 +4,6 @@
 use crate::error::{Error, Result};
 use crate::capture::limits::MIN_BUDGET;
 use crate::model::SessionSpec;
-use crate::queue::Settings;
 use serde_json::{Map, Value};
 
 /// The Agensight cloud API the Python SDK uses.
@@ -40,6 +39,50 @@ pub enum Exporter {
     Otlp,
 }
 
+/// Bounds and timings of the export queue (the `queue` option).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueSettings {
+    /// Spans per OTLP request.
+    pub max_batch_spans: usize,
+    /// Finished traces wait this long for more to batch with, unless flushed.
+    pub batch_delay_ms: f64,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// The outbox holds at most this many bytes and jobs; past that the oldest job is dropped
+    /// (its spans counted in `dropped`).
+    pub max_bytes: usize,
+    pub max_jobs: usize,
+    /// Traces waiting to become jobs (before the token is validated, say), at most.
+    pub max_pending_spans: usize,
+    /// ... and at most this many bytes of captured values (the count alone would let large
+    /// captures grow memory without bound while a receiver is down).
+    pub max_pending_bytes: usize,
+    pub backoff_base_ms: f64,
+    pub backoff_max_ms: f64,
+    /// A job still failing this long after its first attempt is given up (counted failed).
+    pub deadline_ms: f64,
+    /// One request's time limit.
+    pub timeout_ms: f64,
+}
+
+impl Default for QueueSettings {
+    fn default() -> QueueSettings {
+        QueueSettings {
+            max_batch_spans: 512,
+            batch_delay_ms: 1000.0,
+            concurrency: 4,
+            max_bytes: 32 << 20,
+            max_jobs: 10_000,
+            max_pending_spans: 100_000,
+            max_pending_bytes: 16 << 20,
+            backoff_base_ms: 500.0,
+            backoff_max_ms: 30_000.0,
+            deadline_ms: 300_000.0,
+            timeout_ms: 10_000.0,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     pub name: String,
@@ -59,7 +102,7 @@ pub struct Config {
     pub max_field_bytes: usize,
     pub sample_rate: f64,
     /// Export queue timings and bounds (the `queue` option).
-    pub queue: Settings,
+    pub queue: QueueSettings,
 }
 
 impl Default for Config {
@@ -79,7 +122,7 @@ impl Default for Config {
             redact: true,
             max_field_bytes: 65536,
             sample_rate: 1.0,
-            queue: Settings::default(),
+            queue: QueueSettings::default(),
         }
     }
 }
@@ -307,7 +350,7 @@ pub fn parse(json: &str) -> Result<Config> {
 
 /// The `queue` option: `{ batchDelayMs, timeoutMs, deadlineMs, maxBytes, maxJobs, concurrency,
 /// maxBatchSpans }`, each a positive number.
-fn read_queue(q: &Map<String, Value>, s: &mut Settings) -> Result<()> {
+fn read_queue(q: &Map<String, Value>, s: &mut QueueSettings) -> Result<()> {
     for (k, v) in q {
         let n = v
             .as_f64()

@@ -16,125 +16,26 @@
 use crate::json::push_string;
 use crate::capture::limits::clamp_json;
 use crate::capture::redact::Redactor;
+use crate::model::{Completion, LlmCall, Message, ToolCall, Usage};
 use serde_json::{json, Map, Value};
 
-/// Token counts of one call.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Usage {
-    /// Prompt tokens, cached ones included (`gen_ai.usage.input_tokens`).
-    pub input: u64,
-    /// Generated tokens, reasoning included (`gen_ai.usage.output_tokens`).
-    pub output: u64,
-    /// The provider's total, else `input + output`.
-    pub total: u64,
-    /// Prompt tokens read from the provider's prompt cache (a part of `input`).
-    pub cache_read: Option<u64>,
-    /// Prompt tokens written to the prompt cache (a part of `input`).
-    pub cache_creation: Option<u64>,
-    /// Reasoning / thinking tokens (a part of `output`).
-    pub reasoning: Option<u64>,
-}
-
-/// One prompt message of the request.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Message {
-    /// "system", "user", "assistant", "tool", ... (the Responses API's `instructions` and
-    /// Anthropic's `system` become a "system" message).
-    pub role: String,
-    /// Text, or JSON text when the content is structured (parts, images, tool calls).
-    pub content: String,
-}
-
-/// One answer: a choice of a chat completion, or the whole message / response.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Completion {
-    pub role: String,
-    /// The answer's text (text parts joined; "" when it only calls tools).
-    pub content: String,
-    /// The provider's words: OpenAI chat `stop`, `length`, `tool_calls`...; Anthropic
-    /// `end_turn`, `tool_use`, `max_tokens`...; for the Responses API, which has none, `stop`
-    /// or `tool_calls` for a completed response, the `incomplete_details.reason` (such as
-    /// `max_output_tokens`) for an incomplete one, `error` for a failed one.
-    pub finish_reason: Option<String>,
-}
-
-/// A tool call the model asked for.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ToolCall {
-    /// The id the tool's result refers to (OpenAI chat `id`, Responses API `call_id`,
-    /// Anthropic `tool_use` block `id`).
-    pub id: Option<String>,
-    pub name: String,
-    /// JSON text of the arguments (as the model wrote them: possibly not valid JSON).
-    pub arguments: String,
-}
-
-/// One LLM call as recorded: what the encoders (Agensight records, OTLP GenAI attributes)
-/// read.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct LlmCall {
-    /// The provider (`gen_ai.system`, `gen_ai.provider.name`): "openai" or "anthropic".
-    pub system: String,
-    /// `gen_ai.operation.name`: "chat" (chat completions, the Responses API, Anthropic
-    /// messages), "text_completion" (legacy completions) or "embeddings".
-    pub operation: String,
-    /// The request's `model`.
-    pub request_model: Option<String>,
-    /// The response's `model` (the exact version that answered).
-    pub response_model: Option<String>,
-    /// The provider's id of the response (`chatcmpl-…`, `resp_…`, `msg_…`); none for
-    /// embeddings, which have no id.
-    pub response_id: Option<String>,
-    pub usage: Usage,
-    /// The prompt messages of the request, in order.
-    pub prompts: Vec<Message>,
-    /// One per choice (OpenAI `n`), else one; none for embeddings.
-    pub completions: Vec<Completion>,
-    /// Every tool call of every choice, in order.
-    pub tool_calls: Vec<ToolCall>,
-    /// The request's `temperature`.
-    pub temperature: Option<f64>,
-    /// The request's token limit: `max_tokens`, `max_completion_tokens` or `max_output_tokens`.
-    pub max_tokens: Option<u64>,
-}
-
-impl LlmCall {
-    /// Whether `other` records the same response: the same id, or, for responses without one
-    /// (embeddings), the same provider, model, usage and answers. Used so that a function
-    /// returning what its traced LLM call returned is not counted as a second call.
-    pub fn same_response(&self, other: &LlmCall) -> bool {
-        match (&self.response_id, &other.response_id) {
-            (Some(a), Some(b)) => a == b,
-            (None, None) => {
-                self.system == other.system
-                    && self.operation == other.operation
-                    && self.response_model == other.response_model
-                    && self.usage == other.usage
-                    && self.completions == other.completions
-                    && self.tool_calls == other.tool_calls
-            }
-            _ => false,
-        }
-    }
-
-    /// Applies the output capture settings to what the call says about its output: completion
-    /// texts and tool call arguments are cut to `max_bytes` (of JSON) with secrets masked, or
-    /// emptied when the output is not captured. A call read from a captured output got this
-    /// from the capture already; one aggregated from stream chunks gets it here.
-    pub fn limit_output(&mut self, max_bytes: usize, redactor: &Redactor, capture: bool) {
-        let limit = |s: &mut String| {
-            *s = if capture {
-                limit_text(s, max_bytes, redactor)
-            } else {
-                String::new()
-            };
+/// Applies the output capture settings to what the call says about its output: completion
+/// texts and tool call arguments are cut to `max_bytes` (of JSON) with secrets masked, or
+/// emptied when the output is not captured. A call read from a captured output got this
+/// from the capture already; one aggregated from stream chunks gets it here.
+pub fn limit_output(call: &mut LlmCall, max_bytes: usize, redactor: &Redactor, capture: bool) {
+    let limit = |s: &mut String| {
+        *s = if capture {
+            limit_text(s, max_bytes, redactor)
+        } else {
+            String::new()
         };
-        for c in &mut self.completions {
-            limit(&mut c.content);
-        }
-        for t in &mut self.tool_calls {
-            limit(&mut t.arguments);
-        }
+    };
+    for c in &mut call.completions {
+        limit(&mut c.content);
+    }
+    for t in &mut call.tool_calls {
+        limit(&mut t.arguments);
     }
 }
 
@@ -1460,16 +1361,16 @@ mod tests {
             ..Default::default()
         };
         let mut kept = c.clone();
-        kept.limit_output(1000, &Redactor::default(), true);
+        limit_output(&mut kept, 1000, &Redactor::default(), true);
         assert!(kept.completions[0]
             .content
             .starts_with("key [REDACTED] and xxx"));
         assert_eq!(kept.tool_calls[0].arguments, r#"{"q":"\"quoted\""}"#);
         let mut cut = c.clone();
-        cut.limit_output(40, &Redactor::default(), true);
+        limit_output(&mut cut, 40, &Redactor::default(), true);
         assert!(cut.completions[0].content.ends_with('\u{2026}'));
         assert!(cut.completions[0].content.len() < 45);
-        c.limit_output(1000, &Redactor::default(), false);
+        limit_output(&mut c, 1000, &Redactor::default(), false);
         assert_eq!(
             (
                 c.completions[0].content.as_str(),

@@ -11,54 +11,10 @@
 //! the token was validated once for a project id; OTLP gets one request per batch of spans.
 
 use crate::agensight::{Encoder, Kind, Target};
-use crate::config::{Config, Exporter};
+use crate::config::{Config, Exporter, QueueSettings};
 use crate::json::{push_string, Obj};
 use crate::model::Batch;
 use std::collections::VecDeque;
-
-/// Bounds and timings of the queue.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Settings {
-    /// Spans per OTLP request.
-    pub max_batch_spans: usize,
-    /// Finished traces wait this long for more to batch with, unless flushed.
-    pub batch_delay_ms: f64,
-    /// Requests in flight at once.
-    pub concurrency: usize,
-    /// The outbox holds at most this many bytes and jobs; past that the oldest job is dropped
-    /// (its spans counted in `dropped`).
-    pub max_bytes: usize,
-    pub max_jobs: usize,
-    /// Traces waiting to become jobs (before the token is validated, say), at most.
-    pub max_pending_spans: usize,
-    /// ... and at most this many bytes of captured values (the count alone would let large
-    /// captures grow memory without bound while a receiver is down).
-    pub max_pending_bytes: usize,
-    pub backoff_base_ms: f64,
-    pub backoff_max_ms: f64,
-    /// A job still failing this long after its first attempt is given up (counted failed).
-    pub deadline_ms: f64,
-    /// One request's time limit.
-    pub timeout_ms: f64,
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            max_batch_spans: 512,
-            batch_delay_ms: 1000.0,
-            concurrency: 4,
-            max_bytes: 32 << 20,
-            max_jobs: 10_000,
-            max_pending_spans: 100_000,
-            max_pending_bytes: 16 << 20,
-            backoff_base_ms: 500.0,
-            backoff_max_ms: 30_000.0,
-            deadline_ms: 300_000.0,
-            timeout_ms: 10_000.0,
-        }
-    }
-}
 
 /// What came back for a request.
 #[derive(Clone, Debug, PartialEq)]
@@ -181,7 +137,7 @@ pub struct Counts {
 }
 
 pub struct Queue {
-    pub settings: Settings,
+    pub settings: QueueSettings,
     exporter: Exporter,
     endpoint: String,
     token: Option<String>,
@@ -215,9 +171,11 @@ fn path_of(kind: Kind) -> String {
 }
 
 impl Queue {
-    pub fn new(config: &Config, settings: Settings) -> Queue {
+    /// A queue for `config`'s exporter, endpoint, token and headers, bounded and timed by its
+    /// `queue` settings.
+    pub fn new(config: &Config) -> Queue {
         Queue {
-            settings,
+            settings: config.queue.clone(),
             exporter: config.exporter,
             endpoint: config.endpoint.clone(),
             token: config.token.clone(),

@@ -102,7 +102,7 @@ impl Tracer {
             queue: config
                 .mode
                 .exports()
-                .then(|| Queue::new(&config, config.queue.clone())),
+                .then(|| Queue::new(&config)),
             stats: Stats::default(),
             config,
         }
@@ -373,7 +373,8 @@ impl Tracer {
             // Aggregated from raw chunks: the capture rules (size, secrets, output off) apply
             // to its texts here, as they did to a parsed output.
             Some(s) => s.call(open.input.as_deref()).map(|mut c| {
-                c.limit_output(
+                llm::limit_output(
+                    &mut c,
                     self.config.max_field_bytes,
                     &self.redactor,
                     self.config.capture_output,

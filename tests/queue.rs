@@ -3,7 +3,7 @@
 
 use agensight_wasm::config::parse;
 use agensight_wasm::context::NONE;
-use agensight_wasm::queue::{Outcome, Queue, Settings};
+use agensight_wasm::queue::{Outcome, Queue};
 use agensight_wasm::tracer::Tracer;
 use serde_json::Value;
 
@@ -256,17 +256,11 @@ fn persisted_jobs_come_back_in_a_new_process() {
     assert_eq!(t.queue.as_mut().unwrap().persist(id), "", "persisted once");
     let body = t.queue.as_ref().unwrap().request(id).unwrap().body;
 
-    let mut q2 = Queue::new(
-        &parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap(),
-        Settings::default(),
-    );
+    let mut q2 = Queue::new(&parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap());
     assert!(q2.restore(&saved));
     assert!(!q2.restore(&saved), "the same job twice is refused");
     assert!(!q2.restore("{torn"));
-    let mut other = Queue::new(
-        &parse(r#"{"mode":"prod","token":"t"}"#).unwrap(),
-        Settings::default(),
-    );
+    let mut other = Queue::new(&parse(r#"{"mode":"prod","token":"t"}"#).unwrap());
     assert!(!other.restore(&saved), "another exporter's job is not ours");
     let got = q2.next(0.0, false, &mut || 7).unwrap();
     assert_eq!(got, id);
@@ -342,10 +336,7 @@ fn at_exit_waiting_traces_become_jobs_to_persist() {
     assert!(drive(&mut t, 60000.0, false).is_empty());
     assert_eq!(drive(&mut t, 60001.0, false), ids, "sent when due");
     let saved = t.queue.as_mut().unwrap().persist(ids[0]);
-    let mut q2 = Queue::new(
-        &parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap(),
-        Settings::default(),
-    );
+    let mut q2 = Queue::new(&parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap());
     assert!(q2.restore(&saved));
     assert_eq!(q2.pending_spans(), 3);
 }

@@ -16,8 +16,11 @@ use agensight_wasm::config::{self, Mode};
 use agensight_wasm::context::{NONE, NOOP};
 use agensight_wasm::ids::{SpanId, TraceId};
 use agensight_wasm::capture::limits::{clamp_json, MAX_DEPTH, MIN_BUDGET};
-use agensight_wasm::llm::{self, Completion, LlmCall, Message, ToolCall, Usage};
-use agensight_wasm::model::{Batch, ErrorInfo, FinishedSpan, Session, SessionSpec, TraceInfo};
+use agensight_wasm::llm;
+use agensight_wasm::model::{
+    Batch, Completion, ErrorInfo, FinishedSpan, LlmCall, Message, Session, SessionSpec, ToolCall,
+    TraceInfo, Usage,
+};
 use agensight_wasm::capture::redact::Redactor;
 use agensight_wasm::tracer::Tracer;
 use std::collections::{HashMap, HashSet};
@@ -730,7 +733,7 @@ pub fn llm_stream(data: &[u8]) {
     let Some(mut call) = finished.call(input.as_deref()) else {
         return;
     };
-    call.limit_output(max, &Redactor::new(vec![TOKEN.into()]), capture);
+    llm::limit_output(&mut call, max, &Redactor::new(vec![TOKEN.into()]), capture);
     let texts = call
         .completions
         .iter()

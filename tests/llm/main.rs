@@ -5,10 +5,8 @@
 
 use agensight_wasm::config::parse;
 use agensight_wasm::context::NONE;
-use agensight_wasm::llm::{
-    parse_call, Completion, LlmCall, Message, Stream, ToolCall, Usage, MAX_STREAM_TEXT,
-};
-use agensight_wasm::model::ErrorInfo;
+use agensight_wasm::llm::{parse_call, Stream, MAX_STREAM_TEXT};
+use agensight_wasm::model::{Completion, ErrorInfo, LlmCall, Message, ToolCall, Usage};
 use agensight_wasm::tracer::Tracer;
 use serde_json::{json, Value};
 
