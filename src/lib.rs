@@ -2,16 +2,15 @@
 //! parsing and the wire encoders, in plain Rust (tested with `cargo test` on the host).
 //! [`wasm`] is the only module that knows about JavaScript: it converts and delegates.
 
-pub mod agensight;
 pub mod capture;
 pub mod config;
 pub mod context;
+pub mod encode;
 pub mod error;
 pub mod ids;
 pub mod json;
 pub mod llm;
 pub mod model;
-pub mod otlp;
 pub mod queue;
 pub mod tracer;
 

@@ -10,7 +10,7 @@
 //! record, in order (session, trace, spans parents-first, prompts, completions, tools), after
 //! the token was validated once for a project id; OTLP gets one request per batch of spans.
 
-use crate::agensight::{Encoder, Kind, Target};
+use crate::encode::agensight::{Encoder, Kind, Target};
 use crate::config::{Config, Exporter, QueueSettings};
 use crate::json::{push_string, Obj};
 use crate::model::Batch;
@@ -267,7 +267,7 @@ impl Queue {
                         spans += b.spans.len();
                         take.extend(self.pop_pending());
                     }
-                    let body = crate::otlp::encode(&take, &self.service, self.mode.as_str());
+                    let body = crate::encode::otlp_json::encode(&take, &self.service, self.mode.as_str());
                     self.push_job(Job::new(
                         new_id(),
                         vec![Part {

@@ -2,7 +2,7 @@
 //! then hands the whole trace on as one [`Batch`] (parents first) to the local store buffer
 //! and/or the export outbox.
 
-use crate::agensight::{Encoder, Target};
+use crate::encode::agensight::{Encoder, Target};
 use crate::config::Config;
 use crate::context::{OpenSpan, Slab, SpanSlot, NONE, NOOP};
 use crate::ids::{IdGenerator, SpanId, TraceId};

@@ -11,7 +11,7 @@
 //! This file must stay free of `crate::` paths and of dependencies other than agensight_wasm
 //! and serde_json: the regression test includes it with `#[path]`.
 
-use agensight_wasm::agensight::{Encoder, Kind, Target};
+use agensight_wasm::encode::agensight::{Encoder, Kind, Target};
 use agensight_wasm::config::{self, Mode};
 use agensight_wasm::context::{NONE, NOOP};
 use agensight_wasm::ids::{SpanId, TraceId};
