@@ -55,7 +55,8 @@ fn batch() -> Batch {
     root.input = Some(r#"["hi\n"]"#.into());
     root.output = Some(r#"{"ok":true}"#.into());
     let mut llm = span(2, Some(1), "llm", "llm");
-    llm.input = Some(r#"[{"model":"gpt-4o","messages":[{"role":"user","content":"weather?"}]}]"#.into());
+    llm.input =
+        Some(r#"[{"model":"gpt-4o","messages":[{"role":"user","content":"weather?"}]}]"#.into());
     llm.metadata = Some(r#"{"step":1}"#.into());
     llm.llm = Some(Box::new(LlmCall {
         system: "openai".into(),
@@ -160,8 +161,7 @@ fn check(name: &str, got: &str) {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, got).unwrap();
     }
-    let want = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let want = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     if got != want {
         let at = got
             .bytes()
@@ -178,7 +178,10 @@ fn check(name: &str, got: &str) {
 
 #[test]
 fn agensight_records_for_the_cloud_are_pinned() {
-    check("agensight-cloud.txt", &agensight(Target::Cloud, Some("p-1")));
+    check(
+        "agensight-cloud.txt",
+        &agensight(Target::Cloud, Some("p-1")),
+    );
 }
 
 #[test]

@@ -17,8 +17,12 @@ fn inputs(kind: &str, target: &str) -> Vec<std::path::PathBuf> {
         .join("fuzz")
         .join(kind)
         .join(target);
-    let entries = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e} (every fuzz target keeps this folder)", dir.display()));
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (every fuzz target keeps this folder)",
+            dir.display()
+        )
+    });
     let mut files: Vec<_> = entries
         .map(|e| e.unwrap().path())
         .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
@@ -30,7 +34,10 @@ fn inputs(kind: &str, target: &str) -> Vec<std::path::PathBuf> {
 fn replay(target: &str, check: fn(&[u8])) {
     let seeds = inputs("seeds", target);
     assert!(!seeds.is_empty(), "fuzz/seeds/{target}/ has no seed");
-    let files: Vec<_> = inputs("regressions", target).into_iter().chain(seeds).collect();
+    let files: Vec<_> = inputs("regressions", target)
+        .into_iter()
+        .chain(seeds)
+        .collect();
     let mut failed = Vec::new();
     for f in &files {
         let data = std::fs::read(f).unwrap();

@@ -93,9 +93,18 @@ fn a_stale_handle_never_reaches_a_span_of_another_trace() {
         .iter()
         .take_while(|s| (&s.1, s.2.as_ref()) == (&request.1, Some(&request.3)))
         .count();
-    assert!(joined >= 1000, "only the first {joined} late children joined `request`");
+    assert!(
+        joined >= 1000,
+        "only the first {joined} late children joined `request`"
+    );
     for s in &late[joined..] {
-        assert_eq!(s.2, None, "a late child of `request` under another span: {s:?}");
-        assert!(all.iter().filter(|o| o.1 == s.1).count() == 1, "alone in its trace: {s:?}");
+        assert_eq!(
+            s.2, None,
+            "a late child of `request` under another span: {s:?}"
+        );
+        assert!(
+            all.iter().filter(|o| o.1 == s.1).count() == 1,
+            "alone in its trace: {s:?}"
+        );
     }
 }

@@ -11,17 +11,17 @@
 //! This file must stay free of `crate::` paths and of dependencies other than agensight_wasm
 //! and serde_json: the regression test includes it with `#[path]`.
 
-use agensight_wasm::encode::agensight::{Encoder, Kind, Target};
+use agensight_wasm::capture::limits::{clamp_json, MAX_DEPTH, MIN_BUDGET};
+use agensight_wasm::capture::redact::Redactor;
 use agensight_wasm::config::{self, Mode};
 use agensight_wasm::context::{NONE, NOOP};
+use agensight_wasm::encode::agensight::{Encoder, Kind, Target};
 use agensight_wasm::ids::{SpanId, TraceId};
-use agensight_wasm::capture::limits::{clamp_json, MAX_DEPTH, MIN_BUDGET};
 use agensight_wasm::llm;
 use agensight_wasm::model::{
     Batch, Completion, ErrorInfo, FinishedSpan, LlmCall, Message, Session, SessionSpec, ToolCall,
     TraceInfo, Usage,
 };
-use agensight_wasm::capture::redact::Redactor;
 use agensight_wasm::tracer::Tracer;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
@@ -530,7 +530,8 @@ pub fn unmasked_secret(s: &str) -> Option<String> {
             return Some(rest.chars().take(40).collect());
         }
         for p in PREFIXES {
-            if rest.starts_with(p) && run(p.len(), key_char) >= agensight_wasm::capture::redact::MIN_KEY_TAIL
+            if rest.starts_with(p)
+                && run(p.len(), key_char) >= agensight_wasm::capture::redact::MIN_KEY_TAIL
             {
                 return Some(rest.chars().take(40).collect());
             }

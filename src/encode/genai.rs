@@ -163,7 +163,10 @@ fn indexed_messages(l: &LlmCall, a: &mut impl AttrSink) {
         if let Some(id) = &tc.id {
             a.str(&format!("gen_ai.completion.0.tool_calls.{j}.id"), id);
         }
-        a.str(&format!("gen_ai.completion.0.tool_calls.{j}.name"), &tc.name);
+        a.str(
+            &format!("gen_ai.completion.0.tool_calls.{j}.name"),
+            &tc.name,
+        );
         a.str(
             &format!("gen_ai.completion.0.tool_calls.{j}.arguments"),
             &tc.arguments,

@@ -73,8 +73,11 @@ impl AttrSink for Attrs<'_> {
     }
     fn bool(&mut self, k: &str, v: bool) {
         self.key(k);
-        self.out
-            .push_str(if v { "{\"boolValue\":true}}" } else { "{\"boolValue\":false}}" });
+        self.out.push_str(if v {
+            "{\"boolValue\":true}}"
+        } else {
+            "{\"boolValue\":false}}"
+        });
     }
     fn str_array(&mut self, k: &str, items: &[&str]) {
         self.key(k);
