@@ -7,11 +7,11 @@ pub mod config;
 pub mod context;
 pub mod encode;
 pub mod error;
+pub mod export;
 pub mod ids;
 pub mod json;
 pub mod llm;
 pub mod model;
-pub mod queue;
 pub mod tracer;
 
 #[cfg(target_arch = "wasm32")]

@@ -11,7 +11,7 @@ use crate::context::NOOP;
 use crate::error::Error;
 use crate::ids::{SpanId, TraceId};
 use crate::model::{ErrorInfo, SessionSpec};
-use crate::queue::Outcome;
+use crate::export::policy::Outcome;
 use crate::tracer::Tracer;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;

@@ -3,7 +3,8 @@
 
 use agensight_wasm::config::parse;
 use agensight_wasm::context::NONE;
-use agensight_wasm::queue::{Outcome, Queue};
+use agensight_wasm::export::policy::Outcome;
+use agensight_wasm::export::queue::Queue;
 use agensight_wasm::tracer::Tracer;
 use serde_json::Value;
 
@@ -171,7 +172,7 @@ fn agensight_validates_once_then_sends_records_in_order() {
     let q = t.queue.as_mut().unwrap();
     let v = q.request(first[0]).unwrap();
     assert_eq!(
-        (v.url.as_str(), v.body.as_str()),
+        (v.url.as_str(), v.body),
         (
             "http://127.0.0.1:9/api/auth/validate",
             r#"{"token":"tok-12345678"}"#
@@ -254,7 +255,7 @@ fn persisted_jobs_come_back_in_a_new_process() {
     let id = drive(&mut t, 0.0, true)[0];
     let saved = t.queue.as_mut().unwrap().persist(id);
     assert_eq!(t.queue.as_mut().unwrap().persist(id), "", "persisted once");
-    let body = t.queue.as_ref().unwrap().request(id).unwrap().body;
+    let body = t.queue.as_ref().unwrap().request(id).unwrap().body.to_string();
 
     let mut q2 = Queue::new(&parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap());
     assert!(q2.restore(&saved));
