@@ -2,6 +2,7 @@
 //! validated with messages that say what to do, and normalized.
 
 use crate::error::{Error, Result};
+use crate::json::Obj;
 use crate::capture::limits::MIN_BUDGET;
 use crate::model::SessionSpec;
 use serde_json::{Map, Value};
@@ -124,6 +125,29 @@ impl Default for Config {
             sample_rate: 1.0,
             queue: QueueSettings::default(),
         }
+    }
+}
+
+impl Config {
+    /// The options as `configure` returns them to the JS wrapper, normalized (defaults filled
+    /// in, the endpoint without its trailing slash).
+    pub fn normalized_json(&self) -> String {
+        let mut out = String::with_capacity(256);
+        let mut o = Obj::new(&mut out);
+        o.bool("captureInput", self.capture_input)
+            .bool("captureOutput", self.capture_output)
+            .str("dir", &self.dir)
+            .str("endpoint", &self.endpoint)
+            .str("exporter", match self.exporter {
+                Exporter::Agensight => "agensight",
+                Exporter::Otlp => "otlp",
+            })
+            .int("maxFieldBytes", self.max_field_bytes as u64)
+            .str("mode", self.mode.as_str())
+            .str("name", &self.name)
+            .str("storage", &self.storage);
+        o.finish();
+        out
     }
 }
 

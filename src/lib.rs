@@ -1,10 +1,15 @@
 //! agensight-wasm's core: trace and span context, capture limits, redaction, LLM response
-//! parsing and the wire encoders, in plain Rust (tested with `cargo test` on the host).
-//! [`wasm`] is the only module that knows about JavaScript: it converts and delegates.
+//! parsing, the wire encoders and the export queue, in plain Rust (tested with `cargo test` on
+//! the host). [`wasm`] is the only module that knows about JavaScript: it converts and
+//! delegates to [`core::Core`].
+//!
+//! Layers, bottom-up; each module imports only from layers below it (tests/layers.rs checks,
+//! HACKING.md draws it): `error`, `ids`, `json`, `slab` | `model`, `capture` | `config`, `llm`
+//! | `encode` | `export`, `tracer` | `core` | `wasm`.
 
 pub mod capture;
 pub mod config;
-pub mod context;
+pub mod core;
 pub mod encode;
 pub mod error;
 pub mod export;
@@ -12,10 +17,11 @@ pub mod ids;
 pub mod json;
 pub mod llm;
 pub mod model;
+pub mod slab;
 pub mod tracer;
 
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;
 
+pub use crate::core::Core;
 pub use error::{Error, Result};
-pub use tracer::Tracer;

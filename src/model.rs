@@ -2,7 +2,9 @@
 //! (`crate::encode`) turn a [`Batch`] into bytes; `crate::llm` fills in [`LlmCall`] from a
 //! provider's response.
 
+use crate::error::{Error, Result};
 use crate::ids::{SpanId, TraceId};
+use crate::json::Obj;
 use serde_json::Value;
 use std::rc::Rc;
 
@@ -16,8 +18,8 @@ pub struct SessionSpec {
 
 impl SessionSpec {
     /// Reads the user's value; the error says what shape is expected.
-    pub fn from_value(v: &Value) -> Result<SessionSpec, String> {
-        let text = |v: Option<&Value>, what: &str| -> Result<Option<String>, String> {
+    pub fn from_value(v: &Value) -> std::result::Result<SessionSpec, String> {
+        let text = |v: Option<&Value>, what: &str| -> std::result::Result<Option<String>, String> {
             match v {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -52,10 +54,39 @@ impl SessionSpec {
     }
 }
 
+impl SessionSpec {
+    /// Reads a `trace()` session option given as JSON text; the error is what `checkSession`
+    /// throws.
+    ///
+    /// ```
+    /// use agensight_wasm::model::SessionSpec;
+    /// assert_eq!(SessionSpec::from_json(r#""user_456""#).unwrap().to_json(), r#"{"id":"user_456","name":null,"user_id":null}"#);
+    /// assert_eq!(SessionSpec::from_json("{}").unwrap_err().code, "invalid_option");
+    /// ```
+    pub fn from_json(json: &str) -> Result<SessionSpec> {
+        let v: Value = serde_json::from_str(json)
+            .map_err(|e| Error::new("invalid_option", e.to_string()))?;
+        SessionSpec::from_value(&v)
+            .map_err(|m| Error::new("invalid_option", format!("trace(): {m}")))
+    }
+
+    /// `{"id","name","user_id"}`, absent ones null (`checkSession`).
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(64);
+        let mut o = Obj::new(&mut out);
+        o.str("id", &self.id)
+            .opt_str("name", self.name.as_deref())
+            .opt_str("user_id", self.user_id.as_deref());
+        o.finish();
+        out
+    }
+}
+
 /// A session as recorded: the spec plus when it was first seen.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Session {
-    pub spec: SessionSpec,
+    /// Shared by every trace of a wrapper that names it (parsed once, at its definition).
+    pub spec: Rc<SessionSpec>,
     pub started_ms: f64,
 }
 

@@ -4,12 +4,12 @@
 //! another trace.
 
 use agensight_wasm::config::parse;
-use agensight_wasm::context::NONE;
-use agensight_wasm::tracer::Tracer;
+use agensight_wasm::tracer::NONE;
+use agensight_wasm::core::Core;
 use serde_json::Value;
 
 /// `(name, trace_id, parent_id)` of every span in the local store.
-fn spans(t: &mut Tracer) -> Vec<(String, String, Option<String>, String)> {
+fn spans(t: &mut Core) -> Vec<(String, String, Option<String>, String)> {
     t.take_local()
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
@@ -26,8 +26,8 @@ fn spans(t: &mut Tracer) -> Vec<(String, String, Option<String>, String)> {
         .collect()
 }
 
-fn tracer() -> Tracer {
-    Tracer::new(parse("{}").unwrap(), &[9; 32], 0.0)
+fn tracer() -> Core {
+    Core::new(parse("{}").unwrap(), &[9; 32], 0.0)
 }
 
 #[test]

@@ -14,7 +14,7 @@
 use agensight_wasm::capture::limits::{clamp_json, MAX_DEPTH, MIN_BUDGET};
 use agensight_wasm::capture::redact::Redactor;
 use agensight_wasm::config::{self, Mode};
-use agensight_wasm::context::{NONE, NOOP};
+use agensight_wasm::tracer::{NONE, NOOP};
 use agensight_wasm::encode::agensight::{Encoder, Kind, Target};
 use agensight_wasm::ids::{SpanId, TraceId};
 use agensight_wasm::llm;
@@ -22,7 +22,7 @@ use agensight_wasm::model::{
     Batch, Completion, ErrorInfo, FinishedSpan, LlmCall, Message, Session, SessionSpec, ToolCall,
     TraceInfo, Usage,
 };
-use agensight_wasm::tracer::Tracer;
+use agensight_wasm::core::Core;
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -722,7 +722,7 @@ pub fn llm_stream(data: &[u8]) {
         stream.push(chunk);
         let _ = stream.retained_text();
     }
-    let finished = stream.finish();
+    let finished = stream.finish("");
     if !finished.output.is_empty() {
         assert_json(&finished.output, "stream output");
     }
@@ -774,11 +774,11 @@ pub fn agensight_encoder(data: &[u8]) {
     let mut inp = Input::new(data);
     let session = inp.bool().then(|| {
         Rc::new(Session {
-            spec: SessionSpec {
+            spec: Rc::new(SessionSpec {
                 id: inp.string(),
                 name: inp.bool().then(|| inp.string()),
                 user_id: inp.bool().then(|| inp.string()),
-            },
+            }),
             started_ms: inp.f64(),
         })
     });
@@ -850,7 +850,7 @@ pub fn tracer_ops(data: &[u8]) {
         if inp.bool() { "\"s1\"" } else { "null" },
     );
     let config = config::parse(&options).expect("valid options");
-    let mut t = Tracer::new(config, inp.bytes(32), inp.f64());
+    let mut t = Core::new(config, inp.bytes(32), inp.f64());
     let mut defs = vec![0u32];
     let mut handles = vec![NONE, NOOP];
     let mut lines = String::new();

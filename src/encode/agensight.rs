@@ -71,6 +71,11 @@ impl Encoder<'_> {
     /// assert!(kinds[0].1.contains(r#""started_at":1,"ended_at":3"#));
     /// ```
     pub fn encode(&self, batch: &Batch, mut emit: impl FnMut(Kind, &str)) {
+        self.encode_into(batch, &mut emit)
+    }
+
+    /// [`Encoder::encode`] compiled once for every caller (the .wasm is a size budget).
+    fn encode_into(&self, batch: &Batch, emit: &mut dyn FnMut(Kind, &str)) {
         let mut buf = String::with_capacity(512);
         let t = &batch.trace;
         if batch.session_is_new {
@@ -97,7 +102,7 @@ impl Encoder<'_> {
             buf.clear();
             self.span(t, s, &mut buf);
             emit(Kind::Span, &buf);
-            self.llm_records(s, &mut buf, &mut emit);
+            self.llm_records(s, &mut buf, emit);
         }
         let late_tokens = !batch.trace_is_new && batch.spans.iter().any(|s| s.llm.is_some());
         if (self.target == Target::Cloud && batch.trace_is_new && t.total_tokens > 0) || late_tokens
@@ -173,7 +178,7 @@ impl Encoder<'_> {
         o.finish();
     }
 
-    fn llm_records(&self, s: &FinishedSpan, buf: &mut String, emit: &mut impl FnMut(Kind, &str)) {
+    fn llm_records(&self, s: &FinishedSpan, buf: &mut String, emit: &mut dyn FnMut(Kind, &str)) {
         let Some(l) = &s.llm else { return };
         let span_id = s.span_id.hex();
         for (i, p) in l.prompts.iter().enumerate() {

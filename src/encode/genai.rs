@@ -83,7 +83,7 @@ pub enum Dialect {
 /// llm_call(&call, Dialect::Otlp, &mut keys);
 /// assert_eq!(keys.0[..3], ["gen_ai.operation.name", "gen_ai.system", "gen_ai.provider.name"]);
 /// ```
-pub fn llm_call(l: &LlmCall, dialect: Dialect, a: &mut impl AttrSink) {
+pub fn llm_call(l: &LlmCall, dialect: Dialect, a: &mut dyn AttrSink) {
     let otlp = dialect == Dialect::Otlp;
     if otlp {
         a.str("gen_ai.operation.name", &l.operation);
@@ -141,13 +141,11 @@ pub fn llm_call(l: &LlmCall, dialect: Dialect, a: &mut impl AttrSink) {
         .filter_map(|c| c.finish_reason.as_deref())
         .collect();
     a.str_array("gen_ai.response.finish_reasons", &reasons);
-    if otlp {
-        indexed_messages(l, a);
-    }
 }
 
-/// `gen_ai.prompt.N.*`, `gen_ai.completion.N.*` and the first completion's tool calls.
-fn indexed_messages(l: &LlmCall, a: &mut impl AttrSink) {
+/// OTLP only: `gen_ai.prompt.N.*`, `gen_ai.completion.N.*` and the first completion's tool
+/// calls (the Agensight API takes prompts and completions as records of their own).
+pub fn indexed_messages(l: &LlmCall, a: &mut dyn AttrSink) {
     for (i, p) in l.prompts.iter().enumerate() {
         a.str(&format!("gen_ai.prompt.{i}.role"), &p.role);
         a.str(&format!("gen_ai.prompt.{i}.content"), &p.content);
@@ -175,7 +173,7 @@ fn indexed_messages(l: &LlmCall, a: &mut impl AttrSink) {
 }
 
 /// The OTLP resource's attributes: the service and the SDK.
-pub fn otlp_resource(service: &str, mode: &str, a: &mut impl AttrSink) {
+pub fn otlp_resource(service: &str, mode: &str, a: &mut dyn AttrSink) {
     a.str("service.name", service);
     a.str("telemetry.sdk.name", "agensight-wasm");
     a.str("telemetry.sdk.language", "webjs");
@@ -186,7 +184,7 @@ pub fn otlp_resource(service: &str, mode: &str, a: &mut impl AttrSink) {
 /// An OTLP span's attributes: its kind, the trace's name and tokens on the root, the session,
 /// the captures (OpenInference's `input.value` / `output.value`), a tool's name, and the GenAI
 /// attributes of an LLM call.
-pub fn otlp_span(t: &TraceInfo, s: &FinishedSpan, a: &mut impl AttrSink) {
+pub fn otlp_span(t: &TraceInfo, s: &FinishedSpan, a: &mut dyn AttrSink) {
     a.str("agensight.span.kind", &s.kind);
     if s.parent.is_none() {
         a.str("agensight.trace.name", &t.name);
@@ -222,11 +220,12 @@ pub fn otlp_span(t: &TraceInfo, s: &FinishedSpan, a: &mut impl AttrSink) {
     }
     if let Some(l) = &s.llm {
         llm_call(l, Dialect::Otlp, a);
+        indexed_messages(l, a);
     }
 }
 
 /// The attributes of the OpenTelemetry `exception` event of a span that threw.
-pub fn otlp_exception(e: &ErrorInfo, a: &mut impl AttrSink) {
+pub fn otlp_exception(e: &ErrorInfo, a: &mut dyn AttrSink) {
     a.str("exception.type", &e.name);
     a.str("exception.message", &e.message);
     a.str("exception.stacktrace", &e.stack);

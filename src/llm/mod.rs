@@ -19,7 +19,7 @@ mod request;
 mod stream;
 mod util;
 
-pub use stream::{FinishedStream, Stream, MAX_STREAM_ITEMS, MAX_STREAM_TEXT};
+pub use stream::{Declaration, FinishedStream, Stream, MAX_STREAM_ITEMS, MAX_STREAM_TEXT};
 
 use crate::capture::limits::clamp_json;
 use crate::capture::redact::Redactor;

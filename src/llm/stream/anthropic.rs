@@ -113,37 +113,32 @@ impl MessagesAgg {
         m.entry("role").or_insert_with(|| json!("assistant"));
         let mut blocks = self.blocks;
         blocks.sort_by_key(|b| b.index);
-        let content: Vec<Value> = blocks
-            .into_iter()
-            .map(|b| {
-                let mut block = match b.start {
-                    Value::Object(o) => o,
-                    _ => Map::new(),
-                };
-                match block.get("type").and_then(Value::as_str) {
-                    Some("text") => {
-                        block.insert("text".into(), json!(b.text.s));
-                    }
-                    Some("thinking") => {
-                        block.insert("thinking".into(), json!(b.text.s));
-                        if let Some(sig) = b.signature {
-                            block.insert("signature".into(), json!(sig));
-                        }
-                    }
-                    Some("tool_use" | "server_tool_use" | "mcp_tool_use")
-                        if !b.json.s.is_empty() =>
-                    {
-                        // The input's JSON arrives in fragments; a stream cut short leaves text
-                        // that does not parse, kept as it is.
-                        let input =
-                            serde_json::from_str(&b.json.s).unwrap_or(Value::String(b.json.s));
-                        block.insert("input".into(), input);
-                    }
-                    _ => {}
+        let mut content = Vec::with_capacity(blocks.len());
+        for b in blocks {
+            let mut block = match b.start {
+                Value::Object(o) => o,
+                _ => Map::new(),
+            };
+            match block.get("type").and_then(Value::as_str) {
+                Some("text") => {
+                    block.insert("text".into(), json!(b.text.s));
                 }
-                Value::Object(block)
-            })
-            .collect();
+                Some("thinking") => {
+                    block.insert("thinking".into(), json!(b.text.s));
+                    if let Some(sig) = b.signature {
+                        block.insert("signature".into(), json!(sig));
+                    }
+                }
+                Some("tool_use" | "server_tool_use" | "mcp_tool_use") if !b.json.s.is_empty() => {
+                    // The input's JSON arrives in fragments; a stream cut short leaves text
+                    // that does not parse, kept as it is.
+                    let input = serde_json::from_str(&b.json.s).unwrap_or(Value::String(b.json.s));
+                    block.insert("input".into(), input);
+                }
+                _ => {}
+            }
+            content.push(Value::Object(block));
+        }
         m.insert("content".into(), Value::Array(content));
         if let Some(r) = self.stop_reason {
             m.insert("stop_reason".into(), r);

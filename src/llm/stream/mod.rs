@@ -45,17 +45,19 @@ impl Text {
     }
 }
 
-/// A call declared by a client wrapper before any response: `{"$llm": {"system", "operation",
-/// "model"?, "temperature"?, "max_tokens"?}}` as the first chunk. It makes the span an LLM call
-/// even when no response comes (an API error, a raw response read with `asResponse()`), and
-/// names the provider and operation for certain.
-#[derive(Debug, Default)]
-struct Declared {
-    system: String,
-    operation: String,
-    model: Option<String>,
-    temperature: Option<f64>,
-    max_tokens: Option<u64>,
+/// A call declared by a client wrapper before any response (`declareLlm`, or the older
+/// `{"$llm": {"system", "operation", "model"?, "temperature"?, "max_tokens"?}}` first chunk).
+/// It makes the span an LLM call even when no response comes (an API error, a raw response
+/// read with `asResponse()`), and names the provider and operation for certain.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Declaration {
+    /// The provider: "openai", "anthropic" ("" leaves it to the response).
+    pub system: String,
+    /// "chat", "embeddings", ... ("" leaves it to the response).
+    pub operation: String,
+    pub model: Option<String>,
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<u64>,
 }
 
 /// What a [`Stream`] has aggregated so far.
@@ -86,14 +88,14 @@ enum Agg {
 /// let mut s = Stream::default();
 /// s.push(r#"{"id":"c1","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"role":"assistant","content":"Hel"},"finish_reason":null}]}"#);
 /// s.push(r#"{"id":"c1","object":"chat.completion.chunk","model":"gpt-4o","choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}]}"#);
-/// let done = s.finish();
+/// let done = s.finish("");
 /// assert!(done.output.contains(r#""content":"Hello""#));
 /// let call = done.call(Some(r#"[{"model":"gpt-4o","messages":[{"role":"user","content":"Hi"}]}]"#)).unwrap();
 /// assert_eq!((call.completions[0].content.as_str(), call.prompts.len()), ("Hello", 1));
 /// ```
 #[derive(Debug, Default)]
 pub struct Stream {
-    declared: Option<Declared>,
+    declared: Option<Declaration>,
     agg: Agg,
 }
 
@@ -103,7 +105,7 @@ pub struct Stream {
 pub struct FinishedStream {
     pub output: String,
     call: Option<LlmCall>,
-    declared: Option<Declared>,
+    declared: Option<Declaration>,
 }
 
 impl Stream {
@@ -116,7 +118,7 @@ impl Stream {
             return;
         };
         if let Some(d) = o.get("$llm") {
-            self.declared = Some(Declared {
+            self.declared = Some(Declaration {
                 system: str_of(d, "system").unwrap_or_default(),
                 operation: str_of(d, "operation").unwrap_or_default(),
                 model: str_of(d, "model"),
@@ -174,9 +176,25 @@ impl Stream {
         }
     }
 
-    /// Ends the stream: the aggregated response and the call it describes.
-    pub fn finish(self) -> FinishedStream {
+    /// Declares the call (see [`Declaration`]); a later declaration replaces it.
+    pub fn declare(&mut self, d: Declaration) {
+        self.declared = Some(d);
+    }
+
+    /// Ends the stream: the aggregated response and the call it describes. `output` is the
+    /// span's return value (JSON text): a declared call that got no chunk of a response takes
+    /// it as the whole response, so a wrapper need not send a non-streamed response twice.
+    pub fn finish(self, output: &str) -> FinishedStream {
         let response = match self.agg {
+            Agg::Empty if self.declared.is_some() && !output.is_empty() => {
+                return FinishedStream {
+                    output: String::new(),
+                    call: serde_json::from_str(output)
+                        .ok()
+                        .and_then(|v| parse_response(&v)),
+                    declared: self.declared,
+                };
+            }
             Agg::Empty => None,
             Agg::Whole { text, call } => {
                 return FinishedStream {

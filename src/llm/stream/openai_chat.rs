@@ -139,43 +139,41 @@ impl ChatAgg {
     pub(super) fn into_value(self) -> Value {
         let mut choices = self.choices;
         choices.sort_by_key(|c| c.index);
-        let choices: Vec<Value> = choices
-            .into_iter()
-            .map(|c| {
-                let mut msg = Map::new();
-                msg.insert(
-                    "role".into(),
-                    json!(c.role.unwrap_or_else(|| "assistant".into())),
-                );
-                msg.insert(
-                    "content".into(),
-                    if c.has_content {
-                        json!(c.content.s)
-                    } else {
-                        Value::Null
-                    },
-                );
-                if !c.refusal.s.is_empty() {
-                    msg.insert("refusal".into(), json!(c.refusal.s));
+        let mut values = Vec::with_capacity(choices.len());
+        for c in choices {
+            let mut msg = Map::new();
+            msg.insert(
+                "role".into(),
+                json!(c.role.unwrap_or_else(|| "assistant".into())),
+            );
+            msg.insert(
+                "content".into(),
+                if c.has_content {
+                    json!(c.content.s)
+                } else {
+                    Value::Null
+                },
+            );
+            if !c.refusal.s.is_empty() {
+                msg.insert("refusal".into(), json!(c.refusal.s));
+            }
+            if !c.tool_calls.is_empty() {
+                let mut calls = c.tool_calls;
+                calls.sort_by_key(|(i, _)| *i);
+                let mut values = Vec::with_capacity(calls.len());
+                for (_, t) in calls {
+                    values.push(json!({
+                        "id": t.id,
+                        "type": t.kind.unwrap_or_else(|| "function".into()),
+                        "function": { "name": t.name, "arguments": t.arguments.s },
+                    }));
                 }
-                if !c.tool_calls.is_empty() {
-                    let mut calls = c.tool_calls;
-                    calls.sort_by_key(|(i, _)| *i);
-                    let calls: Vec<Value> = calls
-                        .into_iter()
-                        .map(|(_, t)| {
-                            json!({
-                                "id": t.id,
-                                "type": t.kind.unwrap_or_else(|| "function".into()),
-                                "function": { "name": t.name, "arguments": t.arguments.s },
-                            })
-                        })
-                        .collect();
-                    msg.insert("tool_calls".into(), Value::Array(calls));
-                }
-                json!({ "index": c.index, "message": msg, "finish_reason": c.finish_reason })
-            })
-            .collect();
+                msg.insert("tool_calls".into(), Value::Array(values));
+            }
+            values.push(
+                json!({ "index": c.index, "message": msg, "finish_reason": c.finish_reason }),
+            );
+        }
         let mut out = Map::new();
         out.insert("id".into(), json!(self.id));
         out.insert("object".into(), json!("chat.completion"));
@@ -189,7 +187,7 @@ impl ChatAgg {
         if let Some(t) = self.service_tier {
             out.insert("service_tier".into(), json!(t));
         }
-        out.insert("choices".into(), Value::Array(choices));
+        out.insert("choices".into(), Value::Array(values));
         if let Some(u) = self.usage {
             out.insert("usage".into(), u);
         }
