@@ -53,18 +53,6 @@ pub fn backoff_ms(s: &QueueSettings, attempts: u32, jitter: f64) -> f64 {
     backoff * (0.5 + jitter / 2.0)
 }
 
-/// Milliseconds as seconds with one decimal (`2.0`, `0.3`), for the warnings. Integer digits:
-/// `{:.1}` would link core's float formatting (about 3 KB of .wasm) for this one message.
-///
-/// ```
-/// use agensight_wasm::export::policy::tenths_of_seconds;
-/// assert_eq!([tenths_of_seconds(2000.0), tenths_of_seconds(349.0), tenths_of_seconds(30_000.0)], ["2.0", "0.3", "30.0"]);
-/// ```
-pub fn tenths_of_seconds(ms: f64) -> String {
-    let t = (ms.max(0.0) / 100.0).round() as u64;
-    format!("{}.{}", t / 10, t % 10)
-}
-
 /// Why a request to `url` did not succeed, for the warnings.
 pub fn failure(url: &str, outcome: &Outcome) -> String {
     match outcome {

@@ -8,7 +8,7 @@
 //! record, in order (session, trace, spans parents-first, prompts, completions, tools), after
 //! the token was validated once for a project id; OTLP gets one request per batch of spans.
 
-use super::policy::{backoff_ms, failure, is_retryable, tenths_of_seconds, Outcome};
+use super::policy::{backoff_ms, failure, is_retryable, Outcome};
 use super::request::HttpRequest;
 use crate::capture::redact::Redactor;
 use crate::config::{Config, Exporter, QueueSettings};
@@ -497,7 +497,7 @@ impl Queue {
         }
         job.next_at_ms = now_ms + delay;
         self.warnings
-            .push(format!("{reason}; retrying in {} s", tenths_of_seconds(delay)));
+            .push(format!("{reason}; retrying in {:.1} s", delay / 1000.0));
         false
     }
 
