@@ -9,9 +9,9 @@
 //! (and the `openai` / `@anthropic-ai/sdk` type definitions); `tests/llm/main.rs` checks each
 //! one on fixtures in `tests/fixtures/llm/`.
 //!
-//! Token conventions, the same for every provider: [`Usage::input`] counts all prompt tokens,
+//! Token conventions, the same for every provider: [`crate::model::Usage::input`] counts all prompt tokens,
 //! cached ones included (Anthropic reports cache reads and writes apart from `input_tokens`, so
-//! they are added), and [`Usage::output`] all generated tokens, reasoning included.
+//! they are added), and [`crate::model::Usage::output`] all generated tokens, reasoning included.
 
 mod anthropic;
 mod openai;
