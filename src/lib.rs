@@ -1,7 +1,7 @@
 //! agensight-wasm's core: trace and span context, capture limits, redaction, LLM response
 //! parsing, the wire encoders and the export queue, in plain Rust (tested with `cargo test` on
-//! the host). `wasm` (src/wasm.rs, wasm32 only) is the only module that knows about JavaScript: it converts and
-//! delegates to [`core::Core`].
+//! the host). `wasm` (src/wasm.rs, wasm32 only) is the only module that knows about
+//! JavaScript: it converts and delegates to [`core::Core`].
 //!
 //! Layers, bottom-up; each module imports only from layers below it (tests/layers.rs checks,
 //! HACKING.md draws it): `error`, `ids`, `json`, `slab` | `model`, `capture` | `config`, `llm`
