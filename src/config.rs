@@ -1,9 +1,9 @@
 //! `init()` options: parsed from the JSON the JS wrapper sends (functions sent as the string
 //! `"function"`), validated with messages that say what to do, and normalized.
 
+use crate::capture::limits::MIN_BUDGET;
 use crate::error::{Error, Result};
 use crate::json::Obj;
-use crate::capture::limits::MIN_BUDGET;
 use crate::model::SessionSpec;
 use serde_json::{Map, Value};
 
@@ -142,10 +142,13 @@ impl Config {
             .bool("captureOutput", self.capture_output)
             .str("dir", &self.dir)
             .str("endpoint", &self.endpoint)
-            .str("exporter", match self.exporter {
-                Exporter::Agensight => "agensight",
-                Exporter::Otlp => "otlp",
-            })
+            .str(
+                "exporter",
+                match self.exporter {
+                    Exporter::Agensight => "agensight",
+                    Exporter::Otlp => "otlp",
+                },
+            )
             .int("maxFieldBytes", self.max_field_bytes as u64)
             .int("maxStoreBytes", self.max_store_bytes)
             .str("mode", self.mode.as_str())
@@ -510,7 +513,9 @@ mod tests {
     fn max_store_bytes() {
         assert_eq!(parse("{}").unwrap().max_store_bytes, 268_435_456);
         assert_eq!(
-            parse(r#"{"maxStoreBytes":1048576}"#).unwrap().max_store_bytes,
+            parse(r#"{"maxStoreBytes":1048576}"#)
+                .unwrap()
+                .max_store_bytes,
             1_048_576
         );
         assert_eq!(
@@ -519,16 +524,26 @@ mod tests {
                 .max_store_bytes,
             (1 << 53) - 1
         );
-        for bad in ["1048575", "9007199254740992", "1048576.5", "-1", "\"1mb\"", "null"] {
+        for bad in [
+            "1048575",
+            "9007199254740992",
+            "1048576.5",
+            "-1",
+            "\"1mb\"",
+            "null",
+        ] {
             let e = parse(&format!(r#"{{"maxStoreBytes":{bad}}}"#)).unwrap_err();
             assert_eq!(
                 (e.code, e.message),
                 ("invalid_option", format!("init(): `maxStoreBytes` must be a whole number of bytes from 1048576 (1 MiB) to 9007199254740991, got {bad}")),
             );
         }
-        let normalized: Value =
-            serde_json::from_str(&parse(r#"{"maxStoreBytes":2097152}"#).unwrap().normalized_json())
-                .unwrap();
+        let normalized: Value = serde_json::from_str(
+            &parse(r#"{"maxStoreBytes":2097152}"#)
+                .unwrap()
+                .normalized_json(),
+        )
+        .unwrap();
         assert_eq!(normalized["maxStoreBytes"], 2_097_152);
     }
 

@@ -5,7 +5,6 @@
 //! UUID v4 version and variant bits set: the same number is a valid W3C/OTLP trace id (32 hex
 //! digits) and a valid UUID for the Agensight API, whose Python SDK uses UUIDs.
 
-
 /// A 128-bit trace id. Never zero.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TraceId(pub u128);

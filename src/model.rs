@@ -64,8 +64,8 @@ impl SessionSpec {
     /// assert_eq!(SessionSpec::from_json("{}").unwrap_err().code, "invalid_option");
     /// ```
     pub fn from_json(json: &str) -> Result<SessionSpec> {
-        let v: Value = serde_json::from_str(json)
-            .map_err(|e| Error::new("invalid_option", e.to_string()))?;
+        let v: Value =
+            serde_json::from_str(json).map_err(|e| Error::new("invalid_option", e.to_string()))?;
         SessionSpec::from_value(&v)
             .map_err(|m| Error::new("invalid_option", format!("trace(): {m}")))
     }

@@ -395,9 +395,7 @@ pub fn export_warnings() -> String {
 /// ```
 #[wasm_bindgen]
 pub fn stats() -> String {
-    with("{}".into(), |core| {
-        core.stats().to_json()
-    })
+    with("{}".into(), |core| core.stats().to_json())
 }
 
 /// Registers a wrapper like `define`, with the session of the traces it starts: `session` is
@@ -413,7 +411,9 @@ pub fn stats() -> String {
 #[wasm_bindgen(js_name = defineSpan)]
 pub fn define_span(name: &str, kind: &str, metadata: &str, session: &str) -> Result<u32, JsValue> {
     match CORE.with(|c| c.borrow().is_some()) {
-        true => with(Ok(0), |core| core.define_span(name, kind, metadata, session)),
+        true => with(Ok(0), |core| {
+            core.define_span(name, kind, metadata, session)
+        }),
         // Before init: nothing to register, but a bad session still throws.
         false if !session.is_empty() => SessionSpec::from_json(session).map(|_| 0),
         false => Ok(0),

@@ -4,8 +4,8 @@
 //! another trace.
 
 use agensight_wasm::config::parse;
-use agensight_wasm::tracer::NONE;
 use agensight_wasm::core::Core;
+use agensight_wasm::tracer::NONE;
 use serde_json::Value;
 
 /// `(name, trace_id, parent_id)` of every span in the local store.

@@ -14,7 +14,7 @@
 use agensight_wasm::capture::limits::{clamp_json, MAX_DEPTH, MIN_BUDGET};
 use agensight_wasm::capture::redact::Redactor;
 use agensight_wasm::config::{self, Mode};
-use agensight_wasm::tracer::{NONE, NOOP};
+use agensight_wasm::core::Core;
 use agensight_wasm::encode::agensight::{Encoder, Kind, Target};
 use agensight_wasm::ids::{SpanId, TraceId};
 use agensight_wasm::llm;
@@ -22,7 +22,7 @@ use agensight_wasm::model::{
     Batch, Completion, ErrorInfo, FinishedSpan, LlmCall, Message, Session, SessionSpec, ToolCall,
     TraceInfo, Usage,
 };
-use agensight_wasm::core::Core;
+use agensight_wasm::tracer::{NONE, NOOP};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
