@@ -1,10 +1,10 @@
-//! `init()` options: parsed from the JSON the JS wrapper sends (functions replaced by `true`),
-//! validated with messages that say what to do, and normalized.
+//! `init()` options: parsed from the JSON the JS wrapper sends (functions sent as the string
+//! `"function"`), validated with messages that say what to do, and normalized.
 
+use crate::capture::limits::MIN_BUDGET;
 use crate::error::{Error, Result};
-use crate::limits::MIN_BUDGET;
+use crate::json::Obj;
 use crate::model::SessionSpec;
-use crate::queue::Settings;
 use serde_json::{Map, Value};
 
 /// The Agensight cloud API the Python SDK uses.
@@ -40,6 +40,50 @@ pub enum Exporter {
     Otlp,
 }
 
+/// Bounds and timings of the export queue (the `queue` option).
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueSettings {
+    /// Spans per OTLP request.
+    pub max_batch_spans: usize,
+    /// Finished traces wait this long for more to batch with, unless flushed.
+    pub batch_delay_ms: f64,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// The outbox holds at most this many bytes and jobs; past that the oldest job is dropped
+    /// (its spans counted in `dropped`).
+    pub max_bytes: usize,
+    pub max_jobs: usize,
+    /// Traces waiting to become jobs (before the token is validated, say), at most.
+    pub max_pending_spans: usize,
+    /// ... and at most this many bytes of captured values (the count alone would let large
+    /// captures grow memory without bound while a receiver is down).
+    pub max_pending_bytes: usize,
+    pub backoff_base_ms: f64,
+    pub backoff_max_ms: f64,
+    /// A job still failing this long after its first attempt is given up (counted failed).
+    pub deadline_ms: f64,
+    /// One request's time limit.
+    pub timeout_ms: f64,
+}
+
+impl Default for QueueSettings {
+    fn default() -> QueueSettings {
+        QueueSettings {
+            max_batch_spans: 512,
+            batch_delay_ms: 1000.0,
+            concurrency: 4,
+            max_bytes: 32 << 20,
+            max_jobs: 10_000,
+            max_pending_spans: 100_000,
+            max_pending_bytes: 16 << 20,
+            backoff_base_ms: 500.0,
+            backoff_max_ms: 30_000.0,
+            deadline_ms: 300_000.0,
+            timeout_ms: 10_000.0,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
     pub name: String,
@@ -54,12 +98,15 @@ pub struct Config {
     pub dir: String,
     pub capture_input: bool,
     pub capture_output: bool,
-    /// Built-in secret patterns on (false when off, or when a redact function replaces them).
+    /// Built-in secret patterns on: false only for `redact: false` (a redact function adds to
+    /// them; the JS wrapper applies it).
     pub redact: bool,
     pub max_field_bytes: usize,
+    /// The local store's bound in bytes (the JS stores rotate and cap at it).
+    pub max_store_bytes: u64,
     pub sample_rate: f64,
     /// Export queue timings and bounds (the `queue` option).
-    pub queue: Settings,
+    pub queue: QueueSettings,
 }
 
 impl Default for Config {
@@ -78,11 +125,44 @@ impl Default for Config {
             capture_output: true,
             redact: true,
             max_field_bytes: 65536,
+            max_store_bytes: DEFAULT_STORE_BYTES,
             sample_rate: 1.0,
-            queue: Settings::default(),
+            queue: QueueSettings::default(),
         }
     }
 }
+
+impl Config {
+    /// The options as `configure` returns them to the JS wrapper, normalized (defaults filled
+    /// in, the endpoint without its trailing slash).
+    pub fn normalized_json(&self) -> String {
+        let mut out = String::with_capacity(256);
+        let mut o = Obj::new(&mut out);
+        o.bool("captureInput", self.capture_input)
+            .bool("captureOutput", self.capture_output)
+            .str("dir", &self.dir)
+            .str("endpoint", &self.endpoint)
+            .str(
+                "exporter",
+                match self.exporter {
+                    Exporter::Agensight => "agensight",
+                    Exporter::Otlp => "otlp",
+                },
+            )
+            .int("maxFieldBytes", self.max_field_bytes as u64)
+            .int("maxStoreBytes", self.max_store_bytes)
+            .str("mode", self.mode.as_str())
+            .str("name", &self.name)
+            .str("storage", &self.storage);
+        o.finish();
+        out
+    }
+}
+
+/// `maxStoreBytes`: 256 MiB by default, at least 1 MiB, at most 2^53 - 1 (a JS safe integer).
+pub const DEFAULT_STORE_BYTES: u64 = 256 << 20;
+pub const MIN_STORE_BYTES: u64 = 1 << 20;
+pub const MAX_STORE_BYTES: u64 = (1 << 53) - 1;
 
 const KNOWN: &[&str] = &[
     "name",
@@ -97,6 +177,7 @@ const KNOWN: &[&str] = &[
     "capture",
     "redact",
     "maxFieldBytes",
+    "maxStoreBytes",
     "sampleRate",
     "fetch",
     "allowInsecureEndpoint",
@@ -267,8 +348,9 @@ pub fn parse(json: &str) -> Result<Config> {
     c.redact = match o.get("redact") {
         None | Some(Value::Null) | Some(Value::Bool(true)) => true,
         Some(Value::Bool(false)) => false,
-        // A function (sent as the string "function") replaces the built-in patterns.
-        Some(Value::String(s)) if s == "function" => false,
+        // A function (sent as the string "function") adds to the built-in patterns: the JS
+        // wrapper applies it before the value crosses, and the built-in masking still runs.
+        Some(Value::String(s)) if s == "function" => true,
         Some(v) => {
             return Err(invalid(format!(
                 "init(): `redact` must be true, false or a function, got {}",
@@ -280,6 +362,12 @@ pub fn parse(json: &str) -> Result<Config> {
         match v.as_u64() {
             Some(n) if n as usize >= MIN_BUDGET && n <= 64 * 1024 * 1024 => c.max_field_bytes = n as usize,
             _ => return Err(invalid(format!("init(): `maxFieldBytes` must be a whole number from {MIN_BUDGET} to 67108864, got {v}"))),
+        }
+    }
+    if let Some(v) = o.get("maxStoreBytes") {
+        match v.as_u64() {
+            Some(n) if (MIN_STORE_BYTES..=MAX_STORE_BYTES).contains(&n) => c.max_store_bytes = n,
+            _ => return Err(invalid(format!("init(): `maxStoreBytes` must be a whole number of bytes from {MIN_STORE_BYTES} (1 MiB) to {MAX_STORE_BYTES}, got {v}"))),
         }
     }
     if let Some(v) = o.get("sampleRate") {
@@ -307,7 +395,7 @@ pub fn parse(json: &str) -> Result<Config> {
 
 /// The `queue` option: `{ batchDelayMs, timeoutMs, deadlineMs, maxBytes, maxJobs, concurrency,
 /// maxBatchSpans }`, each a positive number.
-fn read_queue(q: &Map<String, Value>, s: &mut Settings) -> Result<()> {
+fn read_queue(q: &Map<String, Value>, s: &mut QueueSettings) -> Result<()> {
     for (k, v) in q {
         let n = v
             .as_f64()
@@ -422,6 +510,44 @@ mod tests {
     }
 
     #[test]
+    fn max_store_bytes() {
+        assert_eq!(parse("{}").unwrap().max_store_bytes, 268_435_456);
+        assert_eq!(
+            parse(r#"{"maxStoreBytes":1048576}"#)
+                .unwrap()
+                .max_store_bytes,
+            1_048_576
+        );
+        assert_eq!(
+            parse(r#"{"maxStoreBytes":9007199254740991}"#)
+                .unwrap()
+                .max_store_bytes,
+            (1 << 53) - 1
+        );
+        for bad in [
+            "1048575",
+            "9007199254740992",
+            "1048576.5",
+            "-1",
+            "\"1mb\"",
+            "null",
+        ] {
+            let e = parse(&format!(r#"{{"maxStoreBytes":{bad}}}"#)).unwrap_err();
+            assert_eq!(
+                (e.code, e.message),
+                ("invalid_option", format!("init(): `maxStoreBytes` must be a whole number of bytes from 1048576 (1 MiB) to 9007199254740991, got {bad}")),
+            );
+        }
+        let normalized: Value = serde_json::from_str(
+            &parse(r#"{"maxStoreBytes":2097152}"#)
+                .unwrap()
+                .normalized_json(),
+        )
+        .unwrap();
+        assert_eq!(normalized["maxStoreBytes"], 2_097_152);
+    }
+
+    #[test]
     fn endpoints() {
         let ok = |e: &str| {
             parse(&format!(
@@ -450,7 +576,9 @@ mod tests {
     fn options_are_read() {
         let c = parse(r#"{"name":"svc","session":{"id":"s1","name":"n","user_id":"u"},"capture":{"output":false},"redact":"function","maxFieldBytes":100,"sampleRate":0.5,"storage":false,"headers":{"x-a":"1"}}"#).unwrap();
         assert_eq!(c.session.unwrap().id, "s1");
-        assert!(c.capture_input && !c.capture_output && !c.redact);
+        // A redact function adds to the built-in masking; only `false` turns it off.
+        assert!(c.capture_input && !c.capture_output && c.redact);
+        assert!(!parse(r#"{"redact":false}"#).unwrap().redact);
         assert_eq!(
             (c.max_field_bytes, c.sample_rate, c.storage.as_str()),
             (100, 0.5, "none")

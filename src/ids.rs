@@ -5,8 +5,6 @@
 //! UUID v4 version and variant bits set: the same number is a valid W3C/OTLP trace id (32 hex
 //! digits) and a valid UUID for the Agensight API, whose Python SDK uses UUIDs.
 
-use uuid::Uuid;
-
 /// A 128-bit trace id. Never zero.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct TraceId(pub u128);
@@ -80,12 +78,21 @@ impl TraceId {
         put_hex(&mut out[16..], self.0 as u64);
         IdText(out)
     }
-    /// Parses either spelling; `None` for anything else or the all-zero id.
+    /// Parses either spelling; `None` for anything else or the all-zero id. By hand rather
+    /// than with the uuid crate's parser, whose other spellings (braced, urn) are refused
+    /// anyway and whose code was 1.5 KB of the .wasm.
     pub fn parse(text: &str) -> Option<TraceId> {
-        let n = if text.len() == 32 {
-            u128::from_str_radix(text, 16).ok()?
-        } else {
-            Uuid::try_parse(text).ok()?.as_u128()
+        let b = text.as_bytes();
+        let n = match b.len() {
+            32 => u128::from_str_radix(text, 16).ok()?,
+            36 if [8, 13, 18, 23].iter().all(|&i| b[i] == b'-') => {
+                let hex: String = text.chars().filter(|&c| c != '-').collect();
+                if hex.len() != 32 {
+                    return None;
+                }
+                u128::from_str_radix(&hex, 16).ok()?
+            }
+            _ => return None,
         };
         (n != 0 && text.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit())).then_some(TraceId(n))
     }
@@ -182,6 +189,7 @@ fn splitmix64(x: &mut u64) -> u64 {
 mod tests {
     use super::*;
     use std::collections::HashSet;
+    use uuid::Uuid;
 
     #[test]
     fn trace_ids_are_uuid_v4_and_hex() {
@@ -204,6 +212,24 @@ mod tests {
         assert_eq!(TraceId::parse(&t.hex()), Some(t));
         assert_eq!(TraceId::parse("00000000000000000000000000000000"), None);
         assert_eq!(TraceId::parse("xyz"), None);
+        // The uuid crate's parser as the oracle, on its spellings and near misses.
+        for text in [
+            u.to_string(),
+            u.to_uppercase(),
+            t.hex().to_string(),
+            format!("{{{}}}", &*u),
+            format!("urn:uuid:{}", &*u),
+            u.replacen('-', "", 1) + "-",
+            u.replacen('-', "+", 1),
+            format!("+{}", &t.hex()[1..]),
+            format!("{}-", &u[..35]),
+        ] {
+            let oracle = Uuid::try_parse(&text)
+                .ok()
+                .filter(|_| text.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit()))
+                .map(|x| TraceId(x.as_u128()));
+            assert_eq!(TraceId::parse(&text), oracle, "{text}");
+        }
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! The neutral record model: what a finished trace is, before any wire format. The encoders
-//! ([`crate::agensight`], and OTLP) turn a [`Batch`] into bytes.
+//! (`crate::encode`) turn a [`Batch`] into bytes; `crate::llm` fills in [`LlmCall`] from a
+//! provider's response.
 
+use crate::error::{Error, Result};
 use crate::ids::{SpanId, TraceId};
-use crate::llm::LlmCall;
+use crate::json::Obj;
 use serde_json::Value;
 use std::rc::Rc;
 
@@ -16,8 +18,8 @@ pub struct SessionSpec {
 
 impl SessionSpec {
     /// Reads the user's value; the error says what shape is expected.
-    pub fn from_value(v: &Value) -> Result<SessionSpec, String> {
-        let text = |v: Option<&Value>, what: &str| -> Result<Option<String>, String> {
+    pub fn from_value(v: &Value) -> std::result::Result<SessionSpec, String> {
+        let text = |v: Option<&Value>, what: &str| -> std::result::Result<Option<String>, String> {
             match v {
                 None | Some(Value::Null) => Ok(None),
                 Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -52,10 +54,39 @@ impl SessionSpec {
     }
 }
 
+impl SessionSpec {
+    /// Reads a `trace()` session option given as JSON text; the error is what `checkSession`
+    /// throws.
+    ///
+    /// ```
+    /// use agensight_wasm::model::SessionSpec;
+    /// assert_eq!(SessionSpec::from_json(r#""user_456""#).unwrap().to_json(), r#"{"id":"user_456","name":null,"user_id":null}"#);
+    /// assert_eq!(SessionSpec::from_json("{}").unwrap_err().code, "invalid_option");
+    /// ```
+    pub fn from_json(json: &str) -> Result<SessionSpec> {
+        let v: Value =
+            serde_json::from_str(json).map_err(|e| Error::new("invalid_option", e.to_string()))?;
+        SessionSpec::from_value(&v)
+            .map_err(|m| Error::new("invalid_option", format!("trace(): {m}")))
+    }
+
+    /// `{"id","name","user_id"}`, absent ones null (`checkSession`).
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(64);
+        let mut o = Obj::new(&mut out);
+        o.str("id", &self.id)
+            .opt_str("name", self.name.as_deref())
+            .opt_str("user_id", self.user_id.as_deref());
+        o.finish();
+        out
+    }
+}
+
 /// A session as recorded: the spec plus when it was first seen.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Session {
-    pub spec: SessionSpec,
+    /// Shared by every trace of a wrapper that names it (parsed once, at its definition).
+    pub spec: Rc<SessionSpec>,
     pub started_ms: f64,
 }
 
@@ -114,4 +145,104 @@ pub struct Batch {
     /// The session record is new to this process.
     pub session_is_new: bool,
     pub spans: Vec<FinishedSpan>,
+}
+
+/// Token counts of one call.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Usage {
+    /// Prompt tokens, cached ones included (`gen_ai.usage.input_tokens`).
+    pub input: u64,
+    /// Generated tokens, reasoning included (`gen_ai.usage.output_tokens`).
+    pub output: u64,
+    /// The provider's total, else `input + output`.
+    pub total: u64,
+    /// Prompt tokens read from the provider's prompt cache (a part of `input`).
+    pub cache_read: Option<u64>,
+    /// Prompt tokens written to the prompt cache (a part of `input`).
+    pub cache_creation: Option<u64>,
+    /// Reasoning / thinking tokens (a part of `output`).
+    pub reasoning: Option<u64>,
+}
+
+/// One prompt message of the request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Message {
+    /// "system", "user", "assistant", "tool", ... (the Responses API's `instructions` and
+    /// Anthropic's `system` become a "system" message).
+    pub role: String,
+    /// Text, or JSON text when the content is structured (parts, images, tool calls).
+    pub content: String,
+}
+
+/// One answer: a choice of a chat completion, or the whole message / response.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Completion {
+    pub role: String,
+    /// The answer's text (text parts joined; "" when it only calls tools).
+    pub content: String,
+    /// The provider's words: OpenAI chat `stop`, `length`, `tool_calls`...; Anthropic
+    /// `end_turn`, `tool_use`, `max_tokens`...; for the Responses API, which has none, `stop`
+    /// or `tool_calls` for a completed response, the `incomplete_details.reason` (such as
+    /// `max_output_tokens`) for an incomplete one, `error` for a failed one.
+    pub finish_reason: Option<String>,
+}
+
+/// A tool call the model asked for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ToolCall {
+    /// The id the tool's result refers to (OpenAI chat `id`, Responses API `call_id`,
+    /// Anthropic `tool_use` block `id`).
+    pub id: Option<String>,
+    pub name: String,
+    /// JSON text of the arguments (as the model wrote them: possibly not valid JSON).
+    pub arguments: String,
+}
+
+/// One LLM call as recorded: what the encoders (Agensight records, OTLP GenAI attributes)
+/// read.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct LlmCall {
+    /// The provider (`gen_ai.system`, `gen_ai.provider.name`): "openai" or "anthropic".
+    pub system: String,
+    /// `gen_ai.operation.name`: "chat" (chat completions, the Responses API, Anthropic
+    /// messages), "text_completion" (legacy completions) or "embeddings".
+    pub operation: String,
+    /// The request's `model`.
+    pub request_model: Option<String>,
+    /// The response's `model` (the exact version that answered).
+    pub response_model: Option<String>,
+    /// The provider's id of the response (`chatcmpl-…`, `resp_…`, `msg_…`); none for
+    /// embeddings, which have no id.
+    pub response_id: Option<String>,
+    pub usage: Usage,
+    /// The prompt messages of the request, in order.
+    pub prompts: Vec<Message>,
+    /// One per choice (OpenAI `n`), else one; none for embeddings.
+    pub completions: Vec<Completion>,
+    /// Every tool call of every choice, in order.
+    pub tool_calls: Vec<ToolCall>,
+    /// The request's `temperature`.
+    pub temperature: Option<f64>,
+    /// The request's token limit: `max_tokens`, `max_completion_tokens` or `max_output_tokens`.
+    pub max_tokens: Option<u64>,
+}
+
+impl LlmCall {
+    /// Whether `other` records the same response: the same id, or, for responses without one
+    /// (embeddings), the same provider, model, usage and answers. Used so that a function
+    /// returning what its traced LLM call returned is not counted as a second call.
+    pub fn same_response(&self, other: &LlmCall) -> bool {
+        match (&self.response_id, &other.response_id) {
+            (Some(a), Some(b)) => a == b,
+            (None, None) => {
+                self.system == other.system
+                    && self.operation == other.operation
+                    && self.response_model == other.response_model
+                    && self.usage == other.usage
+                    && self.completions == other.completions
+                    && self.tool_calls == other.tool_calls
+            }
+            _ => false,
+        }
+    }
 }

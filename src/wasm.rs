@@ -1,30 +1,32 @@
-//! The JavaScript boundary. Every item here converts arguments, calls the core and converts
-//! the result back; nothing else. The hot calls (`start`, `end`) take numbers only: captured
-//! text arrives through the text buffer (`textBuffer`).
+//! The JavaScript boundary. Every item here converts arguments, calls the [`Core`] and
+//! converts the result back; nothing else. The hot calls (`start`, `end`) take numbers only:
+//! captured text arrives through the text buffer (`textBuffer`).
 //!
 //! The JS wrapper (`js/core.js`) is the only caller; these are not the public API. No I/O
-//! here: the export requests are sent by `js/transport.js` (`exportRequest` out, `exportDone`
-//! back) and the IndexedDB store is `js/store-idb.js`, so no async function crosses.
+//! here: the export requests are sent by `js/transport.js` (`exportHead` and `exportBody` out,
+//! `exportDone` back) and the IndexedDB store is `js/store-idb.js`, so no async function
+//! crosses.
 
 use crate::config;
-use crate::context::NOOP;
+use crate::core::Core;
 use crate::error::Error;
+use crate::export::policy::Outcome;
 use crate::ids::{SpanId, TraceId};
+use crate::llm::Declaration;
 use crate::model::{ErrorInfo, SessionSpec};
-use crate::queue::Outcome;
-use crate::tracer::Tracer;
+use crate::tracer::NOOP;
 use std::cell::RefCell;
 use wasm_bindgen::prelude::*;
 
 thread_local! {
-    static TRACER: RefCell<Option<Tracer>> = const { RefCell::new(None) };
+    static CORE: RefCell<Option<Core>> = const { RefCell::new(None) };
     /// Captured text on its way in (see `textBuffer`).
     static TEXT: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
 }
 
-fn with<R>(default: R, f: impl FnOnce(&mut Tracer) -> R) -> R {
-    TRACER.with(|t| match t.borrow_mut().as_mut() {
-        Some(tracer) => f(tracer),
+fn with<R>(default: R, f: impl FnOnce(&mut Core) -> R) -> R {
+    CORE.with(|c| match c.borrow_mut().as_mut() {
+        Some(core) => f(core),
         None => default,
     })
 }
@@ -60,19 +62,8 @@ fn js_error(e: Error) -> JsValue {
 #[wasm_bindgen]
 pub fn configure(options: &str, seed: &[u8], now_ms: f64) -> Result<String, JsValue> {
     let c = config::parse(options).map_err(js_error)?;
-    let normalized = serde_json::json!({
-        "name": c.name,
-        "mode": c.mode.as_str(),
-        "storage": c.storage,
-        "dir": c.dir,
-        "exporter": match c.exporter { config::Exporter::Agensight => "agensight", config::Exporter::Otlp => "otlp" },
-        "endpoint": c.endpoint,
-        "captureInput": c.capture_input,
-        "captureOutput": c.capture_output,
-        "maxFieldBytes": c.max_field_bytes,
-    })
-    .to_string();
-    TRACER.with(|t| *t.borrow_mut() = Some(Tracer::new(c, seed, now_ms)));
+    let normalized = c.normalized_json();
+    CORE.with(|core| *core.borrow_mut() = Some(Core::new(c, seed, now_ms)));
     Ok(normalized)
 }
 
@@ -83,11 +74,8 @@ pub fn configure(options: &str, seed: &[u8], now_ms: f64) -> Result<String, JsVa
 /// ```
 #[wasm_bindgen(js_name = checkSession)]
 pub fn check_session(session: &str) -> Result<String, JsValue> {
-    let v: serde_json::Value = serde_json::from_str(session)
-        .map_err(|e| js_error(Error::new("invalid_option", e.to_string())))?;
-    let s = SessionSpec::from_value(&v)
-        .map_err(|m| js_error(Error::new("invalid_option", format!("trace(): {m}"))))?;
-    Ok(serde_json::json!({ "id": s.id, "name": s.name, "user_id": s.user_id }).to_string())
+    let s = SessionSpec::from_json(session).map_err(js_error)?;
+    Ok(s.to_json())
 }
 
 /// Registers a wrapper (name, kind, metadata JSON or ""); returns its def id, or 0 before init.
@@ -125,9 +113,7 @@ pub fn start_with_session(
     session: &str,
     input_len: u32,
 ) -> u32 {
-    let spec = serde_json::from_str(session)
-        .ok()
-        .and_then(|v| SessionSpec::from_value(&v).ok());
+    let spec = SessionSpec::from_json(session).ok();
     with_text(input_len, |input| {
         with(NOOP, |t| t.start(def, parent, now_ms, input, spec))
     })
@@ -149,7 +135,7 @@ pub fn start_remote(
 ) -> u32 {
     match (TraceId::parse(trace_id), SpanId::parse(parent_span_id)) {
         (Some(t), Some(s)) => with_text(input_len, |input| {
-            with(NOOP, |tr| tr.start_remote(def, t, s, now_ms, input, None))
+            with(NOOP, |core| core.start_remote(def, t, s, now_ms, input))
         }),
         _ => NOOP,
     }
@@ -291,9 +277,7 @@ pub fn export_next(now_ms: f64, force: bool, max_body: Option<f64>) -> f64 {
 /// ```
 #[wasm_bindgen(js_name = exportBodyBytes)]
 pub fn export_body_bytes(id: f64) -> f64 {
-    with(0.0, |t| {
-        t.queue.as_ref().map_or(0, |q| q.body_bytes(id as u64)) as f64
-    })
+    with(0.0, |core| core.export_body_bytes(id as u64) as f64)
 }
 
 /// Makes every waiting trace into jobs now and returns the ids of the jobs not yet in the
@@ -319,12 +303,7 @@ pub fn export_unsaved(now_ms: f64) -> Vec<f64> {
 /// ```
 #[wasm_bindgen(js_name = exportPersist)]
 pub fn export_persist(id: f64) -> String {
-    with(String::new(), |t| {
-        t.queue
-            .as_mut()
-            .map(|q| q.persist(id as u64))
-            .unwrap_or_default()
-    })
+    with(String::new(), |core| core.export_persist(id as u64))
 }
 
 /// Job `id`'s next request for the JS transport (`js/transport.js`), as JSON:
@@ -336,10 +315,8 @@ pub fn export_persist(id: f64) -> String {
 /// ```
 #[wasm_bindgen(js_name = exportRequest)]
 pub fn export_request(id: f64) -> String {
-    with(String::new(), |t| {
-        t.queue
-            .as_ref()
-            .and_then(|q| q.request(id as u64))
+    with(String::new(), |core| {
+        core.export_request(id as u64)
             .map(|r| r.to_json())
             .unwrap_or_default()
     })
@@ -373,7 +350,7 @@ pub fn export_done(
 /// ```
 #[wasm_bindgen(js_name = exportRestore)]
 pub fn export_restore(json: &str) -> bool {
-    with(false, |t| t.queue.as_mut().is_some_and(|q| q.restore(json)))
+    with(false, |core| core.export_restore(json))
 }
 
 /// Milliseconds until export work is due (0: now), or -1 when there is none.
@@ -383,12 +360,7 @@ pub fn export_restore(json: &str) -> bool {
 /// ```
 #[wasm_bindgen(js_name = exportWake)]
 pub fn export_wake(now_ms: f64) -> f64 {
-    with(-1.0, |t| {
-        t.queue
-            .as_ref()
-            .and_then(|q| q.wake_in(now_ms))
-            .unwrap_or(-1.0)
-    })
+    with(-1.0, |core| core.export_wake(now_ms).unwrap_or(-1.0))
 }
 
 /// Outbox entries to delete: jobs dropped by the outbox bounds or a refused token.
@@ -398,16 +370,11 @@ pub fn export_wake(now_ms: f64) -> f64 {
 /// ```
 #[wasm_bindgen(js_name = exportDropped)]
 pub fn export_dropped() -> Vec<f64> {
-    with(Vec::new(), |t| {
-        t.queue
-            .as_mut()
-            .map(|q| {
-                q.take_dropped_jobs()
-                    .into_iter()
-                    .map(|id| id as f64)
-                    .collect()
-            })
-            .unwrap_or_default()
+    with(Vec::new(), |core| {
+        core.export_dropped()
+            .into_iter()
+            .map(|id| id as f64)
+            .collect()
     })
 }
 
@@ -418,12 +385,7 @@ pub fn export_dropped() -> Vec<f64> {
 /// ```
 #[wasm_bindgen(js_name = exportWarnings)]
 pub fn export_warnings() -> String {
-    with(String::new(), |t| {
-        t.queue
-            .as_mut()
-            .map(|q| q.take_warnings().join("\n"))
-            .unwrap_or_default()
-    })
+    with(String::new(), |core| core.export_warnings().join("\n"))
 }
 
 /// Counters as JSON: `{ recorded, dropped, unsampled, open, pending, exported, failed }`.
@@ -433,16 +395,107 @@ pub fn export_warnings() -> String {
 /// ```
 #[wasm_bindgen]
 pub fn stats() -> String {
-    with("{}".into(), |t| {
-        serde_json::json!({
-            "recorded": t.stats.spans_recorded,
-            "dropped": t.stats.dropped + t.queue.as_ref().map_or(0, |q| q.counts.dropped),
-            "unsampled": t.stats.unsampled_traces,
-            "open": t.open_spans(),
-            "pending": t.queue.as_ref().map_or(0, |q| q.pending_spans()),
-            "exported": t.queue.as_ref().map_or(0, |q| q.counts.exported),
-            "failed": t.queue.as_ref().map_or(0, |q| q.counts.failed),
-        })
-        .to_string()
+    with("{}".into(), |core| core.stats().to_json())
+}
+
+/// Registers a wrapper like `define`, with the session of the traces it starts: `session` is
+/// "" for none (the `init()` session applies), else the `trace()` session option as JSON text,
+/// read here once (not per trace). Returns the def id (0 before init); throws the same
+/// `AgensightError` as `checkSession` for a session that is not a string id or
+/// `{ id, name?, user_id? }`. `start(def, 0, ...)` then gives each new trace this session.
+///
+/// ```js
+/// const def = defineSpan("multi_agent_chat", "trace", '{"plan":"pro"}', '{"id":"xyz123","user_id":"123"}');
+/// const h = start(def, 0, now, passText(argsJson)); // a new trace in session xyz123
+/// ```
+#[wasm_bindgen(js_name = defineSpan)]
+pub fn define_span(name: &str, kind: &str, metadata: &str, session: &str) -> Result<u32, JsValue> {
+    match CORE.with(|c| c.borrow().is_some()) {
+        true => with(Ok(0), |core| {
+            core.define_span(name, kind, metadata, session)
+        }),
+        // Before init: nothing to register, but a bad session still throws.
+        false if !session.is_empty() => SessionSpec::from_json(session).map(|_| 0),
+        false => Ok(0),
+    }
+    .map_err(js_error)
+}
+
+/// Declares span `h` an LLM call before any response, in place of the `{"$llm": {...}}`
+/// chunk: `system` the provider ("openai", "anthropic"), `operation` ("chat", "embeddings",
+/// ...), `model` ("" when unknown), `temperature` (NaN when unknown), `maxTokens` (negative
+/// when unknown). The span is recorded as an LLM call even if no response comes (an API
+/// error); if it then ends with a whole (non-streamed) response as its output, that output is
+/// read as the call's response, so the response need not also be sent as a chunk. Pass the
+/// response to `end` even when output capture is off: it is read for the call (usage,
+/// completions under the capture rules) and not kept as the span's output.
+///
+/// ```js
+/// declareLlm(h, "openai", "chat", "gpt-4o", 0.2, -1);
+/// end(h, now, passText(JSON.stringify(response)));
+/// ```
+#[wasm_bindgen(js_name = declareLlm)]
+pub fn declare_llm(
+    h: u32,
+    system: &str,
+    operation: &str,
+    model: &str,
+    temperature: f64,
+    max_tokens: f64,
+) {
+    let d = Declaration {
+        system: system.into(),
+        operation: operation.into(),
+        model: (!model.is_empty()).then(|| model.into()),
+        temperature: (!temperature.is_nan()).then_some(temperature),
+        max_tokens: (max_tokens >= 0.0).then_some(max_tokens as u64),
+    };
+    with((), |core| core.declare_llm(h, d))
+}
+
+/// One call per export round: what `exportDropped`, `exportWarnings` and `exportWake` give,
+/// as JSON `{"dropped":[job ids],"warnings":["..."],"wake":ms}`: outbox entries to delete,
+/// failures to report (the token never appears in them), and the milliseconds until export
+/// work is due (0: now; -1: none).
+///
+/// ```js
+/// const { dropped, warnings, wake } = JSON.parse(exportPoll(Date.now()));
+/// for (const id of dropped) outbox.delete(id);
+/// if (wake >= 0) setTimeout(pump, wake);
+/// ```
+#[wasm_bindgen(js_name = exportPoll)]
+pub fn export_poll(now_ms: f64) -> String {
+    with(Default::default(), |core| core.export_poll(now_ms)).to_json()
+}
+
+/// The head of job `id`'s next request, as JSON: `{"url","method","headers":[[name,value],...],
+/// "timeoutMs"}`; "" when the job has none (it is finished: its outbox copy can be deleted).
+/// The body comes apart, as bytes, from `exportBody`.
+///
+/// ```js
+/// const head = exportHead(id); // '{"url":"http://localhost:4318/v1/traces","method":"POST",...}'
+/// if (head) send(id, JSON.parse(head), exportBody(id));
+/// ```
+#[wasm_bindgen(js_name = exportHead)]
+pub fn export_head(id: f64) -> String {
+    with(String::new(), |core| {
+        core.export_request(id as u64)
+            .map(|r| r.head_json())
+            .unwrap_or_default()
+    })
+}
+
+/// The body of job `id`'s next request as UTF-8 bytes, as it goes on the wire (no envelope,
+/// no escaping); empty when the job has none.
+///
+/// ```js
+/// await fetch(head.url, { method: head.method, headers: head.headers, body: exportBody(id) });
+/// ```
+#[wasm_bindgen(js_name = exportBody)]
+pub fn export_body(id: f64) -> Vec<u8> {
+    with(Vec::new(), |core| {
+        core.export_request(id as u64)
+            .map(|r| r.body.as_bytes().to_vec())
+            .unwrap_or_default()
     })
 }

@@ -1,7 +1,9 @@
 //! Replays every input kept in fuzz/regressions/<target>/ (crashes and hard cases the fuzzers
-//! found) through the same invariant checks the cargo-fuzz targets run (fuzz/src/checks.rs), so
-//! `cargo test` keeps them fixed without the nightly toolchain. scripts/fuzz copies each new
-//! crash input there; run one target's inputs with `cargo test --test fuzz_regressions clamp`.
+//! found) and every seed in fuzz/seeds/<target>/ through the same invariant checks the
+//! cargo-fuzz targets run (fuzz/src/checks.rs), so `cargo test` keeps them fixed without the
+//! nightly toolchain. scripts/fuzz copies each new crash input there; run one target's inputs
+//! with `cargo test --test fuzz_regressions clamp`. A missing folder fails (a renamed target
+//! would otherwise replay nothing in silence); dotfiles (`.keep`) are not inputs.
 
 #[path = "../fuzz/src/checks.rs"]
 #[allow(dead_code)]
@@ -9,15 +11,33 @@ mod checks;
 
 use std::path::Path;
 
-fn replay(target: &str, check: fn(&[u8])) {
+/// The inputs in `fuzz/<kind>/<target>/`, sorted; panics when the folder is missing.
+fn inputs(kind: &str, target: &str) -> Vec<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/regressions")
+        .join("fuzz")
+        .join(kind)
         .join(target);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return;
-    };
-    let mut files: Vec<_> = entries.map(|e| e.unwrap().path()).collect();
+    let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (every fuzz target keeps this folder)",
+            dir.display()
+        )
+    });
+    let mut files: Vec<_> = entries
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.file_name().unwrap().to_string_lossy().starts_with('.'))
+        .collect();
     files.sort();
+    files
+}
+
+fn replay(target: &str, check: fn(&[u8])) {
+    let seeds = inputs("seeds", target);
+    assert!(!seeds.is_empty(), "fuzz/seeds/{target}/ has no seed");
+    let files: Vec<_> = inputs("regressions", target)
+        .into_iter()
+        .chain(seeds)
+        .collect();
     let mut failed = Vec::new();
     for f in &files {
         let data = std::fs::read(f).unwrap();

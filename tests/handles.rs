@@ -4,12 +4,12 @@
 //! another trace.
 
 use agensight_wasm::config::parse;
-use agensight_wasm::context::NONE;
-use agensight_wasm::tracer::Tracer;
+use agensight_wasm::core::Core;
+use agensight_wasm::tracer::NONE;
 use serde_json::Value;
 
 /// `(name, trace_id, parent_id)` of every span in the local store.
-fn spans(t: &mut Tracer) -> Vec<(String, String, Option<String>, String)> {
+fn spans(t: &mut Core) -> Vec<(String, String, Option<String>, String)> {
     t.take_local()
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
@@ -26,8 +26,8 @@ fn spans(t: &mut Tracer) -> Vec<(String, String, Option<String>, String)> {
         .collect()
 }
 
-fn tracer() -> Tracer {
-    Tracer::new(parse("{}").unwrap(), &[9; 32], 0.0)
+fn tracer() -> Core {
+    Core::new(parse("{}").unwrap(), &[9; 32], 0.0)
 }
 
 #[test]
@@ -68,8 +68,11 @@ fn a_stale_handle_never_reaches_a_span_of_another_trace() {
     );
     let a = t.start(req, NONE, 1.0, "[]", None);
     t.end(a, 2.0, "null", None);
-    // Enough sequential traces to cycle every slot's 8-bit generation many times over, each
-    // followed by a start from the stale handle while that trace's root is open.
+    let request = spans(&mut t).pop().unwrap();
+    // Enough sequential spans that the stale handle's slot is reused (an ended span's slot is
+    // kept back through 4096 later starts), each trace followed by a start from the stale
+    // handle while that trace's root is open.
+    let mut all = Vec::new();
     for i in 0..5000 {
         if i % 7 == 0 {
             // Vary which slot each span lands in.
@@ -80,15 +83,28 @@ fn a_stale_handle_never_reaches_a_span_of_another_trace() {
         let c = t.start(child, a, 3.0, "[]", None);
         t.end(c, 4.0, "null", None);
         t.end(h, 4.0, "null", None);
-        if i % 500 == 0 {
-            let all = spans(&mut t);
-            for late in all.iter().filter(|s| s.0 == "late") {
-                let parent = all.iter().find(|s| Some(&s.3) == late.2.as_ref());
-                assert!(
-                    parent.is_none_or(|p| p.0 != "other"),
-                    "a late child of `request` under `other`"
-                );
-            }
-        }
+        all.extend(spans(&mut t));
+    }
+    let late: Vec<_> = all.iter().filter(|s| s.0 == "late").collect();
+    assert_eq!(late.len(), 5000, "every late child is recorded");
+    // While the handle is recent its children join `request`; once its slot is reused the
+    // handle misses and a child starts a trace of its own. Never anything else.
+    let joined = late
+        .iter()
+        .take_while(|s| (&s.1, s.2.as_ref()) == (&request.1, Some(&request.3)))
+        .count();
+    assert!(
+        joined >= 1000,
+        "only the first {joined} late children joined `request`"
+    );
+    for s in &late[joined..] {
+        assert_eq!(
+            s.2, None,
+            "a late child of `request` under another span: {s:?}"
+        );
+        assert!(
+            all.iter().filter(|o| o.1 == s.1).count() == 1,
+            "alone in its trace: {s:?}"
+        );
     }
 }

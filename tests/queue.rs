@@ -2,9 +2,10 @@
 //! Retry-After, deadlines, permanent failures, bounds, token validation and the outbox form.
 
 use agensight_wasm::config::parse;
-use agensight_wasm::context::NONE;
-use agensight_wasm::queue::{Outcome, Queue, Settings};
-use agensight_wasm::tracer::Tracer;
+use agensight_wasm::core::Core;
+use agensight_wasm::export::policy::Outcome;
+use agensight_wasm::export::queue::Queue;
+use agensight_wasm::tracer::NONE;
 use serde_json::Value;
 
 fn ok(body: &str) -> Outcome {
@@ -23,8 +24,8 @@ fn status(code: u16) -> Outcome {
 }
 
 /// A tracer in prod mode with `n` finished one-span traces in its queue.
-fn with_traces(options: &str, n: usize) -> Tracer {
-    let mut t = Tracer::new(parse(options).unwrap(), &[9; 32], 0.0);
+fn with_traces(options: &str, n: usize) -> Core {
+    let mut t = Core::new(parse(options).unwrap(), &[9; 32], 0.0);
     let d = t.define("job", "", "");
     for i in 0..n {
         let h = t.start(d, NONE, i as f64, "", None);
@@ -33,7 +34,7 @@ fn with_traces(options: &str, n: usize) -> Tracer {
     t
 }
 
-fn drive(t: &mut Tracer, now: f64, force: bool) -> Vec<u64> {
+fn drive(t: &mut Core, now: f64, force: bool) -> Vec<u64> {
     let mut ids = Vec::new();
     while let Some(id) = t.export_next(now, force) {
         ids.push(id);
@@ -49,13 +50,13 @@ fn otlp_batches_wait_for_the_delay_or_a_flush() {
     );
     assert!(drive(&mut t, 10.0, false).is_empty(), "not yet due");
     assert_eq!(
-        t.queue.as_ref().unwrap().wake_in(10.0),
+        t.queue().unwrap().wake_in(10.0),
         Some(991.0),
         "1 s after the first trace ended"
     );
     let ids = drive(&mut t, 1001.0, false);
     assert_eq!(ids.len(), 1);
-    let req = t.queue.as_ref().unwrap().request(ids[0]).unwrap();
+    let req = t.queue().unwrap().request(ids[0]).unwrap();
     assert_eq!(req.url, "http://localhost:4318/v1/traces");
     assert!(req
         .headers
@@ -69,7 +70,7 @@ fn otlp_batches_wait_for_the_delay_or_a_flush() {
         5
     );
     assert!(t.export_complete(ids[0], ok(""), 1002.0));
-    let q = t.queue.as_ref().unwrap();
+    let q = t.queue().unwrap();
     assert_eq!(
         (q.counts.exported, q.pending_spans(), q.is_idle()),
         (5, 0, true)
@@ -85,8 +86,7 @@ fn otlp_batches_wait_for_the_delay_or_a_flush() {
         .iter()
         .map(|id| {
             let body: Value =
-                serde_json::from_str(&t.queue.as_ref().unwrap().request(*id).unwrap().body)
-                    .unwrap();
+                serde_json::from_str(&t.queue().unwrap().request(*id).unwrap().body).unwrap();
             body["resourceSpans"][0]["scopeSpans"][0]["spans"]
                 .as_array()
                 .unwrap()
@@ -104,7 +104,7 @@ fn retries_back_off_honour_retry_after_and_give_up_at_the_deadline() {
     );
     let id = drive(&mut t, 0.0, true)[0];
     assert!(!t.export_complete(id, status(503), 0.0));
-    let wait = t.queue.as_ref().unwrap().wake_in(0.0).unwrap();
+    let wait = t.queue().unwrap().wake_in(0.0).unwrap();
     assert!(
         (250.0..=500.0).contains(&wait),
         "first backoff 500 ms with jitter: {wait}"
@@ -120,10 +120,10 @@ fn retries_back_off_honour_retry_after_and_give_up_at_the_deadline() {
         },
         1000.0
     ));
-    assert_eq!(t.queue.as_ref().unwrap().wake_in(1000.0), Some(3000.0));
+    assert_eq!(t.queue().unwrap().wake_in(1000.0), Some(3000.0));
     assert_eq!(drive(&mut t, 4000.0, false), vec![id]);
     assert!(!t.export_complete(id, Outcome::Network("connection refused".into()), 4000.0));
-    let w = t.queue.as_mut().unwrap().take_warnings();
+    let w = t.queue_mut().unwrap().take_warnings();
     assert!(
         w[0].contains("answered 503") && w[2].contains("could not be reached: connection refused"),
         "{w:?}"
@@ -131,7 +131,7 @@ fn retries_back_off_honour_retry_after_and_give_up_at_the_deadline() {
     // Past the deadline (10 s after the first try) the job is given up and counted failed.
     assert_eq!(drive(&mut t, 9900.0, false), vec![id]);
     assert!(t.export_complete(id, status(500), 9900.0));
-    let q = t.queue.as_mut().unwrap();
+    let q = t.queue_mut().unwrap();
     assert_eq!(
         (q.counts.exported, q.counts.failed, q.pending_spans()),
         (0, 1, 0)
@@ -152,7 +152,7 @@ fn other_4xx_fail_at_once_with_the_reason() {
         },
         0.0
     ));
-    let q = t.queue.as_mut().unwrap();
+    let q = t.queue_mut().unwrap();
     assert_eq!((q.counts.failed, q.counts.exported), (2, 0));
     assert_eq!(
         q.take_warnings(),
@@ -168,10 +168,10 @@ fn agensight_validates_once_then_sends_records_in_order() {
     );
     let first = drive(&mut t, 0.0, true);
     assert_eq!(first.len(), 1, "only the validation goes first");
-    let q = t.queue.as_mut().unwrap();
+    let q = t.queue_mut().unwrap();
     let v = q.request(first[0]).unwrap();
     assert_eq!(
-        (v.url.as_str(), v.body.as_str()),
+        (v.url.as_str(), v.body),
         (
             "http://127.0.0.1:9/api/auth/validate",
             r#"{"token":"tok-12345678"}"#
@@ -187,7 +187,7 @@ fn agensight_validates_once_then_sends_records_in_order() {
     assert_eq!(jobs.len(), 2, "one job per trace");
     let mut paths = Vec::new();
     loop {
-        let req = t.queue.as_ref().unwrap().request(jobs[0]).unwrap();
+        let req = t.queue().unwrap().request(jobs[0]).unwrap();
         assert!(req
             .headers
             .contains(&("authorization".into(), "Bearer p-1".into())));
@@ -222,7 +222,7 @@ fn a_refused_token_fails_everything_once() {
         },
         0.0
     ));
-    let q = t.queue.as_mut().unwrap();
+    let q = t.queue_mut().unwrap();
     assert_eq!(
         (q.counts.failed, q.pending_spans(), q.is_idle()),
         (3, 0, true)
@@ -242,7 +242,7 @@ fn the_outbox_is_bounded_and_drops_are_counted() {
         5,
     );
     assert!(drive(&mut t, 0.0, true).len() <= 4);
-    let q = t.queue.as_mut().unwrap();
+    let q = t.queue_mut().unwrap();
     assert_eq!(q.counts.dropped, 3);
     assert_eq!(q.take_dropped_jobs().len(), 3);
     assert_eq!(q.pending_spans(), 2);
@@ -252,21 +252,15 @@ fn the_outbox_is_bounded_and_drops_are_counted() {
 fn persisted_jobs_come_back_in_a_new_process() {
     let mut t = with_traces(r#"{"mode":"prod","exporter":"otlp"}"#, 2);
     let id = drive(&mut t, 0.0, true)[0];
-    let saved = t.queue.as_mut().unwrap().persist(id);
-    assert_eq!(t.queue.as_mut().unwrap().persist(id), "", "persisted once");
-    let body = t.queue.as_ref().unwrap().request(id).unwrap().body;
+    let saved = t.queue_mut().unwrap().persist(id);
+    assert_eq!(t.queue_mut().unwrap().persist(id), "", "persisted once");
+    let body = t.queue().unwrap().request(id).unwrap().body.to_string();
 
-    let mut q2 = Queue::new(
-        &parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap(),
-        Settings::default(),
-    );
+    let mut q2 = Queue::new(&parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap());
     assert!(q2.restore(&saved));
     assert!(!q2.restore(&saved), "the same job twice is refused");
     assert!(!q2.restore("{torn"));
-    let mut other = Queue::new(
-        &parse(r#"{"mode":"prod","token":"t"}"#).unwrap(),
-        Settings::default(),
-    );
+    let mut other = Queue::new(&parse(r#"{"mode":"prod","token":"t"}"#).unwrap());
     assert!(!other.restore(&saved), "another exporter's job is not ours");
     let got = q2.next(0.0, false, &mut || 7).unwrap();
     assert_eq!(got, id);
@@ -283,14 +277,11 @@ fn leaving_a_page_sends_only_what_fits_the_keepalive_budget() {
         r#"{"mode":"prod","exporter":"otlp","queue":{"maxBatchSpans":1,"concurrency":1}}"#,
         5,
     );
-    let size = |t: &Tracer, id: u64| t.queue.as_ref().unwrap().body_bytes(id);
+    let size = |t: &Core, id: u64| t.queue().unwrap().body_bytes(id);
     let mut budget = 0;
     let first = t.export_next_within(0.0, true, None).unwrap();
     let one = size(&t, first);
-    assert_eq!(
-        one,
-        t.queue.as_ref().unwrap().request(first).unwrap().body.len()
-    );
+    assert_eq!(one, t.queue().unwrap().request(first).unwrap().body.len());
     assert!(one > 100);
     assert_eq!(
         t.export_next_within(0.0, true, None),
@@ -315,7 +306,7 @@ fn leaving_a_page_sends_only_what_fits_the_keepalive_budget() {
     assert_eq!(unsaved.len(), 5);
     assert_eq!(&unsaved[..3], &sent[..]);
     for id in &unsaved {
-        assert!(!t.queue.as_mut().unwrap().persist(*id).is_empty());
+        assert!(!t.queue_mut().unwrap().persist(*id).is_empty());
     }
     assert!(t.export_unsaved(0.0).is_empty(), "persisted once");
     assert_eq!(size(&t, 12345), 0, "an unknown job");
@@ -335,17 +326,14 @@ fn at_exit_waiting_traces_become_jobs_to_persist() {
         "but not sent before its batch is due"
     );
     assert_eq!(
-        t.queue.as_ref().unwrap().wake_in(2.0),
+        t.queue().unwrap().wake_in(2.0),
         Some(59999.0),
         "60 s after the first trace ended (at 1 ms)"
     );
     assert!(drive(&mut t, 60000.0, false).is_empty());
     assert_eq!(drive(&mut t, 60001.0, false), ids, "sent when due");
-    let saved = t.queue.as_mut().unwrap().persist(ids[0]);
-    let mut q2 = Queue::new(
-        &parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap(),
-        Settings::default(),
-    );
+    let saved = t.queue_mut().unwrap().persist(ids[0]);
+    let mut q2 = Queue::new(&parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap());
     assert!(q2.restore(&saved));
     assert_eq!(q2.pending_spans(), 3);
 }
@@ -364,14 +352,14 @@ fn a_job_made_early_goes_at_once_on_flush() {
 fn restored_jobs_go_before_this_process_s_jobs_not_yet_tried() {
     let mut old = with_traces(r#"{"mode":"prod","exporter":"otlp"}"#, 2); // other ids than t's
     let old_id = drive(&mut old, 0.0, true)[0];
-    let saved = old.queue.as_mut().unwrap().persist(old_id);
+    let saved = old.queue_mut().unwrap().persist(old_id);
     // A new process whose trace became a job before the outbox was read (browsers).
     let mut t = with_traces(
         r#"{"mode":"prod","exporter":"otlp","queue":{"concurrency":1}}"#,
         1,
     );
     let new_id = t.export_unsaved(5.0)[0];
-    assert!(t.queue.as_mut().unwrap().restore(&saved));
+    assert!(t.queue_mut().unwrap().restore(&saved));
     assert_eq!(
         drive(&mut t, 2000.0, false),
         vec![old_id],
@@ -384,7 +372,7 @@ fn restored_jobs_go_before_this_process_s_jobs_not_yet_tried() {
 #[test]
 fn waiting_traces_are_bounded_by_bytes_too() {
     // The token is never validated (no receiver), so traces wait; each carries ~10 KB.
-    let mut t = Tracer::new(
+    let mut t = Core::new(
         parse(r#"{"mode":"prod","token":"tok-123456","queue":{"maxPendingBytes":50000}}"#).unwrap(),
         &[9; 32],
         0.0,
@@ -395,7 +383,7 @@ fn waiting_traces_are_bounded_by_bytes_too() {
         let h = t.start(d, NONE, i as f64, &big, None);
         t.end(h, i as f64 + 1.0, "", None);
     }
-    let q = t.queue.as_ref().unwrap();
+    let q = t.queue().unwrap();
     assert_eq!(
         q.pending_spans() + q.counts.dropped,
         20,
@@ -412,7 +400,7 @@ fn the_request_crosses_to_js_as_json_and_the_answer_comes_back_as_an_outcome() {
         1,
     );
     let id = drive(&mut t, 0.0, true)[0];
-    let req = t.queue.as_ref().unwrap().request(id).unwrap();
+    let req = t.queue().unwrap().request(id).unwrap();
     let v: Value = serde_json::from_str(&req.to_json()).unwrap();
     assert_eq!(v["url"], "http://localhost:4318/v1/traces");
     assert_eq!(

@@ -2,17 +2,17 @@
 //! counting, sampling and bounds.
 
 use agensight_wasm::config::parse;
-use agensight_wasm::context::{NONE, NOOP};
+use agensight_wasm::core::Core;
 use agensight_wasm::model::{ErrorInfo, SessionSpec};
-use agensight_wasm::tracer::Tracer;
+use agensight_wasm::tracer::{NONE, NOOP};
 use serde_json::{json, Value};
 
-fn tracer(options: &str) -> Tracer {
-    Tracer::new(parse(options).unwrap(), &[42; 32], 1_000.0)
+fn tracer(options: &str) -> Core {
+    Core::new(parse(options).unwrap(), &[42; 32], 1_000.0)
 }
 
 /// The local-store lines as `(type, data)`, with span attributes and metadata parsed.
-fn records(t: &mut Tracer) -> Vec<(String, Value)> {
+fn records(t: &mut Core) -> Vec<(String, Value)> {
     t.take_local()
         .lines()
         .map(|l| {
@@ -287,7 +287,7 @@ fn sampling_and_bounds() {
         NOOP,
         "children of unsampled traces are not recorded"
     );
-    assert_eq!(t.stats.unsampled_traces, 1);
+    assert_eq!(t.stats().unsampled, 1);
 
     let mut t = tracer(r#"{"sampleRate":0.5}"#);
     let d = t.define("x", "", "");
@@ -306,7 +306,7 @@ fn sampling_and_bounds() {
         assert_ne!(t.start(d, root, 0.0, "", None), NOOP);
     }
     assert_eq!(t.start(d, root, 0.0, "", None), NOOP);
-    assert_eq!(t.stats.dropped, 1);
+    assert_eq!(t.stats().dropped, 1);
 }
 
 #[test]

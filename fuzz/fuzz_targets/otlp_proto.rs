@@ -1,5 +1,5 @@
 #![no_main]
-//! The OTLP protobuf encoder (src/otlp_proto.rs) on any batch: the bytes always decode as
+//! The OTLP protobuf encoder (src/encode/otlp_proto.rs) on any batch: the bytes always decode as
 //! protobuf (every tag, varint and length in bounds, known wire types), with one
 //! ResourceSpans, the resource's attributes, one ScopeSpans holding exactly the batch's spans,
 //! each with a 16-byte trace id, an 8-byte span id, an 8-byte parent id iff it has a parent,
@@ -9,7 +9,7 @@ use agensight_fuzz::checks::Input;
 use agensight_wasm::ids::{SpanId, TraceId};
 use agensight_wasm::llm::{Completion, LlmCall, Message, ToolCall, Usage};
 use agensight_wasm::model::{Batch, ErrorInfo, FinishedSpan, Session, SessionSpec, TraceInfo};
-use agensight_wasm::otlp_proto::{decode_fields, encode, span_attributes, AttrSink, Field};
+use agensight_wasm::encode::otlp_proto::{decode_fields, encode, span_attributes, AttrSink, Field};
 use std::rc::Rc;
 
 fn fields(b: &[u8]) -> Vec<Field<'_>> {

@@ -11,15 +11,18 @@
 //! This file must stay free of `crate::` paths and of dependencies other than agensight_wasm
 //! and serde_json: the regression test includes it with `#[path]`.
 
-use agensight_wasm::agensight::{Encoder, Kind, Target};
+use agensight_wasm::capture::limits::{clamp_json, MAX_DEPTH, MIN_BUDGET};
+use agensight_wasm::capture::redact::Redactor;
 use agensight_wasm::config::{self, Mode};
-use agensight_wasm::context::{NONE, NOOP};
+use agensight_wasm::core::Core;
+use agensight_wasm::encode::agensight::{Encoder, Kind, Target};
 use agensight_wasm::ids::{SpanId, TraceId};
-use agensight_wasm::limits::{clamp_json, MAX_DEPTH, MIN_BUDGET};
-use agensight_wasm::llm::{self, Completion, LlmCall, Message, ToolCall, Usage};
-use agensight_wasm::model::{Batch, ErrorInfo, FinishedSpan, Session, SessionSpec, TraceInfo};
-use agensight_wasm::redact::Redactor;
-use agensight_wasm::tracer::Tracer;
+use agensight_wasm::llm;
+use agensight_wasm::model::{
+    Batch, Completion, ErrorInfo, FinishedSpan, LlmCall, Message, Session, SessionSpec, ToolCall,
+    TraceInfo, Usage,
+};
+use agensight_wasm::tracer::{NONE, NOOP};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
@@ -510,7 +513,7 @@ fn bearer_char(c: char) -> bool {
 /// `Bearer` credential (8+ characters).
 pub fn unmasked_secret(s: &str) -> Option<String> {
     // The pattern list is the spec (shared); the scan below is the checker's own.
-    const PREFIXES: &[&str] = agensight_wasm::redact::KEY_PREFIXES;
+    const PREFIXES: &[&str] = agensight_wasm::capture::redact::KEY_PREFIXES;
     let chars: Vec<(usize, char)> = s.char_indices().collect();
     for (n, &(i, _)) in chars.iter().enumerate() {
         if n > 0 && key_char(chars[n - 1].1) {
@@ -527,7 +530,8 @@ pub fn unmasked_secret(s: &str) -> Option<String> {
             return Some(rest.chars().take(40).collect());
         }
         for p in PREFIXES {
-            if rest.starts_with(p) && run(p.len(), key_char) >= agensight_wasm::redact::MIN_KEY_TAIL
+            if rest.starts_with(p)
+                && run(p.len(), key_char) >= agensight_wasm::capture::redact::MIN_KEY_TAIL
             {
                 return Some(rest.chars().take(40).collect());
             }
@@ -718,7 +722,7 @@ pub fn llm_stream(data: &[u8]) {
         stream.push(chunk);
         let _ = stream.retained_text();
     }
-    let finished = stream.finish();
+    let finished = stream.finish("");
     if !finished.output.is_empty() {
         assert_json(&finished.output, "stream output");
     }
@@ -730,7 +734,7 @@ pub fn llm_stream(data: &[u8]) {
     let Some(mut call) = finished.call(input.as_deref()) else {
         return;
     };
-    call.limit_output(max, &Redactor::new(vec![TOKEN.into()]), capture);
+    llm::limit_output(&mut call, max, &Redactor::new(vec![TOKEN.into()]), capture);
     let texts = call
         .completions
         .iter()
@@ -770,11 +774,11 @@ pub fn agensight_encoder(data: &[u8]) {
     let mut inp = Input::new(data);
     let session = inp.bool().then(|| {
         Rc::new(Session {
-            spec: SessionSpec {
+            spec: Rc::new(SessionSpec {
                 id: inp.string(),
                 name: inp.bool().then(|| inp.string()),
                 user_id: inp.bool().then(|| inp.string()),
-            },
+            }),
             started_ms: inp.f64(),
         })
     });
@@ -846,7 +850,7 @@ pub fn tracer_ops(data: &[u8]) {
         if inp.bool() { "\"s1\"" } else { "null" },
     );
     let config = config::parse(&options).expect("valid options");
-    let mut t = Tracer::new(config, inp.bytes(32), inp.f64());
+    let mut t = Core::new(config, inp.bytes(32), inp.f64());
     let mut defs = vec![0u32];
     let mut handles = vec![NONE, NOOP];
     let mut lines = String::new();

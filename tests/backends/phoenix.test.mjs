@@ -5,7 +5,7 @@
 // output messages and tool calls; the tool as a TOOL with arguments and result; the root as an
 // AGENT or CHAIN; errors with their exception; the session with its traces; the spans in a
 // project named after init's `name`; the trace's metadata. The OpenAI API is the local double
-// of tests/llm/server.mjs. The last test posts the protobuf encoder's sample (src/otlp_proto.rs)
+// of tests/llm/server.mjs. The last test posts the protobuf encoder's sample (src/encode/otlp_proto.rs)
 // straight to Phoenix.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -136,7 +136,7 @@ test("the session shows with its trace and user", async () => {
   assert.equal(root.attributes["user.id"], "123");
 });
 
-test("the protobuf encoder's sample (src/otlp_proto.rs) is accepted and stored by Phoenix", async () => {
+test("the protobuf encoder's sample (src/encode/otlp_proto.rs) is accepted and stored by Phoenix", async () => {
   const dir = mkdtempSync(join(tmpdir(), "otlp-proto-"));
   await promisify(execFile)("cargo", ["test", "--quiet", "--lib", "otlp_proto::tests::cross_check_fixtures", "--", "--exact"], { cwd: ROOT, env: { ...process.env, OTLP_PROTO_DUMP: dir } });
   const r = await fetch(ph.traces, { method: "POST", headers: { "content-type": "application/x-protobuf" }, body: readFileSync(join(dir, "sample.pb")) });

@@ -4,12 +4,10 @@
 //! aggregated texts, declared calls that fail, tokens counted once.
 
 use agensight_wasm::config::parse;
-use agensight_wasm::context::NONE;
-use agensight_wasm::llm::{
-    parse_call, Completion, LlmCall, Message, Stream, ToolCall, Usage, MAX_STREAM_TEXT,
-};
-use agensight_wasm::model::ErrorInfo;
-use agensight_wasm::tracer::Tracer;
+use agensight_wasm::core::Core;
+use agensight_wasm::llm::{parse_call, Stream, MAX_STREAM_TEXT};
+use agensight_wasm::model::{Completion, ErrorInfo, LlmCall, Message, ToolCall, Usage};
+use agensight_wasm::tracer::NONE;
 use serde_json::{json, Value};
 
 fn fixture(name: &str) -> Value {
@@ -110,7 +108,7 @@ fn openai_chat_completion_with_parallel_tool_calls() {
     );
     // Fed as one chunk (a wrapped client's plain call), the same call and the same text.
     let text = f["response"].to_string();
-    let fin = stream_of(std::slice::from_ref(&text)).finish();
+    let fin = stream_of(std::slice::from_ref(&text)).finish("");
     assert_eq!(fin.output, text);
     assert_eq!(fin.call(Some(&input(&f))), Some(call));
 }
@@ -118,7 +116,7 @@ fn openai_chat_completion_with_parallel_tool_calls() {
 #[test]
 fn openai_chat_stream_with_tool_call_deltas_and_usage_chunk() {
     let f = fixture("openai-chat-stream-tools");
-    let fin = stream_of(&chunks(&f)).finish();
+    let fin = stream_of(&chunks(&f)).finish("");
     let out: Value = serde_json::from_str(&fin.output).unwrap();
     assert_eq!(
         out,
@@ -178,7 +176,7 @@ fn openai_chat_stream_with_tool_call_deltas_and_usage_chunk() {
 fn openai_chat_stream_of_text_from_a_reasoning_model() {
     let f = fixture("openai-chat-stream-text");
     let call = stream_of(&chunks(&f))
-        .finish()
+        .finish("")
         .call(Some(&input(&f)))
         .unwrap();
     assert_eq!(
@@ -205,7 +203,7 @@ fn openai_chat_stream_cut_short_keeps_what_came() {
     let f = fixture("openai-chat-stream-tools");
     let all = chunks(&f);
     // Up to the middle of the first tool call's arguments: no finish reason, no usage.
-    let call = stream_of(&all[..5]).finish().call(None).unwrap();
+    let call = stream_of(&all[..5]).finish("").call(None).unwrap();
     assert_eq!(call.completions, vec![done("", None)]);
     assert_eq!(
         call.tool_calls,
@@ -268,7 +266,7 @@ fn openai_responses_result() {
 fn openai_responses_stream_events() {
     let f = fixture("openai-responses-stream");
     let all = chunks(&f);
-    let fin = stream_of(&all).finish();
+    let fin = stream_of(&all).finish("");
     // The final response of `response.completed` is the output.
     let out: Value = serde_json::from_str(&fin.output).unwrap();
     assert_eq!(out, f["sse"][all.len() - 1]["data"]["response"]);
@@ -301,7 +299,7 @@ fn openai_responses_stream_events() {
     );
 
     // Cut short before `response.completed`: rebuilt from the deltas, still in progress.
-    let partial = stream_of(&all[..all.len() - 4]).finish();
+    let partial = stream_of(&all[..all.len() - 4]).finish("");
     let out: Value = serde_json::from_str(&partial.output).unwrap();
     assert_eq!(
         (
@@ -392,7 +390,7 @@ fn anthropic_message_with_tool_use_and_cache_read() {
 #[test]
 fn anthropic_stream_with_thinking_text_and_tool_use() {
     let f = fixture("anthropic-stream-tools");
-    let fin = stream_of(&chunks(&f)).finish();
+    let fin = stream_of(&chunks(&f)).finish("");
     let out: Value = serde_json::from_str(&fin.output).unwrap();
     assert_eq!(
         out,
@@ -441,7 +439,7 @@ fn anthropic_stream_with_thinking_text_and_tool_use() {
     );
     // Cut short inside the tool input: the fragment is kept as text.
     let all = chunks(&f);
-    let cut = stream_of(&all[..all.len() - 5]).finish();
+    let cut = stream_of(&all[..all.len() - 5]).finish("");
     let out: Value = serde_json::from_str(&cut.output).unwrap();
     assert_eq!(out["content"][2]["input"], json!(r#"{"city": "Par"#));
     assert_eq!(out["stop_reason"], Value::Null);
@@ -452,7 +450,7 @@ fn anthropic_stream_with_thinking_text_and_tool_use() {
 fn a_declared_call_without_a_response_keeps_its_request() {
     let mut s = Stream::default();
     s.push(r#"{"$llm":{"system":"anthropic","operation":"chat","model":"claude-haiku-4-5","temperature":0.5,"max_tokens":64}}"#);
-    let fin = s.finish();
+    let fin = s.finish("");
     assert_eq!(fin.output, "");
     let call = fin
         .call(Some(
@@ -476,7 +474,7 @@ fn a_declared_call_without_a_response_keeps_its_request() {
     s.push("not json");
     s.push(r#"{"hello":"world"}"#);
     s.push("[1,2]");
-    assert_eq!(s.finish().call(None), None);
+    assert_eq!(s.finish("").call(None), None);
 }
 
 #[test]
@@ -488,7 +486,7 @@ fn chunks_of_another_provider_are_ignored() {
         s.push(a);
         s.push(b);
     }
-    let call = s.finish().call(None).unwrap();
+    let call = s.finish("").call(None).unwrap();
     assert_eq!(call.system, "openai");
 }
 
@@ -506,7 +504,7 @@ fn a_hundred_thousand_chunks_aggregate_in_bounded_memory() {
     }
     // Four bytes of content and one of arguments per chunk: only the aggregate is held.
     assert_eq!(s.retained_text(), 100_000 * 5);
-    let call = s.finish().call(None).unwrap();
+    let call = s.finish("").call(None).unwrap();
     assert_eq!(call.completions[0].content.len(), 400_000);
 
     // Past the bound, text is cut and the aggregate stops growing.
@@ -524,7 +522,7 @@ fn a_hundred_thousand_chunks_aggregate_in_bounded_memory() {
         s.push(&text_chunk(&big));
     }
     assert_eq!(s.retained_text(), held);
-    let call = s.finish().call(None).unwrap();
+    let call = s.finish("").call(None).unwrap();
     assert!(call.completions[0].content.ends_with('\u{2026}'));
 
     // Items are bounded too: tool call indexes past the limit are dropped.
@@ -532,17 +530,17 @@ fn a_hundred_thousand_chunks_aggregate_in_bounded_memory() {
     for i in 0..10_000u64 {
         s.push(&json!({"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {"tool_calls": [{"index": i, "id": format!("call_{i}"), "function": {"name": "f", "arguments": "{}"}}]}}]}).to_string());
     }
-    let call = s.finish().call(None).unwrap();
+    let call = s.finish("").call(None).unwrap();
     assert_eq!(call.tool_calls.len(), agensight_wasm::llm::MAX_STREAM_ITEMS);
 }
 
 // ---- the tracer, end to end ----------------------------------------------------------------
 
-fn tracer(options: &str) -> Tracer {
-    Tracer::new(parse(options).unwrap(), &[7; 32], 1_000.0)
+fn tracer(options: &str) -> Core {
+    Core::new(parse(options).unwrap(), &[7; 32], 1_000.0)
 }
 
-fn records(t: &mut Tracer) -> Vec<(String, Value)> {
+fn records(t: &mut Core) -> Vec<(String, Value)> {
     t.take_local()
         .lines()
         .map(|l| {
@@ -778,7 +776,7 @@ fn openai_chat_stream_with_two_choices() {
         chunk(1, Some(" !"), Some("length")),
         json!({"id": "chatcmpl-n2", "object": "chat.completion.chunk", "choices": [], "usage": {"prompt_tokens": 5, "completion_tokens": 4, "total_tokens": 9}}).to_string(),
     ];
-    let call = stream_of(&chunks).finish().call(None).unwrap();
+    let call = stream_of(&chunks).finish("").call(None).unwrap();
     assert_eq!(
         call.completions,
         vec![done("Yes.", Some("stop")), done("Oui !", Some("length"))]

@@ -3,8 +3,9 @@
 //! its prompts, completions and tools. The local store keeps the same records, one
 //! `{"type": ..., "data": {...}}` line each.
 
+use super::genai::{self, Dialect};
 use crate::config::Mode;
-use crate::json::{push_string, Obj};
+use crate::json::Obj;
 use crate::model::{Batch, FinishedSpan, TraceInfo};
 
 /// The record types, named as in the API paths (`/logs/create/{kind}`).
@@ -58,7 +59,7 @@ impl Encoder<'_> {
     /// Calls `emit(kind, data_json)` for every record of `batch`, in API order.
     ///
     /// ```
-    /// # use agensight_wasm::{agensight::*, config::Mode, model::*, ids::*};
+    /// # use agensight_wasm::{encode::agensight::*, config::Mode, model::*, ids::*};
     /// # use std::rc::Rc;
     /// let trace = TraceInfo { trace_id: TraceId(1), name: "main".into(), start_ms: 1000.0, end_ms: 3000.0,
     ///     session: None, metadata: None, total_tokens: 0 };
@@ -70,6 +71,11 @@ impl Encoder<'_> {
     /// assert!(kinds[0].1.contains(r#""started_at":1,"ended_at":3"#));
     /// ```
     pub fn encode(&self, batch: &Batch, mut emit: impl FnMut(Kind, &str)) {
+        self.encode_into(batch, &mut emit)
+    }
+
+    /// [`Encoder::encode`] compiled once for every caller (the .wasm is a size budget).
+    fn encode_into(&self, batch: &Batch, emit: &mut dyn FnMut(Kind, &str)) {
         let mut buf = String::with_capacity(512);
         let t = &batch.trace;
         if batch.session_is_new {
@@ -96,7 +102,7 @@ impl Encoder<'_> {
             buf.clear();
             self.span(t, s, &mut buf);
             emit(Kind::Span, &buf);
-            self.llm_records(s, &mut buf, &mut emit);
+            self.llm_records(s, &mut buf, emit);
         }
         let late_tokens = !batch.trace_is_new && batch.spans.iter().any(|s| s.llm.is_some());
         if (self.target == Target::Cloud && batch.trace_is_new && t.total_tokens > 0) || late_tokens
@@ -167,55 +173,12 @@ impl Encoder<'_> {
             o.bool("truncated", true);
         }
         if let Some(l) = &s.llm {
-            o.str("gen_ai.system", &l.system)
-                .str("gen_ai.operation.name", &l.operation);
-            if let Some(m) = &l.request_model {
-                o.str("gen_ai.request.model", m);
-            }
-            if let Some(m) = &l.response_model {
-                o.str("gen_ai.response.model", m);
-            }
-            if let Some(id) = &l.response_id {
-                o.str("gen_ai.response.id", id);
-            }
-            if let Some(t) = l.temperature {
-                o.num("gen_ai.request.temperature", t);
-            }
-            if let Some(m) = l.max_tokens {
-                o.int("gen_ai.request.max_tokens", m);
-            }
-            let u = &l.usage;
-            o.int("gen_ai.usage.input_tokens", u.input)
-                .int("gen_ai.usage.output_tokens", u.output)
-                .int("gen_ai.usage.total_tokens", u.total);
-            for (k, v) in [
-                ("gen_ai.usage.cache_read_input_tokens", u.cache_read),
-                ("gen_ai.usage.cache_creation_input_tokens", u.cache_creation),
-                ("gen_ai.usage.reasoning_tokens", u.reasoning),
-            ] {
-                if let Some(v) = v {
-                    o.int(k, v);
-                }
-            }
-            let mut reasons = String::from("[");
-            for (i, c) in l
-                .completions
-                .iter()
-                .filter_map(|c| c.finish_reason.as_deref())
-                .enumerate()
-            {
-                if i > 0 {
-                    reasons.push(',');
-                }
-                push_string(&mut reasons, c);
-            }
-            reasons.push(']');
-            o.raw("gen_ai.response.finish_reasons", &reasons);
+            genai::llm_call(l, Dialect::Agensight, &mut o);
         }
         o.finish();
     }
 
-    fn llm_records(&self, s: &FinishedSpan, buf: &mut String, emit: &mut impl FnMut(Kind, &str)) {
+    fn llm_records(&self, s: &FinishedSpan, buf: &mut String, emit: &mut dyn FnMut(Kind, &str)) {
         let Some(l) = &s.llm else { return };
         let span_id = s.span_id.hex();
         for (i, p) in l.prompts.iter().enumerate() {

@@ -1,16 +1,20 @@
 //! The tracer: starts and ends spans, keeps each trace's ended spans until its root ends, and
-//! then hands the whole trace on as one [`Batch`] (parents first) to the local store buffer
-//! and/or the export outbox.
+//! then hands the whole trace back as one [`Batch`] (parents first). Where batches go (the
+//! local store, the export queue) is [`crate::core`]'s business.
 
-use crate::agensight::{Encoder, Target};
+mod registry;
+
+pub use registry::{NONE, NOOP};
+
+use crate::capture::limits::clamp_json;
+use crate::capture::redact::Redactor;
 use crate::config::Config;
-use crate::context::{OpenSpan, Slab, SpanSlot, NONE, NOOP};
+use crate::error::Result;
 use crate::ids::{IdGenerator, SpanId, TraceId};
-use crate::limits::clamp_json;
-use crate::llm;
+use crate::llm::{self, Declaration};
 use crate::model::{Batch, ErrorInfo, FinishedSpan, Session, SessionSpec, TraceInfo};
-use crate::queue::{Outcome, Queue};
-use crate::redact::Redactor;
+use crate::slab::Slab;
+use registry::{LiveTrace, OpenSpan, SpanSlot};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::rc::Rc;
 
@@ -27,25 +31,18 @@ struct Def {
     name: Rc<str>,
     kind: Rc<str>,
     metadata: Option<Rc<str>>,
+    /// The session of the traces it starts (`trace(fn, { session })`), read once.
+    session: Option<Rc<SessionSpec>>,
 }
 
-/// A trace with spans still to come.
-pub struct LiveTrace {
-    pub info: TraceInfo,
-    /// Spans started and not yet ended.
-    open: u32,
-    /// The root span has ended (or this is a continuation of an already-sent trace).
-    root_done: bool,
-    /// The trace record has been handed on.
-    sent: bool,
-    spans: Vec<FinishedSpan>,
-}
+/// What makes two definitions the same one: name, kind, metadata and session (as JSON text).
+type DefKey = (Rc<str>, Rc<str>, Option<Rc<str>>, Option<Rc<str>>);
 
-/// Counters, for `flush()` and the benchmarks.
+/// The tracer's counters (the core adds the export queue's).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     pub spans_recorded: u64,
-    /// Spans not recorded because a bound was hit (open spans, outbox).
+    /// Spans not recorded because a bound was hit (open spans).
     pub dropped: u64,
     pub unsampled_traces: u64,
 }
@@ -55,17 +52,13 @@ pub struct Tracer {
     ids: IdGenerator,
     redactor: Redactor,
     defs: Vec<Def>,
-    def_index: HashMap<(Rc<str>, Rc<str>, Option<Rc<str>>), u32>,
+    def_index: HashMap<DefKey, u32>,
     spans: Slab<SpanSlot>,
     traces: Slab<LiveTrace>,
     recent: VecDeque<TraceInfo>,
     default_session: Option<Rc<Session>>,
     sessions_seen: HashSet<String>,
     seq: u64,
-    /// Local-store lines not yet taken by the JS store.
-    local: Option<String>,
-    /// The export queue, in dev and prod modes.
-    pub queue: Option<Queue>,
     pub stats: Stats,
 }
 
@@ -80,11 +73,10 @@ impl Tracer {
         };
         let default_session = config.session.clone().map(|spec| {
             Rc::new(Session {
-                spec,
+                spec: Rc::new(spec),
                 started_ms: now_ms,
             })
         });
-        let stores_locally = config.mode != crate::config::Mode::Prod && config.storage != "none";
         Tracer {
             ids: IdGenerator::new(seed),
             redactor,
@@ -98,11 +90,6 @@ impl Tracer {
             default_session,
             sessions_seen: HashSet::new(),
             seq: 0,
-            local: stores_locally.then(String::new),
-            queue: config
-                .mode
-                .exports()
-                .then(|| Queue::new(&config, config.queue.clone())),
             stats: Stats::default(),
             config,
         }
@@ -111,6 +98,20 @@ impl Tracer {
     /// Registers a wrapper's name, kind and metadata (JSON object text, or empty); returns its
     /// def id. The same triple gets the same id, so wrappers made in a loop cost nothing.
     pub fn define(&mut self, name: &str, kind: &str, metadata: &str) -> u32 {
+        self.define_span(name, kind, metadata, "")
+            .expect("no session, nothing to fail")
+    }
+
+    /// [`Tracer::define`] with the session of the traces this wrapper starts, as the JSON text
+    /// of a `trace()` session option ("": the configured one). It is read here, once per
+    /// distinct definition; an invalid one is an error (see [`SessionSpec::from_json`]).
+    pub fn define_span(
+        &mut self,
+        name: &str,
+        kind: &str,
+        metadata: &str,
+        session: &str,
+    ) -> Result<u32> {
         let metadata: Option<Rc<str>> = if metadata.is_empty() {
             None
         } else {
@@ -124,23 +125,29 @@ impl Tracer {
             Rc::<str>::from(name),
             Rc::<str>::from(if kind.is_empty() { "span" } else { kind }),
             metadata,
+            (!session.is_empty()).then(|| session.into()),
         );
         if let Some(id) = self.def_index.get(&key) {
-            return *id;
+            return Ok(*id);
         }
+        let spec = match &key.3 {
+            Some(text) => Some(Rc::new(SessionSpec::from_json(text)?)),
+            None => None,
+        };
         self.defs.push(Def {
             name: key.0.clone(),
             kind: key.1.clone(),
             metadata: key.2.clone(),
+            session: spec,
         });
         let id = self.defs.len() as u32;
         self.def_index.insert(key, id);
-        id
+        Ok(id)
     }
 
     /// Starts a span of wrapper `def` under `parent` (a handle, `NONE` for a new trace) with
-    /// the arguments as JSON text (empty when not captured). `session` overrides the configured
-    /// session for a new trace only. Returns the span's handle, or `NOOP` when it is not
+    /// the arguments as JSON text (empty when not captured). For a new trace only, `session`
+    /// overrides the def's session, which overrides the configured one. Returns the span's handle, or `NOOP` when it is not
     /// recorded (unsampled, bounds, unknown def).
     pub fn start(
         &mut self,
@@ -227,7 +234,7 @@ impl Tracer {
         session: Option<SessionSpec>,
     ) -> Option<u32> {
         let d = &self.defs[def as usize - 1];
-        let session = match session {
+        let session = match session.map(Rc::new).or_else(|| d.session.clone()) {
             Some(spec) => Some(Rc::new(Session {
                 spec,
                 started_ms: now_ms,
@@ -305,6 +312,15 @@ impl Tracer {
         }
     }
 
+    /// Declares span `h` an LLM call before any response (see [`Declaration`]): it is
+    /// recorded as one even when no response comes, and a whole response it ends with as its
+    /// output is read as the call's.
+    pub fn declare_llm(&mut self, h: u32, d: Declaration) {
+        if let Some(SpanSlot::Open(open)) = self.spans.get_mut(h) {
+            open.stream.get_or_insert_with(Default::default).declare(d);
+        }
+    }
+
     /// A trace whose every span has ended gets a late child: bring it back, already sent.
     fn continue_trace(&mut self, trace_id: TraceId, now_ms: f64) -> Option<u32> {
         let info = match self.recent.iter().find(|t| t.trace_id == trace_id) {
@@ -329,15 +345,20 @@ impl Tracer {
     }
 
     /// Ends span `h` with its return value as JSON text (empty when not captured) or an error.
-    /// Returns true when the local store has new lines to take.
-    pub fn end(&mut self, h: u32, now_ms: f64, output: &str, error: Option<ErrorInfo>) -> bool {
+    /// Returns the trace as a batch when it is ready to go: its root ended now, or this span
+    /// ended after its root.
+    pub fn end(
+        &mut self,
+        h: u32,
+        now_ms: f64,
+        output: &str,
+        error: Option<ErrorInfo>,
+    ) -> Option<Batch> {
         let Some(SpanSlot::Open(open)) = self.spans.get(h) else {
-            return false;
+            return None;
         };
         let (trace_h, span_id) = (open.trace, open.span_id);
-        let Some(trace_id) = self.traces.get(trace_h).map(|t| t.info.trace_id) else {
-            return false;
-        };
+        let trace_id = self.traces.get(trace_h)?.info.trace_id;
         let Some(SpanSlot::Open(open)) = self.spans.retire(
             h,
             SpanSlot::Ended {
@@ -346,7 +367,7 @@ impl Tracer {
                 span_id,
             },
         ) else {
-            return false;
+            return None;
         };
         let def = &self.defs[open.def as usize - 1];
         let mut truncated = open.truncated;
@@ -356,8 +377,9 @@ impl Tracer {
             truncated |= cut;
             e
         });
-        // A streamed response: the call and the output come from the aggregated chunks.
-        let streamed = open.stream.map(|s| s.finish());
+        // A streamed response: the call and the output come from the aggregated chunks. A
+        // declared call that ended with a whole response as its output takes that response.
+        let streamed = open.stream.map(|s| s.finish(output));
         let output = match &streamed {
             Some(s) if output.is_empty() => s.output.as_str(),
             _ => output,
@@ -373,7 +395,8 @@ impl Tracer {
             // Aggregated from raw chunks: the capture rules (size, secrets, output off) apply
             // to its texts here, as they did to a parsed output.
             Some(s) => s.call(open.input.as_deref()).map(|mut c| {
-                c.limit_output(
+                llm::limit_output(
+                    &mut c,
                     self.config.max_field_bytes,
                     &self.redactor,
                     self.config.capture_output,
@@ -434,7 +457,7 @@ impl Tracer {
         }
         t.spans.push(span);
         if !t.root_done {
-            return false;
+            return None;
         }
         let mut spans = std::mem::take(&mut t.spans);
         spans.sort_by_key(|s| s.seq);
@@ -453,75 +476,17 @@ impl Tracer {
                 .session
                 .as_ref()
                 .is_some_and(|s| self.sessions_seen.insert(s.spec.id.clone()));
-        self.emit(
-            Batch {
-                trace: info,
-                trace_is_new,
-                session_is_new,
-                spans,
-            },
-            now_ms,
-        )
+        Some(Batch {
+            trace: info,
+            trace_is_new,
+            session_is_new,
+            spans,
+        })
     }
 
-    /// Hands a finished trace (or late spans) to the local store and the export queue.
-    /// Returns true: there is now something to write or send.
-    fn emit(&mut self, batch: Batch, now_ms: f64) -> bool {
-        if let Some(local) = &mut self.local {
-            let enc = Encoder {
-                mode: self.config.mode,
-                project_id: None,
-                service: &self.config.name,
-                target: Target::Local,
-            };
-            enc.encode_lines(&batch, local);
-        }
-        if let Some(q) = &mut self.queue {
-            q.add(batch, now_ms);
-        }
-        true
-    }
-
-    /// The next export job to send now (see [`Queue::next`]); job ids are random.
-    pub fn export_next(&mut self, now_ms: f64, force: bool) -> Option<u64> {
-        self.export_next_within(now_ms, force, None)
-    }
-
-    /// [`Tracer::export_next`] with a request body budget (see [`Queue::next_within`]).
-    pub fn export_next_within(
-        &mut self,
-        now_ms: f64,
-        force: bool,
-        max_body: Option<usize>,
-    ) -> Option<u64> {
-        let ids = &mut self.ids;
-        self.queue
-            .as_mut()?
-            .next_within(now_ms, force, max_body, &mut || ids.next_u64() >> 11)
-    }
-
-    /// Every waiting trace made into jobs now; the ids of the jobs not in the outbox yet
-    /// (see [`Queue::unsaved`]).
-    pub fn export_unsaved(&mut self, now_ms: f64) -> Vec<u64> {
-        let ids = &mut self.ids;
-        self.queue
-            .as_mut()
-            .map(|q| q.unsaved(now_ms, &mut || ids.next_u64() >> 11))
-            .unwrap_or_default()
-    }
-
-    /// Records a response for an export job; true when the job is finished.
-    pub fn export_complete(&mut self, id: u64, outcome: Outcome, now_ms: f64) -> bool {
-        let jitter = (self.ids.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        match &mut self.queue {
-            Some(q) => q.complete(id, outcome, now_ms, jitter),
-            None => true,
-        }
-    }
-
-    /// Takes the local-store lines written so far (JSON records, one a line).
-    pub fn take_local(&mut self) -> String {
-        self.local.as_mut().map(std::mem::take).unwrap_or_default()
+    /// A random number below 2^53 from the id generator (export job ids, retry jitter).
+    pub fn random(&mut self) -> u64 {
+        self.ids.next_u64() >> 11
     }
 
     /// The W3C `traceparent` of span `h`, to send with an outgoing request.

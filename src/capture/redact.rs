@@ -1,4 +1,4 @@
-//! Secret masking for captured values, applied by [`crate::limits::clamp_json`] before anything
+//! Secret masking for captured values, applied by [`crate::capture::limits::clamp_json`] before anything
 //! leaves the wasm (both wire formats and the local store see only masked text).
 //!
 //! Two rules: values under secret-named keys (`authorization`, `api-key`, `x-api-key`,
@@ -30,7 +30,7 @@ const MIN_BEARER: usize = 8;
 /// What to mask. `Default` masks the built-in patterns only.
 ///
 /// ```
-/// use agensight_wasm::redact::Redactor;
+/// use agensight_wasm::capture::redact::Redactor;
 /// let r = Redactor::new(vec!["tok-123456789".into()]);
 /// assert_eq!(r.mask_raw("key sk-proj-abcdefghijklmnopqrstuv ok"), "key [REDACTED] ok");
 /// assert_eq!(r.mask_raw("uses tok-123456789"), "uses [REDACTED]");
@@ -179,7 +179,7 @@ impl Redactor {
     /// response quoted in a warning.
     ///
     /// ```
-    /// use agensight_wasm::redact::Redactor;
+    /// use agensight_wasm::capture::redact::Redactor;
     /// let r = Redactor::new(vec!["tok-123456789".into()]);
     /// assert_eq!(r.mask_text("bad \"tok-123456789\"\n"), "bad \"[REDACTED]\"\n");
     /// ```

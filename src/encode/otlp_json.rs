@@ -3,7 +3,8 @@
 //! of nanoseconds, integer enums) with the OpenTelemetry GenAI attributes, so any OTLP receiver
 //! (Collector, Jaeger, Tempo, Langfuse, Phoenix) takes it.
 
-use crate::json::{push_f64, push_string};
+use super::genai::{self, AttrSink};
+use crate::json::{push_f64, push_string, push_u64};
 use crate::model::{Batch, FinishedSpan, TraceInfo};
 use std::fmt::Write;
 
@@ -25,7 +26,7 @@ fn nanos(ms: f64) -> String {
     format!("{micros}000")
 }
 
-/// Writes OTLP `KeyValue` attributes.
+/// An OTLP JSON `"attributes":[KeyValue...]` list, written by [`genai`].
 struct Attrs<'a> {
     out: &'a mut String,
     first: bool,
@@ -45,6 +46,12 @@ impl<'a> Attrs<'a> {
         push_string(self.out, k);
         self.out.push_str(",\"value\":");
     }
+    fn close(self) {
+        self.out.push(']');
+    }
+}
+
+impl AttrSink for Attrs<'_> {
     fn str(&mut self, k: &str, v: &str) {
         self.key(k);
         self.out.push_str("{\"stringValue\":");
@@ -54,18 +61,28 @@ impl<'a> Attrs<'a> {
     /// int64 is a decimal string in the protobuf JSON mapping.
     fn int(&mut self, k: &str, v: u64) {
         self.key(k);
-        let _ = write!(self.out, "{{\"intValue\":\"{v}\"}}}}");
+        self.out.push_str("{\"intValue\":\"");
+        push_u64(self.out, v);
+        self.out.push_str("\"}}");
     }
-    fn double(&mut self, k: &str, v: f64) {
+    fn f64(&mut self, k: &str, v: f64) {
         self.key(k);
         self.out.push_str("{\"doubleValue\":");
         push_f64(self.out, v);
         self.out.push_str("}}");
     }
-    fn str_array<'s>(&mut self, k: &str, items: impl Iterator<Item = &'s str>) {
+    fn bool(&mut self, k: &str, v: bool) {
+        self.key(k);
+        self.out.push_str(if v {
+            "{\"boolValue\":true}}"
+        } else {
+            "{\"boolValue\":false}}"
+        });
+    }
+    fn str_array(&mut self, k: &str, items: &[&str]) {
         self.key(k);
         self.out.push_str("{\"arrayValue\":{\"values\":[");
-        for (i, s) in items.enumerate() {
+        for (i, s) in items.iter().enumerate() {
             if i > 0 {
                 self.out.push(',');
             }
@@ -75,15 +92,12 @@ impl<'a> Attrs<'a> {
         }
         self.out.push_str("]}}}");
     }
-    fn close(self) {
-        self.out.push(']');
-    }
 }
 
 /// Encodes `batches` as one OTLP/HTTP JSON request body.
 ///
 /// ```
-/// # use agensight_wasm::{otlp::encode, model::*, ids::*};
+/// # use agensight_wasm::{encode::otlp_json::encode, model::*, ids::*};
 /// let trace = TraceInfo { trace_id: TraceId(0x4bf92f3577b34da6a3ce929d0e0e4736), name: "main".into(),
 ///     start_ms: 1000.5, end_ms: 2000.0, session: None, metadata: None, total_tokens: 0 };
 /// let span = FinishedSpan { span_id: SpanId(0x00f067aa0ba902b7), parent: None, name: "main".into(),
@@ -97,11 +111,7 @@ pub fn encode(batches: &[Batch], service: &str, mode: &str) -> String {
     let mut out = String::with_capacity(1024 * batches.len().max(1));
     out.push_str("{\"resourceSpans\":[{\"resource\":{");
     let mut a = Attrs::open(&mut out);
-    a.str("service.name", service);
-    a.str("telemetry.sdk.name", "agensight-wasm");
-    a.str("telemetry.sdk.language", "webjs");
-    a.str("telemetry.sdk.version", env!("CARGO_PKG_VERSION"));
-    a.str("deployment.environment.name", mode);
+    genai::otlp_resource(service, mode, &mut a);
     a.close();
     out.push_str("},\"scopeSpans\":[{\"scope\":{\"name\":\"agensight-wasm\",\"version\":\"");
     out.push_str(env!("CARGO_PKG_VERSION"));
@@ -144,105 +154,7 @@ fn span(out: &mut String, t: &TraceInfo, s: &FinishedSpan) {
         nanos(s.end_ms)
     );
     let mut a = Attrs::open(out);
-    a.str("agensight.span.kind", &s.kind);
-    if s.parent.is_none() {
-        a.str("agensight.trace.name", &t.name);
-        a.int("agensight.trace.total_tokens", t.total_tokens);
-    }
-    if let Some(sess) = &t.session {
-        a.str("gen_ai.conversation.id", &sess.spec.id);
-        a.str("session.id", &sess.spec.id);
-        if let Some(n) = &sess.spec.name {
-            a.str("session.name", n);
-        }
-        if let Some(u) = &sess.spec.user_id {
-            a.str("user.id", u);
-        }
-    }
-    if let Some(i) = &s.input {
-        a.str("input.value", i);
-        a.str("input.mime_type", "application/json");
-    }
-    if let Some(o) = &s.output {
-        a.str("output.value", o);
-        a.str("output.mime_type", "application/json");
-    }
-    if let Some(m) = &s.metadata {
-        a.str("metadata", m);
-    }
-    if s.truncated {
-        a.key("agensight.truncated");
-        a.out.push_str("{\"boolValue\":true}}");
-    }
-    if &*s.kind == "tool" {
-        a.str("gen_ai.operation.name", "execute_tool");
-        a.str("gen_ai.tool.name", &s.name);
-    }
-    if let Some(l) = &s.llm {
-        a.str("gen_ai.operation.name", &l.operation);
-        a.str("gen_ai.system", &l.system);
-        a.str("gen_ai.provider.name", &l.system);
-        if let Some(m) = &l.request_model {
-            a.str("gen_ai.request.model", m);
-        }
-        if let Some(m) = &l.response_model {
-            a.str("gen_ai.response.model", m);
-        }
-        if let Some(id) = &l.response_id {
-            a.str("gen_ai.response.id", id);
-        }
-        if let Some(v) = l.temperature {
-            a.double("gen_ai.request.temperature", v);
-        }
-        if let Some(v) = l.max_tokens {
-            a.int("gen_ai.request.max_tokens", v);
-        }
-        a.int("gen_ai.usage.input_tokens", l.usage.input);
-        a.int("gen_ai.usage.output_tokens", l.usage.output);
-        for (k, v) in [
-            ("gen_ai.usage.cache_read.input_tokens", l.usage.cache_read),
-            (
-                "gen_ai.usage.cache_creation.input_tokens",
-                l.usage.cache_creation,
-            ),
-            ("gen_ai.usage.reasoning.output_tokens", l.usage.reasoning),
-        ] {
-            if let Some(v) = v {
-                a.int(k, v);
-            }
-        }
-        a.str_array(
-            "gen_ai.response.finish_reasons",
-            l.completions
-                .iter()
-                .filter_map(|c| c.finish_reason.as_deref()),
-        );
-        // The indexed prompt/completion attributes that Langfuse, Phoenix and OpenLLMetry read.
-        for (i, p) in l.prompts.iter().enumerate() {
-            a.str(&format!("gen_ai.prompt.{i}.role"), &p.role);
-            a.str(&format!("gen_ai.prompt.{i}.content"), &p.content);
-        }
-        for (i, c) in l.completions.iter().enumerate() {
-            a.str(&format!("gen_ai.completion.{i}.role"), &c.role);
-            a.str(&format!("gen_ai.completion.{i}.content"), &c.content);
-            if let Some(f) = &c.finish_reason {
-                a.str(&format!("gen_ai.completion.{i}.finish_reason"), f);
-            }
-        }
-        for (j, tc) in l.tool_calls.iter().enumerate() {
-            if let Some(id) = &tc.id {
-                a.str(&format!("gen_ai.completion.0.tool_calls.{j}.id"), id);
-            }
-            a.str(
-                &format!("gen_ai.completion.0.tool_calls.{j}.name"),
-                &tc.name,
-            );
-            a.str(
-                &format!("gen_ai.completion.0.tool_calls.{j}.arguments"),
-                &tc.arguments,
-            );
-        }
-    }
+    genai::otlp_span(t, s, &mut a);
     a.close();
     if let Some(e) = &s.error {
         // The OpenTelemetry exception event, plus an ERROR status with the message.
@@ -252,9 +164,7 @@ fn span(out: &mut String, t: &TraceInfo, s: &FinishedSpan) {
             nanos(s.end_ms)
         );
         let mut a = Attrs::open(out);
-        a.str("exception.type", &e.name);
-        a.str("exception.message", &e.message);
-        a.str("exception.stacktrace", &e.stack);
+        genai::otlp_exception(e, &mut a);
         a.close();
         let _ = write!(out, "}}],\"status\":{{\"code\":{STATUS_ERROR},\"message\":");
         push_string(out, &e.message);

@@ -1,4 +1,4 @@
-//! The OTLP/HTTP protobuf encoder: the batches of [`crate::otlp::encode`] as the bytes of one
+//! The OTLP/HTTP protobuf encoder: the batches of [`crate::encode::otlp_json::encode`] as the bytes of one
 //! `ExportTraceServiceRequest` (`application/x-protobuf`), with the same resource, spans and
 //! attributes. Written by hand (a varint and length-delimited writer, no protobuf library) to
 //! keep the .wasm small.
@@ -316,7 +316,7 @@ pub fn span_attributes(t: &TraceInfo, s: &FinishedSpan, a: &mut impl AttrSink) {
 /// Encodes `batches` as one OTLP/HTTP protobuf request body (`ExportTraceServiceRequest`).
 ///
 /// ```
-/// # use agensight_wasm::{otlp_proto::encode, model::*, ids::*};
+/// # use agensight_wasm::{encode::otlp_proto::encode, model::*, ids::*};
 /// let trace = TraceInfo { trace_id: TraceId(0x4bf92f3577b34da6a3ce929d0e0e4736), name: "main".into(),
 ///     start_ms: 1000.5, end_ms: 2000.0, session: None, metadata: None, total_tokens: 0 };
 /// let span = FinishedSpan { span_id: SpanId(0x00f067aa0ba902b7), parent: None, name: "main".into(),
@@ -470,7 +470,7 @@ mod tests {
     use super::decode_fields as fields;
     use super::*;
     use crate::ids::{SpanId, TraceId};
-    use crate::llm::{Completion, LlmCall, Message, ToolCall, Usage};
+    use crate::model::{Completion, LlmCall, Message, ToolCall, Usage};
     use crate::model::{ErrorInfo, Session, SessionSpec};
     use std::rc::Rc;
 
@@ -539,7 +539,8 @@ mod tests {
                 id: "xyz123".into(),
                 name: Some("multi agent chat".into()),
                 user_id: Some("123".into()),
-            },
+            }
+            .into(),
             started_ms: 1_700_000_000_000.0,
         });
         let t0 = 1_700_000_000_123.456;
@@ -751,7 +752,7 @@ mod tests {
     fn cross_check_fixtures() {
         let batches = sample_batches();
         let proto = encode(&batches, "chat-service", "prod");
-        let json = crate::otlp::encode(&batches, "chat-service", "prod");
+        let json = crate::encode::otlp_json::encode(&batches, "chat-service", "prod");
         assert!(fields(&proto).is_ok() && json.starts_with('{'));
         if let Ok(dir) = std::env::var("OTLP_PROTO_DUMP") {
             std::fs::write(format!("{dir}/sample.pb"), &proto).unwrap();

@@ -6,7 +6,7 @@
 //! as a JSON string instead (nothing is lost silently, nothing invalid is passed on).
 
 use crate::json::ESCAPED;
-use crate::redact::Redactor;
+use crate::capture::redact::Redactor;
 
 /// Containers nested deeper than this are replaced by the string `"[depth limit]"`.
 pub const MAX_DEPTH: usize = 64;
@@ -30,7 +30,7 @@ pub struct Clamped {
 /// `"[REDACTED]"` and secrets inside strings are masked.
 ///
 /// ```
-/// use agensight_wasm::limits::clamp_json;
+/// use agensight_wasm::capture::limits::clamp_json;
 /// let c = clamp_json(r#"{"q":"hello world","n":[1,2,3]}"#, 20, None);
 /// assert_eq!(c.json, r#"{"q":"hello world"}"#);
 /// assert!(c.truncated);

@@ -1,101 +1,21 @@
-//! The export queue, without I/O: it turns finished traces into requests for the configured
-//! wire format, decides what to send next, and what a response means (done, retry when, or
-//! failed and why). The JS side does the sending (`js/transport.js`: [`HttpRequest::to_json`]
-//! out through `exportRequest`, an [`Outcome::reported`] back through `exportDone`), persists
-//! each job in the outbox before its first send and deletes it once it is done.
+//! The export queue, without I/O: it turns finished traces into jobs of requests for the
+//! configured wire format, decides what to send next, and applies what each answer means
+//! ([`super::policy`]). The JS side does the sending (the request through `exportHead` and
+//! `exportBody`, an [`Outcome::reported`] back through `exportDone`), persists each job in the
+//! outbox before its first send and deletes it once it is done.
 //!
-//! Policy: 2xx is accepted; 408, 429, 5xx and network errors are retried with exponential
-//! backoff and jitter (or after `Retry-After`) until the job's deadline; any other status
-//! fails the request for good, with the reason kept. The Agensight API gets one request per
+//! The Agensight API gets one request per
 //! record, in order (session, trace, spans parents-first, prompts, completions, tools), after
 //! the token was validated once for a project id; OTLP gets one request per batch of spans.
 
-use crate::agensight::{Encoder, Kind, Target};
-use crate::config::{Config, Exporter};
+use super::policy::{backoff_ms, failure, is_retryable, Outcome};
+use super::request::HttpRequest;
+use crate::capture::redact::Redactor;
+use crate::config::{Config, Exporter, QueueSettings};
+use crate::encode::agensight::{Encoder, Kind, Target};
 use crate::json::{push_string, Obj};
 use crate::model::Batch;
 use std::collections::VecDeque;
-
-/// Bounds and timings of the queue.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Settings {
-    /// Spans per OTLP request.
-    pub max_batch_spans: usize,
-    /// Finished traces wait this long for more to batch with, unless flushed.
-    pub batch_delay_ms: f64,
-    /// Requests in flight at once.
-    pub concurrency: usize,
-    /// The outbox holds at most this many bytes and jobs; past that the oldest job is dropped
-    /// (its spans counted in `dropped`).
-    pub max_bytes: usize,
-    pub max_jobs: usize,
-    /// Traces waiting to become jobs (before the token is validated, say), at most.
-    pub max_pending_spans: usize,
-    /// ... and at most this many bytes of captured values (the count alone would let large
-    /// captures grow memory without bound while a receiver is down).
-    pub max_pending_bytes: usize,
-    pub backoff_base_ms: f64,
-    pub backoff_max_ms: f64,
-    /// A job still failing this long after its first attempt is given up (counted failed).
-    pub deadline_ms: f64,
-    /// One request's time limit.
-    pub timeout_ms: f64,
-}
-
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            max_batch_spans: 512,
-            batch_delay_ms: 1000.0,
-            concurrency: 4,
-            max_bytes: 32 << 20,
-            max_jobs: 10_000,
-            max_pending_spans: 100_000,
-            max_pending_bytes: 16 << 20,
-            backoff_base_ms: 500.0,
-            backoff_max_ms: 30_000.0,
-            deadline_ms: 300_000.0,
-            timeout_ms: 10_000.0,
-        }
-    }
-}
-
-/// What came back for a request.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
-    Status {
-        code: u16,
-        retry_after_ms: Option<f64>,
-        body: String,
-    },
-    /// No response: refused, reset, DNS, timed out.
-    Network(String),
-}
-
-impl Outcome {
-    /// What the JS transport reports for a request (`exportDone`): `status` 0 means no
-    /// response, `network_error` saying why; a negative or NaN `retry_after_ms` means the
-    /// response had no (usable) `Retry-After`.
-    pub fn reported(
-        status: u16,
-        retry_after_ms: f64,
-        body: String,
-        network_error: String,
-    ) -> Outcome {
-        if status == 0 {
-            return Outcome::Network(if network_error.is_empty() {
-                "no response".into()
-            } else {
-                network_error
-            });
-        }
-        Outcome::Status {
-            code: status,
-            retry_after_ms: (retry_after_ms >= 0.0).then_some(retry_after_ms),
-            body,
-        }
-    }
-}
 
 /// One request's worth of a job.
 #[derive(Clone, Debug, PartialEq)]
@@ -126,43 +46,6 @@ struct Job {
     bytes: usize,
 }
 
-/// A request for the transport (`js/transport.js`) to send.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HttpRequest {
-    pub url: String,
-    pub body: String,
-    /// Header name/value pairs (content type, the user's headers, authorization).
-    pub headers: Vec<(String, String)>,
-    pub timeout_ms: f64,
-}
-
-impl HttpRequest {
-    /// The request as JSON for the JS transport (`exportRequest`):
-    /// `{"url","headers":[[name,value],...],"body","timeoutMs"}`.
-    pub fn to_json(&self) -> String {
-        let mut out = String::with_capacity(self.body.len() + self.url.len() + 128);
-        let mut o = Obj::new(&mut out);
-        o.str("url", &self.url);
-        let mut headers = String::from("[");
-        for (i, (k, v)) in self.headers.iter().enumerate() {
-            if i > 0 {
-                headers.push(',');
-            }
-            headers.push('[');
-            push_string(&mut headers, k);
-            headers.push(',');
-            push_string(&mut headers, v);
-            headers.push(']');
-        }
-        headers.push(']');
-        o.raw("headers", &headers)
-            .str("body", &self.body)
-            .num("timeoutMs", self.timeout_ms);
-        o.finish();
-        out
-    }
-}
-
 #[derive(Clone, Debug, PartialEq)]
 enum Auth {
     /// OTLP: nothing to validate.
@@ -181,7 +64,7 @@ pub struct Counts {
 }
 
 pub struct Queue {
-    pub settings: Settings,
+    pub settings: QueueSettings,
     exporter: Exporter,
     endpoint: String,
     token: Option<String>,
@@ -203,10 +86,6 @@ pub struct Queue {
     warnings: Vec<String>,
 }
 
-fn is_retryable(code: u16) -> bool {
-    code == 408 || code == 429 || code >= 500
-}
-
 fn path_of(kind: Kind) -> String {
     match kind {
         Kind::TraceUpdate => "/logs/trace/update".into(),
@@ -215,9 +94,11 @@ fn path_of(kind: Kind) -> String {
 }
 
 impl Queue {
-    pub fn new(config: &Config, settings: Settings) -> Queue {
+    /// A queue for `config`'s exporter, endpoint, token and headers, bounded and timed by its
+    /// `queue` settings.
+    pub fn new(config: &Config) -> Queue {
         Queue {
-            settings,
+            settings: config.queue.clone(),
             exporter: config.exporter,
             endpoint: config.endpoint.clone(),
             token: config.token.clone(),
@@ -309,7 +190,8 @@ impl Queue {
                         spans += b.spans.len();
                         take.extend(self.pop_pending());
                     }
-                    let body = crate::otlp::encode(&take, &self.service, self.mode.as_str());
+                    let body =
+                        crate::encode::otlp_json::encode(&take, &self.service, self.mode.as_str());
                     self.push_job(Job::new(
                         new_id(),
                         vec![Part {
@@ -561,7 +443,7 @@ impl Queue {
     }
 
     /// The request for job `id`'s current part.
-    pub fn request(&self, id: u64) -> Option<HttpRequest> {
+    pub fn request(&self, id: u64) -> Option<HttpRequest<'_>> {
         let job = self.job(id)?;
         let part = &job.parts[job.cursor];
         let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
@@ -571,7 +453,7 @@ impl Queue {
         }
         Some(HttpRequest {
             url: format!("{}{}", self.endpoint, part.path),
-            body: part.body.clone(),
+            body: &part.body,
             headers,
             timeout_ms: self.settings.timeout_ms,
         })
@@ -600,23 +482,15 @@ impl Queue {
                 retry_after_ms,
                 body,
             } if !is_retryable(*code) => {
-                let reason = format!("{url} answered {code}: {}", snippet(body));
-                return self.give_up(i, reason);
+                return self.give_up(i, failure(&url, &outcome));
             }
             Outcome::Status { retry_after_ms, .. } => *retry_after_ms,
             Outcome::Network(_) => None,
         };
         let job = &mut self.jobs[i];
         job.attempts += 1;
-        let backoff = (self.settings.backoff_base_ms * 2f64.powi(job.attempts as i32 - 1))
-            .min(self.settings.backoff_max_ms);
-        let delay = retry_after.unwrap_or(backoff * (0.5 + jitter / 2.0));
-        let reason = match &outcome {
-            Outcome::Status { code, body, .. } => {
-                format!("{url} answered {code}: {}", snippet(body))
-            }
-            Outcome::Network(e) => format!("{url} could not be reached: {e}"),
-        };
+        let delay = retry_after.unwrap_or_else(|| backoff_ms(&self.settings, job.attempts, jitter));
+        let reason = failure(&url, &outcome);
         if now_ms + delay - job.first_try_ms.unwrap_or(now_ms) > self.settings.deadline_ms {
             let attempts = job.attempts;
             return self.give_up(i, format!("{reason}; gave up after {attempts} attempts"));
@@ -722,7 +596,7 @@ impl Queue {
         // record) in the error body quoted here: none of it is printed.
         let mut literals: Vec<String> = self.token.iter().cloned().collect();
         literals.extend(self.headers.iter().map(|(_, v)| v.clone()));
-        let r = crate::redact::Redactor::new(literals);
+        let r = Redactor::new(literals);
         std::mem::take(&mut self.warnings)
             .iter()
             .map(|w| r.mask_text(w))
@@ -760,13 +634,4 @@ fn batch_bytes(b: &Batch) -> usize {
                 + s.metadata.as_ref().map_or(0, |m| m.len())
         })
         .sum()
-}
-
-/// The start of a response body, for a failure's reason (receivers explain themselves there).
-fn snippet(body: &str) -> String {
-    let mut end = body.len().min(200);
-    while !body.is_char_boundary(end) {
-        end -= 1;
-    }
-    body[..end].trim().to_string()
 }

@@ -1,18 +1,12 @@
-//! The open-span registry: span handles (the `u32`s JS holds in its async context) and the
-//! traces they belong to.
+//! A generational slab: values behind `u32` handles (the span and trace handles JS holds).
 //!
-//! A handle is a slot index plus a generation, so a handle kept past its span's end can never
-//! reach a newer span in a reused slot. An ended span leaves a tombstone with its ids behind
-//! (slots are reused oldest-first, so tombstones live long): a child started from it after it
-//! ended, such as a fire-and-forget call, still gets the right trace and parent.
+//! A handle is a slot index plus a generation, so a handle kept past its value's removal can
+//! never reach a newer value in a reused slot. A removed value may leave a tombstone behind
+//! ([`Slab::retire`]), readable through the old handle until the slot is reused; slots are
+//! reused oldest-first, so tombstones live long. Handles are never 0 nor `u32::MAX`, which the
+//! tracer uses as "no parent" and "not recorded".
 
-use crate::ids::{SpanId, TraceId};
 use std::collections::VecDeque;
-
-/// "No parent": start a new trace.
-pub const NONE: u32 = 0;
-/// The context of an unsampled (or dropped) trace: its children are not recorded either.
-pub const NOOP: u32 = u32::MAX;
 
 /// 20 bits of slot index (a million open spans, ten times the bound) and 12 of generation: a
 /// slot must be reused 4096 times before a stale handle can reach a newer value in it, and
@@ -20,7 +14,7 @@ pub const NOOP: u32 = u32::MAX;
 const INDEX_BITS: u32 = 20;
 const GEN_MASK: u16 = (1 << (32 - INDEX_BITS)) - 1;
 const INDEX_MASK: u32 = (1 << INDEX_BITS) - 1;
-/// Highest usable slot index; keeps every handle distinct from `NOOP`.
+/// Highest usable slot index; keeps every handle distinct from `u32::MAX`.
 const MAX_INDEX: u32 = INDEX_MASK - 2;
 
 struct Slot<T> {
@@ -137,44 +131,6 @@ impl<T> Slab<T> {
     }
 }
 
-/// A span handle's slot: the span while it runs, then (retired) its ids.
-pub enum SpanSlot {
-    Open(OpenSpan),
-    Ended {
-        trace: u32,
-        trace_id: TraceId,
-        span_id: SpanId,
-    },
-}
-
-pub struct OpenSpan {
-    /// Handle of the trace in the trace slab.
-    pub trace: u32,
-    pub span_id: SpanId,
-    pub parent: Option<SpanId>,
-    pub def: u32,
-    pub start_ms: f64,
-    pub input: Option<String>,
-    pub truncated: bool,
-    pub seq: u64,
-    pub is_root: bool,
-    /// Chunks of a streamed LLM response, when the span is one.
-    pub stream: Option<Box<crate::llm::Stream>>,
-}
-
-impl SpanSlot {
-    pub fn ids(&self, traces: &Slab<crate::tracer::LiveTrace>) -> Option<(u32, TraceId, SpanId)> {
-        match self {
-            SpanSlot::Open(s) => Some((s.trace, traces.get(s.trace)?.info.trace_id, s.span_id)),
-            SpanSlot::Ended {
-                trace,
-                trace_id,
-                span_id,
-            } => Some((*trace, *trace_id, *span_id)),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,8 +146,8 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(s.get(a), None);
         assert_eq!(s.get(b), Some(&"b"));
-        assert_eq!(s.get(NONE), None);
-        assert_eq!(s.get(NOOP), None);
+        assert_eq!(s.get(0), None, "0 is no handle");
+        assert_eq!(s.get(u32::MAX), None, "nor is u32::MAX");
     }
 
     #[test]

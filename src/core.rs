@@ -1,0 +1,321 @@
+//! The core: one per `init()`. It owns the tracer, the local-store buffer and the export
+//! queue, hands each finished trace from the first to the other two, and counts. The wasm
+//! bindings (`src/wasm.rs`) call only this.
+
+use crate::config::{Config, Mode};
+use crate::encode::agensight::{Encoder, Target};
+use crate::error::Result;
+use crate::export::policy::Outcome;
+use crate::export::queue::Queue;
+use crate::export::request::HttpRequest;
+use crate::ids::{SpanId, TraceId};
+use crate::json::{push_f64, push_string, push_u64, Obj};
+use crate::llm::Declaration;
+use crate::model::{Batch, ErrorInfo, SessionSpec};
+use crate::tracer::Tracer;
+
+/// Counters, for `flush()` and the benchmarks.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Spans ended and recorded.
+    pub recorded: u64,
+    /// Spans not recorded or not kept because a bound was hit (open spans, export queue).
+    pub dropped: u64,
+    pub unsampled: u64,
+    /// Spans open now.
+    pub open: u64,
+    /// Spans waiting for export: not yet accepted or given up.
+    pub pending: u64,
+    pub exported: u64,
+    pub failed: u64,
+}
+
+impl Stats {
+    /// `{"dropped","exported","failed","open","pending","recorded","unsampled"}` (`stats`).
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(128);
+        let mut o = Obj::new(&mut out);
+        o.int("dropped", self.dropped)
+            .int("exported", self.exported)
+            .int("failed", self.failed)
+            .int("open", self.open)
+            .int("pending", self.pending)
+            .int("recorded", self.recorded)
+            .int("unsampled", self.unsampled);
+        o.finish();
+        out
+    }
+}
+
+/// What the export loop must act on after a round (`exportPoll`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Poll {
+    /// Jobs dropped by the bounds or a refused token: delete their outbox copies.
+    pub dropped: Vec<u64>,
+    /// Export failures since the last poll (the token never appears in them).
+    pub warnings: Vec<String>,
+    /// Milliseconds until export work is due (0: now), or `None` when there is none.
+    pub wake_ms: Option<f64>,
+}
+
+impl Poll {
+    /// `{"dropped":[job ids],"warnings":["..."],"wake":ms}`, `wake` -1 for none (`exportPoll`).
+    ///
+    /// ```
+    /// use agensight_wasm::core::Poll;
+    /// let p = Poll { dropped: vec![7, 9], warnings: vec!["a \"b\"".into()], wake_ms: None };
+    /// assert_eq!(p.to_json(), r#"{"dropped":[7,9],"warnings":["a \"b\""],"wake":-1}"#);
+    /// ```
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{\"dropped\":[");
+        for (i, id) in self.dropped.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_u64(&mut out, *id);
+        }
+        out.push_str("],\"warnings\":[");
+        for (i, w) in self.warnings.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_string(&mut out, w);
+        }
+        out.push_str("],\"wake\":");
+        push_f64(&mut out, self.wake_ms.unwrap_or(-1.0));
+        out.push('}');
+        out
+    }
+}
+
+pub struct Core {
+    tracer: Tracer,
+    /// Local-store lines not yet taken by the JS store (none in prod mode or without storage).
+    local: Option<String>,
+    /// The export queue, in dev and prod modes.
+    queue: Option<Queue>,
+}
+
+impl Core {
+    /// `seed`: random bytes for the id generator; `now_ms`: the time `init()` ran.
+    pub fn new(config: Config, seed: &[u8], now_ms: f64) -> Core {
+        let stores_locally = config.mode != Mode::Prod && config.storage != "none";
+        Core {
+            local: stores_locally.then(String::new),
+            queue: config.mode.exports().then(|| Queue::new(&config)),
+            tracer: Tracer::new(config, seed, now_ms),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.tracer.config
+    }
+
+    /// See [`Tracer::define`].
+    pub fn define(&mut self, name: &str, kind: &str, metadata: &str) -> u32 {
+        self.tracer.define(name, kind, metadata)
+    }
+
+    /// See [`Tracer::define_span`].
+    pub fn define_span(
+        &mut self,
+        name: &str,
+        kind: &str,
+        metadata: &str,
+        session: &str,
+    ) -> Result<u32> {
+        self.tracer.define_span(name, kind, metadata, session)
+    }
+
+    /// See [`Tracer::start`].
+    pub fn start(
+        &mut self,
+        def: u32,
+        parent: u32,
+        now_ms: f64,
+        input: &str,
+        session: Option<SessionSpec>,
+    ) -> u32 {
+        self.tracer.start(def, parent, now_ms, input, session)
+    }
+
+    /// See [`Tracer::start_remote`].
+    pub fn start_remote(
+        &mut self,
+        def: u32,
+        trace_id: TraceId,
+        parent: SpanId,
+        now_ms: f64,
+        input: &str,
+    ) -> u32 {
+        self.tracer
+            .start_remote(def, trace_id, parent, now_ms, input, None)
+    }
+
+    /// See [`Tracer::stream_chunk`].
+    pub fn stream_chunk(&mut self, h: u32, chunk: &str) {
+        self.tracer.stream_chunk(h, chunk)
+    }
+
+    /// See [`Tracer::declare_llm`].
+    pub fn declare_llm(&mut self, h: u32, d: Declaration) {
+        self.tracer.declare_llm(h, d)
+    }
+
+    /// Ends span `h` (see [`Tracer::end`]); a trace ready to go is written to the local
+    /// buffer and queued for export. True when that happened: there is something to take or
+    /// send.
+    pub fn end(&mut self, h: u32, now_ms: f64, output: &str, error: Option<ErrorInfo>) -> bool {
+        match self.tracer.end(h, now_ms, output, error) {
+            Some(batch) => {
+                self.emit(batch, now_ms);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn emit(&mut self, batch: Batch, now_ms: f64) {
+        if let Some(local) = &mut self.local {
+            let config = &self.tracer.config;
+            let enc = Encoder {
+                mode: config.mode,
+                project_id: None,
+                service: &config.name,
+                target: Target::Local,
+            };
+            enc.encode_lines(&batch, local);
+        }
+        if let Some(q) = &mut self.queue {
+            q.add(batch, now_ms);
+        }
+    }
+
+    /// Takes the local-store lines written so far (JSON records, one a line).
+    pub fn take_local(&mut self) -> String {
+        self.local.as_mut().map(std::mem::take).unwrap_or_default()
+    }
+
+    /// The W3C `traceparent` of span `h`, to send with an outgoing request.
+    pub fn traceparent(&self, h: u32) -> Option<String> {
+        self.tracer.traceparent(h)
+    }
+
+    /// `(trace id, span id)` of a handle, for `currentTraceId()` and propagation.
+    pub fn ids_of(&self, h: u32) -> Option<(TraceId, SpanId)> {
+        self.tracer.ids_of(h)
+    }
+
+    pub fn queue(&self) -> Option<&Queue> {
+        self.queue.as_ref()
+    }
+
+    pub fn queue_mut(&mut self) -> Option<&mut Queue> {
+        self.queue.as_mut()
+    }
+
+    /// The next export job to send now (see [`Queue::next`]); job ids are random.
+    pub fn export_next(&mut self, now_ms: f64, force: bool) -> Option<u64> {
+        self.export_next_within(now_ms, force, None)
+    }
+
+    /// [`Core::export_next`] with a request body budget (see [`Queue::next_within`]).
+    pub fn export_next_within(
+        &mut self,
+        now_ms: f64,
+        force: bool,
+        max_body: Option<usize>,
+    ) -> Option<u64> {
+        let tracer = &mut self.tracer;
+        self.queue
+            .as_mut()?
+            .next_within(now_ms, force, max_body, &mut || tracer.random())
+    }
+
+    /// Every waiting trace made into jobs now; the ids of the jobs not in the outbox yet
+    /// (see [`Queue::unsaved`]).
+    pub fn export_unsaved(&mut self, now_ms: f64) -> Vec<u64> {
+        let tracer = &mut self.tracer;
+        self.queue
+            .as_mut()
+            .map(|q| q.unsaved(now_ms, &mut || tracer.random()))
+            .unwrap_or_default()
+    }
+
+    /// Records a response for an export job; true when the job is finished.
+    pub fn export_complete(&mut self, id: u64, outcome: Outcome, now_ms: f64) -> bool {
+        let jitter = self.tracer.random() as f64 / (1u64 << 53) as f64;
+        match &mut self.queue {
+            Some(q) => q.complete(id, outcome, now_ms, jitter),
+            None => true,
+        }
+    }
+
+    /// Job `id`'s next request; `None` when it has none (it is finished).
+    pub fn export_request(&self, id: u64) -> Option<HttpRequest<'_>> {
+        self.queue.as_ref()?.request(id)
+    }
+
+    /// Bytes of the body of job `id`'s next request (0 for none).
+    pub fn export_body_bytes(&self, id: u64) -> usize {
+        self.queue.as_ref().map_or(0, |q| q.body_bytes(id))
+    }
+
+    /// The job as JSON for the outbox, the first time only (then "").
+    pub fn export_persist(&mut self, id: u64) -> String {
+        self.queue
+            .as_mut()
+            .map(|q| q.persist(id))
+            .unwrap_or_default()
+    }
+
+    /// Brings back an outbox entry saved by an earlier process; false when it is not ours.
+    pub fn export_restore(&mut self, json: &str) -> bool {
+        self.queue.as_mut().is_some_and(|q| q.restore(json))
+    }
+
+    /// Milliseconds until export work is due (0: now), or `None` when there is none.
+    pub fn export_wake(&self, now_ms: f64) -> Option<f64> {
+        self.queue.as_ref()?.wake_in(now_ms)
+    }
+
+    /// Outbox entries to delete: jobs dropped by the bounds or a refused token.
+    pub fn export_dropped(&mut self) -> Vec<u64> {
+        self.queue
+            .as_mut()
+            .map(Queue::take_dropped_jobs)
+            .unwrap_or_default()
+    }
+
+    /// Export failures since the last call.
+    pub fn export_warnings(&mut self) -> Vec<String> {
+        self.queue
+            .as_mut()
+            .map(Queue::take_warnings)
+            .unwrap_or_default()
+    }
+
+    /// One round's news at once: dropped jobs, warnings and the next wake time.
+    pub fn export_poll(&mut self, now_ms: f64) -> Poll {
+        Poll {
+            dropped: self.export_dropped(),
+            warnings: self.export_warnings(),
+            wake_ms: self.export_wake(now_ms),
+        }
+    }
+
+    /// The counters of the tracer and the export queue together.
+    pub fn stats(&self) -> Stats {
+        let t = &self.tracer.stats;
+        let q = self.queue.as_ref();
+        Stats {
+            recorded: t.spans_recorded,
+            dropped: t.dropped + q.map_or(0, |q| q.counts.dropped),
+            unsampled: t.unsampled_traces,
+            open: self.tracer.open_spans() as u64,
+            pending: q.map_or(0, Queue::pending_spans),
+            exported: q.map_or(0, |q| q.counts.exported),
+            failed: q.map_or(0, |q| q.counts.failed),
+        }
+    }
+}

@@ -1,0 +1,232 @@
+//! The one writer of span attributes: the OpenTelemetry GenAI attributes of an LLM call
+//! (`gen_ai.*`) for both wire formats, and the rest of an OTLP span's, resource's and
+//! exception event's attributes. It writes typed values into an [`AttrSink`]; each encoder
+//! brings its own sink (an OTLP JSON `attributes` list, the Agensight attributes object, an
+//! OTLP protobuf `KeyValue` stream), so every format carries the same names and values.
+//!
+//! The two formats differ where their readers do ([`Dialect`]): the Agensight dashboard reads
+//! the reference client's names (`gen_ai.usage.cache_read_input_tokens`, a total) and gets
+//! prompts and completions as records of their own; OTLP receivers read the current semantic
+//! conventions (`gen_ai.usage.cache_read.input_tokens`, `gen_ai.provider.name`) and the indexed
+//! `gen_ai.prompt.N.*` / `gen_ai.completion.N.*` attributes that Langfuse, Phoenix and
+//! OpenLLMetry read.
+
+use crate::json::{push_string, Obj};
+use crate::model::{ErrorInfo, FinishedSpan, LlmCall, TraceInfo};
+
+/// Where attributes go, one typed value at a time, in the order written. Keys are the
+/// encoders' own names (no escaping needed).
+pub trait AttrSink {
+    fn str(&mut self, key: &str, value: &str);
+    /// A count (tokens, a limit); OTLP's `intValue` (int64: counts stay below 2^63).
+    fn int(&mut self, key: &str, value: u64);
+    /// OTLP's `doubleValue`.
+    fn f64(&mut self, key: &str, value: f64);
+    fn bool(&mut self, key: &str, value: bool);
+    /// An array of strings (OTLP's `arrayValue` of `stringValue`s).
+    fn str_array(&mut self, key: &str, items: &[&str]);
+}
+
+/// The Agensight attributes object (a JSON object; arrays as JSON arrays).
+impl AttrSink for Obj<'_> {
+    fn str(&mut self, key: &str, value: &str) {
+        Obj::str(self, key, value);
+    }
+    fn int(&mut self, key: &str, value: u64) {
+        Obj::int(self, key, value);
+    }
+    fn f64(&mut self, key: &str, value: f64) {
+        self.num(key, value);
+    }
+    fn bool(&mut self, key: &str, value: bool) {
+        Obj::bool(self, key, value);
+    }
+    fn str_array(&mut self, key: &str, items: &[&str]) {
+        let mut a = String::from("[");
+        for (i, s) in items.iter().enumerate() {
+            if i > 0 {
+                a.push(',');
+            }
+            push_string(&mut a, s);
+        }
+        a.push(']');
+        self.raw(key, &a);
+    }
+}
+
+/// Whose names the GenAI attributes follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dialect {
+    /// The Agensight API and local store, as the reference client (Python `agensight`) names
+    /// them.
+    Agensight,
+    /// OTLP receivers: the OpenTelemetry GenAI semantic conventions.
+    Otlp,
+}
+
+/// The GenAI attributes of an LLM call.
+///
+/// ```
+/// use agensight_wasm::encode::genai::{llm_call, AttrSink, Dialect};
+/// use agensight_wasm::model::LlmCall;
+/// #[derive(Default)]
+/// struct Keys(Vec<String>);
+/// impl AttrSink for Keys {
+///     fn str(&mut self, k: &str, _: &str) { self.0.push(k.into()) }
+///     fn int(&mut self, k: &str, _: u64) { self.0.push(k.into()) }
+///     fn f64(&mut self, k: &str, _: f64) { self.0.push(k.into()) }
+///     fn bool(&mut self, k: &str, _: bool) { self.0.push(k.into()) }
+///     fn str_array(&mut self, k: &str, _: &[&str]) { self.0.push(k.into()) }
+/// }
+/// let call = LlmCall { system: "openai".into(), operation: "chat".into(), ..Default::default() };
+/// let mut keys = Keys::default();
+/// llm_call(&call, Dialect::Otlp, &mut keys);
+/// assert_eq!(keys.0[..3], ["gen_ai.operation.name", "gen_ai.system", "gen_ai.provider.name"]);
+/// ```
+pub fn llm_call(l: &LlmCall, dialect: Dialect, a: &mut dyn AttrSink) {
+    let otlp = dialect == Dialect::Otlp;
+    if otlp {
+        a.str("gen_ai.operation.name", &l.operation);
+        a.str("gen_ai.system", &l.system);
+        a.str("gen_ai.provider.name", &l.system);
+    } else {
+        a.str("gen_ai.system", &l.system);
+        a.str("gen_ai.operation.name", &l.operation);
+    }
+    if let Some(m) = &l.request_model {
+        a.str("gen_ai.request.model", m);
+    }
+    if let Some(m) = &l.response_model {
+        a.str("gen_ai.response.model", m);
+    }
+    if let Some(id) = &l.response_id {
+        a.str("gen_ai.response.id", id);
+    }
+    if let Some(t) = l.temperature {
+        a.f64("gen_ai.request.temperature", t);
+    }
+    if let Some(m) = l.max_tokens {
+        a.int("gen_ai.request.max_tokens", m);
+    }
+    let u = &l.usage;
+    a.int("gen_ai.usage.input_tokens", u.input);
+    a.int("gen_ai.usage.output_tokens", u.output);
+    if !otlp {
+        a.int("gen_ai.usage.total_tokens", u.total);
+    }
+    let details = if otlp {
+        [
+            "gen_ai.usage.cache_read.input_tokens",
+            "gen_ai.usage.cache_creation.input_tokens",
+            "gen_ai.usage.reasoning.output_tokens",
+        ]
+    } else {
+        [
+            "gen_ai.usage.cache_read_input_tokens",
+            "gen_ai.usage.cache_creation_input_tokens",
+            "gen_ai.usage.reasoning_tokens",
+        ]
+    };
+    for (k, v) in details
+        .into_iter()
+        .zip([u.cache_read, u.cache_creation, u.reasoning])
+    {
+        if let Some(v) = v {
+            a.int(k, v);
+        }
+    }
+    let reasons: Vec<&str> = l
+        .completions
+        .iter()
+        .filter_map(|c| c.finish_reason.as_deref())
+        .collect();
+    a.str_array("gen_ai.response.finish_reasons", &reasons);
+}
+
+/// OTLP only: `gen_ai.prompt.N.*`, `gen_ai.completion.N.*` and the first completion's tool
+/// calls (the Agensight API takes prompts and completions as records of their own).
+pub fn indexed_messages(l: &LlmCall, a: &mut dyn AttrSink) {
+    for (i, p) in l.prompts.iter().enumerate() {
+        a.str(&format!("gen_ai.prompt.{i}.role"), &p.role);
+        a.str(&format!("gen_ai.prompt.{i}.content"), &p.content);
+    }
+    for (i, c) in l.completions.iter().enumerate() {
+        a.str(&format!("gen_ai.completion.{i}.role"), &c.role);
+        a.str(&format!("gen_ai.completion.{i}.content"), &c.content);
+        if let Some(f) = &c.finish_reason {
+            a.str(&format!("gen_ai.completion.{i}.finish_reason"), f);
+        }
+    }
+    for (j, tc) in l.tool_calls.iter().enumerate() {
+        if let Some(id) = &tc.id {
+            a.str(&format!("gen_ai.completion.0.tool_calls.{j}.id"), id);
+        }
+        a.str(
+            &format!("gen_ai.completion.0.tool_calls.{j}.name"),
+            &tc.name,
+        );
+        a.str(
+            &format!("gen_ai.completion.0.tool_calls.{j}.arguments"),
+            &tc.arguments,
+        );
+    }
+}
+
+/// The OTLP resource's attributes: the service and the SDK.
+pub fn otlp_resource(service: &str, mode: &str, a: &mut dyn AttrSink) {
+    a.str("service.name", service);
+    a.str("telemetry.sdk.name", "agensight-wasm");
+    a.str("telemetry.sdk.language", "webjs");
+    a.str("telemetry.sdk.version", env!("CARGO_PKG_VERSION"));
+    a.str("deployment.environment.name", mode);
+}
+
+/// An OTLP span's attributes: its kind, the trace's name and tokens on the root, the session,
+/// the captures (OpenInference's `input.value` / `output.value`), a tool's name, and the GenAI
+/// attributes of an LLM call.
+pub fn otlp_span(t: &TraceInfo, s: &FinishedSpan, a: &mut dyn AttrSink) {
+    a.str("agensight.span.kind", &s.kind);
+    if s.parent.is_none() {
+        a.str("agensight.trace.name", &t.name);
+        a.int("agensight.trace.total_tokens", t.total_tokens);
+    }
+    if let Some(sess) = &t.session {
+        a.str("gen_ai.conversation.id", &sess.spec.id);
+        a.str("session.id", &sess.spec.id);
+        if let Some(n) = &sess.spec.name {
+            a.str("session.name", n);
+        }
+        if let Some(u) = &sess.spec.user_id {
+            a.str("user.id", u);
+        }
+    }
+    if let Some(i) = &s.input {
+        a.str("input.value", i);
+        a.str("input.mime_type", "application/json");
+    }
+    if let Some(o) = &s.output {
+        a.str("output.value", o);
+        a.str("output.mime_type", "application/json");
+    }
+    if let Some(m) = &s.metadata {
+        a.str("metadata", m);
+    }
+    if s.truncated {
+        a.bool("agensight.truncated", true);
+    }
+    if &*s.kind == "tool" {
+        a.str("gen_ai.operation.name", "execute_tool");
+        a.str("gen_ai.tool.name", &s.name);
+    }
+    if let Some(l) = &s.llm {
+        llm_call(l, Dialect::Otlp, a);
+        indexed_messages(l, a);
+    }
+}
+
+/// The attributes of the OpenTelemetry `exception` event of a span that threw.
+pub fn otlp_exception(e: &ErrorInfo, a: &mut dyn AttrSink) {
+    a.str("exception.type", &e.name);
+    a.str("exception.message", &e.message);
+    a.str("exception.stacktrace", &e.stack);
+}
