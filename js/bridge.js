@@ -4,9 +4,8 @@
 // its "nothing" value without touching the wasm. The rest of js/ sees three narrow ports:
 // - `span`: define/start/end/endError/streamChunk/declare, ids and traceparent (per span);
 // - `local`: takeLocal (local-store lines as UTF-8 bytes);
-// - `queue`: the export queue as js/exporter.js needs it. Its shape is the contract with the
-//   exporter; today it is built from the exportNext/exportRequest/... exports, tomorrow it may
-//   map onto fewer, wider ones without the exporter changing.
+// - `queue`: the export queue as js/exporter.js needs it: one poll per round (exportPoll), a
+//   request as its head (JSON: url, headers) beside its body bytes (exportHead/exportBody).
 // Before the wasm is attached (a browser entry still loading it), the span port records into
 // a bounded log (pending.js) that is replayed in order once it is.
 
@@ -78,30 +77,27 @@ export function createBridge({ warnOnce, maxPending }) {
 
   /** The span port once the wasm is attached. */
   const live = {
-    define: guarded((name, kind, metadata) => wasm.define(name, kind, metadata), 0),
+    define,
     start: guarded((def, parent, now, input) => wasm.start(real(def), real(parent), now, passText(input)), NOOP),
-    startWithSession: guarded((def, parent, now, session, input) => wasm.startWithSession(real(def), real(parent), now, session, passText(input)), NOOP),
     startRemote: guarded((def, traceId, spanId, now, input) => wasm.startRemote(real(def), traceId, spanId, now, passText(input)), NOOP),
     end: guarded((h, now, output) => wasm.end(real(h), now, passText(output)), false),
     endError: guarded((h, now, name, message, stack) => wasm.endError(real(h), now, name, message, stack), false),
     streamChunk: guarded((h, chunk) => wasm.streamChunk(real(h), passText(chunk)), undefined),
-    // Today a declaration is a chunk with a marker the core recognizes; a typed export can
-    // take its place here without spans.js or providers.js changing.
-    declare: guarded((h, call) => wasm.streamChunk(real(h), passText(`{"$llm":${call}}`)), undefined),
+    // Unknowns cross as "", NaN and -1 (numbers and strings only, no object conversion).
+    declare: guarded((h, c) => wasm.declareLlm(real(h), str(c.system), str(c.operation), str(c.model), num(c.temperature, NaN), num(c.max_tokens, -1)), undefined),
     traceId: guarded((h) => wasm.traceId(real(h)) ?? undefined, undefined),
     spanId: guarded((h) => wasm.spanId(real(h)) ?? undefined, undefined),
     traceparent: guarded((h) => wasm.traceparent(real(h)) ?? undefined, undefined),
   };
   /** The span port while loading: the log; ids are not known yet. */
   const logging = {
-    define: (name, kind, metadata) => (status === "loading" ? pending.define(name, kind, metadata) : 0),
+    define: (name, kind, metadata, session) => (status === "loading" ? pending.define(name, kind, metadata, session) : 0),
     start: (def, parent, now, input) => (status === "loading" ? pending.start(def, parent, now, input) : NOOP),
-    startWithSession: (def, parent, now, session, input) => (status === "loading" ? pending.start(def, parent, now, input, { session }) : NOOP),
     startRemote: (def, traceId, spanId, now, input) => (status === "loading" ? pending.start(def, 0, now, input, { traceId, spanId }) : NOOP),
     end: (h, now, output) => (status === "loading" && pending.end(h, now, output), false),
     endError: (h, now, name, message, stack) => (status === "loading" && pending.endError(h, now, name, message, stack), false),
     streamChunk: (h, chunk) => void (status === "loading" && pending.chunk(h, chunk)),
-    declare: (h, call) => void (status === "loading" && pending.chunk(h, `{"$llm":${call}}`)),
+    declare: (h, call) => void (status === "loading" && pending.declare(h, call)),
     traceId: () => undefined,
     spanId: () => undefined,
     traceparent: () => undefined,
@@ -154,7 +150,7 @@ export function createBridge({ warnOnce, maxPending }) {
      */
     replay() {
       if (status !== "ready") return false;
-      return pending.replay(live, checkSession);
+      return pending.replay(live);
     },
     /**
      * Validates `init()` options and starts a new tracer. Throws an AgensightError for bad
@@ -172,6 +168,23 @@ export function createBridge({ warnOnce, maxPending }) {
     checkSession,
   };
 
+  /**
+   * A span definition (name, kind, metadata; `session`: a trace's own session as JSON text, ""
+   * for none), parsed once by the core; `start(def, 0, ...)` gives a new trace that session.
+   * A session the core refuses here (the redact function made it invalid, or it was logged
+   * unchecked while loading) is left out: the trace keeps init()'s session.
+   */
+  function define(name, kind, metadata, session = "") {
+    if (status !== "ready") return 0;
+    try {
+      return wasm.defineSpan(name, kind, metadata, session);
+    } catch (e) {
+      if (session !== "" && e && e.name === "AgensightError") return define(name, kind, metadata, "");
+      fail(e);
+      return 0;
+    }
+  }
+
   /** A trace's session, normalized (JSON text); an AgensightError for a bad one; null when
    * tracing is off or not loaded yet. */
   function checkSession(text) {
@@ -187,18 +200,21 @@ export function createBridge({ warnOnce, maxPending }) {
   }
 }
 
+const str = (v) => (typeof v === "string" ? v : "");
+const num = (v, unknown) => (typeof v === "number" && Number.isFinite(v) ? v : unknown);
+
 /**
- * The export queue port over today's exports (see js/exporter.js for how it is driven):
- * `poll` is exportDropped + exportWarnings + exportWake.
+ * The export queue port (see js/exporter.js for how it is driven).
  * @param {Function} guarded the bridge's guard
  * @param {() => object} w the bindings
  */
 function createQueuePort(guarded, w) {
+  // The head is small JSON; the body crosses as the bytes that go on the wire.
   const request = guarded((id) => {
-    const text = w().exportRequest(id);
-    if (!text) return null;
-    const r = JSON.parse(text);
-    return { url: r.url, method: "POST", headers: r.headers, body: r.body, timeoutMs: r.timeoutMs };
+    const head = w().exportHead(id);
+    if (!head) return null;
+    const r = JSON.parse(head);
+    return { url: r.url, method: r.method, headers: r.headers, body: w().exportBody(id), timeoutMs: r.timeoutMs };
   }, null);
 
   const stats = guarded(() => {
@@ -224,11 +240,7 @@ function createQueuePort(guarded, w) {
     unsaved: guarded((now) => Array.from(w().exportUnsaved(now)), []),
     /** One round's news: jobs dropped (delete their outbox copies), warnings, and the ms until
      * work is due (-1: none). */
-    poll: guarded((now) => {
-      const dropped = Array.from(w().exportDropped());
-      const text = w().exportWarnings();
-      return { dropped, warnings: text ? text.split("\n").filter(Boolean) : [], wake: w().exportWake(now) };
-    }, NO_POLL),
+    poll: guarded((now) => JSON.parse(w().exportPoll(now)), NO_POLL),
     stats,
   };
 }

@@ -34,14 +34,15 @@ export function createPendingLog(max = MAX_PENDING) {
     },
     /** The real handle of provisional id `h` (NOOP when it was not recorded). */
     real: (h) => mapped.get(h) ?? NOOP,
-    define(name, kind, metadata) {
+    /** `session`: a trace's own session, unchecked JSON ("" for none). */
+    define(name, kind, metadata, session = "") {
       if (!room()) return NOOP;
       counted++;
       const id = nextId++;
-      ops.push({ op: "define", id, name, kind, metadata });
+      ops.push({ op: "define", id, name, kind, metadata, session });
       return id;
     },
-    /** `extra`: `{session}` (a trace's own session, unchecked JSON) or `{traceId, spanId}`. */
+    /** `extra`: `{traceId, spanId}` of a remote parent. */
     start(def, parent, now, input, extra) {
       if (!room() || def === NOOP || def === 0) {
         dropped++;
@@ -66,6 +67,13 @@ export function createPendingLog(max = MAX_PENDING) {
       counted++;
       ops.push({ op: "chunk", h, text });
     },
+    /** An LLM call declared on span `h` (`{system, operation, model?, ...}`). */
+    declare(h, call) {
+      if (!known.has(h)) return;
+      if (!room()) return void dropped++;
+      counted++;
+      ops.push({ op: "declare", h, call });
+    },
     /** Forgets the log (tracing off); `count`: its spans are counted as dropped (a new
      * init() while loading: the spans of the one before are not recorded). */
     clear(count = false) {
@@ -77,10 +85,10 @@ export function createPendingLog(max = MAX_PENDING) {
     },
     /**
      * Plays the log into `port` (the bridge's live span port), in order. A trace's session
-     * is checked now (`checkSession`); a bad one is left out rather than losing the trace.
-     * Returns true when a trace was handed on.
+     * is checked now (by the port's define); a bad one is left out rather than losing the
+     * trace. Returns true when a trace was handed on.
      */
-    replay(port, checkSession) {
+    replay(port) {
       const log = ops;
       ops = [];
       counted = 0;
@@ -89,10 +97,11 @@ export function createPendingLog(max = MAX_PENDING) {
       let emitted = false;
       const id = (x) => (x > NOOP ? (mapped.get(x) ?? NOOP) : x);
       for (const o of log) {
-        if (o.op === "define") mapped.set(o.id, port.define(o.name, o.kind, o.metadata));
-        else if (o.op === "start") mapped.set(o.h, startLogged(port, checkSession, o, id(o.def), id(o.parent)));
+        if (o.op === "define") mapped.set(o.id, port.define(o.name, o.kind, o.metadata, o.session));
+        else if (o.op === "start") mapped.set(o.h, startLogged(port, o, id(o.def), id(o.parent)));
         else if (o.op === "end") emitted = port.end(id(o.h), o.now, o.output) || emitted;
         else if (o.op === "error") emitted = port.endError(id(o.h), o.now, o.name, o.message, o.stack) || emitted;
+        else if (o.op === "declare") port.declare(id(o.h), o.call);
         else port.streamChunk(id(o.h), o.text);
       }
       return emitted;
@@ -100,16 +109,9 @@ export function createPendingLog(max = MAX_PENDING) {
   };
 }
 
-function startLogged(port, checkSession, o, def, parent) {
+function startLogged(port, o, def, parent) {
   if (def === NOOP || parent === NOOP) return NOOP;
   const x = o.extra;
-  if (x?.traceId) return parent === 0 ? port.startRemote(def, x.traceId, x.spanId, o.now, o.input) : port.start(def, parent, o.now, o.input);
-  if (x?.session && parent === 0) {
-    let session = null;
-    try {
-      session = checkSession(x.session);
-    } catch {}
-    if (session) return port.startWithSession(def, parent, o.now, session, o.input);
-  }
+  if (x?.traceId && parent === 0) return port.startRemote(def, x.traceId, x.spanId, o.now, o.input);
   return port.start(def, parent, o.now, o.input);
 }

@@ -193,9 +193,8 @@ function callHooks(sp) {
         try {
           if (isAsyncIterable(data)) out = observeStream(data, sp);
           else {
-            const rec = forRecord(data);
-            sp.chunk(rec);
-            sp.end(rec);
+            // The declared span takes its output as the whole response (captured once).
+            sp.end(forRecord(data));
           }
         } catch {
           out = data;

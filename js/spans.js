@@ -34,10 +34,13 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
 
   // `ep`: the init() the span started in. After a new init() the tracer is a new one whose
   // handles reuse the same numbers, so a span still running across init() is dropped.
-  function endOk(h, value, ep) {
+  // `response`: the value is a declared LLM call's whole response, which the core reads for
+  // usage and completions even with output capture off (it keeps it as the output only when
+  // capture is on).
+  function endOk(h, value, ep, response = false) {
     const st = current();
     if (h === NOOP || st === null || ep !== st.epoch) return;
-    if (port.end(h, now(), st.captureOutput ? st.capture.value(value) : "")) emitted();
+    if (port.end(h, now(), st.captureOutput || response ? st.capture.value(value) : "")) emitted();
   }
 
   /** Ends a streamed span: its output is the response the core aggregated from the chunks. */
@@ -159,24 +162,15 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
   }
 
   /** The span definition of one wrapped function for init() `st`: name, metadata and session
-   * captured (and redacted) once per init(). */
+   * captured (and redacted) once per init(), and parsed once by the core. */
   function define(o, st) {
-    let session = null;
-    if (o.session !== undefined) {
-      const text = st.capture.session(o.session);
-      try {
-        // While loading the text goes as it is: the log checks it when it is replayed.
-        session = bridge.loading ? text : bridge.checkSession(text);
-      } catch {
-        session = null; // the redact function made it invalid: the trace keeps init()'s session
-      }
-    }
-    return { epoch: st.epoch, def: port.define(st.capture.text(o.name), o.kind, st.capture.metadata(o.metadata)), session };
+    const session = o.session !== undefined ? st.capture.session(o.session) : "";
+    return { epoch: st.epoch, def: port.define(st.capture.text(o.name), o.kind, st.capture.metadata(o.metadata), session) };
   }
 
   function wrap(fn, opts, isTrace) {
     const o = parseOptions(fn, opts, isTrace);
-    let d = { epoch: 0, def: 0, session: null };
+    let d = { epoch: 0, def: 0 };
 
     function traced(...args) {
       if (new.target) return Reflect.construct(fn, args, new.target);
@@ -191,7 +185,7 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
         if (parent === NOOP) return fn.apply(this, args);
         if (d.epoch !== st.epoch) d = define(o, st);
         const input = st.captureInput ? st.capture.value(args) : "";
-        h = d.session !== null && parent === 0 ? port.startWithSession(d.def, parent, now(), d.session, input) : port.start(d.def, parent, now(), input);
+        h = port.start(d.def, parent, now(), input);
       } catch (e) {
         bridge.fail(e);
         return fn.apply(this, args);
@@ -220,7 +214,7 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
     try {
       const parent = context.active();
       if (parent === NOOP) return null;
-      const def = port.define(st.capture.text(name), kind, "");
+      const def = port.define(st.capture.text(name), kind, "", "");
       const input = args !== undefined && st.captureInput ? st.capture.value(args) : "";
       h = remote && parent === 0 ? port.startRemote(def, remote.traceId, remote.spanId, now(), input) : port.start(def, parent, now(), input);
     } catch (e) {
@@ -229,6 +223,7 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
     }
     if (h === NOOP) return null;
     const ep = st.epoch;
+    let declared = false;
     return {
       handle: h,
       /** Runs fn with this span active; a Promise result ends nothing (see `call`). */
@@ -243,9 +238,12 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
       /** Tells the core which LLM call this span is (`{system, operation, model?, ...}`),
        * before any response. Not captured data: the redact function does not see it. */
       declare(call) {
-        if (current()?.epoch === ep) port.declare(h, toJson(call));
+        if (current()?.epoch !== ep) return;
+        declared = true;
+        port.declare(h, call);
       },
-      end: (value) => endOk(h, value, ep),
+      /** Ends the span with `value` as its result (a declared call's whole response). */
+      end: (value) => endOk(h, value, ep, declared),
       endStream: () => endStream(h, ep),
       fail: (err) => endError(h, err, ep),
       traceparent: () => port.traceparent(h),

@@ -83,11 +83,6 @@ pub fn check_session(session: &str) -> Result<String, JsValue> {
 /// ```js
 /// const def = define("llm", "span", "");
 /// ```
-#[wasm_bindgen]
-pub fn define(name: &str, kind: &str, metadata: &str) -> u32 {
-    with(0, |t| t.define(name, kind, metadata))
-}
-
 /// Starts a span: returns its handle (`0xffffffff` when not recorded).
 ///
 /// ```js
@@ -105,20 +100,6 @@ pub fn start(def: u32, parent: u32, now_ms: f64, input_len: u32) -> u32 {
 /// ```js
 /// const h = startWithSession(def, 0, now, '{"id":"xyz123"}', passText(argsJson));
 /// ```
-#[wasm_bindgen(js_name = startWithSession)]
-pub fn start_with_session(
-    def: u32,
-    parent: u32,
-    now_ms: f64,
-    session: &str,
-    input_len: u32,
-) -> u32 {
-    let spec = SessionSpec::from_json(session).ok();
-    with_text(input_len, |input| {
-        with(NOOP, |t| t.start(def, parent, now_ms, input, spec))
-    })
-}
-
 /// Starts the local root span of a trace continued from a W3C `traceparent` (trace id as 32
 /// hex digits, parent span id as 16). Returns `0xffffffff` for ids that do not parse.
 ///
@@ -313,15 +294,6 @@ pub fn export_persist(id: f64) -> String {
 /// ```js
 /// const text = exportRequest(id); // '{"url":"http://localhost:4318/v1/traces","headers":[...],...}'
 /// ```
-#[wasm_bindgen(js_name = exportRequest)]
-pub fn export_request(id: f64) -> String {
-    with(String::new(), |core| {
-        core.export_request(id as u64)
-            .map(|r| r.to_json())
-            .unwrap_or_default()
-    })
-}
-
 /// Records what came back for job `id`'s request: `status` (0: no response, `networkError`
 /// says why), `retryAfterMs` (< 0: none), the response text. True when the job is finished
 /// (accepted or given up): its outbox copy can be deleted.
@@ -358,36 +330,16 @@ pub fn export_restore(json: &str) -> bool {
 /// ```js
 /// const wait = exportWake(Date.now()); if (wait >= 0) setTimeout(pump, wait);
 /// ```
-#[wasm_bindgen(js_name = exportWake)]
-pub fn export_wake(now_ms: f64) -> f64 {
-    with(-1.0, |core| core.export_wake(now_ms).unwrap_or(-1.0))
-}
-
 /// Outbox entries to delete: jobs dropped by the outbox bounds or a refused token.
 ///
 /// ```js
 /// for (const id of exportDropped()) outbox.delete(id);
 /// ```
-#[wasm_bindgen(js_name = exportDropped)]
-pub fn export_dropped() -> Vec<f64> {
-    with(Vec::new(), |core| {
-        core.export_dropped()
-            .into_iter()
-            .map(|id| id as f64)
-            .collect()
-    })
-}
-
 /// Export failures since the last call, one a line (the token never appears in them).
 ///
 /// ```js
 /// for (const w of exportWarnings().split("\n").filter(Boolean)) console.warn(w);
 /// ```
-#[wasm_bindgen(js_name = exportWarnings)]
-pub fn export_warnings() -> String {
-    with(String::new(), |core| core.export_warnings().join("\n"))
-}
-
 /// Counters as JSON: `{ recorded, dropped, unsampled, open, pending, exported, failed }`.
 ///
 /// ```js

@@ -15,20 +15,21 @@ function fakePort() {
     calls,
     define: (...a) => (calls.push(["define", ...a]), ++d),
     start: (...a) => (calls.push(["start", ...a]), ++h),
-    startWithSession: (...a) => (calls.push(["startWithSession", ...a]), ++h),
     startRemote: (...a) => (calls.push(["startRemote", ...a]), ++h),
     end: (...a) => (calls.push(["end", ...a]), true),
     endError: (...a) => (calls.push(["endError", ...a]), false),
     streamChunk: (...a) => calls.push(["chunk", ...a]),
+    declare: (...a) => calls.push(["declare", ...a]),
   };
 }
 
 test("replay: in order, with their own times, parents and definitions mapped", () => {
   const log = createPendingLog();
-  const def = log.define("main", "trace", '{"m":1}');
-  const root = log.start(def, 0, 1000, "[1]", { session: '{"id":"s"}' });
+  const def = log.define("main", "trace", '{"m":1}', '{"id":"s"}');
+  const root = log.start(def, 0, 1000, "[1]");
   const cdef = log.define("child", "span", "");
   const child = log.start(cdef, root, 1001, "[]");
+  log.declare(child, { system: "openai", operation: "chat" });
   log.chunk(child, '{"delta":"a"}');
   log.endError(child, 1002, "TypeError", "bad", "stack");
   const remote = log.start(cdef, 0, 1003, "", { traceId: "a".repeat(32), spanId: "b".repeat(16) });
@@ -37,13 +38,14 @@ test("replay: in order, with their own times, parents and definitions mapped", (
   assert.equal(log.spans, 3);
 
   const port = fakePort();
-  const emitted = log.replay(port, (s) => `checked ${s}`);
+  const emitted = log.replay(port);
   assert.equal(emitted, true);
   assert.deepEqual(port.calls, [
-    ["define", "main", "trace", '{"m":1}'],
-    ["startWithSession", 100, 0, 1000, 'checked {"id":"s"}', "[1]"],
-    ["define", "child", "span", ""],
+    ["define", "main", "trace", '{"m":1}', '{"id":"s"}'],
+    ["start", 100, 0, 1000, "[1]"],
+    ["define", "child", "span", "", ""],
     ["start", 101, 1, 1001, "[]"],
+    ["declare", 2, { system: "openai", operation: "chat" }],
     ["chunk", 2, '{"delta":"a"}'],
     ["endError", 2, 1002, "TypeError", "bad", "stack"],
     ["startRemote", 101, "a".repeat(32), "b".repeat(16), 1003, ""],
@@ -52,17 +54,6 @@ test("replay: in order, with their own times, parents and definitions mapped", (
   // Spans still open end later through the map.
   assert.deepEqual([log.real(root), log.real(child), log.real(remote), log.real(def)], [1, 2, 3, 100]);
   assert.equal(log.spans, 0);
-});
-
-test("a session the core refuses at replay is left out, the trace is kept", () => {
-  const log = createPendingLog();
-  const h = log.start(log.define("t", "trace", ""), 0, 5, "", { session: "{bad" });
-  log.end(h, 6, "");
-  const port = fakePort();
-  log.replay(port, () => {
-    throw new Error("AgensightError: bad session");
-  });
-  assert.deepEqual(port.calls.map((c) => c[0]), ["define", "start", "end"]);
 });
 
 test("the bound: definitions, starts and chunks count; a refused start is dropped and counted, its ends ignored; ends of logged spans always kept", () => {
@@ -80,7 +71,7 @@ test("the bound: definitions, starts and chunks count; a refused start is droppe
   log.end(b, 6, "");
   assert.equal(log.dropped, 2);
   const port = fakePort();
-  log.replay(port, (s) => s);
+  log.replay(port);
   assert.deepEqual(port.calls.map((x) => x[0]), ["define", "start", "start", "chunk", "end", "end"]);
 });
 
@@ -92,6 +83,6 @@ test("clear(count): what was logged is dropped and counted (a new init() while l
   log.clear(true);
   assert.equal(log.dropped, 2);
   const port = fakePort();
-  assert.equal(log.replay(port, (s) => s), false);
+  assert.equal(log.replay(port), false);
   assert.deepEqual(port.calls, []);
 });
