@@ -1,31 +1,216 @@
 //! Secret masking for captured values, applied by [`crate::limits::clamp_json`] before anything
-//! leaves the wasm (both wire formats and the local store see only masked text).
+//! leaves the wasm (both wire formats and the local store see only masked text), and to span
+//! names, session ids and names.
 //!
-//! Two rules: values under secret-named keys (`authorization`, `api-key`, `x-api-key`,
-//! `password`, `secret`, `*token`, `cookie`, ...) are replaced whole; and inside any string,
-//! provider API keys, `Bearer` credentials and the configured token itself are replaced. Both
-//! work on the raw, still-escaped JSON string content, so nothing is decoded and re-encoded.
+//! Two rules: values under secret-named keys (`authorization`, `api-key`, `password`, `pwd`,
+//! `secret`, `*token`, `cookie`, `signature`, ...) are replaced whole; and inside any string,
+//! these are replaced: the configured token; vendors' keys by their prefix (`sk-`, `ghp_`,
+//! `xoxb-`, `AKIA`, ... see [`KEY_PREFIXES`] and `SHAPED`), glued to a word or not; JWTs;
+//! `Bearer`/`Basic` credentials; PEM private key blocks; the `user:password` of a URL; and the
+//! value after a secret name in text (`password=x`, `?api_key=x&`, `"token": "x"`,
+//! `client_secret%3Dx`). Everything works on the raw, still-escaped JSON string content, so
+//! nothing is decoded and re-encoded.
+//!
+//! The scan is one pass with one table lookup per byte: a bit per byte pair (the first two
+//! bytes of every pattern, an escape, a separator) says where a closer look is needed.
 
 use std::borrow::Cow;
 
 /// The text secrets are replaced with.
 pub const MASK: &str = "[REDACTED]";
 
-/// Prefixes of well-known API keys; each must be followed by at least `MIN_KEY_TAIL` key chars.
+/// Prefixes of well-known API keys; each must be followed by at least `MIN_KEY_TAIL` key chars
+/// (letters, digits, `_`, `-`). Kept grouped by first byte (see `ranges`). A prefix of 4+ bytes
+/// holding `_`, `-` or `.` is distinctive enough to be found glued to a word (`myghp_...`);
+/// shorter ones only where no letter precedes them (`task-...` is not `sk-...`).
 pub const KEY_PREFIXES: &[&str] = &[
+    "AIza",
+    "ATATT3",
+    "ATCTT3",
+    "PMAK-",
+    "cfat_",
+    "cfk_",
+    "cfut_",
+    "dckr_pat_",
+    "dop_v1_",
+    "doo_v1_",
+    "dor_v1_",
+    "dp.pt.",
+    "figd_",
+    "ghp_",
+    "gho_",
+    "ghu_",
+    "ghs_",
+    "ghr_",
+    "github_pat_",
+    "glpat-",
+    "glrt-",
+    "gldt-",
+    "glptt-",
+    "glft-",
+    "glsa_",
+    "gsk_",
+    "hf_",
+    "hvs.",
+    "hvb.",
+    "hvr.",
+    "lin_api_",
+    "npm_",
+    "ntn_",
+    "nvapi-",
+    "ops_ey",
+    "pypi-",
+    "pscale_tkn_",
+    "pscale_pw_",
+    "pul-",
+    "pplx-",
+    "rk_live_",
+    "rk_test_",
+    "r8_",
     "sk-",
     "sk_live_",
     "sk_test_",
-    "ghp_",
-    "github_pat_",
+    "shpat_",
+    "shpca_",
+    "shppa_",
+    "shpss_",
+    "sntrys_",
+    "sntryu_",
+    "sq0atp-",
+    "sq0csp-",
+    "tskey-",
+    "tvly-",
+    "vcp_",
+    "vci_",
+    "vca_",
+    "vcr_",
+    "vck_",
+    "whsec_",
     "xoxb-",
     "xoxp-",
-    "AIza",
-    "AKIA",
+    "xoxa-",
+    "xoxr-",
+    "xoxo-",
+    "xoxs-",
+    "xoxe.",
+    "xapp-",
+    "xkeysib-",
+    "ya29.",
 ];
 pub const MIN_KEY_TAIL: usize = 16;
 /// Shortest credential after `Bearer ` that is masked (shorter ones are prose, not tokens).
 const MIN_BEARER: usize = 8;
+
+/// Credentials whose tail is not "16+ key characters": AWS key ids, Twilio and Databricks hex
+/// keys, SendGrid's dotted keys, Grafana's base64 ones, webhook URLs. Grouped by first byte.
+const SHAPED: &[Shaped] = &[
+    shaped("A3T", UPPER, 17),
+    shaped("AKIA", UPPER, 16),
+    shaped("AGPA", UPPER, 16),
+    shaped("AIDA", UPPER, 16),
+    shaped("AROA", UPPER, 16),
+    shaped("AIPA", UPPER, 16),
+    shaped("ANPA", UPPER, 16),
+    shaped("ANVA", UPPER, 16),
+    shaped("ASIA", UPPER, 16),
+    shaped("AGE-SECRET-KEY-1", UPPER, 32),
+    shaped("LTAI", ALNUM, 12),
+    shaped("SG.", DOTTED, 16),
+    shaped("SK", HEX, 32),
+    shaped("dapi", HEX, 32),
+    shaped("discord.com/api/webhooks/", PATH, 8),
+    shaped("discordapp.com/api/webhooks/", PATH, 8),
+    shaped("glc_", BASE64, 16),
+    shaped("hooks.slack.com/services/", PATH, 8),
+];
+
+#[derive(Clone, Copy)]
+struct Shaped {
+    prefix: &'static str,
+    /// The class (a bit of `TAIL`) every tail byte must have.
+    tail: u8,
+    min: usize,
+}
+
+const fn shaped(prefix: &'static str, tail: u8, min: usize) -> Shaped {
+    Shaped { prefix, tail, min }
+}
+
+// Tail classes (bits of `TAIL`).
+const KEYC: u8 = 1; // [A-Za-z0-9_-]
+const ALNUM: u8 = 2;
+const UPPER: u8 = 4; // [A-Z0-9]
+const HEX: u8 = 8;
+const BASE64: u8 = 16; // [A-Za-z0-9+/=_-]
+const DOTTED: u8 = 32; // key characters and `.`
+const PATH: u8 = 64; // key characters and `/`
+const BEARER: u8 = 128; // [A-Za-z0-9._~+/=-]
+
+static TAIL: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        let alnum = b.is_ascii_alphanumeric();
+        let key = alnum || b == b'_' || b == b'-';
+        let mut v = 0;
+        if key {
+            v |= KEYC | DOTTED | PATH;
+        }
+        if alnum {
+            v |= ALNUM;
+        }
+        if b.is_ascii_uppercase() || b.is_ascii_digit() {
+            v |= UPPER;
+        }
+        if b.is_ascii_hexdigit() {
+            v |= HEX;
+        }
+        if key || b == b'+' || b == b'/' || b == b'=' {
+            v |= BASE64;
+        }
+        if key || matches!(b, b'.' | b'~' | b'+' | b'/' | b'=') {
+            v |= BEARER;
+        }
+        if b == b'.' {
+            v |= DOTTED;
+        }
+        if b == b'/' {
+            v |= PATH;
+        }
+        t[c] = v;
+        c += 1;
+    }
+    t
+};
+
+/// For each first byte, where its prefixes start in `list` and how many there are.
+const fn ranges(list: &[&str]) -> [(u8, u8); 256] {
+    let mut r = [(0u8, 0u8); 256];
+    let mut k = 0;
+    while k < list.len() {
+        let c = list[k].as_bytes()[0] as usize;
+        if r[c].1 == 0 {
+            r[c].0 = k as u8;
+        }
+        r[c].1 += 1;
+        k += 1;
+    }
+    r
+}
+
+const fn shaped_prefixes() -> [&'static str; SHAPED.len()] {
+    let mut p = [""; SHAPED.len()];
+    let mut k = 0;
+    while k < SHAPED.len() {
+        p[k] = SHAPED[k].prefix;
+        k += 1;
+    }
+    p
+}
+
+static KEY_RANGES: [(u8, u8); 256] = ranges(KEY_PREFIXES);
+static SHAPED_RANGES: [(u8, u8); 256] = ranges(&shaped_prefixes());
 
 /// What to mask. `Default` masks the built-in patterns only.
 ///
@@ -34,6 +219,8 @@ const MIN_BEARER: usize = 8;
 /// let r = Redactor::new(vec!["tok-123456789".into()]);
 /// assert_eq!(r.mask_raw("key sk-proj-abcdefghijklmnopqrstuv ok"), "key [REDACTED] ok");
 /// assert_eq!(r.mask_raw("uses tok-123456789"), "uses [REDACTED]");
+/// assert_eq!(r.mask_raw("db: postgres://app:hunter2@db/x"), "db: postgres://[REDACTED]@db/x");
+/// assert_eq!(r.mask_raw("a=1&client_secret=x9&b=2"), "a=1&client_secret=[REDACTED]&b=2");
 /// assert!(r.is_secret_key("X-Api-Key"));
 /// assert!(!r.is_secret_key("max_tokens"));
 /// ```
@@ -44,15 +231,11 @@ pub struct Redactor {
     /// The built-in patterns and secret key names (off with `redact: false` or a redact
     /// function; the literals stay on).
     patterns: bool,
-    /// Per byte: `KEY` (a key/word char), `START` (a secret can start with it), `ESCAPE`
-    /// (`\\`). Most bytes of captured text are only `KEY` or nothing, and are passed over with
-    /// one lookup (this scan runs on every captured string).
-    class: [u8; 256],
+    /// One bit per byte pair (first byte * 256 + second): a secret, an escape or a name/value
+    /// separator may start at the first byte. Nearly every pair of captured text has it clear
+    /// and is passed over with this one lookup (this scan runs on every captured string).
+    pairs: Box<[u64; 1024]>,
 }
-
-const KEY: u8 = 1;
-const START: u8 = 2;
-const ESCAPE: u8 = 4;
 
 impl Default for Redactor {
     fn default() -> Redactor {
@@ -65,59 +248,64 @@ impl Redactor {
     /// masking them would shred ordinary text).
     pub fn new(literals: Vec<String>) -> Redactor {
         let literals: Vec<String> = literals.into_iter().filter(|l| l.len() >= 6).collect();
-        let mut class = [0u8; 256];
-        for (c, k) in class.iter_mut().zip(KEY_CHARS) {
-            *c = if k { KEY } else { 0 };
-        }
-        class[b'\\' as usize] |= ESCAPE;
-        for first in literals
-            .iter()
-            .map(|l| l.as_bytes()[0])
-            .chain(KEY_PREFIXES.iter().map(|p| p.as_bytes()[0]))
-            .chain([b'b', b'B'])
-        {
-            class[first as usize] |= START;
-        }
-        Redactor {
+        let mut r = Redactor {
             literals,
             patterns: true,
-            class,
-        }
+            pairs: Box::new([0; 1024]),
+        };
+        r.fill_pairs();
+        r
     }
 
     /// Masks only `literals` (the configured token, which must never appear anywhere).
     pub fn literals_only(literals: Vec<String>) -> Redactor {
-        Redactor {
-            patterns: false,
-            ..Redactor::new(literals)
+        let mut r = Redactor::new(literals);
+        r.patterns = false;
+        r.pairs = Box::new([0; 1024]);
+        r.fill_pairs();
+        r
+    }
+
+    fn fill_pairs(&mut self) {
+        let pairs = &mut self.pairs;
+        let mut set = |a: u8, b: Option<u8>| {
+            for second in b.map_or(0..=255, |b| b..=b) {
+                let k = (a as usize) << 8 | second as usize;
+                pairs[k >> 6] |= 1 << (k & 63);
+            }
+        };
+        set(b'\\', None);
+        for l in &self.literals {
+            set(l.as_bytes()[0], Some(l.as_bytes()[1]));
         }
+        if !self.patterns {
+            return;
+        }
+        for sep in [b'=', b':', b'%'] {
+            set(sep, None);
+        }
+        let shaped = SHAPED.iter().map(|s| s.prefix);
+        for p in KEY_PREFIXES.iter().copied().chain(shaped) {
+            set(p.as_bytes()[0], Some(p.as_bytes()[1]));
+        }
+        for (a, b) in [(b'b', b'e'), (b'b', b'a'), (b'e', b'y'), (b'-', b'-')] {
+            for a in [a, a.to_ascii_uppercase()] {
+                for b in [b, b.to_ascii_uppercase()] {
+                    set(a, Some(b));
+                }
+            }
+        }
+    }
+
+    fn candidate(&self, b: &[u8], i: usize) -> bool {
+        let k = (b[i] as usize) << 8 | b.get(i + 1).copied().unwrap_or(0) as usize;
+        self.pairs[k >> 6] >> (k & 63) & 1 == 1
     }
 
     /// Whether a value under this object key is a secret. `raw_key` is the key's escaped
     /// content; separators and case are ignored (`X-API-Key` = `x_api_key` = `xApiKey`).
     pub fn is_secret_key(&self, raw_key: &str) -> bool {
-        if !self.patterns {
-            return false;
-        }
-        // Lowercased letters and digits only, in a stack buffer (this runs for every key).
-        let raw = raw_key.as_bytes();
-        if raw.len() < 5 {
-            return false; // shorter than any secret name
-        }
-        let lowered = raw
-            .iter()
-            .map(|&c| LOWER_ALNUM[c as usize])
-            .filter(|&l| l != 0);
-        if raw.len() > 64 {
-            return is_secret_name(&lowered.collect::<Vec<u8>>());
-        }
-        let mut buf = [0u8; 64];
-        let mut len = 0;
-        for l in lowered {
-            buf[len] = l;
-            len += 1;
-        }
-        is_secret_name(&buf[..len])
+        self.patterns && is_secret_word(raw_key.as_bytes())
     }
 
     /// Whether [`Redactor::mask_raw`] would change `raw` (no allocation either way).
@@ -131,15 +319,12 @@ impl Redactor {
         let mut out: Option<String> = None;
         let mut copied = 0; // bytes of `raw` already accounted for in `out`
         let mut i = 0;
-        // Where a word starts even though a key char may precede it: after an escape sequence
-        // (`\n`, `\u0001`: one character, never a key char in JSON.stringify's output) and
+        // Where a word starts even though a letter may precede it: after an escape sequence
+        // (`\n`, `\u0001`: one character, never a word char in JSON.stringify's output) and
         // right after a mask.
         let mut fresh = 0;
-        // Only bytes a secret can start with, and escapes, need a look; the scan between them
-        // is one table lookup per byte (this runs on every captured string).
-        let class = &self.class;
         while i < b.len() {
-            if class[b[i] as usize] & (START | ESCAPE) == 0 {
+            if !self.candidate(b, i) {
                 i += 1;
                 continue;
             }
@@ -150,14 +335,11 @@ impl Redactor {
                 fresh = i;
                 continue;
             }
-            let boundary = i == fresh || class[b[i - 1] as usize] & KEY == 0;
-            match self.secret_at(raw, i, boundary) {
-                Some(end) => {
+            let word = i == fresh || !b[i - 1].is_ascii_alphabetic();
+            match self.secret_at(b, i, word, copied) {
+                Some((start, end)) => {
                     let o = out.get_or_insert_with(|| String::with_capacity(raw.len()));
-                    o.push_str(&raw[copied..i]);
-                    if starts_with_ci(&b[i..], b"bearer") {
-                        o.push_str(&raw[i..i + 7]);
-                    }
+                    o.push_str(&raw[copied..start]);
                     o.push_str(MASK);
                     copied = end;
                     i = end;
@@ -175,8 +357,8 @@ impl Redactor {
         }
     }
 
-    /// Masks secrets in plain (unescaped) text, such as an error message or a receiver's
-    /// response quoted in a warning.
+    /// Masks secrets in plain (unescaped) text, such as an error message, a span name or a
+    /// receiver's response quoted in a warning.
     ///
     /// ```
     /// use agensight_wasm::redact::Redactor;
@@ -194,70 +376,385 @@ impl Redactor {
         }
     }
 
-    /// If a secret starts at byte `i` (outside any escape sequence), the byte where it ends.
-    /// The built-in patterns match only at a word start (`boundary`); literals anywhere.
-    fn secret_at(&self, raw: &str, i: usize, boundary: bool) -> Option<usize> {
-        let b = raw.as_bytes();
-        if !boundary && self.literals.is_empty() {
-            return None;
-        }
+    /// If a secret is found at byte `i` (outside any escape sequence), the bytes to mask: from
+    /// `i` on, or (a value after its name, a credential after its scheme) further on. `word`:
+    /// no letter precedes `i`; `floor`: where the last mask ended (a name is not read across).
+    fn secret_at(&self, b: &[u8], i: usize, word: bool, floor: usize) -> Option<(usize, usize)> {
         for lit in &self.literals {
             if b[i..].starts_with(lit.as_bytes()) {
-                return Some(i + lit.len());
+                return Some((i, i + lit.len()));
             }
         }
-        if !self.patterns || !boundary {
+        if !self.patterns {
             return None;
         }
-        if matches!(b[i], b'b' | b'B') {
-            if starts_with_ci(&b[i..], b"bearer") && b.get(i + 6) == Some(&b' ') {
-                let end = run_end(b, i + 7, |c| {
-                    c.is_ascii_alphanumeric() || b"._~+/=-".contains(&c)
-                });
-                return (end - (i + 7) >= MIN_BEARER).then_some(end);
+        match b[i] {
+            b'=' | b':' | b'%' => return value_after_name(b, i, floor),
+            b'b' | b'B' if word => return scheme_credential(b, i),
+            b'e' if word && b[i..].starts_with(b"eyJ") => return jwt(b, i),
+            b'-' if b[i..].starts_with(b"-----BEGIN") => return pem_block(b, i),
+            _ => {}
+        }
+        prefixed(b, i, word).map(|end| (i, end))
+    }
+}
+
+/// A vendor key starting at `i`: its end.
+fn prefixed(b: &[u8], i: usize, word: bool) -> Option<usize> {
+    let rest = &b[i..];
+    let (from, n) = KEY_RANGES[b[i] as usize];
+    for p in &KEY_PREFIXES[from as usize..from as usize + n as usize] {
+        if rest.starts_with(p.as_bytes()) && (word || glued(p)) {
+            let end = run_end(b, i + p.len(), KEYC);
+            if end - (i + p.len()) >= MIN_KEY_TAIL {
+                return Some(end);
             }
+        }
+    }
+    let (from, n) = SHAPED_RANGES[b[i] as usize];
+    for s in &SHAPED[from as usize..from as usize + n as usize] {
+        if rest.starts_with(s.prefix.as_bytes()) && (word || glued(s.prefix)) {
+            let end = run_end(b, i + s.prefix.len(), s.tail);
+            if end - (i + s.prefix.len()) >= s.min {
+                return Some(end);
+            }
+        }
+    }
+    None
+}
+
+/// Whether a prefix is distinctive enough to be found inside a word.
+fn glued(p: &str) -> bool {
+    p.len() >= 4 && p.bytes().any(|c| matches!(c, b'_' | b'-' | b'.'))
+}
+
+/// `Bearer <token>` or `Basic <base64>` (any case, any blank between): the credential's bytes.
+fn scheme_credential(b: &[u8], i: usize) -> Option<(usize, usize)> {
+    let (basic, len) = if starts_with_ci(&b[i..], b"bearer") {
+        (false, 6)
+    } else if starts_with_ci(&b[i..], b"basic") {
+        (true, 5)
+    } else {
+        return None;
+    };
+    let start = blanks_end(b, i + len);
+    if start == i + len {
+        return None;
+    }
+    let end = run_end(b, start, if basic { BASE64 } else { BEARER });
+    let token = &b[start..end];
+    let ok = if basic {
+        token.len() >= 8 && looks_like_credential(token) && TAIL[next(b, end) as usize] & KEYC == 0
+    } else {
+        token.len() >= MIN_BEARER
+    };
+    ok.then_some((start, end))
+}
+
+/// A JWT (`eyJ<header>.<payload>[.<signature>]`, base64url): its end.
+fn jwt(b: &[u8], i: usize) -> Option<(usize, usize)> {
+    let header = run_end(b, i, KEYC);
+    if header - i < 10 || b.get(header) != Some(&b'.') {
+        return None;
+    }
+    let payload = run_end(b, header + 1, KEYC);
+    if payload - header - 1 < 2 {
+        return None;
+    }
+    let end = if b.get(payload) == Some(&b'.') {
+        run_end(b, payload + 1, BASE64)
+    } else {
+        payload
+    };
+    Some((i, end))
+}
+
+/// A PEM private key (`-----BEGIN ... PRIVATE KEY-----` to its `-----END ...-----`, or to the
+/// end of the text when cut): the whole block.
+fn pem_block(b: &[u8], i: usize) -> Option<(usize, usize)> {
+    let header_end = find(b, i + 10, b"-----", 80)?;
+    if find(&b[..header_end], i + 10, b"PRIVATE KEY", 80).is_none() {
+        return None;
+    }
+    let Some(end) = find(b, header_end + 5, b"-----END", usize::MAX) else {
+        return Some((i, b.len()));
+    };
+    let close = find(b, end + 8, b"-----", 80).map_or(b.len(), |c| c + 5);
+    Some((i, close))
+}
+
+/// At a separator (`=`, `:`, `%3D`, `%3A`; `://` starts a URL): the value to mask when the name
+/// before it is a secret's, or the `user:password` of a URL.
+fn value_after_name(b: &[u8], i: usize, floor: usize) -> Option<(usize, usize)> {
+    let sep = match b[i] {
+        b':' if b[i + 1..].starts_with(b"//") => return userinfo(b, i + 3, false),
+        b'%' if starts_with_ci(&b[i..], b"%3A%2F%2F") => return userinfo(b, i + 9, true),
+        b'%' if starts_with_ci(&b[i..], b"%3D") || starts_with_ci(&b[i..], b"%3A") => 3,
+        b'=' if matches!(next(b, i + 1), b'=' | b'~') => return None, // `==`, `=~`
+        b'=' if i > 0 && matches!(b[i - 1], b'!' | b'<' | b'>' | b'=') => return None,
+        b'=' if next(b, i + 1) == b'>' => 2,
+        b':' if next(b, i + 1) == b'=' => 2,
+        b':' if next(b, i + 1) == b':' || i > 0 && b[i - 1] == b':' => return None,
+        b'=' | b':' => 1,
+        _ => return None,
+    };
+    if !is_secret_word(name_before(b, i, floor)) {
+        return None;
+    }
+    let from = blanks_end(b, i + sep);
+    let spaced = from > i + sep;
+    let (start, end, quoted) = value_span(b, from)?;
+    let v = &b[start..end];
+    if v.is_empty() || v.starts_with(MASK.as_bytes()) {
+        return None;
+    }
+    if !quoted {
+        // Code, not a secret: `password = getPassword()`, `token: string`, `pwd=None`.
+        if next(b, end) == b'(' || is_placeholder(v) {
             return None;
         }
-        let second = b.get(i + 1).copied();
-        for p in KEY_PREFIXES {
-            // Most word starts share no two bytes with any prefix: check those first.
-            let p2 = p.as_bytes();
-            if p2[0] == b[i] && Some(p2[1]) == second && b[i..].starts_with(p2) {
-                let end = run_end(b, i + p.len(), is_key_char);
-                if end - (i + p.len()) >= MIN_KEY_TAIL {
-                    return Some(end);
+        // Prose: "password: then click" names no secret; `password: hunter2` does.
+        if spaced && (v.len() < 6 || !looks_like_credential(v)) {
+            return None;
+        }
+    }
+    Some((start, end))
+}
+
+/// The name (word characters, a closing quote and blanks skipped) that ends at separator `i`.
+fn name_before(b: &[u8], i: usize, floor: usize) -> &[u8] {
+    let mut j = i;
+    while j > floor && matches!(b[j - 1], b' ' | b'\'') {
+        j -= 1;
+    }
+    if j >= floor + 2 && &b[j - 2..j] == b"\\\"" {
+        j -= 2;
+    } else if j >= floor + 3 && starts_with_ci(&b[j - 3..j], b"%22") {
+        j -= 3;
+    }
+    let end = j;
+    while j > floor && end - j < 64 && TAIL[b[j - 1] as usize] & DOTTED != 0 {
+        j -= 1;
+    }
+    // A letter that ends an escape sequence (`\npassword`) is not part of the name.
+    if j > floor && escapes_next(b, j) {
+        j += if b[j] == b'u' { 5 } else { 1 };
+    }
+    &b[j.min(end)..end]
+}
+
+/// Whether the byte at `j` is the character of an escape (an odd run of `\` before it).
+fn escapes_next(b: &[u8], j: usize) -> bool {
+    b[..j].iter().rev().take_while(|&&c| c == b'\\').count() % 2 == 1
+}
+
+/// The value starting at `from`: quoted (`"..."` escaped as `\"`, `'...'`, `%22...%22`) up to
+/// its closing quote, or a run of value characters; an auth scheme word (`Bearer`, `Basic`,
+/// `Token`, `Digest`) before it is left out. Returns (start, end, quoted).
+fn value_span(b: &[u8], from: usize) -> Option<(usize, usize, bool)> {
+    if b[from..].starts_with(b"\\\"") {
+        let mut k = from + 2;
+        while k < b.len() && !b[k..].starts_with(b"\\\"") {
+            k += if b[k] == b'\\' { escape_len(b, k) } else { 1 };
+        }
+        return Some((from + 2, k.min(b.len()), true));
+    }
+    if next(b, from) == b'\'' {
+        let end = b[from + 1..]
+            .iter()
+            .position(|&c| c == b'\'' || c == b'\\')
+            .map_or(b.len(), |p| from + 1 + p);
+        return Some((from + 1, end, true));
+    }
+    if starts_with_ci(&b[from..], b"%22") || starts_with_ci(&b[from..], b"%27") {
+        let end = value_end(b, from + 3);
+        return Some((from + 3, end, true));
+    }
+    let mut start = from;
+    for scheme in [&b"bearer"[..], b"basic", b"token", b"digest"] {
+        if starts_with_ci(&b[from..], scheme) {
+            let after = blanks_end(b, from + scheme.len());
+            if after > from + scheme.len() {
+                start = after;
+            }
+        }
+    }
+    Some((start, value_end(b, start), false))
+}
+
+fn escape_len(b: &[u8], k: usize) -> usize {
+    if b.get(k + 1) == Some(&b'u') {
+        6
+    } else {
+        2
+    }
+}
+
+/// Where an unquoted value ends: at a blank, quote, escape, delimiter or URL-encoded one.
+fn value_end(b: &[u8], from: usize) -> usize {
+    let mut k = from;
+    while k < b.len() {
+        match b[k] {
+            b' ' | b'\\' | b'"' | b'\'' | b'`' | b'&' | b',' | b';' | b'<' | b'>' | b'(' | b')'
+            | b'[' | b']' | b'{' | b'}' | b'|' => break,
+            b'%' if ENCODED_STOPS.iter().any(|s| starts_with_ci(&b[k..], s)) => break,
+            _ => k += 1,
+        }
+    }
+    k
+}
+
+const ENCODED_STOPS: &[&[u8]] = &[
+    b"%20", b"%22", b"%26", b"%27", b"%2C", b"%3B", b"%0A", b"%0D", b"%09", b"%5C", b"%7D",
+];
+
+/// The `user:password` (or `user%3Apassword`) of a URL authority starting at `from`.
+fn userinfo(b: &[u8], from: usize, encoded: bool) -> Option<(usize, usize)> {
+    let mut colon = false;
+    let mut k = from;
+    while k < b.len() && k - from < 512 {
+        match b[k] {
+            b'@' => return (colon && k > from).then_some((from, k)),
+            b':' => colon = true,
+            b'/' | b'?' | b'#' | b' ' | b'\\' | b'"' | b'\'' | b'<' | b'>' | b'[' => return None,
+            b'%' if encoded => {
+                if starts_with_ci(&b[k..], b"%40") {
+                    return (colon && k > from).then_some((from, k));
+                }
+                if starts_with_ci(&b[k..], b"%3A") {
+                    colon = true;
+                } else if [&b"%2F"[..], b"%3F", b"%23", b"%20"]
+                    .iter()
+                    .any(|s| starts_with_ci(&b[k..], s))
+                {
+                    return None;
                 }
             }
+            _ => {}
         }
-        None
+        k += 1;
     }
+    None
+}
+
+/// Blanks between a name or scheme and its value: spaces, escaped tabs, `%20`, `+`.
+fn blanks_end(b: &[u8], mut k: usize) -> usize {
+    loop {
+        if matches!(next(b, k), b' ' | b'+') {
+            k += 1;
+        } else if b[k.min(b.len())..].starts_with(b"\\t")
+            || starts_with_ci(&b[k.min(b.len())..], b"%20")
+        {
+            k += if b[k] == b'\\' { 2 } else { 3 };
+        } else {
+            return k;
+        }
+    }
+}
+
+/// Not a plain word: holds a digit, a symbol, or a capital after the first letter.
+fn looks_like_credential(v: &[u8]) -> bool {
+    v.iter()
+        .enumerate()
+        .any(|(k, &c)| !c.is_ascii_alphabetic() || (k > 0 && c.is_ascii_uppercase()))
+}
+
+/// Values in code that stand for no secret.
+fn is_placeholder(v: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"null",
+        b"none",
+        b"nil",
+        b"undefined",
+        b"true",
+        b"false",
+        b"string",
+        b"str",
+        b"number",
+        b"int",
+        b"bool",
+        b"boolean",
+        b"any",
+        b"object",
+        b"bytes",
+        b"optional",
+        b"required",
+    ];
+    WORDS.iter().any(|w| v.eq_ignore_ascii_case(w))
+}
+
+/// Whether a key or a name before `=` names a secret (case and `_`/`-`/`.` ignored).
+fn is_secret_word(raw: &[u8]) -> bool {
+    if raw.len() < 3 {
+        return false; // shorter than any secret name
+    }
+    // Lowercased letters and digits only, in a stack buffer (this runs for every key).
+    let lowered = raw
+        .iter()
+        .map(|&c| LOWER_ALNUM[c as usize])
+        .filter(|&l| l != 0);
+    if raw.len() > 64 {
+        return is_secret_name(&lowered.collect::<Vec<u8>>());
+    }
+    let mut buf = [0u8; 64];
+    let mut len = 0;
+    for l in lowered {
+        buf[len] = l;
+        len += 1;
+    }
+    is_secret_name(&buf[..len])
 }
 
 /// The secret-name rule on a normalized key (lowercase letters and digits).
 fn is_secret_name(n: &[u8]) -> bool {
-    // The shortest secret name is `token`.
-    if n.len() < 5 {
+    const EXACT: &[&[u8]] = &[b"pwd", b"pass", b"auth", b"sig", b"creds", b"cookie"];
+    const SUFFIXES: &[&[u8]] = &[
+        b"token", // but not `max_tokens`, `total_tokens`
+        b"authorization",
+        b"cookie",
+        b"signature",
+        b"pwd",
+        b"auth", // oauth, basic_auth; not author
+        b"accesskey",
+        b"accountkey",
+        b"masterkey",
+        b"signingkey",
+        b"encryptionkey",
+        b"sessionkey",
+    ];
+    if n.len() < 3 {
         return false;
     }
-    if n.ends_with(b"token") // but not `max_tokens`, `total_tokens`
-        || n.ends_with(b"authorization")
-        || n == b"cookie"
-        || n == b"setcookie"
-    {
+    if EXACT.contains(&n) || SUFFIXES.iter().any(|s| n.ends_with(s)) {
         return true;
     }
-    // Contains password, passwd, secret, apikey or privatekey: only positions holding a
-    // needle's first letter are compared (this runs for every captured key).
+    if n.ends_with(b"pass") {
+        // db_pass, smtpPass; not bypass, compass
+        return ![
+            &b"bypass"[..],
+            b"compass",
+            b"surpass",
+            b"trespass",
+            b"overpass",
+            b"underpass",
+        ]
+        .iter()
+        .any(|w| n.ends_with(w));
+    }
+    // Contains password, passwd, passphrase, secret, apikey, privatekey or credential: only
+    // positions holding a needle's first letter are compared (this runs for every key).
     (0..n.len()).any(|j| {
         let rest = &n[j..];
         match n[j] {
             b'p' => {
                 rest.starts_with(b"passw")
                     && (rest.starts_with(b"password") || rest.starts_with(b"passwd"))
+                    || rest.starts_with(b"passphrase")
                     || rest.starts_with(b"privatekey")
             }
             b's' => rest.starts_with(b"secret"),
             b'a' => rest.starts_with(b"apikey"),
+            b'c' => rest.starts_with(b"credential"),
             _ => false,
         }
     })
@@ -277,28 +774,25 @@ static LOWER_ALNUM: [u8; 256] = {
     t
 };
 
-/// ASCII letters, digits, `_` and `-`: the characters of an API key, and of a word.
-static KEY_CHARS: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut c = 0;
-    while c < 256 {
-        let b = c as u8;
-        t[c] = b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
-        c += 1;
-    }
-    t
-};
-
-fn is_key_char(c: u8) -> bool {
-    KEY_CHARS[c as usize]
+fn next(b: &[u8], k: usize) -> u8 {
+    b.get(k).copied().unwrap_or(0)
 }
 
-fn run_end(b: &[u8], from: usize, ok: impl Fn(u8) -> bool) -> usize {
+fn run_end(b: &[u8], from: usize, class: u8) -> usize {
     let mut j = from;
-    while j < b.len() && ok(b[j]) {
+    while j < b.len() && TAIL[b[j] as usize] & class != 0 {
         j += 1;
     }
     j
+}
+
+/// The first `needle` in `b` at or after `from`, starting within `within` bytes.
+fn find(b: &[u8], from: usize, needle: &[u8], within: usize) -> Option<usize> {
+    let hay = b.get(from..)?;
+    hay.windows(needle.len())
+        .take(within)
+        .position(|w| w == needle)
+        .map(|p| from + p)
 }
 
 fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
@@ -347,10 +841,21 @@ mod tests {
         assert_eq!(r.mask_raw("x=abc12345;y=ab"), "x=[REDACTED];y=ab");
         let only = Redactor::literals_only(vec!["abc12345".into()]);
         assert_eq!(
-            only.mask_raw("abc12345 sk-abcdefghijklmnopqrstuvwxyz"),
-            "[REDACTED] sk-abcdefghijklmnopqrstuvwxyz"
+            only.mask_raw("abc12345 sk-abcdefghijklmnopqrstuvwxyz password=x"),
+            "[REDACTED] sk-abcdefghijklmnopqrstuvwxyz password=x"
         );
         assert!(!only.is_secret_key("password"));
+    }
+
+    #[test]
+    fn prefix_tables_are_grouped_by_first_byte() {
+        for list in [KEY_PREFIXES.to_vec(), shaped_prefixes().to_vec()] {
+            let firsts: Vec<u8> = list.iter().map(|p| p.as_bytes()[0]).collect();
+            for (k, c) in firsts.iter().enumerate() {
+                let last = firsts.iter().rposition(|x| x == c).unwrap();
+                assert!(firsts[k..=last].iter().all(|x| x == c), "{:?}", list[k]);
+            }
+        }
     }
 
     #[test]
@@ -371,6 +876,19 @@ mod tests {
             "refreshToken",
             "cookie",
             "Proxy-Authorization",
+            "pwd",
+            "pass",
+            "db_pass",
+            "passphrase",
+            "credentials",
+            "auth",
+            "oauth",
+            "signature",
+            "x-amz-signature",
+            "sig",
+            "private_key",
+            "AWS_SECRET_ACCESS_KEY",
+            "AccountKey",
         ] {
             assert!(r.is_secret_key(k), "{k}");
         }
@@ -383,6 +901,12 @@ mod tests {
             "content",
             "model",
             "keys",
+            "author",
+            "bypass",
+            "compass",
+            "id",
+            "passage",
+            "authority",
         ] {
             assert!(!r.is_secret_key(k), "{k}");
         }
