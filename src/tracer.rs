@@ -80,7 +80,7 @@ impl Tracer {
         };
         let default_session = config.session.clone().map(|spec| {
             Rc::new(Session {
-                spec,
+                spec: masked_session(spec, &redactor),
                 started_ms: now_ms,
             })
         });
@@ -111,6 +111,8 @@ impl Tracer {
     /// Registers a wrapper's name, kind and metadata (JSON object text, or empty); returns its
     /// def id. The same triple gets the same id, so wrappers made in a loop cost nothing.
     pub fn define(&mut self, name: &str, kind: &str, metadata: &str) -> u32 {
+        let name = self.redactor.mask_text(name);
+        let name = name.as_str();
         let metadata: Option<Rc<str>> = if metadata.is_empty() {
             None
         } else {
@@ -229,7 +231,7 @@ impl Tracer {
         let d = &self.defs[def as usize - 1];
         let session = match session {
             Some(spec) => Some(Rc::new(Session {
-                spec,
+                spec: masked_session(spec, &self.redactor),
                 started_ms: now_ms,
             })),
             None => self.default_session.clone(),
@@ -539,6 +541,15 @@ impl Tracer {
     /// Spans currently open (for tests and the benchmarks).
     pub fn open_spans(&self) -> usize {
         self.spans.len()
+    }
+}
+
+/// A session's id, name and user id, masked like captured text (they are written as given).
+fn masked_session(spec: SessionSpec, r: &Redactor) -> SessionSpec {
+    SessionSpec {
+        id: r.mask_text(&spec.id),
+        name: spec.name.map(|n| r.mask_text(&n)),
+        user_id: spec.user_id.map(|u| r.mask_text(&u)),
     }
 }
 
