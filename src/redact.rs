@@ -58,7 +58,6 @@ pub const KEY_PREFIXES: &[&str] = &[
     "npm_",
     "ntn_",
     "nvapi-",
-    "ops_ey",
     "pypi-",
     "pscale_tkn_",
     "pscale_pw_",
@@ -122,6 +121,7 @@ const SHAPED: &[Shaped] = &[
     shaped("discordapp.com/api/webhooks/", PATH, 8),
     shaped("glc_", BASE64, 16),
     shaped("hooks.slack.com/services/", PATH, 8),
+    shaped("ops_ey", BASE64, 16),
 ];
 
 #[derive(Clone, Copy)]
