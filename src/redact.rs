@@ -231,10 +231,34 @@ pub struct Redactor {
     /// The built-in patterns and secret key names (off with `redact: false` or a redact
     /// function; the literals stay on).
     patterns: bool,
-    /// One bit per byte pair (first byte * 256 + second): a secret, an escape or a name/value
-    /// separator may start at the first byte. Nearly every pair of captured text has it clear
-    /// and is passed over with this one lookup (this scan runs on every captured string).
-    pairs: Box<[u64; 1024]>,
+    /// The byte pairs a secret, an escape or a name/value separator may start with. Nearly
+    /// every byte of captured text starts no such pair and is passed over with this one lookup
+    /// (this scan runs on every captured string).
+    firsts: Pairs,
+    /// The second and third bytes of the patterns: most pairs that pass `firsts` inside words
+    /// (`li` of `line` for `lin_api_`) fail here, before any pattern is compared.
+    seconds: Pairs,
+}
+
+/// A set of byte pairs: one bit each.
+#[derive(Clone, Debug)]
+struct Pairs(Box<[u64; 1024]>);
+
+impl Pairs {
+    fn new() -> Pairs {
+        Pairs(Box::new([0; 1024]))
+    }
+    /// Adds (a, b), or (a, any byte) when `b` is None.
+    fn set(&mut self, a: u8, b: Option<u8>) {
+        for second in b.map_or(0..=255, |b| b..=b) {
+            let k = (a as usize) << 8 | second as usize;
+            self.0[k >> 6] |= 1 << (k & 63);
+        }
+    }
+    fn has(&self, a: u8, b: u8) -> bool {
+        let k = (a as usize) << 8 | b as usize;
+        self.0[k >> 6] >> (k & 63) & 1 == 1
+    }
 }
 
 impl Default for Redactor {
@@ -247,59 +271,49 @@ impl Redactor {
     /// A redactor that also masks each of `literals` (those shorter than 6 bytes are ignored:
     /// masking them would shred ordinary text).
     pub fn new(literals: Vec<String>) -> Redactor {
-        let literals: Vec<String> = literals.into_iter().filter(|l| l.len() >= 6).collect();
-        let mut r = Redactor {
-            literals,
-            patterns: true,
-            pairs: Box::new([0; 1024]),
-        };
-        r.fill_pairs();
-        r
+        Redactor::with(literals, true)
     }
 
     /// Masks only `literals` (the configured token, which must never appear anywhere).
     pub fn literals_only(literals: Vec<String>) -> Redactor {
-        let mut r = Redactor::new(literals);
-        r.patterns = false;
-        r.pairs = Box::new([0; 1024]);
-        r.fill_pairs();
-        r
+        Redactor::with(literals, false)
     }
 
-    fn fill_pairs(&mut self) {
-        let pairs = &mut self.pairs;
-        let mut set = |a: u8, b: Option<u8>| {
-            for second in b.map_or(0..=255, |b| b..=b) {
-                let k = (a as usize) << 8 | second as usize;
-                pairs[k >> 6] |= 1 << (k & 63);
+    fn with(literals: Vec<String>, patterns: bool) -> Redactor {
+        let literals: Vec<String> = literals.into_iter().filter(|l| l.len() >= 6).collect();
+        let (mut firsts, mut seconds) = (Pairs::new(), Pairs::new());
+        firsts.set(b'\\', None);
+        for l in literals.iter().map(|l| l.as_bytes()) {
+            firsts.set(l[0], Some(l[1]));
+            seconds.set(l[1], Some(l[2]));
+        }
+        if patterns {
+            for sep in [b'=', b':', b'%'] {
+                firsts.set(sep, None);
             }
-        };
-        set(b'\\', None);
-        for l in &self.literals {
-            set(l.as_bytes()[0], Some(l.as_bytes()[1]));
-        }
-        if !self.patterns {
-            return;
-        }
-        for sep in [b'=', b':', b'%'] {
-            set(sep, None);
-        }
-        let shaped = SHAPED.iter().map(|s| s.prefix);
-        for p in KEY_PREFIXES.iter().copied().chain(shaped) {
-            set(p.as_bytes()[0], Some(p.as_bytes()[1]));
-        }
-        for (a, b) in [(b'b', b'e'), (b'b', b'a'), (b'e', b'y'), (b'-', b'-')] {
-            for a in [a, a.to_ascii_uppercase()] {
-                for b in [b, b.to_ascii_uppercase()] {
-                    set(a, Some(b));
+            let shaped = SHAPED.iter().map(|s| s.prefix.as_bytes());
+            for p in KEY_PREFIXES.iter().map(|p| p.as_bytes()).chain(shaped) {
+                firsts.set(p[0], Some(p[1]));
+                seconds.set(p[1], p.get(2).copied());
+            }
+            // Bearer, Basic (any case), eyJ (a JWT), ----- (PEM).
+            for w in [&b"bea"[..], b"bas", b"eyJ", b"---"] {
+                for a in [w[0], w[0].to_ascii_uppercase()] {
+                    for b in [w[1], w[1].to_ascii_uppercase()] {
+                        firsts.set(a, Some(b));
+                        for c in [w[2], w[2].to_ascii_uppercase()] {
+                            seconds.set(b, Some(c));
+                        }
+                    }
                 }
             }
         }
-    }
-
-    fn candidate(&self, b: &[u8], i: usize) -> bool {
-        let k = (b[i] as usize) << 8 | b.get(i + 1).copied().unwrap_or(0) as usize;
-        self.pairs[k >> 6] >> (k & 63) & 1 == 1
+        Redactor {
+            literals,
+            patterns,
+            firsts,
+            seconds,
+        }
     }
 
     /// Whether a value under this object key is a secret. `raw_key` is the key's escaped
@@ -323,16 +337,23 @@ impl Redactor {
         // (`\n`, `\u0001`: one character, never a word char in JSON.stringify's output) and
         // right after a mask.
         let mut fresh = 0;
-        while i < b.len() {
-            if !self.candidate(b, i) {
-                i += 1;
-                continue;
+        // No secret starts at the last byte: every pattern is longer.
+        while i + 1 < b.len() {
+            // One lookup per byte pair, without bounds checks (the per-span hot path).
+            match b[i..].windows(2).position(|w| self.firsts.has(w[0], w[1])) {
+                Some(p) => i += p,
+                None => break,
             }
             if b[i] == b'\\' {
                 // An escape sequence is skipped whole: no secret starts or ends inside one (a
                 // mask there would leave an invalid escape behind).
-                i += if b.get(i + 1) == Some(&b'u') { 6 } else { 2 };
+                i += if b[i + 1] == b'u' { 6 } else { 2 };
                 fresh = i;
+                continue;
+            }
+            let sep = matches!(b[i], b'=' | b':' | b'%');
+            if !sep && !self.seconds.has(b[i + 1], next(b, i + 2)) {
+                i += 1;
                 continue;
             }
             let word = i == fresh || !b[i - 1].is_ascii_alphabetic();
