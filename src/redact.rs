@@ -231,14 +231,30 @@ pub struct Redactor {
     /// The built-in patterns and secret key names (off with `redact: false` or a redact
     /// function; the literals stay on).
     patterns: bool,
-    /// The byte pairs a secret, an escape or a name/value separator may start with. Nearly
-    /// every byte of captured text starts no such pair and is passed over with this one lookup
+    /// Per byte: what a closer look is needed for (`TRIGGER`, `ESCAPE`, `SEPARATOR`, `GLUE`,
+    /// `LITERAL`); 0 for ASCII letters that start no literal, passed over with this one lookup
     /// (this scan runs on every captured string).
-    firsts: Pairs,
-    /// The second and third bytes of the patterns: most pairs that pass `firsts` inside words
-    /// (`li` of `line` for `lin_api_`) fail here, before any pattern is compared.
+    class: [u8; 256],
+    /// The first two bytes of every pattern that starts a word (after a non-letter).
+    words: Pairs,
+    /// Their second and third bytes: most pairs that pass `words` (`th` of `the` for `tho_`)
+    /// fail here, before any pattern is compared.
     seconds: Pairs,
+    /// The two bytes before the first `_`/`-`/`.` of each prefix found glued to a word, and
+    /// where that separator can sit in a prefix.
+    glue: Pairs,
+    glue_offsets: Vec<usize>,
 }
+
+/// A word may start after this byte (it is not an ASCII letter).
+const TRIGGER: u8 = 1;
+const ESCAPE: u8 = 2;
+/// `=`, `:`, `%`: a name's value, or a URL's credentials, may follow.
+const SEPARATOR: u8 = 4;
+/// `_`, `-`, `.`: a distinctive prefix may end here.
+const GLUE: u8 = 8;
+/// The first byte of a literal.
+const LITERAL: u8 = 16;
 
 /// A set of byte pairs: one bit each.
 #[derive(Clone, Debug)]
@@ -255,6 +271,7 @@ impl Pairs {
             self.0[k >> 6] |= 1 << (k & 63);
         }
     }
+    #[inline(always)]
     fn has(&self, a: u8, b: u8) -> bool {
         let k = (a as usize) << 8 | b as usize;
         self.0[k >> 6] >> (k & 63) & 1 == 1
@@ -281,26 +298,46 @@ impl Redactor {
 
     fn with(literals: Vec<String>, patterns: bool) -> Redactor {
         let literals: Vec<String> = literals.into_iter().filter(|l| l.len() >= 6).collect();
-        let (mut firsts, mut seconds) = (Pairs::new(), Pairs::new());
-        firsts.set(b'\\', None);
-        for l in literals.iter().map(|l| l.as_bytes()) {
-            firsts.set(l[0], Some(l[1]));
-            seconds.set(l[1], Some(l[2]));
+        let mut class = [0u8; 256];
+        class[b'\\' as usize] = ESCAPE;
+        for l in &literals {
+            class[l.as_bytes()[0] as usize] |= LITERAL;
         }
+        let (mut words, mut seconds, mut glue) = (Pairs::new(), Pairs::new(), Pairs::new());
+        let mut glue_offsets = Vec::new();
         if patterns {
-            for sep in [b'=', b':', b'%'] {
-                firsts.set(sep, None);
+            for (c, k) in class.iter_mut().enumerate() {
+                if !(c as u8).is_ascii_alphabetic() {
+                    *k |= TRIGGER;
+                }
             }
-            let shaped = SHAPED.iter().map(|s| s.prefix.as_bytes());
-            for p in KEY_PREFIXES.iter().map(|p| p.as_bytes()).chain(shaped) {
-                firsts.set(p[0], Some(p[1]));
-                seconds.set(p[1], p.get(2).copied());
+            for sep in [b'=', b':', b'%'] {
+                class[sep as usize] |= SEPARATOR;
+            }
+            for g in [b'_', b'-', b'.'] {
+                class[g as usize] |= GLUE;
+            }
+            let shaped = SHAPED.iter().map(|s| s.prefix);
+            for p in KEY_PREFIXES.iter().copied().chain(shaped) {
+                let b = p.as_bytes();
+                words.set(b[0], Some(b[1]));
+                seconds.set(b[1], b.get(2).copied());
+                if glued(p) {
+                    let k = b
+                        .iter()
+                        .position(|c| matches!(c, b'_' | b'-' | b'.'))
+                        .unwrap();
+                    glue.set(b[k - 2], Some(b[k - 1]));
+                    if !glue_offsets.contains(&k) {
+                        glue_offsets.push(k);
+                    }
+                }
             }
             // Bearer, Basic (any case), eyJ (a JWT), ----- (PEM).
             for w in [&b"bea"[..], b"bas", b"eyJ", b"---"] {
                 for a in [w[0], w[0].to_ascii_uppercase()] {
                     for b in [w[1], w[1].to_ascii_uppercase()] {
-                        firsts.set(a, Some(b));
+                        words.set(a, Some(b));
                         for c in [w[2], w[2].to_ascii_uppercase()] {
                             seconds.set(b, Some(c));
                         }
@@ -311,8 +348,11 @@ impl Redactor {
         Redactor {
             literals,
             patterns,
-            firsts,
+            class,
+            words,
             seconds,
+            glue,
+            glue_offsets,
         }
     }
 
@@ -333,38 +373,43 @@ impl Redactor {
         let mut out: Option<String> = None;
         let mut copied = 0; // bytes of `raw` already accounted for in `out`
         let mut i = 0;
-        // Where a word starts even though a letter may precede it: after an escape sequence
-        // (`\n`, `\u0001`: one character, never a word char in JSON.stringify's output) and
-        // right after a mask.
-        let mut fresh = 0;
+        // A word may start at `i` although a letter may precede it: at the start, after an
+        // escape sequence (`\n`, `\u0001`: one character, never a letter in JSON.stringify's
+        // output) and right after a mask.
+        let mut word = true;
         // No secret starts at the last byte: every pattern is longer.
         while i + 1 < b.len() {
-            // One lookup per byte pair, without bounds checks (the per-span hot path).
-            match b[i..].windows(2).position(|w| self.firsts.has(w[0], w[1])) {
-                Some(p) => i += p,
-                None => break,
+            if word {
+                word = false;
+                if let Some((start, end)) = self.word_at(b, i) {
+                    let o = out.get_or_insert_with(|| String::with_capacity(raw.len()));
+                    o.push_str(&raw[copied..start]);
+                    o.push_str(MASK);
+                    (copied, i, word) = (end, end, true);
+                    continue;
+                }
             }
-            if b[i] == b'\\' {
-                // An escape sequence is skipped whole: no secret starts or ends inside one (a
-                // mask there would leave an invalid escape behind).
+            i = self.skip(b, i);
+            if i + 1 >= b.len() {
+                break;
+            }
+            let class = self.class[b[i] as usize];
+            if class & ESCAPE != 0 {
+                // Skipped whole: no secret starts or ends inside one (a mask there would leave
+                // an invalid escape behind).
                 i += if b[i + 1] == b'u' { 6 } else { 2 };
-                fresh = i;
+                word = true;
                 continue;
             }
-            let sep = matches!(b[i], b'=' | b':' | b'%');
-            if !sep && !self.seconds.has(b[i + 1], next(b, i + 2)) {
-                i += 1;
-                continue;
-            }
-            let word = i == fresh || !b[i - 1].is_ascii_alphabetic();
-            match self.secret_at(b, i, word, copied) {
+            let found = self.secret_after(b, i, class, copied);
+            match found {
                 Some((start, end)) => {
                     let o = out.get_or_insert_with(|| String::with_capacity(raw.len()));
                     o.push_str(&raw[copied..start]);
                     o.push_str(MASK);
                     copied = end;
                     i = end;
-                    fresh = end;
+                    word = true;
                 }
                 None => i += 1,
             }
@@ -397,26 +442,74 @@ impl Redactor {
         }
     }
 
-    /// If a secret is found at byte `i` (outside any escape sequence), the bytes to mask: from
-    /// `i` on, or (a value after its name, a credential after its scheme) further on. `word`:
-    /// no letter precedes `i`; `floor`: where the last mask ended (a name is not read across).
-    fn secret_at(&self, b: &[u8], i: usize, word: bool, floor: usize) -> Option<(usize, usize)> {
-        for lit in &self.literals {
-            if b[i..].starts_with(lit.as_bytes()) {
-                return Some((i, i + lit.len()));
+    /// The first byte from `i` on that needs a closer look. Letters, and blanks or digits that
+    /// no pattern's word follows, are the common case: one lookup per byte (two for blanks),
+    /// in a loop of its own so that it keeps everything in registers.
+    #[inline(never)]
+    fn skip(&self, b: &[u8], from: usize) -> usize {
+        let Some(body) = b.get(from..b.len().saturating_sub(1)) else {
+            return b.len();
+        };
+        for (k, &c) in body.iter().enumerate() {
+            let class = self.class[c as usize];
+            if class == 0 {
+                continue;
+            }
+            let i = from + k;
+            if class != TRIGGER || self.words.has(b[i + 1], next(b, i + 2)) {
+                return i;
             }
         }
-        if !self.patterns {
+        b.len()
+    }
+
+    /// A secret found from byte `i` (of class `class`, outside any escape sequence), as the
+    /// bytes to mask: a literal at `i`; a value after the name that ends at `i`; a prefix that
+    /// `i` ends glued to a word; a word starting after `i`. `floor`: where the last mask ended
+    /// (nothing is read back across it).
+    fn secret_after(&self, b: &[u8], i: usize, class: u8, floor: usize) -> Option<(usize, usize)> {
+        if class & LITERAL != 0 {
+            for lit in &self.literals {
+                if b[i + 1] == lit.as_bytes()[1] && b[i..].starts_with(lit.as_bytes()) {
+                    return Some((i, i + lit.len()));
+                }
+            }
+        }
+        if class & SEPARATOR != 0 {
+            if let Some(found) = value_after_name(b, i, floor) {
+                return Some(found);
+            }
+        }
+        if class & GLUE != 0 && i >= floor + 2 && self.glue.has(b[i - 2], b[i - 1]) {
+            for &k in &self.glue_offsets {
+                if i >= floor + k {
+                    if let Some(end) = prefixed(b, i - k, false) {
+                        return Some((i - k, end));
+                    }
+                }
+            }
+        }
+        if class & TRIGGER != 0 {
+            return self.word_at(b, i + 1);
+        }
+        None
+    }
+
+    /// A secret starting a word at byte `j`: a prefixed key, a JWT, a scheme's credential, a
+    /// PEM block.
+    fn word_at(&self, b: &[u8], j: usize) -> Option<(usize, usize)> {
+        if !self.patterns
+            || !self.words.has(next(b, j), next(b, j + 1))
+            || !self.seconds.has(next(b, j + 1), next(b, j + 2))
+        {
             return None;
         }
-        match b[i] {
-            b'=' | b':' | b'%' => return value_after_name(b, i, floor),
-            b'b' | b'B' if word => return scheme_credential(b, i),
-            b'e' if word && b[i..].starts_with(b"eyJ") => return jwt(b, i),
-            b'-' if b[i..].starts_with(b"-----BEGIN") => return pem_block(b, i),
-            _ => {}
+        match b[j] {
+            b'b' | b'B' => scheme_credential(b, j),
+            b'e' if b[j..].starts_with(b"eyJ") => jwt(b, j),
+            b'-' if b[j..].starts_with(b"-----BEGIN") => pem_block(b, j),
+            _ => prefixed(b, j, true).map(|end| (j, end)),
         }
-        prefixed(b, i, word).map(|end| (i, end))
     }
 }
 
