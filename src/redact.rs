@@ -432,7 +432,11 @@ impl Redactor {
     /// assert_eq!(r.mask_text("bad \"tok-123456789\"\n"), "bad \"[REDACTED]\"\n");
     /// ```
     pub fn mask_text(&self, text: &str) -> String {
-        // Masking works on JSON string content: escape, mask, decode.
+        // Masking works on JSON string content. Text that JSON does not escape is its own
+        // content (the mask needs no escaping either); other text is escaped, masked, decoded.
+        if !text.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
+            return self.mask_raw(text).into_owned();
+        }
         let quoted = serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into());
         match self.mask_raw(&quoted[1..quoted.len() - 1]) {
             Cow::Borrowed(_) => text.to_string(),
@@ -799,8 +803,12 @@ fn is_placeholder(v: &[u8]) -> bool {
 
 /// Whether a key or a name before `=` names a secret (case and `_`/`-`/`.` ignored).
 fn is_secret_word(raw: &[u8]) -> bool {
-    if raw.len() < 3 {
-        return false; // shorter than any secret name
+    if raw.len() < 5 {
+        // Shorter than every secret name but these few (`role`, `text`, `id` are common keys).
+        return raw.len() >= 3
+            && [&b"pwd"[..], b"pass", b"auth", b"sig"]
+                .iter()
+                .any(|n| raw.eq_ignore_ascii_case(n));
     }
     // Lowercased letters and digits only, in a stack buffer (this runs for every key).
     let lowered = raw
@@ -819,59 +827,60 @@ fn is_secret_word(raw: &[u8]) -> bool {
     is_secret_name(&buf[..len])
 }
 
-/// The secret-name rule on a normalized key (lowercase letters and digits).
+/// The secret-name rule on a normalized key (lowercase letters and digits). This runs for
+/// every captured key: the suffixes are chosen by the last byte, and only the positions
+/// holding a needle's first letter are compared for the rest.
 fn is_secret_name(n: &[u8]) -> bool {
-    const EXACT: &[&[u8]] = &[b"pwd", b"pass", b"auth", b"sig", b"creds", b"cookie"];
-    const SUFFIXES: &[&[u8]] = &[
-        b"token", // but not `max_tokens`, `total_tokens`
-        b"authorization",
-        b"cookie",
-        b"signature",
-        b"pwd",
-        b"auth", // oauth, basic_auth; not author
-        b"accesskey",
-        b"accountkey",
-        b"masterkey",
-        b"signingkey",
-        b"encryptionkey",
-        b"sessionkey",
-    ];
-    if n.len() < 3 {
+    let Some(&last) = n.last() else {
         return false;
-    }
-    if EXACT.contains(&n) || SUFFIXES.iter().any(|s| n.ends_with(s)) {
-        return true;
-    }
-    if n.ends_with(b"pass") {
-        // db_pass, smtpPass; not bypass, compass
-        return ![
-            &b"bypass"[..],
-            b"compass",
-            b"surpass",
-            b"trespass",
-            b"overpass",
-            b"underpass",
-        ]
-        .iter()
-        .any(|w| n.ends_with(w));
-    }
-    // Contains password, passwd, passphrase, secret, apikey, privatekey or credential: only
-    // positions holding a needle's first letter are compared (this runs for every key).
-    (0..n.len()).any(|j| {
-        let rest = &n[j..];
-        match n[j] {
-            b'p' => {
-                rest.starts_with(b"passw")
-                    && (rest.starts_with(b"password") || rest.starts_with(b"passwd"))
-                    || rest.starts_with(b"passphrase")
-                    || rest.starts_with(b"privatekey")
-            }
-            b's' => rest.starts_with(b"secret"),
-            b'a' => rest.starts_with(b"apikey"),
-            b'c' => rest.starts_with(b"credential"),
-            _ => false,
+    };
+    let ends = |s: &[&[u8]]| s.iter().any(|s| n.ends_with(s));
+    let suffix = match last {
+        b'n' => ends(&[b"token", b"authorization"]), // not max_tokens, total_tokens
+        b'e' => ends(&[b"cookie", b"signature", b"passphrase"]),
+        b'd' => ends(&[b"pwd"]),
+        b'h' => ends(&[b"auth"]), // oauth, basic_auth; not author
+        b'g' => n == b"sig",
+        b's' => {
+            n == b"creds"
+                || n.ends_with(b"pass")
+                    && ![
+                        &b"bypass"[..],
+                        b"compass",
+                        b"surpass",
+                        b"trespass",
+                        b"overpass",
+                        b"underpass",
+                    ]
+                    .iter()
+                    .any(|w| n.ends_with(w)) // db_pass, smtpPass
         }
-    })
+        b'y' => ends(&[
+            b"accesskey",
+            b"accountkey",
+            b"masterkey",
+            b"signingkey",
+            b"encryptionkey",
+            b"sessionkey",
+        ]),
+        _ => false,
+    };
+    suffix
+        || (0..n.len()).any(|j| {
+            let rest = &n[j..];
+            match n[j] {
+                b'p' => {
+                    rest.starts_with(b"passw")
+                        && (rest.starts_with(b"password") || rest.starts_with(b"passwd"))
+                        || rest.starts_with(b"passphrase")
+                        || rest.starts_with(b"privatekey")
+                }
+                b's' => rest.starts_with(b"secret"),
+                b'a' => rest.starts_with(b"apikey"),
+                b'c' => rest.starts_with(b"credential"),
+                _ => false,
+            }
+        })
 }
 
 /// ASCII letters and digits lowercased, 0 for every other byte: key names compare this way.
