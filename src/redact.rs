@@ -591,9 +591,7 @@ fn jwt(b: &[u8], i: usize) -> Option<(usize, usize)> {
 /// end of the text when cut): the whole block.
 fn pem_block(b: &[u8], i: usize) -> Option<(usize, usize)> {
     let header_end = find(b, i + 10, b"-----", 80)?;
-    if find(&b[..header_end], i + 10, b"PRIVATE KEY", 80).is_none() {
-        return None;
-    }
+    find(&b[..header_end], i + 10, b"PRIVATE KEY", 80)?;
     let Some(end) = find(b, header_end + 5, b"-----END", usize::MAX) else {
         return Some((i, b.len()));
     };
