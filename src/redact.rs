@@ -22,7 +22,7 @@ pub const MASK: &str = "[REDACTED]";
 /// Prefixes of well-known API keys; each must be followed by at least `MIN_KEY_TAIL` key chars
 /// (letters, digits, `_`, `-`). Kept grouped by first byte (see `ranges`). A prefix of 4+ bytes
 /// holding `_`, `-` or `.` is distinctive enough to be found glued to a word (`myghp_...`);
-/// shorter ones only where no letter precedes them (`task-...` is not `sk-...`).
+/// shorter ones only where no letter or digit precedes them (`task-...` is not `sk-...`).
 pub const KEY_PREFIXES: &[&str] = &[
     "AIza",
     "ATATT3",
@@ -246,7 +246,7 @@ pub struct Redactor {
     glue_offsets: Vec<usize>,
 }
 
-/// A word may start after this byte (it is not an ASCII letter).
+/// A word may start after this byte (it is not an ASCII letter or digit: `2fa-...` is one word).
 const TRIGGER: u8 = 1;
 const ESCAPE: u8 = 2;
 /// `=`, `:`, `%`: a name's value, or a URL's credentials, may follow.
@@ -307,7 +307,7 @@ impl Redactor {
         let mut glue_offsets = Vec::new();
         if patterns {
             for (c, k) in class.iter_mut().enumerate() {
-                if !(c as u8).is_ascii_alphabetic() {
+                if !(c as u8).is_ascii_alphanumeric() {
                     *k |= TRIGGER;
                 }
             }
