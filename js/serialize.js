@@ -46,8 +46,14 @@
 //  * Built-in kinds are recognised by brand checks (cross-realm values included), never by a
 //    spoofable Symbol.toStringTag alone. The exception is Error: a tag of "[object Error]" is
 //    enough (also on a plain object that sets Symbol.toStringTag to "Error"). Class instances
-//    and host objects (Response, Request, ReadableStream, Headers, ...): their own enumerable
+//    and other host objects (ReadableStream, AbortController, ...): their own enumerable
 //    props, like JSON.stringify, with every access guarded.
+//  * Fetch API objects, written usefully and with their credentials masked here (as
+//    "[REDACTED]", the way the core spells it) before anything crosses: Headers -> an object of
+//    its pairs, the values of secret-named headers (authorization, cookie, x-api-key, ...)
+//    masked; Request -> {"method", "url", "headers"}; Response -> {"status", "statusText",
+//    "url", "headers"}; URL -> its href, any user:password in it masked. Bodies are not read
+//    (that would consume the app's stream).
 //  * Strings are written with JSON.stringify(str), which is well-formed: lone surrogates come
 //    out as \udxxx escapes. A string (or object key) longer than maxBytes characters is cut to
 //    maxBytes characters followed by "…" before encoding (one fewer when the cut would split a
@@ -126,6 +132,20 @@ const MapCtor = Map;
 const SetCtor = Set;
 const AggErr = typeof AggregateError === "function" ? AggregateError : undefined;
 const U8 = Uint8Array;
+const HeadersProto = typeof Headers === "function" ? Headers.prototype : undefined;
+const headersGet = HeadersProto?.get;
+const headersEntries = HeadersProto?.entries;
+const requestUrl = typeof Request === "function" ? getterOf(Request.prototype, "url") : undefined;
+const responseStatus = typeof Response === "function" ? getterOf(Response.prototype, "status") : undefined;
+const URLProto = typeof URL === "function" ? URL.prototype : undefined;
+const urlHref = URLProto ? getterOf(URLProto, "href") : undefined;
+const urlToJSON = URLProto?.toJSON;
+
+const MASK = "[REDACTED]";
+/** Header names whose values are credentials (lowercased, letters and digits only): the same
+ * names the core masks object keys by (src/redact.rs). */
+const SECRET_NAME = /(token|authorization|cookie|signature|pwd|auth|accesskey|accountkey)$|^(pass|sig|creds)$|passw(or)?d|passphrase|secret|apikey|privatekey|credential/;
+const isSecretName = (name) => SECRET_NAME.test(StringCtor(name).toLowerCase().replace(/[^a-z0-9]/g, ""));
 
 /** Whether calling `fn` with `this = o` succeeds (a brand check through a built-in). */
 function brand(fn, o, arg) {
@@ -285,6 +305,10 @@ function writeObject(o, depth, key) {
       out += thrownAt(e);
       return true;
     }
+    if (tj === urlToJSON && tj !== undefined && brand(urlHref, o)) {
+      out += quote(maskedHref(o));
+      return true;
+    }
     if (typeof tj === "function" && !isView(o)) {
       let r;
       try {
@@ -427,6 +451,31 @@ function writeExotic(o, depth) {
         return;
       }
       break;
+    case "[object Headers]":
+      if (brand(headersGet, o, "x")) return writeHeaders(o);
+      break;
+    case "[object Request]":
+      if (brand(requestUrl, o)) {
+        out += '{"method":' + quote(StringCtor(o.method)) + ',"url":' + quote(maskedUrl(o.url)) + ',"headers":';
+        writeHeaders(o.headers);
+        out += "}";
+        return;
+      }
+      break;
+    case "[object Response]":
+      if (brand(responseStatus, o)) {
+        out += '{"status":' + (+o.status) + ',"statusText":' + quote(StringCtor(o.statusText)) + ',"url":' + quote(maskedUrl(o.url)) + ',"headers":';
+        writeHeaders(o.headers);
+        out += "}";
+        return;
+      }
+      break;
+    case "[object URL]":
+      if (brand(urlHref, o)) {
+        out += quote(maskedHref(o));
+        return;
+      }
+      break;
     case "[object Date]":
       if (brand(dateGetTime, o)) {
         const t = apply(dateGetTime, o, []);
@@ -457,6 +506,43 @@ function writeExotic(o, depth) {
   out += "{";
   writeProps(o, depth, "", 0);
   out += "}";
+}
+
+/** A Headers object as {name: value}, the values of secret-named headers masked. */
+function writeHeaders(h) {
+  if (!brand(headersGet, h, "x")) {
+    out += "{}";
+    return;
+  }
+  out += "{";
+  let sep = "";
+  for (const [name, value] of apply(headersEntries, h, [])) {
+    if (out.length > budget) {
+      out += sep + '"[Truncated]":' + TRUNCATED;
+      break;
+    }
+    out += sep + quote(name) + ":" + quote(isSecretName(name) ? MASK : value);
+    sep = ",";
+  }
+  out += "}";
+}
+
+/** A URL object's href with any user:password replaced by the mask. */
+function maskedHref(u) {
+  const href = apply(urlHref, u, []);
+  if (u.username === "" && u.password === "") return href;
+  return u.protocol + "//" + MASK + "@" + u.host + u.pathname + u.search + u.hash;
+}
+
+/** A URL string (a Request's or Response's) with any user:password masked. */
+function maskedUrl(s) {
+  const text = StringCtor(s);
+  if (URLProto === undefined || !text.includes("@")) return text;
+  try {
+    return maskedHref(new URL(text));
+  } catch {
+    return text;
+  }
 }
 
 function writeMap(m, depth) {

@@ -7,6 +7,13 @@
 // never logs: the token travels in the /auth/validate body and headers carry credentials;
 // failures are reported by the queue's own warnings (exportWarnings), which mask them.
 // Works wherever there is a `fetch`: Node 18+, Deno, Bun, workerd, browsers and workers.
+//
+// Redirects are never followed (`redirect: "manual"`): following one would carry the body and
+// the credential headers to wherever the receiver points (307/308), or turn the POST into a
+// body-less GET that then looks delivered (301/302/303). A redirect is reported as a 3xx
+// status, which the queue fails without retrying, with the reason in the body. An answer's
+// body is read only up to MAX_ANSWER_BYTES (what the queue judges is small: the token
+// validation's JSON, a receiver's error message), then the rest of the stream is cancelled.
 
 /**
  * @typedef {{ url: string, headers: [string, string][], body: string, timeoutMs: number }} ExportRequest
@@ -67,6 +74,9 @@ const isResponse = (r) => r !== null && typeof r === "object" && Number.isIntege
  * signal (a custom fetch that never settles must not hold the queue or flush() forever). */
 const GRACE_MS = 1000;
 
+/** The most of an answer's body that is read (a 300 MB answer must not become 300 MB here). */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
 /**
  * Sends `request` (a POST) and resolves with what came back; never rejects.
  * @param {ExportRequest} request
@@ -97,13 +107,18 @@ const network = (error) => ({ status: 0, retryAfterMs: -1, body: "", error });
 async function exchange(request, keepalive, custom, signal) {
   const f = typeof custom === "function" ? custom : globalThis.fetch;
   if (typeof f !== "function") return network("no fetch in this runtime");
-  const init = { method: "POST", headers: request.headers, body: request.body, signal };
+  const init = { method: "POST", headers: request.headers, body: request.body, signal, redirect: "manual" };
   // A Request (what fetch implementations and custom fetch wrappers all take), with keepalive
   // in the second argument, as the Rust transport passed it.
   const target = typeof Request === "function" ? new Request(request.url, init) : request.url;
   const args = target === request.url ? [target, { ...init, keepalive }] : keepalive ? [target, { keepalive }] : [target];
   const response = await (f === custom ? f(...args) : f.apply(globalThis, args));
   if (!isResponse(response)) return network("fetch resolved to something that is not a Response");
+  const redirect = redirectReason(response, request.url);
+  if (redirect) {
+    discard(response);
+    return { status: redirect.status, retryAfterMs: -1, body: redirect.reason, error: "" };
+  }
   if (response.status < 100 || response.status > 599) return network(`fetch resolved to a response without an HTTP status (${response.status})`);
   let retry = -1;
   try {
@@ -111,7 +126,79 @@ async function exchange(request, keepalive, custom, signal) {
   } catch {}
   let body = "";
   try {
-    body = String(await response.text());
+    body = await readCapped(response, MAX_ANSWER_BYTES);
   } catch {}
   return { status: response.status, retryAfterMs: retry, body, error: "" };
+}
+
+/**
+ * Whether `response` is a redirect (or the result of one a fetch followed anyway), and then
+ * the status to report (a 3xx: failed, not retried) and why. Browsers hide a manual
+ * redirect's status and target (an "opaqueredirect" response with status 0); workerd, Deno,
+ * Bun and Node give the 3xx and its Location.
+ */
+function redirectReason(response, url) {
+  let type, redirected, location;
+  try {
+    type = response.type;
+    redirected = response.redirected === true;
+  } catch {}
+  const status = response.status;
+  const is3xx = status >= 300 && status <= 399;
+  if (!is3xx && type !== "opaqueredirect" && !redirected) return undefined;
+  try {
+    location = is3xx ? response.headers.get("location") : redirected ? response.url : undefined;
+  } catch {}
+  const where = typeof location === "string" && location !== "" ? ` to ${target(location, url)}` : "";
+  const reason = redirected
+    ? `the fetch followed a redirect${where} (it ignored redirect: "manual"); set endpoint to the final URL`
+    : `the receiver answered a redirect${where}; set endpoint to the final URL`;
+  // 300 stands for a redirect whose status is hidden (opaque) or was followed.
+  return { status: is3xx ? status : 300, reason };
+}
+
+/** A redirect target for a message: origin and path only (no credentials, no query), cut. */
+function target(location, base) {
+  let text;
+  try {
+    const u = new URL(location, base);
+    text = u.origin !== "null" ? u.origin + u.pathname : u.protocol;
+  } catch {
+    text = "an unreadable location";
+  }
+  return text.length > 120 ? text.slice(0, 120) + "…" : text;
+}
+
+/** Drops an answer's body unread (frees the connection); never throws. */
+function discard(response) {
+  try {
+    response.body?.cancel?.().catch?.(() => {});
+  } catch {}
+}
+
+/** At most `max` bytes of `response`'s body as text (UTF-8); the rest of the stream is
+ * cancelled unread. A response-like object without a stream (a polyfill's) is read whole. */
+async function readCapped(response, max) {
+  const stream = response.body;
+  if (!stream || typeof stream.getReader !== "function") {
+    if (stream === null) return "";
+    const text = String(await response.text());
+    return text.length > max ? text.slice(0, max) : text;
+  }
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let bytes = 0;
+  try {
+    while (bytes < max) {
+      const { done, value } = await reader.read();
+      if (done) return text + decoder.decode();
+      const chunk = value.byteLength > max - bytes ? value.subarray(0, max - bytes) : value;
+      bytes += chunk.byteLength;
+      text += decoder.decode(chunk, { stream: true });
+    }
+    return text; // cut: a character split at the bound is left out
+  } finally {
+    reader.cancel().catch(() => {});
+  }
 }

@@ -73,7 +73,7 @@ impl Tracer {
         };
         let default_session = config.session.clone().map(|spec| {
             Rc::new(Session {
-                spec: Rc::new(spec),
+                spec: Rc::new(masked_session(spec, &redactor)),
                 started_ms: now_ms,
             })
         });
@@ -112,6 +112,8 @@ impl Tracer {
         metadata: &str,
         session: &str,
     ) -> Result<u32> {
+        let name = self.redactor.mask_text(name);
+        let name = name.as_str();
         let metadata: Option<Rc<str>> = if metadata.is_empty() {
             None
         } else {
@@ -131,7 +133,10 @@ impl Tracer {
             return Ok(*id);
         }
         let spec = match &key.3 {
-            Some(text) => Some(Rc::new(SessionSpec::from_json(text)?)),
+            Some(text) => Some(Rc::new(masked_session(
+                SessionSpec::from_json(text)?,
+                &self.redactor,
+            ))),
             None => None,
         };
         self.defs.push(Def {
@@ -234,7 +239,10 @@ impl Tracer {
         session: Option<SessionSpec>,
     ) -> Option<u32> {
         let d = &self.defs[def as usize - 1];
-        let session = match session.map(Rc::new).or_else(|| d.session.clone()) {
+        let session = match session
+            .map(|spec| Rc::new(masked_session(spec, &self.redactor)))
+            .or_else(|| d.session.clone())
+        {
             Some(spec) => Some(Rc::new(Session {
                 spec,
                 started_ms: now_ms,
@@ -504,6 +512,15 @@ impl Tracer {
     /// Spans currently open (for tests and the benchmarks).
     pub fn open_spans(&self) -> usize {
         self.spans.len()
+    }
+}
+
+/// A session's id, name and user id, masked like captured text (they are written as given).
+fn masked_session(spec: SessionSpec, r: &Redactor) -> SessionSpec {
+    SessionSpec {
+        id: r.mask_text(&spec.id),
+        name: spec.name.map(|n| r.mask_text(&n)),
+        user_id: spec.user_id.map(|u| r.mask_text(&u)),
     }
 }
 

@@ -298,7 +298,57 @@ describe("built-in kinds", () => {
       assert.doesNotThrow(() => JSON.parse(toJson(v)));
       assert.doesNotThrow(() => JSON.parse(toJson({ v })));
     }
-    assert.equal(toJson(new Response("x")), "{}");
+  });
+});
+
+describe("fetch API objects", () => {
+  const headers = () =>
+    new Headers([
+      ["Authorization", "Bearer eyJhbGciOiJIUzI1NiJ9.e30.c2ln"],
+      ["X-Api-Key", "k-0123456789"],
+      ["Cookie", "sid=abc"],
+      ["Proxy-Authorization", "Basic dTpw"],
+      ["x-goog-api-key", "g-1"],
+      ["Content-Type", "application/json"],
+      ["X-Request-Id", "r-42"],
+    ]);
+  const maskedHeaders = {
+    authorization: "[REDACTED]",
+    "content-type": "application/json",
+    cookie: "[REDACTED]",
+    "proxy-authorization": "[REDACTED]",
+    "x-api-key": "[REDACTED]",
+    "x-goog-api-key": "[REDACTED]",
+    "x-request-id": "r-42",
+  };
+
+  test("Headers -> its pairs, secret-named values masked before anything crosses", () => {
+    assert.deepEqual(rt(headers()), maskedHeaders);
+    assert.deepEqual(rt({ init: { headers: headers() } }), { init: { headers: maskedHeaders } });
+    assert.equal(toJson(new Headers()), "{}");
+  });
+
+  test("Request -> method, url, headers; Response -> status, statusText, url, headers", () => {
+    const req = new Request("https://api.example.com/v1/chat?stream=1", { method: "POST", headers: headers(), body: "{}" });
+    assert.deepEqual(rt(req), { method: "POST", url: "https://api.example.com/v1/chat?stream=1", headers: maskedHeaders });
+    assert.equal(req.bodyUsed, false, "the body is not read");
+    const res = new Response("hello", { status: 429, statusText: "Too Many Requests", headers: { "retry-after": "3", "set-cookie": "s=1" } });
+    assert.deepEqual(rt(res), { status: 429, statusText: "Too Many Requests", url: "", headers: { "content-type": "text/plain;charset=UTF-8", "retry-after": "3", "set-cookie": "[REDACTED]" } });
+    assert.equal(res.bodyUsed, false);
+    assert.deepEqual(rt([req.method, { res }]), ["POST", { res: rt(res) }]);
+  });
+
+  test("URL -> its href, any user:password in it masked", () => {
+    assert.equal(rt(new URL("https://alice:s3cr3t@example.com:8443/p?q=1#h")), "https://[REDACTED]@example.com:8443/p?q=1#h");
+    assert.equal(rt(new URL("https://ghp_token@github.com/o/r.git")), "https://[REDACTED]@github.com/o/r.git");
+    assert.equal(rt(new URL("https://example.com/a?b=c")), "https://example.com/a?b=c");
+    assert.deepEqual(rt({ endpoint: new URL("postgres://app:pw@db:5432/x") }), { endpoint: "postgres://[REDACTED]@db:5432/x" });
+  });
+
+  test("look-alikes are not trusted: a spoofed tag or a borrowed toJSON is a plain object", () => {
+    assert.equal(toJson({ [Symbol.toStringTag]: "Headers", a: 1 }), '{"a":1}');
+    assert.equal(toJson(Object.create(Headers.prototype)), "{}");
+    assert.match(toJson({ toJSON: URL.prototype.toJSON }), /^"\[toJSON threw: .+\]"$/);
   });
 });
 

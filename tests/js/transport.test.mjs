@@ -167,3 +167,111 @@ test("a fetch that ignores its signal and never settles is given up shortly afte
   const took = Date.now() - started;
   assert.ok(took >= 1000 && took < 3000, `${took} ms`);
 });
+
+/** A server on 127.0.0.1 answering with `handler`; records each request. */
+async function server(handler) {
+  const got = [];
+  const srv = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c) => (body += c));
+    req.on("end", () => {
+      got.push({ method: req.method, url: req.url, headers: req.headers, body });
+      handler(req, res);
+    });
+  });
+  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
+  const close = async () => {
+    srv.closeAllConnections();
+    await new Promise((r) => srv.close(r));
+  };
+  return { got, url: `http://127.0.0.1:${srv.address().port}`, close };
+}
+
+test("a redirect is never followed: nothing reaches the target, the answer is a 3xx that says where and what to do", async (t) => {
+  silentConsole(t);
+  const other = await server((req, res) => res.writeHead(200).end("took it"));
+  let status = 0;
+  const first = await server((req, res) => res.writeHead(status, { location: `${other.url}/v1/traces?sig=abc` }).end("moved"));
+  try {
+    for (status of [301, 302, 303, 307, 308]) {
+      const answer = await send(request({ url: `${first.url}/v1/traces`, headers: [["x-api-key", "k-123456789"]] }));
+      assert.deepEqual(answer, {
+        status,
+        retryAfterMs: -1,
+        body: `the receiver answered a redirect to ${other.url}/v1/traces; set endpoint to the final URL`,
+        error: "",
+      }, `${status}`);
+    }
+    assert.equal(first.got.length, 5);
+    assert.deepEqual(other.got, [], "the redirect target received nothing");
+  } finally {
+    await first.close();
+    await other.close();
+  }
+});
+
+test("the Request says redirect: manual; a browser's opaque redirect and a fetch that followed anyway are failures too", async (t) => {
+  silentConsole(t);
+  let seen;
+  await send(request(), { fetch: async (req) => ((seen = req), new Response("", { status: 202 })) });
+  assert.equal(seen.redirect, "manual");
+  // What a browser gives for a manual redirect: no status, no location.
+  const opaque = { type: "opaqueredirect", status: 0, url: "", redirected: false, headers: new Headers(), body: null, text: async () => "" };
+  assert.deepEqual(await send(request(), { fetch: async () => opaque }), {
+    status: 300,
+    retryAfterMs: -1,
+    body: "the receiver answered a redirect; set endpoint to the final URL",
+    error: "",
+  });
+  // A fetch wrapper that ignored the mode and followed: not counted as delivered.
+  const followed = { type: "basic", status: 200, url: "https://u:p@elsewhere.example/in?token=x", redirected: true, headers: new Headers(), body: null, text: async () => "" };
+  assert.deepEqual(await send(request(), { fetch: async () => followed }), {
+    status: 300,
+    retryAfterMs: -1,
+    body: 'the fetch followed a redirect to https://elsewhere.example/in (it ignored redirect: "manual"); set endpoint to the final URL',
+    error: "",
+  });
+});
+
+test("an answer's body is read up to MAX_ANSWER_BYTES, then the stream is cancelled (a huge answer is never read whole)", async (t) => {
+  silentConsole(t);
+  const { MAX_ANSWER_BYTES } = await import("../../js/transport.js");
+  const TOTAL = 512 * 1024 * 1024; // what the receiver would send if it were read to the end
+  const CHUNK = Buffer.alloc(64 * 1024, "a");
+  let sent = 0;
+  let cancelled;
+  const closed = new Promise((r) => (cancelled = r));
+  const rx = await server((req, res) => {
+    res.writeHead(200, { "content-type": "application/json", "content-length": String(TOTAL) });
+    // A bounded generator that respects backpressure and stops on its own.
+    const pump = () => {
+      while (sent < TOTAL && !res.destroyed) {
+        sent += CHUNK.length;
+        if (!res.write(CHUNK)) return res.once("drain", pump);
+      }
+      if (sent >= TOTAL) res.end();
+    };
+    res.on("close", () => cancelled({ sent, finished: res.writableFinished }));
+    pump();
+  });
+  try {
+    const answer = await send(request({ url: `${rx.url}/v1/traces`, timeoutMs: 60000 }));
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body, "a".repeat(MAX_ANSWER_BYTES));
+    const end = await closed;
+    assert.equal(end.finished, false, "the client went away before the body was sent whole");
+    assert.ok(end.sent < TOTAL / 8, `the receiver got to send ${end.sent} of ${TOTAL} bytes`);
+  } finally {
+    await rx.close();
+  }
+});
+
+test("a short answer is read whole, multi-byte characters intact; an answer cut at the bound keeps only whole characters", async (t) => {
+  silentConsole(t);
+  const { MAX_ANSWER_BYTES } = await import("../../js/transport.js");
+  const json = JSON.stringify({ project_id: "proj-ü-😀" });
+  assert.equal((await send(request(), { fetch: async () => new Response(json, { status: 200 }) })).body, json);
+  const long = "é".repeat(MAX_ANSWER_BYTES); // 2 bytes each: the cut falls on a boundary
+  const cut = (await send(request(), { fetch: async () => new Response("x" + long, { status: 500 }) })).body;
+  assert.equal(cut, "x" + "é".repeat(MAX_ANSWER_BYTES / 2 - 1));
+});
