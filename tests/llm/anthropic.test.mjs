@@ -126,13 +126,14 @@ test("stream: true: the SDK's Stream yields exactly the events; thinking, text a
   const { traces } = await read();
   const s = traces[0].spans[1];
   assert.equal(traces[0].total_tokens, 512 + 1024 + 156);
+  // A thinking block's `signature` sits under a secret name: masked like any (issue 15).
   assert.deepEqual(s.attributes.output, {
     id: "msg_01XFDUDYJgAACzvnptvVoYEL",
     type: "message",
     role: "assistant",
     model: "claude-sonnet-4-5-20250929",
     content: [
-      { type: "thinking", thinking: "The user wants the weather in Paris; I should call get_weather.", signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds" },
+      { type: "thinking", thinking: "The user wants the weather in Paris; I should call get_weather.", signature: "[REDACTED]" },
       { type: "text", text: "Let me look that up." },
       { type: "tool_use", id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", name: "get_weather", input: { city: "Paris", unit: "celsius" } },
     ],
