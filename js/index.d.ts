@@ -256,13 +256,53 @@ export interface InstrumentWorkerOptions {
   kind?: string;
 }
 
+/** What a worker invocation gets as its third argument (Cloudflare's `ExecutionContext`, Vercel's `waitUntil` holder). */
+export interface WorkerContext {
+  waitUntil(promise: Promise<unknown>): void;
+  passThroughOnException?(): void;
+}
+
+/** A `scheduled` invocation's event (Cloudflare's `ScheduledController`). */
+export interface WorkerScheduledEvent {
+  readonly cron: string;
+  readonly scheduledTime: number;
+  noRetry?(): void;
+}
+
+/** A `queue` invocation's batch (Cloudflare's `MessageBatch`). */
+export interface WorkerMessageBatch<Body = unknown> {
+  readonly queue: string;
+  readonly messages: readonly { readonly id: string; readonly body: Body; ack?(): void; retry?(): void }[];
+  ackAll?(): void;
+  retryAll?(): void;
+}
+
+/**
+ * A module worker's handlers, the shape of Cloudflare's `ExportedHandler`: the parameters of
+ * `fetch(request, env, ctx)` and the others are typed from here, so a strict-mode handler
+ * needs no annotations. `Env` is the bindings type (default `unknown`).
+ */
+export interface WorkerHandler<Env = unknown> {
+  fetch?(request: Request, env: Env, ctx: WorkerContext): Response | Promise<Response>;
+  scheduled?(event: WorkerScheduledEvent, env: Env, ctx: WorkerContext): void | Promise<void>;
+  queue?(batch: WorkerMessageBatch, env: Env, ctx: WorkerContext): void | Promise<void>;
+}
+
 /**
  * Traces a module worker's `fetch`, `scheduled` and `queue` handlers: one trace per invocation
  * (continuing an incoming W3C `traceparent`), the flush handed to `ctx.waitUntil` after the
- * handler's own waitUntil promises settled. Other properties are kept as they are.
+ * handler's own waitUntil promises settled. Other properties are kept as they are; the handler
+ * object is returned with its own type.
  * @example export default instrumentWorker({ async fetch(request, env, ctx) { return new Response("ok"); } });
  */
-export function instrumentWorker<H extends object>(handler: H, options?: InstrumentWorkerOptions): H;
+export function instrumentWorker<Env = unknown, H extends WorkerHandler<Env> = WorkerHandler<Env>>(handler: H, options?: InstrumentWorkerOptions): H;
+
+/**
+ * Settles when the WebAssembly core is loaded (or failed to load: tracing is then off, with one
+ * warning). Optional: spans started before it are kept and recorded once it is. Already
+ * settled where the .wasm loads synchronously (Node, Deno, Bun, workerd, edge).
+ */
+export const ready: Promise<void>;
 
 /** An error from agensight-wasm itself; `code` names the check that failed. */
 export class AgensightError extends Error {
