@@ -20,7 +20,7 @@ const TOOLS = ["vite", "webpack", "esbuild", "rollup"];
 const QUESTION = "what is the weather";
 
 /** The page: runs the traced call itself, in a module worker, or in a module service worker. */
-const MAIN = (mode, { swUrl }) => `import { traced } from "../app.mjs";
+const MAIN = (mode, { swUrl, swType }) => `import { traced } from "../app.mjs";
 const params = new URLSearchParams(location.search);
 const otlp = params.get("otlp");
 const service = params.get("service");
@@ -36,7 +36,7 @@ async function run() {
   });
   worker.postMessage({ otlp, service }); // right away, as apps do
   return answer;`
-        : `const registration = await navigator.serviceWorker.register(${swUrl}, { type: "module" });
+        : `const registration = await navigator.serviceWorker.register(${swUrl}, { type: ${JSON.stringify(swType)} });
   const sw = registration.installing ?? registration.waiting ?? registration.active;
   const answer = new Promise((resolve) => navigator.serviceWorker.addEventListener("message", (e) => resolve(e.data)));
   sw.postMessage({ otlp, service });
@@ -61,7 +61,12 @@ self.addEventListener("message", (e) => {
 
 const HTML = (script) => `<!doctype html>\n<meta charset="utf-8">\n<title>agensight bundler test</title>\n${script}\n`;
 
-/** Where each tool's service worker URL comes from. */
+/**
+ * Where each tool's service worker URL comes from. webpack's default output is classic scripts
+ * (chunks loaded with importScripts, which module workers do not have): its service worker is
+ * registered as a classic one; the others build ES modules.
+ */
+const SW_TYPE = { vite: "module", webpack: "classic", esbuild: "module", rollup: "module" };
 const SW_URL = {
   vite: `swUrl`,
   webpack: `new URL("./sw.js", import.meta.url)`,
@@ -71,7 +76,7 @@ const SW_URL = {
 
 function sources(tool, mode) {
   const specifier = tool === "esbuild" || tool === "rollup" ? "agensight-wasm/inline" : "agensight-wasm";
-  const main = (tool === "vite" && mode === "sw" ? `import swUrl from "./sw.js?worker&url";\n` : "") + MAIN(mode, { swUrl: SW_URL[tool] });
+  const main = (tool === "vite" && mode === "sw" ? `import swUrl from "./sw.js?worker&url";\n` : "") + MAIN(mode, { swUrl: SW_URL[tool], swType: SW_TYPE[tool] });
   return {
     "app.mjs": APP_SOURCE(specifier),
     [`${mode}/main.js`]: main,
@@ -177,6 +182,6 @@ async function runSite(site) {
 
 for (const tool of TOOLS) {
   for (const mode of MODES) {
-    test(`${tool}: ${mode === "page" ? "a page" : mode === "worker" ? "a module web worker" : "a module service worker"}`, () => runSite(`${tool}-${mode}`));
+    test(`${tool}: ${mode === "page" ? "a page" : mode === "worker" ? "a module web worker" : `a ${SW_TYPE[tool]} service worker`}`, () => runSite(`${tool}-${mode}`));
   }
 }

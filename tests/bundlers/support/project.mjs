@@ -147,6 +147,7 @@ const TYPES = { ".html": "text/html", ".js": "text/javascript", ".mjs": "text/ja
 /** A static file server for one built site (`root` served at "/") on 127.0.0.1: { url(path), close() }. */
 export async function staticServer(root) {
   const server = createServer((req, res) => {
+    if (req.url === "/favicon.ico") return res.writeHead(204).end(); // browsers ask for it
     let file = normalize(join(root, decodeURIComponent(new URL(req.url, "http://x").pathname)));
     if (file.startsWith(root) && existsSync(file) && statSync(file).isDirectory()) file = join(file, "index.html");
     if (!file.startsWith(root) || !existsSync(file)) return res.writeHead(404).end();
