@@ -170,7 +170,7 @@ async function runSite(site) {
       (h) => h.jsonValue(),
       () => ({ error: "no answer in 30 s" }),
     );
-    assert.equal(done.error, undefined, `${done.error}\nconsole:\n${messages.join("\n")}`);
+    if (done.error) throw new Error(`${done.error}\nconsole:\n${messages.join("\n")}`);
     assert.deepEqual(done.result, { docs: [`doc about ${QUESTION}`], tokens: 4 });
     assert.deepEqual(done.flushed, { exported: 4, failed: 0, pending: 0, dropped: 0 }, messages.join("\n"));
     assertTree(receiver, service, APP_TREE, { attrs });
