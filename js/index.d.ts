@@ -31,13 +31,20 @@ export interface InitOptions {
   /** Capture arguments and return values (default both), or `false` for neither. */
   capture?: boolean | { input?: boolean; output?: boolean };
   /**
-   * Mask secrets in captured values (default `true`): API keys, bearer tokens, authorization
-   * headers, password/secret/token fields. A function replaces the built-in patterns: it gets a
-   * JSON copy of each captured value and returns what to record.
+   * Mask secrets in captured values (default `true`): API keys, tokens, credentials in URLs,
+   * private keys, authorization headers, password/secret/token fields. A function adds to the
+   * built-in patterns (only `false` turns them off): it gets a JSON copy of each captured value
+   * (input, output, metadata, error fields, sessions, span names) and returns what to record.
    */
   redact?: boolean | ((value: unknown) => unknown);
   /** Largest captured field in bytes of JSON; longer values are cut and stay valid JSON. Default 65536. */
   maxFieldBytes?: number;
+  /**
+   * Largest total size of the local file store in bytes (Node, Deno, Bun): files rotate, and
+   * the oldest are removed past it (their spans counted in flush()'s `dropped`). From 1 MiB;
+   * default 268435456 (256 MiB).
+   */
+  maxStoreBytes?: number;
   /** Fraction of traces recorded (head sampling), 0 to 1. Default 1. */
   sampleRate?: number;
   /** A fetch implementation for the exporter (default: the global `fetch`). */
@@ -188,6 +195,16 @@ export interface LocalTraces {
   traces: StoredTrace[];
   /** Lines that were not whole records (a torn last line after a crash), skipped. */
   skipped: number;
+  /** Bytes of the oldest lines left out to stay within `maxBytes` (0: the whole store). */
+  omittedBytes: number;
+}
+
+/** Options of the read-back functions. */
+export interface ReadLocalOptions {
+  /** The store directory (Node, Deno, Bun); default the one init() uses. */
+  dir?: string;
+  /** The most bytes of store lines one call reads, newest first kept (default 256 MiB). */
+  maxBytes?: number;
 }
 
 /**
@@ -196,13 +213,15 @@ export interface LocalTraces {
  * in browsers and web workers IndexedDB is asynchronous and this returns a Promise (it works
  * without init(), e.g. after a reload). `await readLocal()` works everywhere.
  */
-export function readLocal(options?: { dir?: string }): LocalTraces;
+export function readLocal(options?: ReadLocalOptions): LocalTraces;
 
 /** The export document of the local store, the format the viewer opens. */
 export interface LocalExport {
   agensight: "records";
   version: 1;
   records: { type: "session" | "trace" | "span" | "prompt" | "completion" | "tool" | "trace_update"; data: Record<string, unknown> }[];
+  /** Present when the oldest lines were left out to stay within `maxBytes`. */
+  omittedBytes?: number;
 }
 
 /**
@@ -210,7 +229,7 @@ export interface LocalExport {
  * traces.json`, or drop the file on the viewer page).
  * @example const blob = new Blob([JSON.stringify(await exportLocal())], { type: "application/json" });
  */
-export function exportLocal(options?: { dir?: string }): Promise<LocalExport>;
+export function exportLocal(options?: ReadLocalOptions): Promise<LocalExport>;
 
 /** Deletes the local store's records (IndexedDB, memory, or the store directory's files). */
 export function clearLocal(options?: { dir?: string }): Promise<void>;
@@ -267,13 +286,46 @@ export interface InstrumentWorkerOptions {
   kind?: string;
 }
 
+/** What a worker invocation gets as its third argument (Cloudflare's `ExecutionContext`, Vercel's `waitUntil` holder). */
+export interface WorkerContext {
+  waitUntil(promise: Promise<unknown>): void;
+  passThroughOnException?(): void;
+}
+
+/** A `scheduled` invocation's event (Cloudflare's `ScheduledController`). */
+export interface WorkerScheduledEvent {
+  readonly cron: string;
+  readonly scheduledTime: number;
+  noRetry?(): void;
+}
+
+/** A `queue` invocation's batch (Cloudflare's `MessageBatch`). */
+export interface WorkerMessageBatch<Body = unknown> {
+  readonly queue: string;
+  readonly messages: readonly { readonly id: string; readonly body: Body; ack?(): void; retry?(): void }[];
+  ackAll?(): void;
+  retryAll?(): void;
+}
+
+/**
+ * A module worker's handlers, the shape of Cloudflare's `ExportedHandler`: the parameters of
+ * `fetch(request, env, ctx)` and the others are typed from here, so a strict-mode handler
+ * needs no annotations. `Env` is the bindings type (default `unknown`).
+ */
+export interface WorkerHandler<Env = unknown> {
+  fetch?(request: Request, env: Env, ctx: WorkerContext): Response | Promise<Response>;
+  scheduled?(event: WorkerScheduledEvent, env: Env, ctx: WorkerContext): void | Promise<void>;
+  queue?(batch: WorkerMessageBatch, env: Env, ctx: WorkerContext): void | Promise<void>;
+}
+
 /**
  * Traces a module worker's `fetch`, `scheduled` and `queue` handlers: one trace per invocation
  * (continuing an incoming W3C `traceparent`), the flush handed to `ctx.waitUntil` after the
- * handler's own waitUntil promises settled. Other properties are kept as they are.
+ * handler's own waitUntil promises settled. Other properties are kept as they are; the handler
+ * object is returned with its own type.
  * @example export default instrumentWorker({ async fetch(request, env, ctx) { return new Response("ok"); } });
  */
-export function instrumentWorker<H extends object>(handler: H, options?: InstrumentWorkerOptions): H;
+export function instrumentWorker<Env = unknown, H extends WorkerHandler<Env> = WorkerHandler<Env>>(handler: H, options?: InstrumentWorkerOptions): H;
 
 /** An error from agensight-wasm itself; `code` names the check that failed. */
 export class AgensightError extends Error {

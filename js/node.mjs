@@ -3,14 +3,14 @@
 // read-back) is the server-runtime part shared with Deno and Bun (server.js). No top-level
 // await, so Node's require(esm) can load it.
 
-import { readFileSync } from "node:fs";
 import * as bindings from "./wasm/agensight_wasm.js";
 import { createServerEntry } from "./server.js";
+import { readWasm } from "./node-wasm.js";
 
 let wasm = null;
 let loadError;
 try {
-  bindings.initSync({ module: readFileSync(new URL("./wasm/agensight_wasm_bg.wasm", import.meta.url)) });
+  bindings.initSync({ module: readWasm() });
   wasm = bindings;
 } catch (e) {
   loadError = e;

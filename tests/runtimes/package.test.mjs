@@ -12,20 +12,23 @@ const app = await ownApp("package");
 const pkgDir = join(app, "node_modules/agensight-wasm");
 const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
 
-test("exports: conditions in order types, workerd, deno, bun, node, browser, default; plus ./wasm", () => {
+test("exports: conditions in order workerd, edge-light, worker, deno, bun, node, browser, default, each with its types; plus ./inline and ./wasm", () => {
   const main = pkg.exports["."];
-  assert.deepEqual(Object.keys(main), ["types", "workerd", "deno", "bun", "node", "browser", "default"]);
+  assert.deepEqual(Object.keys(main), ["workerd", "edge-light", "worker", "deno", "bun", "node", "browser", "default"]);
+  const entry = (file, types = "./index.d.ts") => ({ types, default: file });
   assert.deepEqual(main, {
-    types: "./index.d.ts",
-    workerd: "./workerd.mjs",
-    deno: "./deno.mjs",
-    bun: "./bun.mjs",
-    node: { require: "./node.cjs", default: "./node.mjs" },
-    browser: "./browser.mjs",
-    default: "./browser.mjs",
+    workerd: entry("./workerd.mjs"),
+    "edge-light": entry("./edge.mjs"),
+    worker: entry("./browser.mjs", "./browser.d.ts"),
+    deno: entry("./deno.mjs"),
+    bun: entry("./bun.mjs"),
+    node: { require: entry("./node.cjs", "./index.d.cts"), default: entry("./node.mjs") },
+    browser: entry("./browser.mjs", "./browser.d.ts"),
+    default: entry("./browser.mjs", "./browser.d.ts"),
   });
+  assert.deepEqual(pkg.exports["./inline"], entry("./inline.mjs", "./browser.d.ts"));
   assert.equal(pkg.exports["./wasm"], "./wasm/agensight_wasm_bg.wasm");
-  const targets = [...JSON.stringify(Object.values(pkg.exports)).matchAll(/"\.\/([^"]+)"/g)].map((m) => m[1]).filter((t) => t !== "wasm");
+  const targets = [...JSON.stringify(Object.values(pkg.exports)).matchAll(/"\.\/([^"]+)"/g)].map((m) => m[1]);
   for (const t of targets.concat([pkg.main.slice(2), "node-compat.cjs", "deno-source.mjs"])) assert.ok(existsSync(join(pkgDir, t)), `${t} is in the tarball`);
 });
 
@@ -36,7 +39,7 @@ test("./wasm resolves to the WebAssembly binary; require and import resolve the 
   assert.match(require.resolve("agensight-wasm"), /agensight-wasm\/node\.cjs$/);
 });
 
-test("the browser and workerd entries (and what they import) import no Node built-in", () => {
+test("the browser, workerd, edge and inline entries (and what they import) import no Node built-in", () => {
   const seen = new Set();
   const visit = (file) => {
     if (seen.has(file)) return;
@@ -47,6 +50,8 @@ test("the browser and workerd entries (and what they import) import no Node buil
   };
   visit("browser.mjs");
   visit("workerd.mjs");
-  for (const f of ["core.js", "context.js", "propagation.js", "worker.js", "store-memory.js", "records.js", "store-idb.js", "transport.js", "wasm/agensight_wasm.js"]) assert.ok(seen.has(f), `${f} was checked (${[...seen]})`);
+  visit("edge.mjs");
+  visit("inline.mjs");
+  for (const f of ["core.js", "context.js", "propagation.js", "worker.js", "store-memory.js", "records.js", "store-idb.js", "transport.js", "wasm/agensight_wasm.js", "edge-entry.js", "wasm/inline.js"]) assert.ok(seen.has(f), `${f} was checked (${[...seen]})`);
   assert.ok(!seen.has("store-file.js") && !seen.has("server.js"), "no server-only module");
 });

@@ -16,24 +16,30 @@ export const PACKAGE = join(APP, "node_modules/agensight-wasm");
  */
 export async function installPackage() {
   if (!existsSync(join(PACKAGE, "package.json"))) {
-    const lock = join(ROOT, "tests/.scratch/.lock");
-    mkdirSync(join(ROOT, "tests/.scratch"), { recursive: true });
-    for (let i = 0; ; i++) {
-      try {
-        mkdirSync(lock);
-        break;
-      } catch {
-        if (i > 600) throw new Error("timed out waiting for another test to install the package");
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-    try {
+    await withLock(join(ROOT, "tests/.scratch/.lock"), () => {
       if (!existsSync(join(PACKAGE, "package.json"))) execFileSync(join(ROOT, "scripts/pack-install"), { stdio: "inherit" });
-    } finally {
-      rmdirSync(lock);
-    }
+    });
   }
   return APP;
+}
+
+/** Runs `fn` holding the directory lock `lock`, waiting up to `waitMs` for another holder. */
+export async function withLock(lock, fn, { waitMs = 60000 } = {}) {
+  mkdirSync(join(lock, ".."), { recursive: true });
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (i * 100 > waitMs) throw new Error(`timed out waiting for ${lock} (remove it if nothing holds it)`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmdirSync(lock);
+  }
 }
 
 /**

@@ -1,0 +1,17 @@
+// Entry for Vercel Edge Functions and Next.js edge routes (the `edge-light` condition). These
+// platforms forbid compiling WebAssembly from bytes at run time: the .wasm comes in as a Wasm
+// module import (`.wasm?module`, which Next.js and Vercel's bundler turn into a
+// WebAssembly.Module compiled at deploy time) and is instantiated synchronously by the shared
+// edge part (edge-entry.js: memory store, no outbox; flush before answering, or in
+// waitUntil). Context: the platform's global AsyncLocalStorage.
+
+import wasmModule from "./wasm/agensight_wasm_bg.wasm?module";
+import { createEdgeEntry } from "./edge-entry.js";
+
+const entry = createEdgeEntry({ wasmModule, platform: "the edge runtime" });
+
+export const { init, trace, span, flush, shutdown, currentTraceId, currentSpanId, readLocal, exportLocal, clearLocal, ready } = entry;
+export const { inject, extract, continueTrace, bindContext, instrumentWorker, wrapOpenAI, wrapAnthropic } = entry;
+/** For the package's integrations (`agensight-wasm/ai`, ...): not public API. */
+export const internal = entry.internal;
+export { AgensightError } from "./core.js";
