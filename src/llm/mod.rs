@@ -122,6 +122,8 @@ fn parse_response(out: &Value) -> Option<LlmCall> {
         openai::chat(out)?
     } else if o.get("type").and_then(Value::as_str) == Some("message") && is_array("content") {
         anthropic::message(out)?
+    } else if is_array("candidates") {
+        gemini::response(out)?
     } else if object == Some("response") && is_array("output") {
         openai::responses(out)
     } else if object == Some("list")
@@ -135,9 +137,10 @@ fn parse_response(out: &Value) -> Option<LlmCall> {
     } else {
         return None;
     };
-    call.response_model = str_of(out, "model");
+    // Gemini names them `modelVersion` and `responseId`.
+    call.response_model = str_of(out, "model").or_else(|| str_of(out, "modelVersion"));
     if call.operation != "embeddings" {
-        call.response_id = str_of(out, "id");
+        call.response_id = str_of(out, "id").or_else(|| str_of(out, "responseId"));
     }
     Some(call)
 }
