@@ -20,6 +20,34 @@ const openai = wrapOpenAI(new OpenAI({ apiKey: "sk-test", baseURL: `${srv.url}/v
 const usage = (s) => [s.attributes["gen_ai.usage.input_tokens"], s.attributes["gen_ai.usage.output_tokens"]];
 const schema = { type: "object", properties: { city: { type: "string" }, celsius: { type: "number" } }, required: ["city", "celsius"], additionalProperties: false };
 
+/**
+ * runTools over a get_weather tool (a `tool` span) for "Weather in Paris?" with `params` added,
+ * answered in two rounds: asserts the final content `answer` and the span tree (each round an
+ * llm span, the tool between them, the first round's tool call); returns the trace.
+ */
+async function weatherRounds(params, answer) {
+  const getWeather = span(async ({ city }) => ({ city, celsius: 21 }), { name: "get_weather", kind: "tool" });
+  let content;
+  const t = await recorded(async () => {
+    const runner = openai.chat.completions.runTools({
+      model: "gpt-4.1",
+      ...params,
+      messages: [{ role: "user", content: "Weather in Paris?" }],
+      tools: [{ type: "function", function: { name: "get_weather", function: getWeather, parse: JSON.parse, parameters: schema } }],
+    });
+    content = await runner.finalContent();
+  });
+  assert.equal(content, answer);
+  assert.deepEqual(tree(t), [
+    ["main", "trace", "ok", null],
+    ["openai.chat.completions.runTools", "llm", "ok", 0],
+    ["get_weather", "tool", "ok", 0],
+    ["openai.chat.completions.runTools", "llm", "ok", 0],
+  ]);
+  assert.deepEqual(t.spans[1].tools.map((x) => [x.name, x.arguments]), [["get_weather", '{"city":"Paris"}']]);
+  return t;
+}
+
 test("chat.completions.parse: one llm span with the completion; the caller gets the parsed answer", async () => {
   const answer = '{"city":"Paris","celsius":21}';
   srv.reply({ json: chatJson({ id: "chatcmpl-parse", model: "gpt-4.1-2025-04-14", content: answer, usage: { prompt_tokens: 40, completion_tokens: 9, total_tokens: 49 } }) });
@@ -80,24 +108,7 @@ test("chat.completions.runTools: each round a span, the tool it runs between the
     { json: chatJson({ id: "chatcmpl-r1", model: "gpt-4.1", toolCalls: [{ id: "call_1", name: "get_weather", arguments: '{"city":"Paris"}' }], usage: { prompt_tokens: 30, completion_tokens: 10, total_tokens: 40 } }) },
     { json: chatJson({ id: "chatcmpl-r2", model: "gpt-4.1", content: "Sunny, 21 °C in Paris.", usage: { prompt_tokens: 50, completion_tokens: 8, total_tokens: 58 } }) },
   );
-  const getWeather = span(async ({ city }) => ({ city, celsius: 21 }), { name: "get_weather", kind: "tool" });
-  let content;
-  const t = await recorded(async () => {
-    const runner = openai.chat.completions.runTools({
-      model: "gpt-4.1",
-      messages: [{ role: "user", content: "Weather in Paris?" }],
-      tools: [{ type: "function", function: { name: "get_weather", function: getWeather, parse: JSON.parse, parameters: schema } }],
-    });
-    content = await runner.finalContent();
-  });
-  assert.equal(content, "Sunny, 21 °C in Paris.");
-  assert.deepEqual(tree(t), [
-    ["main", "trace", "ok", null],
-    ["openai.chat.completions.runTools", "llm", "ok", 0],
-    ["get_weather", "tool", "ok", 0],
-    ["openai.chat.completions.runTools", "llm", "ok", 0],
-  ]);
-  assert.deepEqual(t.spans[1].tools.map((x) => [x.name, x.arguments]), [["get_weather", '{"city":"Paris"}']]);
+  const t = await weatherRounds({}, "Sunny, 21 °C in Paris.");
   assert.deepEqual(t.spans[3].prompts.map((p) => p.role), ["user", "assistant", "tool"]);
   assert.equal(t.total_tokens, 98);
 });
@@ -124,4 +135,18 @@ test("responses.parse and responses.stream: one span each, the result or the agg
   assert.equal(t.spans[2].completions[0].content, "Let me check the weather.");
   assert.deepEqual(t.spans[2].tools.map((x) => x.name), ["get_weather"]);
   assert.equal(t.total_tokens, 27 + done.usage.total_tokens);
+});
+
+test("chat.completions.runTools with stream: true: each streamed round a span with what its chunks said", async () => {
+  const toolRound = [
+    { data: { id: "chatcmpl-t1", object: "chat.completion.chunk", created: 1, model: "gpt-4.1", choices: [{ index: 0, delta: { role: "assistant", content: null, tool_calls: [{ index: 0, id: "call_9", type: "function", function: { name: "get_weather", arguments: "" } }] }, finish_reason: null }] } },
+    { data: { id: "chatcmpl-t1", object: "chat.completion.chunk", created: 1, model: "gpt-4.1", choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: '{"city":"Paris"}' } }] }, finish_reason: null }] } },
+    { data: { id: "chatcmpl-t1", object: "chat.completion.chunk", created: 1, model: "gpt-4.1", choices: [{ index: 0, delta: {}, finish_reason: "tool_calls" }] } },
+    { data: { id: "chatcmpl-t1", object: "chat.completion.chunk", created: 1, model: "gpt-4.1", choices: [], usage: { prompt_tokens: 30, completion_tokens: 10, total_tokens: 40 } } },
+    { data: "[DONE]" },
+  ];
+  srv.reply({ sse: toolRound }, { sse: chatSse({ id: "chatcmpl-t2", model: "gpt-4.1", pieces: ["Sunny."], usage: { prompt_tokens: 50, completion_tokens: 2, total_tokens: 52 } }) });
+  const t = await weatherRounds({ stream: true, stream_options: { include_usage: true } }, "Sunny.");
+  assert.equal(t.spans[3].completions[0].content, "Sunny.");
+  assert.equal(t.total_tokens, 92);
 });
