@@ -11,6 +11,7 @@ import { createCapture } from "./capture.js";
 import { createSpans } from "./spans.js";
 import { createExporter } from "./exporter.js";
 import { createProviders } from "./providers.js";
+import { instrumentModules } from "./integrations/modules.js";
 
 export { AgensightError };
 
@@ -101,14 +102,16 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
     // Without a working wasm core (it failed to load, or trapped) tracing stays off; the
     // warning has been given and the app runs on.
     if (bridge.off) return;
-    const text = optionsText(options);
+    const { instrumentModules: modules, ...rest } = options;
+    const text = optionsText(rest);
+    if (modules !== undefined) instrument(modules);
     if (bridge.loading) {
       if (waitingInit) bridge.restartLog();
-      waitingInit = options;
-      state = provisional(options, ++epoch);
+      waitingInit = rest;
+      state = provisional(rest, ++epoch);
       return;
     }
-    apply(options, text, ++epoch);
+    apply(rest, text, ++epoch);
   }
 
   /** init() with the core there: configure it, open the store, start the exporter. */
@@ -225,7 +228,16 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
 
   const providers = createProviders({ begin: spans.begin });
 
-  return {
+  /** init({ instrumentModules }): the SDK classes patched once (integrations/modules.js). */
+  function instrument(modules) {
+    try {
+      instrumentModules(modules, api);
+    } catch (e) {
+      throw new AgensightError(`init(): instrumentModules: ${String(e?.message ?? e).replace(/^instrumentModules\(\): /, "")}`, "invalid_option");
+    }
+  }
+
+  const api = {
     init,
     trace: spans.trace,
     span: spans.span,
@@ -242,6 +254,7 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
     /** For the package's own wrappers (providers, workers, propagation); not public API. */
     internal: { begin: spans.begin, currentTraceparent: () => spans.activeId("traceparent"), context },
   };
+  return api;
 }
 
 /** The init() options as JSON for the core: functions as "function", and init()'s session

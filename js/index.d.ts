@@ -49,6 +49,13 @@ export interface InitOptions {
   sampleRate?: number;
   /** A fetch implementation for the exporter (default: the global `fetch`). */
   fetch?: typeof globalThis.fetch;
+  /**
+   * Provider SDK classes (or their module namespaces) to trace every client made from them
+   * after this call, with no per-client wrapping: `{ openai: OpenAI, anthropic: Anthropic,
+   * googleGenAI: GoogleGenAI }`. Patched once; clients made before `init()` stay untraced
+   * (wrap those with `wrapOpenAI` and friends). An unknown key is an `invalid_option` error.
+   */
+  instrumentModules?: { openai?: unknown; anthropic?: unknown; googleGenAI?: unknown };
   /** Export queue timings and bounds. */
   queue?: {
     /** Finished traces wait this long for more to batch with (default 1000). */

@@ -33,6 +33,14 @@ const PROVIDERS = {
       "chat.completions.create": { name: "openai.chat.completions.create", operation: "chat" },
       "responses.create": { name: "openai.responses.create", operation: "chat" },
       "embeddings.create": { name: "openai.embeddings.create", operation: "embeddings" },
+      // SDK helpers that call `this._client.chat.completions.create` / `.responses.create`
+      // (once, or once per tool round for runTools): run with a client whose creates are
+      // traced under the helper's name.
+      "chat.completions.parse": { name: "openai.chat.completions.parse", viaClient: true },
+      "chat.completions.stream": { name: "openai.chat.completions.stream", viaClient: true },
+      "chat.completions.runTools": { name: "openai.chat.completions.runTools", viaClient: true },
+      "responses.parse": { name: "openai.responses.parse", viaClient: true },
+      "responses.stream": { name: "openai.responses.stream", viaClient: true },
     },
   },
   anthropic: {
@@ -47,11 +55,32 @@ const PROVIDERS = {
   },
 };
 for (const p of Object.values(PROVIDERS)) {
-  p.prefixes = new Set();
-  for (const path of Object.keys(p.methods)) {
+  p.key = p.system;
+  p.prefixes = prefixesOf(p.methods);
+}
+
+function prefixesOf(methods) {
+  const prefixes = new Set();
+  for (const path of Object.keys(methods)) {
     const parts = path.split(".");
-    for (let i = 1; i < parts.length; i++) p.prefixes.add(parts.slice(0, i).join("."));
+    for (let i = 1; i < parts.length; i++) prefixes.add(parts.slice(0, i).join("."));
   }
+  return prefixes;
+}
+
+/** The provider as a helper's client sees it: only the creates, named after the helper. */
+const helperProviders = new Map(); // helper span name -> provider
+function helperProvider(provider, route) {
+  let h = helperProviders.get(route.name);
+  if (!h) {
+    const methods = {};
+    for (const [path, r] of Object.entries(provider.methods)) {
+      if (path.endsWith(".create") && !r.viaClient) methods[path] = { ...r, name: route.name };
+    }
+    h = { ...provider, key: `${provider.system}:${route.name}`, methods, prefixes: prefixesOf(methods) };
+    helperProviders.set(route.name, h);
+  }
+  return h;
 }
 
 /** Top-level members recorded first, so a clamped capture keeps what identifies the call. */
@@ -68,7 +97,7 @@ const abandoned = typeof FinalizationRegistry === "function" ? new FinalizationR
  *   `begin` (the API's `internal.begin`): starts a span by hand, or null when nothing is recorded
  */
 export function createProviders({ begin }) {
-  const wrappers = new WeakSet();
+  const wrappers = new WeakMap(); // Proxy -> the real object
   const proxies = new WeakMap(); // real object -> Map(provider:path -> Proxy)
 
   function wrapClient(client, provider) {
@@ -80,7 +109,7 @@ export function createProviders({ begin }) {
   }
 
   function proxyFor(target, path, provider) {
-    const key = `${provider.system}:${path}`;
+    const key = `${provider.key}:${path}`;
     let byKey = proxies.get(target);
     const hit = byKey?.get(key);
     if (hit) return hit;
@@ -94,14 +123,17 @@ export function createProviders({ begin }) {
     };
     const proxy = new Proxy(target, {
       get(t, prop) {
-        const value = Reflect.get(t, prop, t);
+        let value = Reflect.get(t, prop, t);
         // A frozen member must be reported as it is (Proxy invariant).
         const d = Reflect.getOwnPropertyDescriptor(t, prop);
         if (d && !d.configurable && d.writable === false) return value;
         if (typeof prop === "string") {
           const p = path ? `${path}.${prop}` : prop;
           const route = provider.methods[p];
+          if (route?.viaClient && typeof value === "function") return made(prop, value, () => viaClient(t, value, route, provider));
           if (route && typeof value === "function") return made(prop, value, () => tracedMethod(t, value, route, provider));
+          // A resource traced already (instrumentModules' accessors): trace the real one.
+          if (wrappers.has(value) && provider.prefixes.has(p)) value = wrappers.get(value);
           if (value !== null && typeof value === "object" && provider.prefixes.has(p)) return proxyFor(value, p, provider);
           if (path === "" && prop === "withOptions" && typeof value === "function") {
             // A copy of the client with other options: traced as well.
@@ -113,7 +145,7 @@ export function createProviders({ begin }) {
       },
       set: (t, prop, value) => Reflect.set(t, prop, value, t),
     });
-    wrappers.add(proxy);
+    wrappers.set(proxy, target);
     if (!byKey) proxies.set(target, (byKey = new Map()));
     byKey.set(key, proxy);
     return proxy;
@@ -138,10 +170,30 @@ export function createProviders({ begin }) {
     };
   }
 
+  /**
+   * An SDK helper (`parse`, `stream`, `runTools`) run on the real resource, except that its
+   * `this._client` is the client whose creates are traced under the helper's name.
+   */
+  function viaClient(target, fn, route, provider) {
+    const helper = helperProvider(provider, route);
+    return function traced(...args) {
+      const self = new Proxy(target, {
+        get(t, prop) {
+          const value = Reflect.get(t, prop, t);
+          if (prop === "_client" && value !== null && typeof value === "object") return wrapClient(wrappers.get(value) ?? value, helper);
+          return typeof value === "function" && prop !== "constructor" ? value.bind(t) : value;
+        },
+      });
+      return Reflect.apply(fn, self, args);
+    };
+  }
+
   return {
     /**
      * Traces an OpenAI client (`openai` package, or any client of the same shape):
-     * `chat.completions.create` (plain and streamed), `responses.create`, `embeddings.create`.
+     * `chat.completions.create` (plain and streamed), `responses.create`, `embeddings.create`,
+     * and the SDK's helpers `chat.completions.parse`/`stream`/`runTools`,
+     * `responses.parse`/`stream` (one span per request they make, named after the helper).
      * @template T
      * @param {T} client
      * @returns {T}
@@ -285,6 +337,12 @@ function tracePromise(p, hooks) {
               throw e;
             },
           );
+      }
+      if (prop === "_thenUnwrap" && typeof value === "function") {
+        // The SDK's `parse` helpers: the response is read by the unwrapped promise, which
+        // records it before its transform; its errors end the span.
+        const after = { value: (v) => v, error: (e) => hooks.error(e), raw: (r) => hooks.raw(r) };
+        return (transform, ...rest) => tracePromise(Reflect.apply(value, t, [(v, ...a) => transform(hooks.value(v), ...a), ...rest]), after);
       }
       if (prop === "asResponse" && typeof value === "function") {
         return () =>

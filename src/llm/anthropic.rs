@@ -33,23 +33,27 @@ pub(super) fn message(out: &Value) -> Option<LlmCall> {
         finish_reason: str_of(out, "stop_reason"),
     });
     if let Some(u) = out.get("usage").filter(|u| u.is_object()) {
-        let cache_read = u64_of(u, "cache_read_input_tokens");
-        let cache_creation = u64_of(u, "cache_creation_input_tokens");
-        // Anthropic's `input_tokens` leaves out the cached prompt tokens.
-        let input = u64_of(u, "input_tokens").unwrap_or(0)
-            + cache_read.unwrap_or(0)
-            + cache_creation.unwrap_or(0);
-        let output = u64_of(u, "output_tokens").unwrap_or(0);
-        call.usage = Usage {
-            input,
-            output,
-            total: input.saturating_add(output),
-            cache_read,
-            cache_creation,
-            reasoning: u
-                .get("output_tokens_details")
-                .and_then(|d| u64_of(d, "thinking_tokens")),
-        };
+        call.usage = usage(u);
     }
     Some(call)
+}
+
+/// Anthropic usage: `input_tokens` leaves out the cached prompt tokens, which are added.
+pub(super) fn usage(u: &Value) -> Usage {
+    let cache_read = u64_of(u, "cache_read_input_tokens");
+    let cache_creation = u64_of(u, "cache_creation_input_tokens");
+    let input = u64_of(u, "input_tokens").unwrap_or(0)
+        + cache_read.unwrap_or(0)
+        + cache_creation.unwrap_or(0);
+    let output = u64_of(u, "output_tokens").unwrap_or(0);
+    Usage {
+        input,
+        output,
+        total: input.saturating_add(output),
+        cache_read,
+        cache_creation,
+        reasoning: u
+            .get("output_tokens_details")
+            .and_then(|d| u64_of(d, "thinking_tokens")),
+    }
 }

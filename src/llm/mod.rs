@@ -14,9 +14,11 @@
 //! they are added), and [`crate::model::Usage::output`] all generated tokens, reasoning included.
 
 mod anthropic;
+mod gemini;
 mod openai;
 mod request;
 mod stream;
+mod usage;
 mod util;
 
 pub use stream::{Declaration, FinishedStream, Stream, MAX_STREAM_ITEMS, MAX_STREAM_TEXT};
@@ -70,7 +72,9 @@ fn might_be_llm(output: &str) -> bool {
     let mut i = 1;
     while let Some(off) = b[i..].iter().position(|&c| c == b'u') {
         let j = i + off;
-        if b[j - 1] == b'"' && b[j..].starts_with(b"usage\"") {
+        if b[j - 1] == b'"'
+            && (b[j..].starts_with(b"usage\"") || b[j..].starts_with(b"usageMetadata\""))
+        {
             return true;
         }
         i = j + 1;
@@ -89,15 +93,24 @@ fn might_be_llm(output: &str) -> bool {
 /// assert_eq!(call.prompts[0].content, "Hello");
 /// ```
 pub fn parse_call(input: Option<&str>, output: &str) -> Option<LlmCall> {
+    parse_result(input, output).map(|(call, _)| call)
+}
+
+/// [`parse_call`], and also a result that only reports usage (see [`usage`]): then the
+/// second member is `true`, and the request is not read (the arguments of an arbitrary
+/// function are no LLM request).
+pub fn parse_result(input: Option<&str>, output: &str) -> Option<(LlmCall, bool)> {
     if !might_be_llm(output) {
         return None;
     }
     let out: Value = serde_json::from_str(output).ok()?;
-    let mut call = parse_response(&out)?;
+    let Some(mut call) = parse_response(&out) else {
+        return usage::report(&out).map(|call| (call, true));
+    };
     if let Some(args) = input.and_then(|i| serde_json::from_str::<Value>(i).ok()) {
         request::read(&args, &mut call);
     }
-    Some(call)
+    Some((call, false))
 }
 
 /// A whole response as a call (without the request side), or `None` for any other value.
@@ -109,6 +122,8 @@ fn parse_response(out: &Value) -> Option<LlmCall> {
         openai::chat(out)?
     } else if o.get("type").and_then(Value::as_str) == Some("message") && is_array("content") {
         anthropic::message(out)?
+    } else if is_array("candidates") {
+        gemini::response(out)?
     } else if object == Some("response") && is_array("output") {
         openai::responses(out)
     } else if object == Some("list")
@@ -122,9 +137,10 @@ fn parse_response(out: &Value) -> Option<LlmCall> {
     } else {
         return None;
     };
-    call.response_model = str_of(out, "model");
+    // Gemini names them `modelVersion` and `responseId`.
+    call.response_model = str_of(out, "model").or_else(|| str_of(out, "modelVersion"));
     if call.operation != "embeddings" {
-        call.response_id = str_of(out, "id");
+        call.response_id = str_of(out, "id").or_else(|| str_of(out, "responseId"));
     }
     Some(call)
 }

@@ -399,6 +399,8 @@ impl Tracer {
         } else {
             None
         };
+        // A result that only reports usage is counted unless a span below recorded a call.
+        let mut usage_report = false;
         let mut llm = match streamed {
             // Aggregated from raw chunks: the capture rules (size, secrets, output off) apply
             // to its texts here, as they did to a parsed output.
@@ -411,16 +413,20 @@ impl Tracer {
                 );
                 c
             }),
-            None => output
-                .as_deref()
-                .and_then(|o| llm::parse_call(open.input.as_deref(), o)),
+            None => output.as_deref().and_then(|o| {
+                let (call, report) = llm::parse_result(open.input.as_deref(), o)?;
+                usage_report = report;
+                Some(call)
+            }),
         }
         .map(Box::new);
         if let (Some(l), Some(t)) = (&llm, self.traces.get(trace_h)) {
             // A function that returns what its traced LLM call returned (`return await llm()`)
             // is not a second LLM call: its tokens are counted once, on the call itself.
             if t.spans.iter().any(|s| {
-                s.llm.as_ref().is_some_and(|c| c.same_response(l))
+                s.llm
+                    .as_ref()
+                    .is_some_and(|c| usage_report || c.same_response(l))
                     && is_descendant(&t.spans, s.span_id, open.span_id)
             }) {
                 llm = None;

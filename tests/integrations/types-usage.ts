@@ -28,3 +28,7 @@ export const patched: string[] = instrumentModules({ openai: OpenAI }, agensight
 wrapGoogleGenAI(42);
 // @ts-expect-error: the package's API is required
 instrumentModules({ openai: OpenAI });
+
+agensight.init({ storage: "memory", instrumentModules: { openai: OpenAI, googleGenAI: GoogleGenAI } });
+// @ts-expect-error: only the SDKs instrumentModules knows
+agensight.init({ instrumentModules: { mistral: OpenAI } });

@@ -10,6 +10,9 @@ use agensight_wasm::model::{Completion, ErrorInfo, LlmCall, Message, ToolCall, U
 use agensight_wasm::tracer::NONE;
 use serde_json::{json, Value};
 
+mod gemini;
+mod usage;
+
 fn fixture(name: &str) -> Value {
     let path = format!(
         "{}/tests/fixtures/llm/{name}.json",

@@ -1,6 +1,6 @@
-// Gemini's request and response shapes (`@google/genai`, the Gemini API and Vertex AI) in the
-// OpenAI chat shape the core parses today (../chat-shape.js). The mapping, for the Rust side
-// to take over (docs/records.md "Integrations"):
+// Gemini's request shapes (`@google/genai`, the Gemini API and Vertex AI) in the OpenAI chat
+// shape the core reads requests in (../chat-shape.js); responses and stream chunks go to the
+// core as they are (src/llm/gemini.rs). The mapping (docs/records.md "Integrations"):
 // - contents (a string, a Content, parts or a Content list) -> messages: role `model` ->
 //   `assistant`, text parts joined, `functionCall` parts -> `tool_calls` (arguments as JSON),
 //   each `functionResponse` part -> a `tool` message (its `response` as JSON);
@@ -8,15 +8,8 @@
 //   kept as JSON content.
 // - config.temperature -> temperature, config.maxOutputTokens -> max_tokens, config.tools'
 //   functionDeclarations -> tools.
-// - a candidate -> a choice: text parts (not `thought` ones) joined, functionCall parts ->
-//   tool_calls; finishReason kept in Gemini's words (`STOP`, `MAX_TOKENS`, `SAFETY`).
-// - usageMetadata -> usage: prompt_tokens = promptTokenCount + toolUsePromptTokenCount,
-//   completion_tokens = candidatesTokenCount + thoughtsTokenCount, total_tokens =
-//   totalTokenCount, cached_tokens = cachedContentTokenCount, reasoning_tokens =
-//   thoughtsTokenCount.
-// - responseId -> id, modelVersion -> model.
 
-import { asText, chatChunk, chatRequest, chatResponse, chatUsage, toolCall } from "../chat-shape.js";
+import { asText, chatRequest, toolCall } from "../chat-shape.js";
 
 const isObj = (v) => v !== null && typeof v === "object";
 
@@ -74,63 +67,6 @@ export function request(params) {
     for (const f of t?.functionDeclarations ?? []) tools.push({ type: "function", function: { name: f.name, description: f.description, parameters: f.parameters ?? f.parametersJsonSchema } });
   }
   return chatRequest({ model: typeof p.model === "string" ? p.model : undefined, messages, temperature: config.temperature, maxTokens: config.maxOutputTokens, tools });
-}
-
-/** Gemini usageMetadata as OpenAI chat usage. */
-export function usage(u) {
-  if (!isObj(u)) return undefined;
-  const sum = (...xs) => (xs.some((x) => typeof x === "number") ? xs.reduce((a, x) => a + (typeof x === "number" ? x : 0), 0) : undefined);
-  return chatUsage({
-    input: sum(u.promptTokenCount, u.toolUsePromptTokenCount),
-    output: sum(u.candidatesTokenCount, u.thoughtsTokenCount),
-    total: u.totalTokenCount,
-    cacheRead: u.cachedContentTokenCount,
-    reasoning: u.thoughtsTokenCount,
-  });
-}
-
-/** A candidate's text (thoughts left out) and function calls. */
-function answer(candidate, callIndex = 0) {
-  let text = "";
-  const calls = [];
-  for (const p of candidate?.content?.parts ?? []) {
-    if (!isObj(p)) continue;
-    if (typeof p.text === "string" && !p.thought) text += p.text;
-    else if (p.functionCall) calls.push({ ...toolCall(p.functionCall.id, p.functionCall.name, p.functionCall.args ?? {}), index: callIndex + calls.length });
-  }
-  return { text, calls };
-}
-
-/** A whole GenerateContentResponse as a chat.completion. */
-export function response(r) {
-  const candidates = Array.isArray(r?.candidates) ? r.candidates : [];
-  return chatResponse({
-    id: r?.responseId,
-    model: r?.modelVersion,
-    choices: candidates.map((c) => {
-      const a = answer(c);
-      return { content: a.calls.length && !a.text ? null : a.text, toolCalls: a.calls.map(({ index, ...t }) => t), finishReason: c.finishReason };
-    }),
-    usage: usage(r?.usageMetadata),
-  });
-}
-
-/**
- * A streamed GenerateContentResponse as a chat.completion.chunk. Function calls come whole in
- * one chunk; `state.calls` numbers them across the stream (their index in the aggregate).
- */
-export function chunk(r, state) {
-  const c = Array.isArray(r?.candidates) ? r.candidates[0] : undefined;
-  const a = answer(c, state.calls);
-  state.calls += a.calls.length;
-  return chatChunk({
-    id: r?.responseId,
-    model: r?.modelVersion,
-    content: a.text,
-    toolCalls: a.calls.map((t) => ({ index: t.index, id: t.id, name: t.function.name, arguments: t.function.arguments })),
-    finishReason: c?.finishReason,
-    usage: usage(r?.usageMetadata),
-  });
 }
 
 /** `embedContent` params as an OpenAI embeddings request (`input`: the texts, one per content:

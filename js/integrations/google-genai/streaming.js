@@ -1,8 +1,6 @@
 // A `generateContentStream` result (an async generator of GenerateContentResponse) passed on
-// item by item while each item, in chat chunk shape, goes to the span; the span ends when the
+// item by item while each item goes to the span as it is (the core aggregates them); the span ends when the
 // stream ends, throws, is left early (`break`, `return()`), or is garbage-collected unread.
-
-import { chunk } from "./shapes.js";
 
 /** Ends spans of streams dropped without being read to the end or closed. */
 const abandoned = typeof FinalizationRegistry === "function" ? new FinalizationRegistry((end) => end()) : null;
@@ -14,7 +12,6 @@ const abandoned = typeof FinalizationRegistry === "function" ? new FinalizationR
  */
 export function traceStream(source, sp) {
   const it = source[Symbol.asyncIterator]();
-  const state = { calls: 0 };
   let ended = false;
   const token = {};
   const end = (err, failed) => {
@@ -35,7 +32,7 @@ export function traceStream(source, sp) {
     if (r.done) end();
     else if (!ended) {
       try {
-        sp.chunk(chunk(r.value, state));
+        sp.chunk(r.value);
       } catch {
         // A value of another shape: passed on, not recorded.
       }

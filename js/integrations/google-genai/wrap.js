@@ -5,7 +5,7 @@
 // The SDK's own results are handed back unchanged (a stream: the same items).
 
 import { beginChat, declare, embeddingsResponse, endWith } from "../chat-shape.js";
-import { embedRequest, request, response } from "./shapes.js";
+import { embedRequest, request } from "./shapes.js";
 import { traceStream } from "./streaming.js";
 
 const METHODS = {
@@ -47,7 +47,7 @@ export function createGoogleGenAI(api) {
         const counted = list.filter((e) => typeof e?.statistics?.tokenCount === "number");
         const tokens = counted.length ? counted.reduce((a, e) => a + e.statistics.tokenCount, 0) : undefined;
         endWith(sp, embeddingsResponse({ model: params?.model, vectors: list.map((e) => e?.values ?? []), inputTokens: tokens }));
-      } else endWith(sp, response(r));
+      } else endWith(sp, r); // the core reads Gemini responses (src/llm/gemini.rs)
     } catch {
       sp.end(undefined);
     }

@@ -3,6 +3,7 @@
 //! then read like a whole response.
 
 mod anthropic;
+mod gemini;
 mod openai_chat;
 mod openai_responses;
 
@@ -73,6 +74,7 @@ enum Agg {
     Chat(Box<openai_chat::ChatAgg>),
     Responses(Box<openai_responses::ResponsesAgg>),
     Messages(Box<anthropic::MessagesAgg>),
+    Gemini(Box<gemini::GeminiAgg>),
 }
 
 /// The chunks of a streamed LLM response, aggregated as they arrive into one response of the
@@ -157,6 +159,14 @@ impl Stream {
             if let Agg::Messages(a) = &mut self.agg {
                 a.push(ty, o);
             }
+        } else if o.get("candidates").is_some_and(Value::is_array) {
+            // Gemini: a stream chunk has the shape of a whole response (one chunk is one).
+            if let Agg::Empty = self.agg {
+                self.agg = Agg::Gemini(Default::default());
+            }
+            if let Agg::Gemini(a) = &mut self.agg {
+                a.push(o);
+            }
         } else if let Some(call) = parse_response(&v) {
             self.agg = Agg::Whole {
                 text: chunk.to_string(),
@@ -173,6 +183,7 @@ impl Stream {
             Agg::Chat(a) => a.retained_text(),
             Agg::Responses(a) => a.retained_text(),
             Agg::Messages(a) => a.retained_text(),
+            Agg::Gemini(a) => a.retained_text(),
         }
     }
 
@@ -206,6 +217,7 @@ impl Stream {
             Agg::Chat(a) => Some(a.into_value()),
             Agg::Responses(a) => Some(a.into_value()),
             Agg::Messages(a) => Some(a.into_value()),
+            Agg::Gemini(a) => Some(a.into_value()),
         };
         match response {
             Some(v) => FinishedStream {
@@ -250,8 +262,10 @@ impl FinishedStream {
 }
 
 /// Top-level members written first, in this order, so that a clamped output keeps them.
-const FIRST_KEYS: [&str; 10] = [
+const FIRST_KEYS: [&str; 13] = [
     "id",
+    "responseId",
+    "modelVersion",
     "object",
     "type",
     "role",
@@ -261,6 +275,7 @@ const FIRST_KEYS: [&str; 10] = [
     "status",
     "stop_reason",
     "usage",
+    "usageMetadata",
 ];
 
 /// JSON text of an aggregated response with its identifying members and usage first.
