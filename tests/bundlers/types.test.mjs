@@ -19,11 +19,11 @@ const BLOCKS = readmeBlocks();
 const hasTopLevelAwait = (code) => /^(?:const [^=]+= )?await /m.test(code);
 const isWorker = (code) => code.includes("instrumentWorker(");
 // The integration subpaths (agensight-wasm/ai, ...) are ES modules beside ESM SDKs (`ai` and
-// `@google/genai` have no CommonJS types), and some SDKs' own .d.ts are not strict-clean
+// `@google/genai` have no CommonJS types: a block importing them is one of these too), and some SDKs' own .d.ts are not strict-clean
 // (@openai/agents-realtime: TS2416 without skipLibCheck): their blocks compile in a project of
 // their own, ESM with skipLibCheck (as `tsc --init` sets it); our own .d.ts are checked
 // without it by every other project.
-const isIntegration = (code) => /from "agensight-wasm\/(?!wasm")[a-z-]+"/.test(code);
+const isIntegration = (code) => /from "(?:agensight-wasm\/(?!wasm")[a-z-]+|ai|@google\/genai)"/.test(code);
 const core = (pick) => (b) => !isIntegration(b.code) && pick(b);
 
 const STRICT = { strict: true, noEmit: true, target: "es2022", skipLibCheck: false, forceConsistentCasingInFileNames: true };
