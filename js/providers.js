@@ -83,9 +83,6 @@ function helperProvider(provider, route) {
   return h;
 }
 
-/** Top-level members recorded first, so a clamped capture keeps what identifies the call. */
-const FIRST_KEYS = ["id", "object", "type", "role", "created", "created_at", "model", "status", "stop_reason", "usage"];
-
 const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
 
 /** Ends spans of streams that were dropped without being read to the end or closed. */
@@ -491,17 +488,14 @@ function streamHelper(sp, hooks, target, fn, args) {
 }
 
 /**
- * The response as recorded: a shallow copy with the identifying members and usage first (so
- * a clamped capture keeps them), embedding vectors as their length.
+ * The response as recorded: embedding vectors as their length (the core puts the identifying
+ * members and usage first, so a clamped capture keeps them).
  */
 function forRecord(data) {
   try {
     if (data === null || typeof data !== "object" || Array.isArray(data)) return data;
-    const out = {};
-    for (const k of FIRST_KEYS) if (hasOwn(data, k)) out[k] = data[k];
-    for (const k of Object.keys(data)) if (!hasOwn(out, k)) out[k] = data[k];
-    if (data.object === "list" && Array.isArray(data.data)) out.data = data.data.map(vectorAsLength);
-    return out;
+    if (data.object === "list" && Array.isArray(data.data)) return { ...data, data: data.data.map(vectorAsLength) };
+    return data;
   } catch {
     return data;
   }

@@ -317,3 +317,29 @@ fn a_request_is_its_head_and_its_body_bytes() {
         "a finished job has no request"
     );
 }
+
+#[test]
+fn a_declared_whole_response_keeps_its_identifying_members_and_usage_first() {
+    // The response as an SDK may build it: usage and id last. A clamped output keeps what
+    // comes first, so the core orders them (the JS no longer does).
+    let late = r#"{"choices":[{"index":0,"message":{"role":"assistant","content":"Hello there"},"finish_reason":"stop"}],"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10},"model":"gpt-4o-2024-08-06","object":"chat.completion","id":"chatcmpl-9"}"#;
+    let mut c = core("{}");
+    let def = c.define("openai.chat.completions.create", "llm", "");
+    let h = c.start(def, NONE, 1_000.0, REQUEST, None);
+    c.declare_llm(
+        h,
+        Declaration {
+            system: "openai".into(),
+            operation: "chat".into(),
+            model: None,
+            temperature: None,
+            max_tokens: None,
+        },
+    );
+    assert!(c.end(h, 1_500.0, late, None));
+    let text = c.take_local();
+    let span = text.lines().find(|l| l.contains(r#""type":"span""#)).unwrap();
+    let at = |s: &str| span.find(s).unwrap_or_else(|| panic!("{s} in {span}"));
+    assert!(at("chatcmpl-9") < at("choices"), "{span}");
+    assert!(at("total_tokens") < at("choices"), "{span}");
+}

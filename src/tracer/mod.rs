@@ -389,7 +389,7 @@ impl Tracer {
         // declared call that ended with a whole response as its output takes that response.
         let streamed = open.stream.map(|s| s.finish(output));
         let output = match &streamed {
-            Some(s) if output.is_empty() => s.output.as_str(),
+            Some(s) if output.is_empty() || s.replaces_output => s.output.as_str(),
             _ => output,
         };
         let output = if self.config.capture_output && error.is_none() && !output.is_empty() {

@@ -102,10 +102,12 @@ pub struct Stream {
 }
 
 /// A stream at its end: the aggregated response as JSON text (the span's output when the
-/// wrapper ends the span without one; "" when nothing was aggregated) and what it says about
-/// the call.
+/// wrapper ends the span without one, or when `replaces_output`; "" when nothing was
+/// aggregated) and what it says about the call.
 pub struct FinishedStream {
     pub output: String,
+    /// A declared call's whole response, reordered: it stands for the output it came from.
+    pub replaces_output: bool,
     call: Option<LlmCall>,
     declared: Option<Declaration>,
 }
@@ -197,12 +199,14 @@ impl Stream {
     /// it as the whole response, so a wrapper need not send a non-streamed response twice.
     pub fn finish(self, output: &str) -> FinishedStream {
         let response = match self.agg {
+            // A declared call ended with its whole response: the response, identifying members
+            // and usage first (so a clamped output keeps them), replaces the output.
             Agg::Empty if self.declared.is_some() && !output.is_empty() => {
+                let v = serde_json::from_str::<Value>(output).ok();
                 return FinishedStream {
-                    output: String::new(),
-                    call: serde_json::from_str(output)
-                        .ok()
-                        .and_then(|v| parse_response(&v)),
+                    output: v.as_ref().map(ordered_json).unwrap_or_default(),
+                    replaces_output: v.is_some(),
+                    call: v.as_ref().and_then(parse_response),
                     declared: self.declared,
                 };
             }
@@ -210,6 +214,7 @@ impl Stream {
             Agg::Whole { text, call } => {
                 return FinishedStream {
                     output: text,
+                    replaces_output: false,
                     call: Some(*call),
                     declared: self.declared,
                 }
@@ -222,11 +227,13 @@ impl Stream {
         match response {
             Some(v) => FinishedStream {
                 output: ordered_json(&v),
+                replaces_output: false,
                 call: parse_response(&v),
                 declared: self.declared,
             },
             None => FinishedStream {
                 output: String::new(),
+                replaces_output: false,
                 call: None,
                 declared: self.declared,
             },
