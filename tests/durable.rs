@@ -93,3 +93,33 @@ fn traces_waiting_for_the_token_reach_the_outbox_and_the_next_start_sends_them()
     let s = next.stats();
     assert_eq!((s.exported, s.pending, s.failed, s.dropped), (5, 0, 0, 0));
 }
+
+/// An API unreachable for longer than the retry deadline is not a refused token: the
+/// validation goes on being retried, the traces stay pending and their outbox copies stay.
+#[test]
+fn the_validation_outlives_the_retry_deadline() {
+    let mut c = traced(3, 3);
+    let mut now = 10.0;
+    let mut tries = 0;
+    while now < 20.0 * 60_000.0 {
+        if let Some(id) = c.export_next(now, true) {
+            assert!(c
+                .export_request(id)
+                .unwrap()
+                .url
+                .ends_with("/auth/validate"));
+            c.export_complete(id, network(), now);
+            tries += 1;
+        }
+        now += 1_000.0;
+    }
+    assert!(tries > 20, "{tries}");
+    assert_eq!(
+        c.export_dropped(),
+        Vec::<u64>::new(),
+        "no outbox copy deleted"
+    );
+    let s = c.stats();
+    assert_eq!((s.pending, s.failed, s.dropped), (3, 0, 0));
+    assert_eq!(c.export_unsaved(now).len(), 3);
+}

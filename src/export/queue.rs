@@ -543,7 +543,11 @@ impl Queue {
         job.attempts += 1;
         let delay = retry_after.unwrap_or_else(|| backoff_ms(&self.settings, job.attempts, jitter));
         let reason = failure(&url, &outcome);
-        if now_ms + delay - job.first_try_ms.unwrap_or(now_ms) > self.settings.deadline_ms {
+        // The token validation is retried for as long as it takes: an API down (or slow) is
+        // not a refused token, and giving up would drop every trace, outbox copies and all.
+        if !job.validate
+            && now_ms + delay - job.first_try_ms.unwrap_or(now_ms) > self.settings.deadline_ms
+        {
             let attempts = job.attempts;
             return self.give_up(i, format!("{reason}; gave up after {attempts} attempts"));
         }
