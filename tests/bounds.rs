@@ -162,3 +162,37 @@ fn a_late_child_joins_within_the_documented_bound_only() {
         }
     }
 }
+
+/// An OTLP request carries at most MAX_BATCH_BYTES of captures besides `maxBatchSpans`: 200
+/// traces with 20 KB inputs make several requests, none much above the cap.
+#[test]
+fn otlp_requests_are_cut_by_bytes_too() {
+    use agensight_wasm::export::queue::MAX_BATCH_BYTES;
+    let mut c = Core::new(
+        parse(r#"{"mode":"prod","exporter":"otlp","queue":{"maxBatchSpans":512}}"#).unwrap(),
+        &[4; 32],
+        0.0,
+    );
+    let def = c.define("big", "trace", "");
+    let input = format!("[\"{}\"]", "q".repeat(20_000));
+    for i in 0..200 {
+        let h = c.start(def, NONE, i as f64, &input, None);
+        c.end(h, i as f64 + 1.0, "null", None);
+    }
+    let mut bodies = Vec::new();
+    while let Some(id) = c.export_next(1.0, true) {
+        bodies.push(c.export_body_bytes(id));
+        c.export_complete(
+            id,
+            agensight_wasm::export::policy::Outcome::Network("x".into()),
+            1.0,
+        );
+    }
+    // 200 × ~20 KB = ~4 MB of input: at least four requests.
+    assert!(bodies.len() >= 4, "{bodies:?}");
+    assert!(
+        bodies.iter().all(|b| *b < MAX_BATCH_BYTES + 64 * 1024),
+        "{bodies:?}"
+    );
+    assert_eq!(c.stats().pending, 200);
+}

@@ -193,12 +193,17 @@ impl Queue {
                 while !self.pending.is_empty() {
                     let mut take = Vec::new();
                     let mut spans = 0;
+                    let mut bytes = 0;
                     while let Some(b) = self.pending.front() {
-                        if !take.is_empty() && spans + b.spans.len() > self.settings.max_batch_spans
+                        let weight = batch_bytes(b);
+                        if !take.is_empty()
+                            && (spans + b.spans.len() > self.settings.max_batch_spans
+                                || bytes + weight > MAX_BATCH_BYTES)
                         {
                             break;
                         }
                         spans += b.spans.len();
+                        bytes += weight;
                         take.extend(self.pop_pending());
                     }
                     let body =
@@ -683,6 +688,12 @@ impl Job {
         }
     }
 }
+
+/// Captured bytes (as [`batch_bytes`] weighs them) one OTLP request carries at most, besides
+/// `maxBatchSpans`: a body is built whole in wasm memory (growing by doubling), so its size is
+/// the transient peak on top of the queue's bounds; collectors also refuse large requests
+/// (4 MiB is a common limit).
+pub const MAX_BATCH_BYTES: usize = 1 << 20;
 
 /// Puts `project` where the job's bodies say `"project_id":null` (the record fields: inside
 /// captured JSON text every quote is escaped, so the pattern cannot match there) and marks the
