@@ -3,7 +3,7 @@
 //! bindings (`src/wasm.rs`) call only this.
 
 use crate::config::{Config, Mode};
-use crate::encode::agensight::{Encoder, Target};
+use crate::encode::agensight::{Encoder, Kind, Target};
 use crate::error::Result;
 use crate::export::policy::Outcome;
 use crate::export::queue::Queue;
@@ -196,8 +196,8 @@ impl Core {
     /// should be taken now.
     pub fn end(&mut self, h: u32, now_ms: f64, output: &str, error: Option<ErrorInfo>) -> Ended {
         match self.tracer.end(h, now_ms, output, error) {
-            Some(batch) => {
-                self.emit(batch, now_ms);
+            Some((batch, part)) => {
+                self.emit(batch, part, now_ms);
                 match &self.local {
                     Some(l) if l.len() >= LOCAL_DRAIN_BYTES => Ended::DrainNow,
                     _ => Ended::Emitted,
@@ -207,7 +207,10 @@ impl Core {
         }
     }
 
-    fn emit(&mut self, batch: Batch, now_ms: f64) {
+    /// Writes a batch to the local buffer and queues it for export. A `part` of a trace whose
+    /// root still runs writes no local `trace_update`: its running total would come before the
+    /// trace record, which carries the final one (readers then took the earlier, lower one).
+    fn emit(&mut self, batch: Batch, part: bool, now_ms: f64) {
         if let Some(local) = &mut self.local {
             let config = &self.tracer.config;
             let enc = Encoder {
@@ -217,7 +220,15 @@ impl Core {
                 target: Target::Local,
             };
             let before = local.len();
-            enc.encode_lines(&batch, local);
+            if part {
+                enc.encode(&batch, |kind, data| {
+                    if kind != Kind::TraceUpdate {
+                        push_line(local, kind, data);
+                    }
+                });
+            } else {
+                enc.encode_lines(&batch, local);
+            }
             if local.len() > LOCAL_MAX_BYTES {
                 local.truncate(before);
                 self.local_dropped += batch.spans.len() as u64;
@@ -355,4 +366,13 @@ impl Core {
             failed: q.map_or(0, |q| q.counts.failed),
         }
     }
+}
+
+/// One local-store line, as [`Encoder::encode_lines`] writes it.
+fn push_line(out: &mut String, kind: Kind, data: &str) {
+    out.push_str("{\"type\":\"");
+    out.push_str(kind.as_str());
+    out.push_str("\",\"data\":");
+    out.push_str(data);
+    out.push_str("}\n");
 }

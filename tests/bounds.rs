@@ -196,3 +196,33 @@ fn otlp_requests_are_cut_by_bytes_too() {
     );
     assert_eq!(c.stats().pending, 200);
 }
+
+/// A part whose spans are LLM calls writes no `trace_update` ahead of its trace record: the
+/// trace record, written last, has the whole trace's tokens.
+#[test]
+fn a_part_of_llm_calls_leaves_the_total_to_the_trace_record() {
+    let mut c = core();
+    let (root_def, llm_def) = (c.define("agent", "trace", ""), c.define("call", "span", ""));
+    let root = c.start(root_def, NONE, 0.0, "[]", None);
+    for i in 0..TRACE_PART_SPANS {
+        let h = c.start(
+            llm_def,
+            root,
+            1.0,
+            r#"[{"model":"gpt-4o","messages":[]}]"#,
+            None,
+        );
+        let out = format!(
+            r#"{{"id":"chatcmpl-{i}","object":"chat.completion","model":"gpt-4o","choices":[{{"index":0,"message":{{"role":"assistant","content":"ok"}},"finish_reason":"stop"}}],"usage":{{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}}}"#
+        );
+        c.end(h, 2.0, &out, None);
+    }
+    let part = records(&mut c);
+    assert_eq!(of_type(&part, "span").len(), TRACE_PART_SPANS);
+    assert_eq!(of_type(&part, "completion").len(), TRACE_PART_SPANS);
+    assert_eq!(of_type(&part, "trace_update").len(), 0);
+    c.end(root, 3.0, "null", None);
+    let last = records(&mut c);
+    let trace = of_type(&last, "trace")[0];
+    assert_eq!(trace["data"]["total_tokens"], 5 * TRACE_PART_SPANS as u64);
+}

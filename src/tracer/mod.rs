@@ -356,14 +356,14 @@ impl Tracer {
 
     /// Ends span `h` with its return value as JSON text (empty when not captured) or an error.
     /// Returns the trace as a batch when it is ready to go: its root ended now, or this span
-    /// ended after its root.
+    /// ended after its root; or a part of it ([`TRACE_PART_SPANS`]), with `true`.
     pub fn end(
         &mut self,
         h: u32,
         now_ms: f64,
         output: &str,
         error: Option<ErrorInfo>,
-    ) -> Option<Batch> {
+    ) -> Option<(Batch, bool)> {
         let Some(SpanSlot::Open(open)) = self.spans.get(h) else {
             return None;
         };
@@ -473,12 +473,13 @@ impl Tracer {
             // A part: these spans now, the trace record later with the root's part.
             let mut spans = std::mem::take(&mut t.spans);
             spans.sort_by_key(|s| s.seq);
-            return Some(Batch {
+            let part = Batch {
                 trace: t.info.clone(),
                 trace_is_new: false,
                 session_is_new: false,
                 spans,
-            });
+            };
+            return Some((part, true));
         }
         let mut spans = std::mem::take(&mut t.spans);
         spans.sort_by_key(|s| s.seq);
@@ -497,12 +498,13 @@ impl Tracer {
                 .session
                 .as_ref()
                 .is_some_and(|s| self.remember_session(&s.spec.id));
-        Some(Batch {
+        let batch = Batch {
             trace: info,
             trace_is_new,
             session_is_new,
             spans,
-        })
+        };
+        Some((batch, false))
     }
 
     /// Whether session `id` is new (then remembered, forgetting the oldest past
