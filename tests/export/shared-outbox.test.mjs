@@ -18,7 +18,8 @@ await installPackage();
 
 const run = (args) => runScript(CHILD, args);
 
-const last = (out) => JSON.parse(out.trim().split("\n").at(-1));
+/** What the child's flush() returned: its last JSON line (stderr's warnings interleave). */
+const last = (out) => JSON.parse(out.trim().split("\n").findLast((l) => l.startsWith("{")));
 
 test("processes sharing one outbox: each job sent once, counted by its owner", async () => {
   const dir = mkdtempSync(join(tmpdir(), "agensight-shared-"));
