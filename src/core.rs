@@ -93,7 +93,9 @@ impl Poll {
 /// promises) still gets its records written, and memory stays bounded.
 pub const LOCAL_DRAIN_BYTES: usize = 1 << 20;
 /// Local-store bytes the core holds at most; a trace that does not fit is not kept locally
-/// (its spans counted in `dropped`). Reached only when JS does not take the lines (no store).
+/// (its spans counted in `dropped`), unless the buffer is empty (one trace or part alone is
+/// bounded by the part rule and `maxFieldBytes`). Reached only when JS does not take the
+/// lines (no store).
 pub const LOCAL_MAX_BYTES: usize = 16 << 20;
 
 /// What ending a span handed on ([`Core::end`]; the wasm `end` returns it as a number).
@@ -229,7 +231,7 @@ impl Core {
             } else {
                 enc.encode_lines(&batch, local);
             }
-            if local.len() > LOCAL_MAX_BYTES {
+            if before > 0 && local.len() > LOCAL_MAX_BYTES {
                 local.truncate(before);
                 self.local_dropped += batch.spans.len() as u64;
             }

@@ -226,3 +226,51 @@ fn a_part_of_llm_calls_leaves_the_total_to_the_trace_record() {
     let trace = of_type(&last, "trace")[0];
     assert_eq!(trace["data"]["total_tokens"], 5 * TRACE_PART_SPANS as u64);
 }
+
+/// Large captures under a long-lived root: a part at TRACE_PART_BYTES of captured values, well
+/// before TRACE_PART_SPANS spans; and a trace bigger than the local hard bound is still kept
+/// when it comes alone.
+#[test]
+fn a_long_trace_of_large_captures_goes_in_parts_by_bytes() {
+    use agensight_wasm::tracer::TRACE_PART_BYTES;
+    let mut c = core();
+    let (root_def, child_def) = (c.define("server", "trace", ""), c.define("req", "span", ""));
+    let root = c.start(root_def, NONE, 0.0, "[]", None);
+    let input = format!("[\"{}\"]", "y".repeat(60_000));
+    let mut handed = Vec::new();
+    for i in 0..300 {
+        let h = c.start(child_def, root, 1.0 + i as f64, &input, None);
+        if c.end(h, 1.5 + i as f64, "null", None).handed_on() {
+            handed.push(i + 1);
+        }
+    }
+    let per_part = TRACE_PART_BYTES.div_ceil(60_004);
+    assert_eq!(
+        handed,
+        vec![per_part, 2 * per_part, 3 * per_part, 4 * per_part]
+    );
+    c.take_local();
+    // One span bigger than the local hard bound (maxFieldBytes allows it) into an empty buffer:
+    // kept whole; a second one while the first waits is dropped and counted.
+    let mut c = Core::new(
+        parse(r#"{"maxFieldBytes":20000000}"#).unwrap(),
+        &[8; 32],
+        0.0,
+    );
+    let def = c.define("big", "trace", "");
+    let huge = format!("[\"{}\"]", "z".repeat(LOCAL_MAX_BYTES + 1000));
+    for i in 0..2 {
+        let h = c.start(def, NONE, i as f64, &huge, None);
+        c.end(h, i as f64 + 1.0, "null", None);
+    }
+    let lines = c.take_local();
+    assert!(lines.len() > LOCAL_MAX_BYTES, "{}", lines.len());
+    assert_eq!(
+        lines
+            .lines()
+            .filter(|l| l.starts_with("{\"type\":\"span\""))
+            .count(),
+        1
+    );
+    assert_eq!(c.stats().dropped, 1);
+}

@@ -29,6 +29,8 @@ const RECENT_TRACES: usize = 256;
 /// as a part of the trace (docs/records.md, "Long traces"), so a long-lived root does not keep
 /// everything below it in memory until it ends.
 pub const TRACE_PART_SPANS: usize = 1000;
+/// ... or at this many bytes of captured values (large captures under a long-lived root).
+pub const TRACE_PART_BYTES: usize = 4 << 20;
 /// Session ids remembered as written (the session record goes once per id); past this many
 /// the oldest is forgotten, and its record is written again if it comes back.
 pub const SESSIONS_REMEMBERED: usize = 4096;
@@ -266,6 +268,7 @@ impl Tracer {
             root_done: false,
             sent: false,
             spans: Vec::new(),
+            held_bytes: 0,
         })
     }
 
@@ -351,6 +354,7 @@ impl Tracer {
             root_done: true,
             sent: true,
             spans: Vec::new(),
+            held_bytes: 0,
         })
     }
 
@@ -465,11 +469,14 @@ impl Tracer {
             t.root_done = true;
             t.info.end_ms = now_ms;
         }
+        t.held_bytes += span.input.as_ref().map_or(0, String::len)
+            + span.output.as_ref().map_or(0, String::len);
         t.spans.push(span);
         if !t.root_done {
-            if t.spans.len() < TRACE_PART_SPANS {
+            if t.spans.len() < TRACE_PART_SPANS && t.held_bytes < TRACE_PART_BYTES {
                 return None;
             }
+            t.held_bytes = 0;
             // A part: these spans now, the trace record later with the root's part.
             let mut spans = std::mem::take(&mut t.spans);
             spans.sort_by_key(|s| s.seq);
@@ -481,6 +488,7 @@ impl Tracer {
             };
             return Some((part, true));
         }
+        t.held_bytes = 0;
         let mut spans = std::mem::take(&mut t.spans);
         spans.sort_by_key(|s| s.seq);
         let trace_is_new = !t.sent;
