@@ -73,10 +73,12 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
     }
   }
 
-  /** A trace (or late span) was handed on: write it locally and/or send it soon. */
-  function emitted() {
+  /** A trace (or late span) was handed on: write it locally (now when the core's buffer is
+   * past its threshold) and/or send it soon. */
+  function emitted(drainNow = false) {
     const st = state;
-    if (st?.store && !writeScheduled) {
+    if (drainNow && st?.store) drainLocal();
+    else if (st?.store && !writeScheduled) {
       writeScheduled = true;
       defer(drainLocal);
     }

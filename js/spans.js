@@ -26,7 +26,8 @@ const MAX_STREAM_ITEMS = 100;
  * @param {{active(): number, run(h: number, fn: Function): any}} p.context
  * @param {() => number} p.now
  * @param {() => SpanState | null} p.current the current init()'s state, null before init()
- * @param {() => void} p.emitted a trace was handed on (local lines or export work waiting)
+ * @param {(drainNow?: boolean) => void} p.emitted a trace was handed on (local lines or export
+ *   work waiting); `drainNow`: the core's local lines passed its threshold, write them now
  * @param {(...args: any[]) => void} p.warnOnce
  */
 export function createSpans({ bridge, context, now, current, emitted, warnOnce }) {
@@ -40,21 +41,27 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
   function endOk(h, value, ep, response = false) {
     const st = current();
     if (h === NOOP || st === null || ep !== st.epoch) return;
-    if (port.end(h, now(), st.captureOutput || response ? st.capture.value(value) : "")) emitted();
+    handedOn(port.end(h, now(), st.captureOutput || response ? st.capture.value(value) : ""));
   }
 
   /** Ends a streamed span: its output is the response the core aggregated from the chunks. */
   function endStream(h, ep) {
     const st = current();
     if (h === NOOP || st === null || ep !== st.epoch) return;
-    if (port.end(h, now(), "")) emitted();
+    handedOn(port.end(h, now(), ""));
   }
 
   function endError(h, err, ep) {
     const st = current();
     if (h === NOOP || st === null || ep !== st.epoch) return;
     const i = st.capture.error(err);
-    if (port.endError(h, now(), i.name, i.message, i.stack)) emitted();
+    handedOn(port.endError(h, now(), i.name, i.message, i.stack));
+  }
+
+  /** What `end` returned: 0 nothing, 1 handed on, 2 handed on and the local lines are due
+   * now (code that never yields to the store's timer still gets them written). */
+  function handedOn(r) {
+    if (r) emitted(r === 2);
   }
 
   /** Wraps an async iterator so the span ends when it is consumed, fails or is closed. */

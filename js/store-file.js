@@ -298,13 +298,46 @@ export function fileReader(dir) {
   };
 }
 
+/** Outbox entries: `<job id>.<owner pid>.json` (`<job id>.json`: written before owners). */
+const OUTBOX_ENTRY = /^(\d+)(?:\.(\d+))?\.json$/;
+
+/** Whether process `pid` runs on this machine (signal 0 checks without sending anything). */
+function processAlive(pid) {
+  try {
+    globalThis.process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: it runs, as another user. ESRCH: gone. Anything else (a runtime without
+    // kill): taken as gone, as before owners were recorded.
+    return e?.code === "EPERM";
+  }
+}
+
 /**
- * The durable export queue in files: one `<id>.json` per job, written (atomically, by rename)
- * before the job's first send and deleted once the receiver accepted it or it was given up.
+ * The durable export queue in files: one `<id>.<pid>.json` per job, written (atomically, by
+ * rename) before the job's first send and deleted once the receiver accepted it or it was
+ * given up. `pid` is the process that owns the job: only it sends the job and counts it, so
+ * processes sharing one outbox directory never send a job twice. At start-up (`list`) a
+ * process takes over the jobs of owners that no longer run (and those with no owner, or its
+ * own pid: an earlier process with the same pid, as in containers), each by one atomic rename,
+ * which only one of several processes taking over at once wins. Owners are checked on this
+ * machine: a directory shared by several machines is not supported.
  * @param {string} dir
+ * @param {{pid?: number, alive?: (pid: number) => boolean}} [options] for tests
  */
-export function fileOutbox(dir) {
-  const path = (id) => join(dir, `${id}.json`);
+export function fileOutbox(dir, { pid = globalThis.process?.pid ?? 0, alive = processAlive } = {}) {
+  const mine = (id) => join(dir, `${id}.${pid}.json`);
+  /** Takes entry `name` of job `id` for this process; false when another process has it. */
+  function claim(name, id, owner) {
+    if (owner === pid) return true;
+    if (owner !== null && alive(owner)) return false;
+    try {
+      renameSync(join(dir, name), mine(id));
+      return true;
+    } catch {
+      return false; // another process took it over first
+    }
+  }
   return {
     list() {
       let names;
@@ -315,20 +348,23 @@ export function fileOutbox(dir) {
       }
       const jobs = [];
       for (const n of names) {
-        if (!/^\d+\.json$/.test(n)) continue;
+        const m = OUTBOX_ENTRY.exec(n);
+        if (!m) continue;
+        const id = Number(m[1]);
+        if (!claim(n, id, m[2] === undefined ? null : Number(m[2]))) continue;
         try {
-          jobs.push({ id: Number(n.slice(0, -5)), text: readFileSync(join(dir, n), "utf8") });
+          jobs.push({ id, text: readFileSync(mine(id), "utf8") });
         } catch {}
       }
       return jobs;
     },
     put(id, text) {
       mkdirSync(dir, { recursive: true });
-      writeFileSync(`${path(id)}.tmp`, text);
-      renameSync(`${path(id)}.tmp`, path(id));
+      writeFileSync(`${mine(id)}.tmp`, text);
+      renameSync(`${mine(id)}.tmp`, mine(id));
     },
     delete(id) {
-      rmSync(path(id), { force: true });
+      rmSync(mine(id), { force: true });
     },
   };
 }

@@ -225,6 +225,11 @@ export function outboxList() {
 
 // ---- The adapters core.js and browser.mjs use. ----
 
+/** Characters of local-store text written but not yet committed, at most. Past it (IndexedDB
+ * slower than the app, or a flood of code that never yields to IndexedDB's callbacks) writes
+ * are dropped, their spans counted in `dropped`: memory stays bounded. */
+export const MAX_WRITING_CHARS = 16 * 1024 * 1024;
+
 /**
  * The local store: `write(text)` is synchronous and keeps track of the writes in flight, so
  * flush() and the read-back API can wait for them.
@@ -235,6 +240,7 @@ export function idbStore(warn, { maxRecords = DEFAULT_MAX_RECORDS } = {}) {
   let failing = false;
   let failed = 0;
   let dropped = 0;
+  let writing = 0; // characters of the writes in flight
 
   /** Resolves once every write started so far has committed (or failed). */
   async function settled() {
@@ -244,6 +250,12 @@ export function idbStore(warn, { maxRecords = DEFAULT_MAX_RECORDS } = {}) {
   const store = {
     kind: "indexeddb",
     write(text) {
+      const size = text.length;
+      if (writing > 0 && writing + size > MAX_WRITING_CHARS) {
+        dropped += countSpanLines(String(text));
+        return;
+      }
+      writing += size;
       const p = appendRecords(text, maxRecords)
         .then(
           (r) => {
@@ -259,7 +271,10 @@ export function idbStore(warn, { maxRecords = DEFAULT_MAX_RECORDS } = {}) {
             }
           },
         )
-        .finally(() => inFlight.delete(p));
+        .finally(() => {
+          inFlight.delete(p);
+          writing -= size;
+        });
       inFlight.add(p);
     },
     settled,

@@ -72,10 +72,12 @@ impl Default for QueueSettings {
             max_batch_spans: 512,
             batch_delay_ms: 1000.0,
             concurrency: 4,
-            max_bytes: 32 << 20,
+            // Small by default: an edge isolate has 128 MB in all, and wasm memory never
+            // shrinks; the peak under an outage is about these two plus the JS heap.
+            max_bytes: 8 << 20,
             max_jobs: 10_000,
             max_pending_spans: 100_000,
-            max_pending_bytes: 16 << 20,
+            max_pending_bytes: 4 << 20,
             backoff_base_ms: 500.0,
             backoff_max_ms: 30_000.0,
             deadline_ms: 300_000.0,

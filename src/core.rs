@@ -3,7 +3,7 @@
 //! bindings (`src/wasm.rs`) call only this.
 
 use crate::config::{Config, Mode};
-use crate::encode::agensight::{Encoder, Target};
+use crate::encode::agensight::{Encoder, Kind, Target};
 use crate::error::Result;
 use crate::export::policy::Outcome;
 use crate::export::queue::Queue;
@@ -88,10 +88,40 @@ impl Poll {
     }
 }
 
+/// Local-store bytes waiting in the core past which `end` asks JS to write them now
+/// ([`Ended::DrainNow`]): code that never yields to a timer (sync loops, chains of settled
+/// promises) still gets its records written, and memory stays bounded.
+pub const LOCAL_DRAIN_BYTES: usize = 1 << 20;
+/// Local-store bytes the core holds at most; a trace that does not fit is not kept locally
+/// (its spans counted in `dropped`), unless the buffer is empty (one trace or part alone is
+/// bounded by the part rule and `maxFieldBytes`). Reached only when JS does not take the
+/// lines (no store).
+pub const LOCAL_MAX_BYTES: usize = 16 << 20;
+
+/// What ending a span handed on ([`Core::end`]; the wasm `end` returns it as a number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Nothing to take or send (0).
+    Nothing = 0,
+    /// A trace (or part of one) was handed on: lines to take and/or export work (1).
+    Emitted = 1,
+    /// As `Emitted`, and the local lines passed [`LOCAL_DRAIN_BYTES`]: take them now (2).
+    DrainNow = 2,
+}
+
+impl Ended {
+    /// Whether anything was handed on (local lines and/or export work).
+    pub fn handed_on(self) -> bool {
+        self != Ended::Nothing
+    }
+}
+
 pub struct Core {
     tracer: Tracer,
     /// Local-store lines not yet taken by the JS store (none in prod mode or without storage).
     local: Option<String>,
+    /// Spans not kept locally because the local buffer was full (in `dropped`).
+    local_dropped: u64,
     /// The export queue, in dev and prod modes.
     queue: Option<Queue>,
 }
@@ -102,6 +132,7 @@ impl Core {
         let stores_locally = config.mode != Mode::Prod && config.storage != "none";
         Core {
             local: stores_locally.then(String::new),
+            local_dropped: 0,
             queue: config.mode.exports().then(|| Queue::new(&config)),
             tracer: Tracer::new(config, seed, now_ms),
         }
@@ -163,19 +194,25 @@ impl Core {
     }
 
     /// Ends span `h` (see [`Tracer::end`]); a trace ready to go is written to the local
-    /// buffer and queued for export. True when that happened: there is something to take or
-    /// send.
-    pub fn end(&mut self, h: u32, now_ms: f64, output: &str, error: Option<ErrorInfo>) -> bool {
+    /// buffer and queued for export. Says whether that happened and whether the local lines
+    /// should be taken now.
+    pub fn end(&mut self, h: u32, now_ms: f64, output: &str, error: Option<ErrorInfo>) -> Ended {
         match self.tracer.end(h, now_ms, output, error) {
-            Some(batch) => {
-                self.emit(batch, now_ms);
-                true
+            Some((batch, part)) => {
+                self.emit(batch, part, now_ms);
+                match &self.local {
+                    Some(l) if l.len() >= LOCAL_DRAIN_BYTES => Ended::DrainNow,
+                    _ => Ended::Emitted,
+                }
             }
-            None => false,
+            None => Ended::Nothing,
         }
     }
 
-    fn emit(&mut self, batch: Batch, now_ms: f64) {
+    /// Writes a batch to the local buffer and queues it for export. A `part` of a trace whose
+    /// root still runs writes no local `trace_update`: its running total would come before the
+    /// trace record, which carries the final one (readers then took the earlier, lower one).
+    fn emit(&mut self, batch: Batch, part: bool, now_ms: f64) {
         if let Some(local) = &mut self.local {
             let config = &self.tracer.config;
             let enc = Encoder {
@@ -184,7 +221,20 @@ impl Core {
                 service: &config.name,
                 target: Target::Local,
             };
-            enc.encode_lines(&batch, local);
+            let before = local.len();
+            if part {
+                enc.encode(&batch, |kind, data| {
+                    if kind != Kind::TraceUpdate {
+                        push_line(local, kind, data);
+                    }
+                });
+            } else {
+                enc.encode_lines(&batch, local);
+            }
+            if before > 0 && local.len() > LOCAL_MAX_BYTES {
+                local.truncate(before);
+                self.local_dropped += batch.spans.len() as u64;
+            }
         }
         if let Some(q) = &mut self.queue {
             q.add(batch, now_ms);
@@ -310,7 +360,7 @@ impl Core {
         let q = self.queue.as_ref();
         Stats {
             recorded: t.spans_recorded,
-            dropped: t.dropped + q.map_or(0, |q| q.counts.dropped),
+            dropped: t.dropped + self.local_dropped + q.map_or(0, |q| q.counts.dropped),
             unsampled: t.unsampled_traces,
             open: self.tracer.open_spans() as u64,
             pending: q.map_or(0, Queue::pending_spans),
@@ -318,4 +368,13 @@ impl Core {
             failed: q.map_or(0, |q| q.counts.failed),
         }
     }
+}
+
+/// One local-store line, as [`Encoder::encode_lines`] writes it.
+fn push_line(out: &mut String, kind: Kind, data: &str) {
+    out.push_str("{\"type\":\"");
+    out.push_str(kind.as_str());
+    out.push_str("\",\"data\":");
+    out.push_str(data);
+    out.push_str("}\n");
 }

@@ -142,16 +142,18 @@ pub fn traceparent(h: u32) -> Option<String> {
     with(None, |t| t.traceparent(h))
 }
 
-/// Ends a span with its return value (JSON, or "" when not captured). True when local-store
-/// lines are waiting in `takeLocal()`.
+/// Ends a span with its return value (JSON, or "" when not captured). 0: nothing handed on;
+/// 1: a trace (or part) was handed on, local-store lines wait in `takeLocal()` and/or export
+/// work; 2: as 1, and the waiting lines passed the drain threshold: take them now.
 ///
 /// ```js
-/// if (end(h, now, passText(outputJson))) scheduleStoreWrite();
+/// const r = end(h, now, passText(outputJson));
+/// if (r === 2) writeStoreNow(); else if (r) scheduleStoreWrite();
 /// ```
 #[wasm_bindgen]
-pub fn end(h: u32, now_ms: f64, output_len: u32) -> bool {
+pub fn end(h: u32, now_ms: f64, output_len: u32) -> u32 {
     with_text(output_len, |output| {
-        with(false, |t| t.end(h, now_ms, output, None))
+        with(0, |t| t.end(h, now_ms, output, None) as u32)
     })
 }
 
@@ -186,19 +188,19 @@ pub fn wasm_memory() -> JsValue {
     wasm_bindgen::memory()
 }
 
-/// Ends a span with an error (the thrown value's name, message and stack).
+/// Ends a span with an error (the thrown value's name, message and stack); returns as `end`.
 ///
 /// ```js
 /// endError(h, now, err.name, err.message, err.stack ?? "");
 /// ```
 #[wasm_bindgen(js_name = endError)]
-pub fn end_error(h: u32, now_ms: f64, name: &str, message: &str, stack: &str) -> bool {
+pub fn end_error(h: u32, now_ms: f64, name: &str, message: &str, stack: &str) -> u32 {
     let e = ErrorInfo {
         name: name.into(),
         message: message.into(),
         stack: stack.into(),
     };
-    with(false, |t| t.end(h, now_ms, "", Some(e)))
+    with(0, |t| t.end(h, now_ms, "", Some(e)) as u32)
 }
 
 /// Takes the local-store lines written since the last call, as UTF-8 bytes: the file store

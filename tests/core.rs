@@ -4,7 +4,7 @@
 //! (`exportHead`, `exportBody`). Each is checked against what the older calls give.
 
 use agensight_wasm::config::parse;
-use agensight_wasm::core::{Core, Poll};
+use agensight_wasm::core::{Core, Ended, Poll};
 use agensight_wasm::export::policy::Outcome;
 use agensight_wasm::llm::Declaration;
 use agensight_wasm::model::SessionSpec;
@@ -132,7 +132,7 @@ fn declared_call(options: &str, output: &str) -> Vec<(String, Value)> {
             max_tokens: None,
         },
     );
-    assert!(c.end(h, 1_500.0, output, None));
+    assert_eq!(c.end(h, 1_500.0, output, None), Ended::Emitted);
     records(&mut c)
 }
 

@@ -63,7 +63,8 @@ fn docs_example_records() {
         None,
     );
     assert!(
-        !t.end(a, 1_510.0, &completion("chatcmpl-a", 30), None),
+        !t.end(a, 1_510.0, &completion("chatcmpl-a", 30), None)
+            .handed_on(),
         "nothing is written before the root ends"
     );
     let b = t.start(
@@ -73,8 +74,12 @@ fn docs_example_records() {
         r#"[[{"role":"user","content":"And the weather?"}]]"#,
         None,
     );
-    assert!(!t.end(b, 2_020.0, &completion("chatcmpl-b", 20), None));
-    assert!(t.end(root, 2_500.0, &completion("chatcmpl-b", 20), None));
+    assert!(!t
+        .end(b, 2_020.0, &completion("chatcmpl-b", 20), None)
+        .handed_on());
+    assert!(t
+        .end(root, 2_500.0, &completion("chatcmpl-b", 20), None)
+        .handed_on());
 
     let r = records(&mut t);
     let types: Vec<&str> = r.iter().map(|(k, _)| k.as_str()).collect();
@@ -252,7 +257,7 @@ fn late_child_joins_its_trace() {
     let d = t.define("x", "", "");
     let root = t.start(d, NONE, 0.0, "", None);
     let early = t.start(d, root, 1.0, "", None);
-    assert!(t.end(root, 2.0, "", None));
+    assert!(t.end(root, 2.0, "", None).handed_on());
     let first = records(&mut t);
     let trace_id = first[0].1["id"].clone();
     // `early` is still open; a child started from the ended root after everything ended:
@@ -314,9 +319,12 @@ fn stale_and_unknown_handles_are_harmless() {
     let mut t = tracer("{}");
     let d = t.define("x", "", "");
     let h = t.start(d, NONE, 0.0, "", None);
-    assert!(t.end(h, 1.0, "", None));
-    assert!(!t.end(h, 2.0, "", None), "ending twice does nothing");
-    assert!(!t.end(12345, 2.0, "", None));
+    assert!(t.end(h, 1.0, "", None).handed_on());
+    assert!(
+        !t.end(h, 2.0, "", None).handed_on(),
+        "ending twice does nothing"
+    );
+    assert!(!t.end(12345, 2.0, "", None).handed_on());
     assert_eq!(t.start(999, NONE, 0.0, "", None), NOOP, "unknown def");
     assert_eq!(t.define("x", "", ""), d, "same wrapper facts, same def");
 }

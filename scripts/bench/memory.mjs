@@ -4,10 +4,17 @@
 //   - agensight-wasm, export mode with the receiver down: mode "prod" with the Agensight
 //     exporter, and with the OTLP exporter; the endpoint is a 127.0.0.1 port that refuses
 //     connections, storage: false. The export queue must stay within its bounds (default
-//     32 MiB / 10,000 jobs / 100,000 pending spans) and count what it drops. The "-4k" cases
-//     capture a 4,000-character question (three fields per trace hold it), to see whether the
-//     bounds hold in bytes and not only in spans.
+//     8 MiB / 10,000 jobs / 100,000 pending spans, 4 MiB of their captures) and count what it
+//     drops. The "-4k" cases capture a 4,000-character question (three fields per trace hold
+//     it), to see whether the bounds hold in bytes and not only in spans.
 //   - OpenTelemetry JS with its batch processor and an exporter that always fails
+//   - "local-await-chain": 200,000 traces written to a file store by code that awaits only
+//     settled promises (no timer ever runs between checkpoints): the core asks for a write by
+//     size (1 MiB), so memory stays flat and the bytes reach the disk as they go
+//   - "sessions": 500,000 traces, each in a session of its own (`trace(fn, { session })`),
+//     storage: false: the table of sessions already written is bounded (4,096 ids)
+//   - "long-root": one root span that stays open over 200,000 child spans, written to a file
+//     store: the ended children are handed on in parts of 1,000, not held until the root ends
 // Local mode with storage: "memory" keeps everything by design and is not measured here.
 // Bounded = no growth of heap + wasm memory over the last quarter of the run beyond noise (the
 // checkpoints show the plateau).
@@ -26,7 +33,8 @@ import { APP, importPackage, installPackage } from "../../tests/support/package.
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, ...v] = a.replace(/^--/, "").split("="); return [k, v.length ? v.join("=") : "true"]; }));
 const SPANS = Number(args.spans ?? 1_000_000);
-const CASES = ["agensight-none", "agensight-down", "otlp-down", "agensight-down-4k", "otlp-down-4k", "otel"];
+const LOOP_CASES = ["local-await-chain", "sessions", "long-root"];
+const CASES = ["agensight-none", "agensight-down", "otlp-down", "agensight-down-4k", "otlp-down-4k", "otel", ...LOOP_CASES];
 /** --init='{"queue":{...}}': extra init() options for the export cases. */
 const extra = args.init ? JSON.parse(args.init) : {};
 
@@ -41,8 +49,65 @@ async function refusingPort() {
   });
 }
 
+/** The LOOP_CASES: spans made by the case's own loop, with heap, wasm memory, RSS (and bytes
+ * on disk) at the checkpoints. */
+async function runLoopCase(name) {
+  await installPackage();
+  const a = await importPackage();
+  const { resolve } = await import(join(APP, "resolve.mjs"));
+  const bindings = await import(new URL("./wasm/agensight_wasm.js", resolve("agensight-wasm")).href);
+  const exports = bindings.initSync(undefined);
+  const { mkdtempSync, readdirSync, statSync, rmSync } = await import("node:fs");
+  let samplesDone = async () => {};
+  const { tmpdir } = await import("node:os");
+  const dir = mkdtempSync(join(tmpdir(), "agensight-bench-mem-"));
+  const onDisk = () => readdirSync(dir).filter((f) => f.endsWith(".jsonl")).reduce((n, f) => n + statSync(join(dir, f)).size, 0);
+  const chain = name === "local-await-chain";
+  const toDisk = name !== "sessions";
+  const total = Math.min(SPANS, name === "sessions" ? 500_000 : 200_000);
+  if (toDisk) a.init({ name: "mem", storage: "file", dir, maxStoreBytes: 1 << 30 });
+  else a.init({ name: "mem", storage: false });
+  const work = a.trace(async (i) => i, "work");
+  const child = a.span((i) => i, "child");
+  // long-root: the root's body runs the whole loop, and stays open until the last checkpoint.
+  let inRoot = (fn) => fn();
+  if (name === "long-root") {
+    let release;
+    const gate = new Promise((r) => (release = r));
+    let enter;
+    const entered = new Promise((r) => (enter = r));
+    const rootDone = a.trace(async () => {
+      enter(a.bindContext((fn) => fn()));
+      await gate;
+    }, "server")();
+    inRoot = await entered;
+    samplesDone = async () => {
+      release();
+      await rootDone;
+    };
+  }
+  const samples = [];
+  const t0 = performance.now();
+  const checkpoints = [0, 0.1, 0.25, 0.5, 0.75, 1].map((f) => Math.round(f * total));
+  let done = 0;
+  for (const target of checkpoints) {
+    // No timer runs inside this loop: only settled promises are awaited.
+    if (chain) for (; done < target; done++) await work(done);
+    else if (name === "long-root") for (; done < target; done++) inRoot(() => child(done));
+    else for (; done < target; done++) await a.trace(async (i) => i, { name: "work", session: `s-${done}` })(done);
+    globalThis.gc?.();
+    const m = process.memoryUsage();
+    samples.push({ spans: done, heapUsed: m.heapUsed, wasm: exports.memory.buffer.byteLength, rss: m.rss, onDisk: toDisk ? onDisk() : undefined });
+  }
+  await samplesDone();
+  const flush = await a.flush({ timeoutMs: 0 });
+  rmSync(dir, { recursive: true, force: true });
+  return { spans: total, samples, flush, seconds: (performance.now() - t0) / 1000 };
+}
+
 async function runCase(name) {
   guardNetwork();
+  if (LOOP_CASES.includes(name)) return runLoopCase(name);
   // Count warnings instead of printing them (an exporter may warn per failed request).
   const warnings = { count: 0, first: [] };
   console.warn = (...a) => {

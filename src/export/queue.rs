@@ -43,6 +43,10 @@ struct Job {
     persisted: bool,
     /// Brought back from an earlier process's outbox.
     restored: bool,
+    /// Agensight: made before the token was validated, so its bodies say `"project_id":null`
+    /// until the project id is known ([`bind_project`]). Persisted like any job, so traces are
+    /// durable while the API is down from start-up.
+    unbound: bool,
     bytes: usize,
 }
 
@@ -166,6 +170,13 @@ impl Queue {
 
     /// Turns waiting traces into jobs, once their batch is due (or `force`, on flush).
     fn make_jobs(&mut self, now_ms: f64, force: bool, new_id: &mut dyn FnMut() -> u64) {
+        if let Auth::Unvalidated = self.auth {
+            // Jobs restored from an earlier process wait for the token too: validate it even
+            // when nothing new is waiting (before, a restart with only those sent nothing).
+            if !self.pending.is_empty() || !self.jobs.is_empty() {
+                self.start_validation(new_id);
+            }
+        }
         if self.pending.is_empty() {
             return;
         }
@@ -182,12 +193,17 @@ impl Queue {
                 while !self.pending.is_empty() {
                     let mut take = Vec::new();
                     let mut spans = 0;
+                    let mut bytes = 0;
                     while let Some(b) = self.pending.front() {
-                        if !take.is_empty() && spans + b.spans.len() > self.settings.max_batch_spans
+                        let weight = batch_bytes(b);
+                        if !take.is_empty()
+                            && (spans + b.spans.len() > self.settings.max_batch_spans
+                                || bytes + weight > MAX_BATCH_BYTES)
                         {
                             break;
                         }
                         spans += b.spans.len();
+                        bytes += weight;
                         take.extend(self.pop_pending());
                     }
                     let body =
@@ -205,50 +221,78 @@ impl Queue {
             Auth::Valid(project) => {
                 let project = project.clone();
                 while let Some(b) = self.pop_pending() {
-                    let enc = Encoder {
-                        mode: self.mode,
-                        project_id: Some(&project),
-                        service: &self.service,
-                        target: Target::Cloud,
-                    };
-                    let mut parts = Vec::new();
-                    enc.encode(&b, |kind, data| {
-                        let mut body = String::with_capacity(data.len() + 10);
-                        body.push_str("{\"data\":");
-                        body.push_str(data);
-                        body.push('}');
-                        parts.push(Part {
-                            path: path_of(kind),
-                            body,
-                            spans: (kind == Kind::Span) as u64,
-                        });
-                    });
+                    let parts = self.cloud_parts(&b, Some(&project));
                     self.push_job(Job::new(new_id(), parts));
                 }
             }
             Auth::Unvalidated => {
-                if !self.jobs.iter().any(|j| j.validate) {
-                    let mut body = String::new();
-                    let mut o = Obj::new(&mut body);
-                    o.str("token", self.token.as_deref().unwrap_or(""));
-                    o.finish();
-                    let mut job = Job::new(
-                        new_id(),
-                        vec![Part {
-                            path: "/auth/validate".into(),
-                            body,
-                            spans: 0,
-                        }],
-                    );
-                    job.validate = true;
-                    job.persisted = true; // never stored: it holds the token
-                    self.jobs.push_front(job);
+                // Made into jobs now all the same (project id to come), so that they can be
+                // written to the outbox; they go once the token is validated.
+                while let Some(b) = self.pop_pending() {
+                    let parts = self.cloud_parts(&b, None);
+                    let mut job = Job::new(new_id(), parts);
+                    job.unbound = true;
+                    self.push_job(job);
                 }
-                return;
             }
             Auth::Invalid(_) => return,
         }
         self.oldest_pending_ms = None;
+    }
+
+    /// The Agensight requests of one trace (`project`: `None` before the token is validated).
+    fn cloud_parts(&self, b: &Batch, project: Option<&str>) -> Vec<Part> {
+        let enc = Encoder {
+            mode: self.mode,
+            project_id: project,
+            service: &self.service,
+            target: Target::Cloud,
+        };
+        let mut parts = Vec::new();
+        enc.encode(b, |kind, data| {
+            let mut body = String::with_capacity(data.len() + 10);
+            body.push_str("{\"data\":");
+            body.push_str(data);
+            body.push('}');
+            parts.push(Part {
+                path: path_of(kind),
+                body,
+                spans: (kind == Kind::Span) as u64,
+            });
+        });
+        parts
+    }
+
+    /// Queues the token validation first, once.
+    fn start_validation(&mut self, new_id: &mut dyn FnMut() -> u64) {
+        if self.jobs.iter().any(|j| j.validate) {
+            return;
+        }
+        let mut body = String::new();
+        let mut o = Obj::new(&mut body);
+        o.str("token", self.token.as_deref().unwrap_or(""));
+        o.finish();
+        let mut job = Job::new(
+            new_id(),
+            vec![Part {
+                path: "/auth/validate".into(),
+                body,
+                spans: 0,
+            }],
+        );
+        job.validate = true;
+        job.persisted = true; // never stored: it holds the token
+        self.jobs.push_front(job);
+    }
+
+    /// The token was validated: the jobs made before get the project id, and are written to
+    /// the outbox again (the next send persists the bound version first).
+    fn bind_unbound(&mut self, project: &str) {
+        for job in self.jobs.iter_mut().filter(|j| j.unbound) {
+            let before = job.bytes;
+            bind_project(job, project);
+            self.bytes = self.bytes - before + job.bytes;
+        }
     }
 
     fn push_job(&mut self, mut job: Job) {
@@ -375,7 +419,11 @@ impl Queue {
         let mut out = String::with_capacity(job.bytes + 64);
         out.push_str("{\"v\":1,\"exporter\":\"");
         out.push_str(exporter);
-        out.push_str("\",\"id\":\"");
+        if job.unbound {
+            out.push_str("\",\"unbound\":true,\"id\":\"");
+        } else {
+            out.push_str("\",\"id\":\"");
+        }
         out.push_str(&job.id.to_string());
         out.push_str("\",\"parts\":[");
         for (i, p) in job.parts[job.cursor..].iter().enumerate() {
@@ -431,6 +479,15 @@ impl Queue {
         let mut job = Job::new(id, out);
         job.persisted = true;
         job.restored = true;
+        if v["unbound"] == true {
+            match &self.auth {
+                Auth::Valid(project) => {
+                    let project = project.clone();
+                    bind_project(&mut job, &project);
+                }
+                _ => job.unbound = true,
+            }
+        }
         // Older than anything this process made: it goes before this process's jobs not yet
         // tried (in browsers the outbox is read asynchronously, traces may have ended since).
         let at = self
@@ -491,7 +548,11 @@ impl Queue {
         job.attempts += 1;
         let delay = retry_after.unwrap_or_else(|| backoff_ms(&self.settings, job.attempts, jitter));
         let reason = failure(&url, &outcome);
-        if now_ms + delay - job.first_try_ms.unwrap_or(now_ms) > self.settings.deadline_ms {
+        // The token validation is retried for as long as it takes: an API down (or slow) is
+        // not a refused token, and giving up would drop every trace, outbox copies and all.
+        if !job.validate
+            && now_ms + delay - job.first_try_ms.unwrap_or(now_ms) > self.settings.deadline_ms
+        {
             let attempts = job.attempts;
             return self.give_up(i, format!("{reason}; gave up after {attempts} attempts"));
         }
@@ -512,7 +573,10 @@ impl Queue {
             };
             self.jobs.remove(i);
             match project {
-                Some(p) if !p.is_empty() => self.auth = Auth::Valid(p),
+                Some(p) if !p.is_empty() => {
+                    self.bind_unbound(&p);
+                    self.auth = Auth::Valid(p);
+                }
                 _ => {
                     self.invalid_token("the token validation answered without a project_id".into())
                 }
@@ -619,9 +683,30 @@ impl Job {
             in_flight: false,
             persisted: false,
             restored: false,
+            unbound: false,
             bytes,
         }
     }
+}
+
+/// Captured bytes (as [`batch_bytes`] weighs them) one OTLP request carries at most, besides
+/// `maxBatchSpans`: a body is built whole in wasm memory (growing by doubling), so its size is
+/// the transient peak on top of the queue's bounds; collectors also refuse large requests
+/// (4 MiB is a common limit).
+pub const MAX_BATCH_BYTES: usize = 1 << 20;
+
+/// Puts `project` where the job's bodies say `"project_id":null` (the record fields: inside
+/// captured JSON text every quote is escaped, so the pattern cannot match there) and marks the
+/// job to be written to the outbox again.
+fn bind_project(job: &mut Job, project: &str) {
+    let mut with = String::from("\"project_id\":");
+    push_string(&mut with, project);
+    for p in &mut job.parts {
+        p.body = p.body.replace("\"project_id\":null", &with);
+    }
+    job.bytes = job.parts.iter().map(|p| p.body.len() + p.path.len()).sum();
+    job.unbound = false;
+    job.persisted = false;
 }
 
 /// What a waiting trace weighs: its captured values, plus a little per span.

@@ -25,6 +25,15 @@ pub const MAX_OPEN_SPANS: usize = 100_000;
 const KEEP_ENDED_SPANS: usize = 4096;
 /// Ended traces remembered, so a span started after its whole trace ended still joins it.
 const RECENT_TRACES: usize = 256;
+/// Ended spans a trace whose root still runs holds at most: at this many they are handed on
+/// as a part of the trace (docs/records.md, "Long traces"), so a long-lived root does not keep
+/// everything below it in memory until it ends.
+pub const TRACE_PART_SPANS: usize = 1000;
+/// ... or at this many bytes of captured values (large captures under a long-lived root).
+pub const TRACE_PART_BYTES: usize = 4 << 20;
+/// Session ids remembered as written (the session record goes once per id); past this many
+/// the oldest is forgotten, and its record is written again if it comes back.
+pub const SESSIONS_REMEMBERED: usize = 4096;
 
 /// A wrapped function's fixed facts, registered once per wrapper.
 struct Def {
@@ -57,7 +66,9 @@ pub struct Tracer {
     traces: Slab<LiveTrace>,
     recent: VecDeque<TraceInfo>,
     default_session: Option<Rc<Session>>,
-    sessions_seen: HashSet<String>,
+    sessions_seen: HashSet<Rc<str>>,
+    /// `sessions_seen` in the order first seen, to forget the oldest.
+    sessions_order: VecDeque<Rc<str>>,
     seq: u64,
     pub stats: Stats,
 }
@@ -89,6 +100,7 @@ impl Tracer {
             recent: VecDeque::new(),
             default_session,
             sessions_seen: HashSet::new(),
+            sessions_order: VecDeque::new(),
             seq: 0,
             stats: Stats::default(),
             config,
@@ -264,6 +276,7 @@ impl Tracer {
             root_done: false,
             sent: false,
             spans: Vec::new(),
+            held_bytes: 0,
         })
     }
 
@@ -349,19 +362,20 @@ impl Tracer {
             root_done: true,
             sent: true,
             spans: Vec::new(),
+            held_bytes: 0,
         })
     }
 
     /// Ends span `h` with its return value as JSON text (empty when not captured) or an error.
     /// Returns the trace as a batch when it is ready to go: its root ended now, or this span
-    /// ended after its root.
+    /// ended after its root; or a part of it ([`TRACE_PART_SPANS`]), with `true`.
     pub fn end(
         &mut self,
         h: u32,
         now_ms: f64,
         output: &str,
         error: Option<ErrorInfo>,
-    ) -> Option<Batch> {
+    ) -> Option<(Batch, bool)> {
         let Some(SpanSlot::Open(open)) = self.spans.get(h) else {
             return None;
         };
@@ -469,10 +483,26 @@ impl Tracer {
             t.root_done = true;
             t.info.end_ms = now_ms;
         }
+        t.held_bytes += span.input.as_ref().map_or(0, String::len)
+            + span.output.as_ref().map_or(0, String::len);
         t.spans.push(span);
         if !t.root_done {
-            return None;
+            if t.spans.len() < TRACE_PART_SPANS && t.held_bytes < TRACE_PART_BYTES {
+                return None;
+            }
+            t.held_bytes = 0;
+            // A part: these spans now, the trace record later with the root's part.
+            let mut spans = std::mem::take(&mut t.spans);
+            spans.sort_by_key(|s| s.seq);
+            let part = Batch {
+                trace: t.info.clone(),
+                trace_is_new: false,
+                session_is_new: false,
+                spans,
+            };
+            return Some((part, true));
         }
+        t.held_bytes = 0;
         let mut spans = std::mem::take(&mut t.spans);
         spans.sort_by_key(|s| s.seq);
         let trace_is_new = !t.sent;
@@ -489,13 +519,31 @@ impl Tracer {
             && info
                 .session
                 .as_ref()
-                .is_some_and(|s| self.sessions_seen.insert(s.spec.id.clone()));
-        Some(Batch {
+                .is_some_and(|s| self.remember_session(&s.spec.id));
+        let batch = Batch {
             trace: info,
             trace_is_new,
             session_is_new,
             spans,
-        })
+        };
+        Some((batch, false))
+    }
+
+    /// Whether session `id` is new (then remembered, forgetting the oldest past
+    /// [`SESSIONS_REMEMBERED`]).
+    fn remember_session(&mut self, id: &str) -> bool {
+        if self.sessions_seen.contains(id) {
+            return false;
+        }
+        if self.sessions_order.len() >= SESSIONS_REMEMBERED {
+            if let Some(old) = self.sessions_order.pop_front() {
+                self.sessions_seen.remove(&old);
+            }
+        }
+        let id: Rc<str> = id.into();
+        self.sessions_seen.insert(id.clone());
+        self.sessions_order.push_back(id);
+        true
     }
 
     /// A random number below 2^53 from the id generator (export job ids, retry jitter).

@@ -21,6 +21,8 @@ pub struct LiveTrace {
     /// The trace record has been handed on.
     pub sent: bool,
     pub spans: Vec<FinishedSpan>,
+    /// Captured bytes of `spans` (input, output), for the part rule's byte bound.
+    pub held_bytes: usize,
 }
 
 /// A span handle's slot: the span while it runs, then (retired) its ids.

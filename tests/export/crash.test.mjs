@@ -2,33 +2,18 @@
 // its outbox; a process that ends without flush() sends on its way out.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { mkdtempSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { installPackage } from "../support/package.mjs";
 import { otlpReceiver } from "./receivers.mjs";
+import { runScript, until } from "./processes.mjs";
 
 const CHILD = fileURLToPath(new URL("./child.mjs", import.meta.url));
 await installPackage();
 
-function run(args) {
-  const child = spawn(process.execPath, [CHILD, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  child.stdout.on("data", (d) => (out += d));
-  child.stderr.on("data", (d) => (out += d));
-  const done = new Promise((resolve) => child.on("exit", (code, signal) => resolve({ code, signal, out })));
-  return { child, done, output: () => out };
-}
-
-const until = async (cond, ms = 20000) => {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error("timed out waiting");
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
+const run = (args) => runScript(CHILD, args);
 
 test("killed mid-export, started again: the outbox is delivered", async () => {
   const dir = mkdtempSync(join(tmpdir(), "agensight-crash-"));
