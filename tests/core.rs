@@ -336,7 +336,7 @@ fn a_declared_whole_response_keeps_its_identifying_members_and_usage_first() {
             max_tokens: None,
         },
     );
-    assert!(c.end(h, 1_500.0, late, None));
+    assert!(c.end(h, 1_500.0, late, None).handed_on());
     let text = c.take_local();
     let span = text.lines().find(|l| l.contains(r#""type":"span""#)).unwrap();
     let at = |s: &str| span.find(s).unwrap_or_else(|| panic!("{s} in {span}"));
