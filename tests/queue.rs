@@ -445,3 +445,89 @@ fn the_request_crosses_to_js_as_json_and_the_answer_comes_back_as_an_outcome() {
         }
     );
 }
+
+#[test]
+fn a_trace_with_a_refused_record_counts_as_failed_not_exported() {
+    // One trace of 2 spans; its records go one request each. The last record (any path: a
+    // prompt, the token total) answered 404: the trace did not land whole.
+    let mut t = Core::new(
+        parse(r#"{"mode":"prod","token":"tok-12345678","endpoint":"http://127.0.0.1:9/api"}"#)
+            .unwrap(),
+        &[9; 32],
+        0.0,
+    );
+    let root = t.define("root", "", "");
+    let child = t.define("child", "", "");
+    let r = t.start(root, NONE, 0.0, "", None);
+    let c = t.start(child, r, 0.1, "", None);
+    t.end(c, 0.5, "", None);
+    t.end(r, 1.0, "", None);
+    let v = drive(&mut t, 1.0, true)[0];
+    assert!(t.export_complete(v, ok(r#"{"project_id":"p-1"}"#), 1.0));
+    let job = drive(&mut t, 1.0, true)[0];
+    let mut answered = Vec::new();
+    loop {
+        let q = t.queue().unwrap();
+        assert_eq!(
+            (q.counts.exported, q.pending_spans()),
+            (0, 2),
+            "nothing is exported before the job's last request is answered"
+        );
+        let path = q
+            .request(job)
+            .unwrap()
+            .url
+            .replace("http://127.0.0.1:9/api", "");
+        // The second span record (the child's) is refused.
+        let refused = path == "/logs/create/span" && answered.contains(&path);
+        let outcome = if refused { status(404) } else { ok("{}") };
+        answered.push(path);
+        if t.export_complete(job, outcome, 2.0) {
+            break;
+        }
+        drive(&mut t, 2.0, true);
+    }
+    let q = t.queue_mut().unwrap();
+    assert_eq!(
+        (q.counts.exported, q.counts.failed, q.pending_spans()),
+        (0, 2, 0),
+        "{answered:?}"
+    );
+    assert!(q.take_warnings()[0].contains("404"));
+}
+
+#[test]
+fn the_user_s_headers_replace_ours_whatever_their_case_and_only_secrets_are_masked() {
+    let mut t = with_traces(
+        r#"{"mode":"prod","exporter":"otlp","headers":{"Content-Type":"application/json; charset=utf-8","X-Tenant":"acme-tenant-1","X-Api-Key":"key-abcdef123"}}"#,
+        1,
+    );
+    let id = drive(&mut t, 0.0, true)[0];
+    let req = t.queue().unwrap().request(id).unwrap();
+    let content_types: Vec<_> = req
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .collect();
+    assert_eq!(
+        content_types,
+        [&(
+            "Content-Type".to_string(),
+            "application/json; charset=utf-8".to_string()
+        )]
+    );
+    t.export_complete(
+        id,
+        Outcome::Status {
+            code: 400,
+            retry_after_ms: None,
+            body: "bad tenant acme-tenant-1 with key key-abcdef123".into(),
+        },
+        0.0,
+    );
+    let w = t.queue_mut().unwrap().take_warnings();
+    assert!(
+        w[0].contains("acme-tenant-1") && !w[0].contains("key-abcdef123"),
+        "{w:?}"
+    );
+}

@@ -43,6 +43,9 @@ struct Job {
     persisted: bool,
     /// Brought back from an earlier process's outbox.
     restored: bool,
+    /// One of its requests was given up: its spans count as failed when it ends, not
+    /// exported (a trace whose prompts or token total were refused did not land whole).
+    failed: bool,
     bytes: usize,
 }
 
@@ -88,7 +91,7 @@ pub struct Queue {
 
 fn path_of(kind: Kind) -> String {
     match kind {
-        Kind::TraceUpdate => "/logs/trace/update".into(),
+        Kind::TraceUpdate => "/logs/create/trace/update".into(),
         k => format!("/logs/create/{}", k.as_str()),
     }
 }
@@ -151,12 +154,7 @@ impl Queue {
 
     /// Spans not yet accepted or given up: waiting, queued or in flight.
     pub fn pending_spans(&self) -> u64 {
-        self.pending_spans as u64
-            + self
-                .jobs
-                .iter()
-                .map(|j| j.parts[j.cursor..].iter().map(|p| p.spans).sum::<u64>())
-                .sum::<u64>()
+        self.pending_spans as u64 + self.jobs.iter().map(Job::spans).sum::<u64>()
     }
 
     /// Whether nothing is waiting or in flight.
@@ -270,7 +268,7 @@ impl Queue {
             };
             let old = self.jobs.remove(i).expect("position is valid");
             self.bytes -= old.bytes;
-            self.counts.dropped += old.parts[old.cursor..].iter().map(|p| p.spans).sum::<u64>();
+            self.counts.dropped += old.spans();
             self.dropped_jobs.push(old.id);
         }
     }
@@ -447,10 +445,10 @@ impl Queue {
         let job = self.job(id)?;
         let part = &job.parts[job.cursor];
         let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
-        headers.extend(self.headers.iter().cloned());
         if let (Auth::Valid(project), false) = (&self.auth, job.validate) {
             headers.push(("authorization".into(), format!("Bearer {project}")));
         }
+        merge_headers(&mut headers, &self.headers);
         Some(HttpRequest {
             url: format!("{}{}", self.endpoint, part.path),
             body: &part.body,
@@ -519,7 +517,6 @@ impl Queue {
             }
             return true;
         }
-        self.counts.exported += job.parts[job.cursor].spans;
         self.advance(i)
     }
 
@@ -529,8 +526,7 @@ impl Queue {
             self.invalid_token(reason);
             return true;
         }
-        let job = &mut self.jobs[i];
-        self.counts.failed += job.parts[job.cursor].spans;
+        self.jobs[i].failed = true;
         self.warnings.push(reason);
         // Agensight: one record failing does not hold back the rest of the trace.
         self.advance(i)
@@ -544,6 +540,12 @@ impl Queue {
         job.first_try_ms = None;
         if job.cursor < job.parts.len() {
             return false;
+        }
+        // The job's spans are counted once, by all its requests' outcome.
+        if job.failed {
+            self.counts.failed += job.spans();
+        } else {
+            self.counts.exported += job.spans();
         }
         self.bytes -= job.bytes;
         self.jobs.remove(i);
@@ -595,7 +597,12 @@ impl Queue {
         // A receiver may echo what it got (the token, a header's credential, a key in a
         // record) in the error body quoted here: none of it is printed.
         let mut literals: Vec<String> = self.token.iter().cloned().collect();
-        literals.extend(self.headers.iter().map(|(_, v)| v.clone()));
+        literals.extend(
+            self.headers
+                .iter()
+                .filter(|(k, _)| is_secret_header(k))
+                .map(|(_, v)| v.clone()),
+        );
         let r = Redactor::new(literals);
         std::mem::take(&mut self.warnings)
             .iter()
@@ -605,6 +612,11 @@ impl Queue {
 }
 
 impl Job {
+    /// The spans its requests carry: all still pending until its last request is answered.
+    fn spans(&self) -> u64 {
+        self.parts.iter().map(|p| p.spans).sum()
+    }
+
     fn new(id: u64, parts: Vec<Part>) -> Job {
         let bytes = parts.iter().map(|p| p.body.len() + p.path.len()).sum();
         Job {
@@ -619,9 +631,43 @@ impl Job {
             in_flight: false,
             persisted: false,
             restored: false,
+            failed: false,
             bytes,
         }
     }
+}
+
+/// The user's headers over ours: a user's name replaces ours (and an earlier user header of
+/// the same name) whatever its case, so `Content-Type` given by the user is the only one sent.
+///
+/// ```ignore
+/// let mut h = vec![("content-type".into(), "application/json".into())];
+/// merge_headers(&mut h, &[("Content-Type".into(), "text/plain".into())]);
+/// assert_eq!(h, [("Content-Type".into(), "text/plain".into())]);
+/// ```
+pub(crate) fn merge_headers(ours: &mut Vec<(String, String)>, user: &[(String, String)]) {
+    for (k, v) in user {
+        ours.retain(|(o, _)| !o.eq_ignore_ascii_case(k));
+        ours.push((k.clone(), v.clone()));
+    }
+}
+
+/// Whether a header carries a credential (its value is masked in warnings): authorization,
+/// cookies, API keys, tokens, secrets. Other values (a tenant, a content type) are shown.
+pub(crate) fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "auth",
+        "cookie",
+        "key",
+        "token",
+        "secret",
+        "password",
+        "signature",
+        "session",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
 }
 
 /// What a waiting trace weighs: its captured values, plus a little per span.

@@ -82,9 +82,10 @@ export async function agensightReceiver({ token = "tok-test-12345", projectId = 
       return parsed.token === token ? json(200, { project_id: projectId }) : json(401, { error: "invalid token" });
     }
     if (req.headers.authorization !== `Bearer ${projectId}`) return json(401, { error: "unauthorized" });
-    const m = /^\/api\/logs\/(?:create\/(session|trace|span|prompt|completion|tool)|trace\/(update))$/.exec(req.url);
+    // The reference client's paths (docs/records.md): the token total is `create/trace/update`.
+    const m = /^\/api\/logs\/create\/(session|trace|span|prompt|completion|tool|trace\/update)$/.exec(req.url);
     if (!m || !parsed.data) return json(404, { error: "no such endpoint" });
-    records.push({ type: m[1] ?? "trace_update", data: parsed.data });
+    records.push({ type: m[1] === "trace/update" ? "trace_update" : m[1], data: parsed.data });
     json(200, { ok: true });
   }, port, cors);
   return { url: `http://127.0.0.1:${srv.port}/api`, port: srv.port, calls, records, close: srv.close };
