@@ -11,7 +11,7 @@
 use super::policy::{backoff_ms, failure, is_retryable, Outcome};
 use super::request::HttpRequest;
 use crate::capture::redact::Redactor;
-use crate::config::{Config, Exporter, QueueSettings};
+use crate::config::{Config, Exporter, Protocol, QueueSettings};
 use crate::encode::agensight::{Encoder, Kind, Target};
 use crate::json::{push_string, Obj};
 use crate::model::Batch;
@@ -22,7 +22,8 @@ use std::collections::VecDeque;
 pub struct Part {
     /// Appended to the endpoint (empty for OTLP, whose endpoint is the traces URL).
     pub path: String,
-    pub body: String,
+    /// Bytes as they go on the wire: JSON text, or an OTLP protobuf message.
+    pub body: Vec<u8>,
     /// Spans this request carries (credited to `exported` or `failed`).
     pub spans: u64,
 }
@@ -69,6 +70,7 @@ pub struct Counts {
 pub struct Queue {
     pub settings: QueueSettings,
     exporter: Exporter,
+    protocol: Protocol,
     endpoint: String,
     token: Option<String>,
     headers: Vec<(String, String)>,
@@ -103,6 +105,7 @@ impl Queue {
         Queue {
             settings: config.queue.clone(),
             exporter: config.exporter,
+            protocol: config.protocol,
             endpoint: config.endpoint.clone(),
             token: config.token.clone(),
             headers: config.headers.clone(),
@@ -188,8 +191,19 @@ impl Queue {
                         spans += b.spans.len();
                         take.extend(self.pop_pending());
                     }
-                    let body =
-                        crate::encode::otlp_json::encode(&take, &self.service, self.mode.as_str());
+                    let body = match self.protocol {
+                        Protocol::HttpProtobuf => crate::encode::otlp_proto::encode(
+                            &take,
+                            &self.service,
+                            self.mode.as_str(),
+                        ),
+                        Protocol::HttpJson => crate::encode::otlp_json::encode(
+                            &take,
+                            &self.service,
+                            self.mode.as_str(),
+                        )
+                        .into_bytes(),
+                    };
                     self.push_job(Job::new(
                         new_id(),
                         vec![Part {
@@ -217,7 +231,7 @@ impl Queue {
                         body.push('}');
                         parts.push(Part {
                             path: path_of(kind),
-                            body,
+                            body: body.into_bytes(),
                             spans: (kind == Kind::Span) as u64,
                         });
                     });
@@ -234,7 +248,7 @@ impl Queue {
                         new_id(),
                         vec![Part {
                             path: "/auth/validate".into(),
-                            body,
+                            body: body.into_bytes(),
                             spans: 0,
                         }],
                     );
@@ -383,7 +397,16 @@ impl Queue {
             out.push('[');
             push_string(&mut out, &p.path);
             out.push(',');
-            push_string(&mut out, &p.body);
+            // JSON text as a string (as version 1 always wrote it); other bytes (protobuf) as
+            // `{"b64": ...}`, which a version 1 reader refuses instead of misreading.
+            match std::str::from_utf8(&p.body) {
+                Ok(text) => push_string(&mut out, text),
+                Err(_) => {
+                    out.push_str("{\"b64\":\"");
+                    out.push_str(&base64::encode(&p.body));
+                    out.push_str("\"}");
+                }
+            }
             out.push_str(&format!(",{}]", p.spans));
         }
         out.push_str("]}");
@@ -414,10 +437,14 @@ impl Queue {
         };
         let mut out = Vec::new();
         for p in parts {
-            match (p[0].as_str(), p[1].as_str(), p[2].as_u64()) {
+            let body = match &p[1] {
+                serde_json::Value::String(text) => Some(text.clone().into_bytes()),
+                b => b["b64"].as_str().and_then(base64::decode),
+            };
+            match (p[0].as_str(), body, p[2].as_u64()) {
                 (Some(path), Some(body), Some(spans)) => out.push(Part {
                     path: path.into(),
-                    body: body.into(),
+                    body,
                     spans,
                 }),
                 _ => return false,
@@ -444,7 +471,14 @@ impl Queue {
     pub fn request(&self, id: u64) -> Option<HttpRequest<'_>> {
         let job = self.job(id)?;
         let part = &job.parts[job.cursor];
-        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        // From the body, not today's option: a job restored from an older outbox may be JSON
+        // while this process writes protobuf (whose ExportTraceServiceRequest starts 0x0a).
+        let content_type = match (self.exporter, part.body.first()) {
+            (Exporter::Otlp, Some(b'{')) => Protocol::HttpJson.content_type(),
+            (Exporter::Otlp, _) => Protocol::HttpProtobuf.content_type(),
+            (Exporter::Agensight, _) => "application/json",
+        };
+        let mut headers = vec![("content-type".to_string(), content_type.to_string())];
         if let (Auth::Valid(project), false) = (&self.auth, job.validate) {
             headers.push(("authorization".into(), format!("Bearer {project}")));
         }
@@ -680,4 +714,62 @@ fn batch_bytes(b: &Batch) -> usize {
                 + s.metadata.as_ref().map_or(0, |m| m.len())
         })
         .sum()
+}
+
+/// Standard base64 (RFC 4648, padded) for binary bodies in the outbox's JSON.
+mod base64 {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn encode(b: &[u8]) -> String {
+        let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
+        for c in b.chunks(3) {
+            let n = (c[0] as u32) << 16
+                | (*c.get(1).unwrap_or(&0) as u32) << 8
+                | *c.get(2).unwrap_or(&0) as u32;
+            for i in 0..4 {
+                out.push(if i <= c.len() {
+                    ABC[(n >> (18 - 6 * i)) as usize & 63] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    }
+
+    /// None for anything but padded standard base64.
+    pub fn decode(s: &str) -> Option<Vec<u8>> {
+        if s.len() % 4 != 0 {
+            return None;
+        }
+        let mut out = Vec::with_capacity(s.len() / 4 * 3);
+        for (q, c) in s.as_bytes().chunks(4).enumerate() {
+            let last = q + 1 == s.len() / 4;
+            let pad = c.iter().rev().take_while(|&&x| x == b'=').count();
+            if pad > 2 || (pad > 0 && !last) {
+                return None;
+            }
+            let mut n = 0u32;
+            for &x in &c[..4 - pad] {
+                n = n << 6 | ABC.iter().position(|&a| a == x)? as u32;
+            }
+            n <<= 6 * pad as u32;
+            out.extend_from_slice(&n.to_be_bytes()[1..4 - pad]);
+        }
+        Some(out)
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn round_trips_every_length_and_refuses_junk() {
+        for len in 0..10 {
+            let b: Vec<u8> = (0..len).map(|i| (i * 97 + 200) as u8).collect();
+            assert_eq!(decode(&encode(&b)), Some(b));
+        }
+        assert_eq!(encode(b"foob"), "Zm9vYg==");
+        assert_eq!(decode("Zm9vYg=="), Some(b"foob".to_vec()));
+        for bad in ["Zm9", "Zm=vYg==", "Zm9vYg=a", "Zm9v!g=="] {
+            assert_eq!(decode(bad), None, "{bad}");
+        }
+    }
 }
