@@ -1208,48 +1208,6 @@ impl AttrSink for CountAttrs {
     }
 }
 
-fn otlp_llm(inp: &mut Input) -> LlmCall {
-    let opt = |inp: &mut Input| inp.bool().then(|| inp.string());
-    let n = |inp: &mut Input| inp.u8() as usize % 4;
-    LlmCall {
-        system: inp.string(),
-        operation: inp.string(),
-        request_model: opt(inp),
-        response_model: opt(inp),
-        response_id: opt(inp),
-        usage: Usage {
-            input: inp.u64(),
-            output: inp.u64(),
-            total: inp.u64(),
-            cache_read: inp.bool().then(|| inp.u64()),
-            cache_creation: inp.bool().then(|| inp.u64()),
-            reasoning: inp.bool().then(|| inp.u64()),
-        },
-        prompts: (0..n(inp))
-            .map(|_| Message {
-                role: inp.string(),
-                content: inp.string(),
-            })
-            .collect(),
-        completions: (0..n(inp))
-            .map(|_| Completion {
-                role: inp.string(),
-                content: inp.string(),
-                finish_reason: opt(inp),
-            })
-            .collect(),
-        tool_calls: (0..n(inp))
-            .map(|_| ToolCall {
-                id: opt(inp),
-                name: inp.string(),
-                arguments: inp.string(),
-            })
-            .collect(),
-        temperature: inp.bool().then(|| inp.f64()),
-        max_tokens: inp.bool().then(|| inp.u64()),
-    }
-}
-
 fn otlp_batch(inp: &mut Input) -> Batch {
     let session = inp.bool().then(|| {
         Rc::new(Session {
@@ -1292,7 +1250,7 @@ fn otlp_batch(inp: &mut Input) -> Batch {
             }),
             metadata: inp.bool().then(|| inp.string().into()),
             truncated: inp.bool(),
-            llm: inp.bool().then(|| Box::new(otlp_llm(inp))),
+            llm: inp.bool().then(|| Box::new(llm_call(inp))),
             seq: spans.len() as u64,
         });
     }
