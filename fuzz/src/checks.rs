@@ -1276,9 +1276,11 @@ pub fn otlp_proto(data: &[u8]) {
     let request = pb_fields(&body);
     assert_eq!(request.len(), 1, "one ResourceSpans");
     let rs = pb_fields(request[0].3);
+    let mut resource = CountAttrs(0);
+    genai::otlp_resource(&service, &mode, &mut resource);
     assert_eq!(
         check_key_values(pb_get(&pb_fields(pb_get(&rs, 1)[0]), 1)),
-        5,
+        resource.0,
         "the resource's attributes"
     );
     let scope_spans = pb_get(&rs, 2);
