@@ -93,7 +93,13 @@ pub fn llm_call(l: &LlmCall, dialect: Dialect, a: &mut dyn AttrSink) {
         a.str("gen_ai.system", &l.system);
         a.str("gen_ai.operation.name", &l.operation);
     }
-    if let Some(m) = &l.request_model {
+    // OTLP backends price and group calls by the request's model: when the request's is
+    // unknown (a function that returned a completion), the response's stands in.
+    let request_model = match dialect {
+        Dialect::Otlp => l.request_model.as_ref().or(l.response_model.as_ref()),
+        Dialect::Agensight => l.request_model.as_ref(),
+    };
+    if let Some(m) = request_model {
         a.str("gen_ai.request.model", m);
     }
     if let Some(m) = &l.response_model {
@@ -309,6 +315,16 @@ pub fn otlp_span(t: &TraceInfo, s: &FinishedSpan, a: &mut dyn AttrSink) {
         a.str("gen_ai.operation.name", "execute_tool");
         a.str("gen_ai.tool.name", &s.name);
         a.str("tool.name", &s.name);
+        if let Some(i) = &s.input {
+            a.str("gen_ai.tool.call.arguments", i);
+        }
+        if let Some(o) = &s.output {
+            a.str("gen_ai.tool.call.result", o);
+        }
+    }
+    if &*s.kind == "agent" {
+        a.str("gen_ai.operation.name", "invoke_agent");
+        a.str("gen_ai.agent.name", &s.name);
     }
     a.str("openinference.span.kind", openinference_kind(s));
     if let Some(l) = &s.llm {
@@ -345,7 +361,10 @@ fn openinference_llm(l: &LlmCall, a: &mut dyn AttrSink) {
     a.int("llm.token_count.total", u.total);
     let details = [
         ("llm.token_count.prompt_details.cache_read", u.cache_read),
-        ("llm.token_count.prompt_details.cache_write", u.cache_creation),
+        (
+            "llm.token_count.prompt_details.cache_write",
+            u.cache_creation,
+        ),
         ("llm.token_count.completion_details.reasoning", u.reasoning),
     ];
     for (k, v) in details {
@@ -355,14 +374,21 @@ fn openinference_llm(l: &LlmCall, a: &mut dyn AttrSink) {
     }
     for (i, p) in l.prompts.iter().enumerate() {
         a.str(&format!("llm.input_messages.{i}.message.role"), &p.role);
-        a.str(&format!("llm.input_messages.{i}.message.content"), &p.content);
+        a.str(
+            &format!("llm.input_messages.{i}.message.content"),
+            &p.content,
+        );
     }
     for (i, c) in l.completions.iter().enumerate() {
         a.str(&format!("llm.output_messages.{i}.message.role"), &c.role);
-        a.str(&format!("llm.output_messages.{i}.message.content"), &c.content);
+        a.str(
+            &format!("llm.output_messages.{i}.message.content"),
+            &c.content,
+        );
     }
     for (j, tc) in l.tool_calls.iter().enumerate() {
-        let key = |what: &str| format!("llm.output_messages.0.message.tool_calls.{j}.tool_call.{what}");
+        let key =
+            |what: &str| format!("llm.output_messages.0.message.tool_calls.{j}.tool_call.{what}");
         if let Some(id) = &tc.id {
             a.str(&key("id"), id);
         }
