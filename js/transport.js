@@ -9,7 +9,7 @@
 // Works wherever there is a `fetch`: Node 18+, Deno, Bun, workerd, browsers and workers.
 
 /**
- * @typedef {{ url: string, headers: [string, string][], body: string, timeoutMs: number }} ExportRequest
+ * @typedef {{ url: string, headers: [string, string][], body: string | Uint8Array, timeoutMs: number }} ExportRequest
  * @typedef {{ status: number, retryAfterMs: number, body: string, error: string }} ExportAnswer
  *   `status` 0: no response, `error` says why; `retryAfterMs` -1: no usable Retry-After
  */
