@@ -220,7 +220,7 @@ impl Encoder<'_> {
             if let Some(sess) = &t.session {
                 o.str("session.id", &sess.spec.id);
             }
-            if let Some(n) = normalized(t, s) {
+            if let Some(n) = normalized(s) {
                 o.str("gen_ai.normalized_input_output", &n);
             }
         }
@@ -266,7 +266,7 @@ impl Encoder<'_> {
         if self.target != Target::Cloud {
             return;
         }
-        let Some((prompt, completion)) = normalized_parts(t, s) else {
+        let Some((prompt, completion)) = normalized_parts(s) else {
             return;
         };
         let span_id = self.span_id(t, s.span_id);
@@ -400,8 +400,7 @@ pub fn span_uuid(t: TraceId, s: SpanId) -> crate::ids::IdText<36> {
 /// What the reference client's `@span` records as its input and output: the first text found
 /// in the arguments (a message's `content`) and the result's `content` (or its text). Only
 /// for spans below the trace that are not LLM calls (those have records of their own).
-fn normalized_parts(t: &TraceInfo, s: &FinishedSpan) -> Option<(Option<String>, Option<String>)> {
-    let _ = t;
+fn normalized_parts(s: &FinishedSpan) -> Option<(Option<String>, Option<String>)> {
     if s.parent.is_none() || s.llm.is_some() {
         return None;
     }
@@ -418,8 +417,8 @@ fn normalized_parts(t: &TraceInfo, s: &FinishedSpan) -> Option<(Option<String>, 
 }
 
 /// The `gen_ai.normalized_input_output` attribute of a span (see [`normalized_parts`]).
-fn normalized(t: &TraceInfo, s: &FinishedSpan) -> Option<String> {
-    let (prompt, completion) = normalized_parts(t, s)?;
+fn normalized(s: &FinishedSpan) -> Option<String> {
+    let (prompt, completion) = normalized_parts(s)?;
     let mut out = String::from("{\"prompts\":[");
     if let Some(p) = prompt {
         let mut o = Obj::new(&mut out);

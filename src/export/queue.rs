@@ -739,7 +739,7 @@ mod base64 {
 
     /// None for anything but padded standard base64.
     pub fn decode(s: &str) -> Option<Vec<u8>> {
-        if s.len() % 4 != 0 {
+        if !s.len().is_multiple_of(4) {
             return None;
         }
         let mut out = Vec::with_capacity(s.len() / 4 * 3);
