@@ -257,3 +257,51 @@ fn otlp_tool_agent_and_model_fallback_follow_the_genai_conventions() {
     );
     assert_eq!(root["openinference.span.kind"]["stringValue"], "CHAIN");
 }
+
+#[test]
+fn cloud_span_ids_are_uuids_that_every_record_of_the_span_and_every_encoding_share() {
+    let first = agensight(Target::Cloud, Some("p-1"));
+    assert_eq!(
+        first,
+        agensight(Target::Cloud, Some("p-1")),
+        "encoding again (an outbox resend) names every span alike"
+    );
+    let uuid = |s: &str| {
+        s.len() == 36
+            && s.char_indices().all(|(i, c)| {
+                if [8, 13, 18, 23].contains(&i) {
+                    c == '-'
+                } else {
+                    c.is_ascii_hexdigit()
+                }
+            })
+    };
+    let records: Vec<(String, serde_json::Value)> = first
+        .lines()
+        .map(|l| {
+            let (kind, data) = l.split_once(' ').unwrap();
+            (kind.to_string(), serde_json::from_str(data).unwrap())
+        })
+        .collect();
+    let spans: Vec<&str> = records
+        .iter()
+        .filter(|(k, _)| k == "span")
+        .map(|(_, d)| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(spans.len(), 5);
+    assert!(spans.iter().all(|id| uuid(id)), "{spans:?}");
+    for (kind, d) in &records {
+        match kind.as_str() {
+            "span" => {
+                if let Some(p) = d["parent_id"].as_str() {
+                    assert!(spans.contains(&p), "parent {p} is a span of the batch");
+                }
+            }
+            "prompt" | "completion" | "tool" => {
+                let id = d["span_id"].as_str().unwrap();
+                assert!(spans.contains(&id), "{kind} names span {id}");
+            }
+            _ => {}
+        }
+    }
+}
