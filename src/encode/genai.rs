@@ -184,6 +184,9 @@ pub fn indexed_messages(l: &LlmCall, a: &mut dyn AttrSink) {
 /// (the system prompts' text parts), `gen_ai.input.messages` (the other prompts),
 /// `gen_ai.output.messages` (one per choice; the first carries the tool calls).
 pub fn messages(l: &LlmCall, a: &mut dyn AttrSink) {
+    if l.operation == "embeddings" {
+        return; // the text embedded is no chat history (it stays in `input.value`)
+    }
     let text_part = |out: &mut String, content: &str| {
         out.push_str("{\"type\":\"text\",\"content\":");
         push_string(out, content);
