@@ -27,7 +27,7 @@ test-rust:
 
 # The JS layers run against the packed tarball installed in tests/.scratch/app.
 test-js:
-	node --test tests/js/ tests/store/ tests/node/ tests/types/ tests/export/ tests/viewer/ tests/runtimes/ tests/llm/ tests/integrations/ tests/reliability/ tests/bundlers/
+	node --test tests/js/ tests/store/ tests/node/ tests/types/ tests/export/ tests/viewer/ tests/runtimes/ tests/llm/ tests/integrations/ tests/reliability/ tests/backends/agensight-reference.test.mjs tests/backends/otlp-proto.test.mjs tests/backends/phoenix.test.mjs tests/bundlers/
 
 # Each cargo-fuzz target for a bounded time (FUZZ_SECONDS, default 5); crashes are kept in
 # fuzz/regressions/, which `cargo test` replays (tests/fuzz_regressions.rs).

@@ -12,13 +12,15 @@ export interface InitOptions {
   token?: string;
   /** The default session of every trace (a trace's own `session` option wins for that trace). */
   session?: Session;
-  /** Wire format: the Agensight cloud API (default) or OTLP/HTTP JSON. */
+  /** Wire format: the Agensight cloud API (default) or OTLP/HTTP. */
   exporter?: "agensight" | "otlp";
+  /** OTLP's encoding: protobuf (default, `application/x-protobuf`) or JSON. Anything else is an `invalid_option` error. */
+  protocol?: "http/protobuf" | "http/json";
   /** Base URL (agensight) or traces URL (otlp). Plain http only to loopback unless `allowInsecureEndpoint`. */
   endpoint?: string;
   /** Permit a plain-http endpoint that is not loopback. */
   allowInsecureEndpoint?: boolean;
-  /** Extra request headers for the exporter. */
+  /** Extra request headers for the exporter; a name of ours (any case, e.g. `content-type`) is replaced, not repeated. */
   headers?: Record<string, string>;
   /**
    * Local store: `"auto"` (files in Node/Deno/Bun, IndexedDB in browsers), `"file"`, `"indexeddb"`, `"memory"`, or `false`.

@@ -16,7 +16,7 @@
 // validation's JSON, a receiver's error message), then the rest of the stream is cancelled.
 
 /**
- * @typedef {{ url: string, headers: [string, string][], body: string, timeoutMs: number }} ExportRequest
+ * @typedef {{ url: string, headers: [string, string][], body: string | Uint8Array, timeoutMs: number }} ExportRequest
  * @typedef {{ status: number, retryAfterMs: number, body: string, error: string }} ExportAnswer
  *   `status` 0: no response, `error` says why; `retryAfterMs` -1: no usable Retry-After
  */

@@ -40,6 +40,25 @@ pub enum Exporter {
     Otlp,
 }
 
+/// How OTLP goes on the wire (the `protocol` option, named as `OTEL_EXPORTER_OTLP_PROTOCOL`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Protocol {
+    /// `application/x-protobuf`: the OTLP default, the one every receiver takes.
+    HttpProtobuf,
+    /// `application/json` (OTLP's JSON mapping).
+    HttpJson,
+}
+
+impl Protocol {
+    /// The request's content type.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            Protocol::HttpProtobuf => "application/x-protobuf",
+            Protocol::HttpJson => "application/json",
+        }
+    }
+}
+
 /// Bounds and timings of the export queue (the `queue` option).
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueueSettings {
@@ -93,6 +112,8 @@ pub struct Config {
     pub token: Option<String>,
     pub session: Option<SessionSpec>,
     pub exporter: Exporter,
+    /// OTLP's wire format (the Agensight API is JSON whatever this says).
+    pub protocol: Protocol,
     pub endpoint: String,
     pub headers: Vec<(String, String)>,
     /// "auto" | "indexeddb" | "file" | "memory" | "none" (from `false`).
@@ -119,6 +140,7 @@ impl Default for Config {
             token: None,
             session: None,
             exporter: Exporter::Agensight,
+            protocol: Protocol::HttpProtobuf,
             endpoint: AGENSIGHT_ENDPOINT.into(),
             headers: Vec::new(),
             storage: "auto".into(),
@@ -172,6 +194,7 @@ const KNOWN: &[&str] = &[
     "token",
     "session",
     "exporter",
+    "protocol",
     "endpoint",
     "headers",
     "storage",
@@ -276,6 +299,16 @@ pub fn parse(json: &str) -> Result<Config> {
         Some(e) => {
             return Err(invalid(format!(
                 "init(): exporter must be \"agensight\" or \"otlp\", got \"{e}\""
+            )))
+        }
+    };
+    c.protocol = match string_opt(&o, "protocol")?.as_deref() {
+        None | Some("http/protobuf") => Protocol::HttpProtobuf,
+        Some("http/json") => Protocol::HttpJson,
+        Some(p) => {
+            return Err(invalid(format!(
+                "init(): protocol must be \"http/protobuf\" (the default) or \"http/json\", got \"{p}\"{}",
+                if p == "grpc" { " (OTLP over gRPC cannot be sent from fetch(); point the exporter at the receiver's OTLP/HTTP port, 4318 by default)" } else { "" }
             )))
         }
     };
@@ -586,5 +619,16 @@ mod tests {
             (100, 0.5, "none")
         );
         assert_eq!(c.headers, vec![("x-a".to_string(), "1".to_string())]);
+        assert_eq!(
+            c.protocol,
+            Protocol::HttpProtobuf,
+            "protobuf by default, as the OpenTelemetry SDKs"
+        );
+        let json = parse(r#"{"exporter":"otlp","protocol":"http/json"}"#).unwrap();
+        assert_eq!(json.protocol.content_type(), "application/json");
+        let e = parse(r#"{"exporter":"otlp","protocol":"grpc"}"#).unwrap_err();
+        assert_eq!(e.code, "invalid_option");
+        assert!(e.message.starts_with(r#"init(): protocol must be "http/protobuf" (the default) or "http/json", got "grpc""#), "{}", e.message);
+        assert!(parse(r#"{"protocol":5}"#).is_err());
     }
 }

@@ -449,7 +449,7 @@ pub fn export_head(id: f64) -> String {
 pub fn export_body(id: f64) -> Vec<u8> {
     with(Vec::new(), |core| {
         core.export_request(id as u64)
-            .map(|r| r.body.as_bytes().to_vec())
+            .map(|r| r.body.to_vec())
             .unwrap_or_default()
     })
 }

@@ -273,7 +273,7 @@ fn one_poll_gives_what_dropped_warnings_and_wake_gave() {
 #[test]
 fn a_request_is_its_head_and_its_body_bytes() {
     let mut c = exporting(
-        r#"{"mode":"prod","exporter":"otlp","headers":{"x-tenant":"a\"b"},"queue":{"timeoutMs":1234}}"#,
+        r#"{"mode":"prod","exporter":"otlp","protocol":"http/json","headers":{"x-tenant":"a\"b"},"queue":{"timeoutMs":1234}}"#,
         2,
     );
     let id = c.export_next(0.0, true).unwrap();
@@ -290,9 +290,9 @@ fn a_request_is_its_head_and_its_body_bytes() {
         (&old["url"], &old["headers"], &old["timeoutMs"]),
         (&head["url"], &head["headers"], &head["timeoutMs"])
     );
-    let body: Value = serde_json::from_str(req.body).unwrap();
+    let body: Value = serde_json::from_slice(req.body).unwrap();
     assert_eq!(
-        old["body"].as_str().unwrap(),
+        old["body"].as_str().unwrap().as_bytes(),
         req.body,
         "the body bytes are the wire bytes"
     );

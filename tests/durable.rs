@@ -82,7 +82,7 @@ fn traces_waiting_for_the_token_reach_the_outbox_and_the_next_start_sends_them()
             assert!(!rewritten.contains(r#"\"project_id\":null"#));
         }
         let req = next.export_request(id).unwrap();
-        let body: Value = serde_json::from_str(req.body).unwrap();
+        let body: Value = serde_json::from_slice(req.body).unwrap();
         assert_eq!(body["data"]["project_id"], "proj-9", "{}", req.url);
         if req.url.ends_with("/logs/create/span") {
             spans += 1;

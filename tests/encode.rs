@@ -195,3 +195,113 @@ fn otlp_json_body_is_pinned() {
     serde_json::from_str::<serde_json::Value>(&body).expect("valid JSON");
     check("otlp.json", &body);
 }
+
+/// The OTLP attributes of one span, as `{key: value}` (values as JSON).
+fn otlp_attrs(s: FinishedSpan) -> serde_json::Map<String, serde_json::Value> {
+    let mut b = batch();
+    b.spans = vec![s];
+    let body: serde_json::Value =
+        serde_json::from_str(&otlp_json::encode(&[b], "svc", "prod")).unwrap();
+    body["resourceSpans"][0]["scopeSpans"][0]["spans"][0]["attributes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| (a["key"].as_str().unwrap().to_string(), a["value"].clone()))
+        .collect()
+}
+
+#[test]
+fn otlp_tool_agent_and_model_fallback_follow_the_genai_conventions() {
+    let mut tool = span(3, Some(1), "get_weather", "tool");
+    tool.input = Some(r#"[{"city":"Paris"}]"#.into());
+    tool.output = Some(r#"{"sky":"sunny"}"#.into());
+    let a = otlp_attrs(tool);
+    let s = |k: &str| a.get(k).map(|v| v["stringValue"].clone());
+    assert_eq!(s("gen_ai.operation.name"), Some("execute_tool".into()));
+    assert_eq!(
+        s("gen_ai.tool.call.arguments"),
+        Some(r#"[{"city":"Paris"}]"#.into())
+    );
+    assert_eq!(
+        s("gen_ai.tool.call.result"),
+        Some(r#"{"sky":"sunny"}"#.into())
+    );
+    assert_eq!(s("openinference.span.kind"), Some("TOOL".into()));
+
+    let a = otlp_attrs(span(4, Some(1), "planner", "agent"));
+    let s = |k: &str| a.get(k).map(|v| v["stringValue"].clone());
+    assert_eq!(s("gen_ai.operation.name"), Some("invoke_agent".into()));
+    assert_eq!(s("gen_ai.agent.name"), Some("planner".into()));
+    assert_eq!(s("openinference.span.kind"), Some("AGENT".into()));
+
+    let mut llm = span(5, Some(1), "answer", "llm");
+    llm.llm = Some(Box::new(LlmCall {
+        system: "openai".into(),
+        operation: "chat".into(),
+        response_model: Some("gpt-4o-2024-08-06".into()),
+        ..Default::default()
+    }));
+    let a = otlp_attrs(llm);
+    let s = |k: &str| a.get(k).map(|v| v["stringValue"].clone());
+    assert_eq!(
+        s("gen_ai.request.model"),
+        Some("gpt-4o-2024-08-06".into()),
+        "the response's model when the request's is unknown"
+    );
+    assert_eq!(s("llm.model_name"), Some("gpt-4o-2024-08-06".into()));
+
+    let root = otlp_attrs(span(1, None, "multi_agent_chat", "trace"));
+    assert_eq!(
+        root["metadata"]["stringValue"], r#"{"plan":"pro"}"#,
+        "the trace's metadata on its root"
+    );
+    assert_eq!(root["openinference.span.kind"]["stringValue"], "CHAIN");
+}
+
+#[test]
+fn cloud_span_ids_are_uuids_that_every_record_of_the_span_and_every_encoding_share() {
+    let first = agensight(Target::Cloud, Some("p-1"));
+    assert_eq!(
+        first,
+        agensight(Target::Cloud, Some("p-1")),
+        "encoding again (an outbox resend) names every span alike"
+    );
+    let uuid = |s: &str| {
+        s.len() == 36
+            && s.char_indices().all(|(i, c)| {
+                if [8, 13, 18, 23].contains(&i) {
+                    c == '-'
+                } else {
+                    c.is_ascii_hexdigit()
+                }
+            })
+    };
+    let records: Vec<(String, serde_json::Value)> = first
+        .lines()
+        .map(|l| {
+            let (kind, data) = l.split_once(' ').unwrap();
+            (kind.to_string(), serde_json::from_str(data).unwrap())
+        })
+        .collect();
+    let spans: Vec<&str> = records
+        .iter()
+        .filter(|(k, _)| k == "span")
+        .map(|(_, d)| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(spans.len(), 5);
+    assert!(spans.iter().all(|id| uuid(id)), "{spans:?}");
+    for (kind, d) in &records {
+        match kind.as_str() {
+            "span" => {
+                if let Some(p) = d["parent_id"].as_str() {
+                    assert!(spans.contains(&p), "parent {p} is a span of the batch");
+                }
+            }
+            "prompt" | "completion" | "tool" => {
+                let id = d["span_id"].as_str().unwrap();
+                assert!(spans.contains(&id), "{kind} names span {id}");
+            }
+            _ => {}
+        }
+    }
+}

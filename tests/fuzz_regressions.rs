@@ -133,3 +133,8 @@ fn absurd_token_counts_do_not_overflow() {
     data.extend_from_slice(br#"{"type":"message","content":[],"usage":{"input_tokens":18446744073709551615,"output_tokens":1}}"#);
     checks::llm_parse_call(&data);
 }
+
+#[test]
+fn otlp_proto_inputs() {
+    replay("otlp_proto", checks::otlp_proto);
+}

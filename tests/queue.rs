@@ -45,7 +45,7 @@ fn drive(t: &mut Core, now: f64, force: bool) -> Vec<u64> {
 #[test]
 fn otlp_batches_wait_for_the_delay_or_a_flush() {
     let mut t = with_traces(
-        r#"{"mode":"prod","exporter":"otlp","queue":{"batchDelayMs":1000,"maxBatchSpans":6}}"#,
+        r#"{"mode":"prod","exporter":"otlp","protocol":"http/json","queue":{"batchDelayMs":1000,"maxBatchSpans":6}}"#,
         5,
     );
     assert!(drive(&mut t, 10.0, false).is_empty(), "not yet due");
@@ -61,7 +61,7 @@ fn otlp_batches_wait_for_the_delay_or_a_flush() {
     assert!(req
         .headers
         .contains(&("content-type".into(), "application/json".into())));
-    let body: Value = serde_json::from_str(&req.body).unwrap();
+    let body: Value = serde_json::from_slice(req.body).unwrap();
     assert_eq!(
         body["resourceSpans"][0]["scopeSpans"][0]["spans"]
             .as_array()
@@ -78,7 +78,7 @@ fn otlp_batches_wait_for_the_delay_or_a_flush() {
 
     // A full batch goes without waiting, split at maxBatchSpans.
     let mut t = with_traces(
-        r#"{"mode":"prod","exporter":"otlp","queue":{"maxBatchSpans":3}}"#,
+        r#"{"mode":"prod","exporter":"otlp","protocol":"http/json","queue":{"maxBatchSpans":3}}"#,
         7,
     );
     let ids = drive(&mut t, 8.0, false);
@@ -86,7 +86,7 @@ fn otlp_batches_wait_for_the_delay_or_a_flush() {
         .iter()
         .map(|id| {
             let body: Value =
-                serde_json::from_str(&t.queue().unwrap().request(*id).unwrap().body).unwrap();
+                serde_json::from_slice(t.queue().unwrap().request(*id).unwrap().body).unwrap();
             body["resourceSpans"][0]["scopeSpans"][0]["spans"]
                 .as_array()
                 .unwrap()
@@ -174,7 +174,7 @@ fn agensight_validates_once_then_sends_records_in_order() {
         (v.url.as_str(), v.body),
         (
             "http://127.0.0.1:9/api/auth/validate",
-            r#"{"token":"tok-12345678"}"#
+            &br#"{"token":"tok-12345678"}"#[..]
         )
     );
     assert_eq!(
@@ -191,8 +191,8 @@ fn agensight_validates_once_then_sends_records_in_order() {
         assert!(req
             .headers
             .contains(&("authorization".into(), "Bearer p-1".into())));
-        assert!(!req.body.contains("tok-12345678"));
-        let data: Value = serde_json::from_str(&req.body).unwrap();
+        assert!(!String::from_utf8_lossy(req.body).contains("tok-12345678"));
+        let data: Value = serde_json::from_slice(req.body).unwrap();
         if data["data"].get("project_id").is_some() {
             assert_eq!(data["data"]["project_id"], "p-1");
         }
@@ -254,7 +254,7 @@ fn persisted_jobs_come_back_in_a_new_process() {
     let id = drive(&mut t, 0.0, true)[0];
     let saved = t.queue_mut().unwrap().persist(id);
     assert_eq!(t.queue_mut().unwrap().persist(id), "", "persisted once");
-    let body = t.queue().unwrap().request(id).unwrap().body.to_string();
+    let body = t.queue().unwrap().request(id).unwrap().body.to_vec();
 
     let mut q2 = Queue::new(&parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap());
     assert!(q2.restore(&saved));
@@ -265,8 +265,30 @@ fn persisted_jobs_come_back_in_a_new_process() {
     let got = q2.next(0.0, false, &mut || 7).unwrap();
     assert_eq!(got, id);
     assert_eq!(q2.request(id).unwrap().body, body);
+    assert_eq!(
+        body[0], 0x0a,
+        "a protobuf body (binary: base64 in the outbox)"
+    );
+    assert!(saved.contains(r#"{"b64":""#), "{saved}");
     assert!(q2.complete(id, ok(""), 0.0, 0.5));
     assert_eq!(q2.counts.exported, 2);
+}
+
+#[test]
+fn an_outbox_job_written_as_text_still_restores_and_goes_as_json() {
+    // The form every earlier version wrote: the body as a JSON string.
+    let old = r#"{"v":1,"exporter":"otlp","id":"42","parts":[["","{\"resourceSpans\":[]}",3]]}"#;
+    let mut q = Queue::new(&parse(r#"{"mode":"prod","exporter":"otlp"}"#).unwrap());
+    assert!(q.restore(old));
+    assert_eq!(q.next(0.0, false, &mut || 7), Some(42));
+    let req = q.request(42).unwrap();
+    assert_eq!(req.body, br#"{"resourceSpans":[]}"#);
+    assert_eq!(
+        req.headers,
+        [("content-type".to_string(), "application/json".to_string())],
+        "a JSON body goes as JSON though this process writes protobuf"
+    );
+    assert!(!q.restore(r#"{"v":1,"exporter":"otlp","id":"43","parts":[["",{"b64":"no!"},1]]}"#));
 }
 
 #[test]
@@ -396,7 +418,7 @@ fn waiting_traces_are_bounded_by_bytes_too() {
 fn the_request_crosses_to_js_as_json_and_the_answer_comes_back_as_an_outcome() {
     // exportRequest's form: what js/transport.js parses. Headers stay pairs, in order.
     let mut t = with_traces(
-        r#"{"mode":"prod","exporter":"otlp","headers":{"x-tenant":"a\"b"},"queue":{"timeoutMs":1234}}"#,
+        r#"{"mode":"prod","exporter":"otlp","protocol":"http/json","headers":{"x-tenant":"a\"b"},"queue":{"timeoutMs":1234}}"#,
         1,
     );
     let id = drive(&mut t, 0.0, true)[0];
@@ -407,7 +429,7 @@ fn the_request_crosses_to_js_as_json_and_the_answer_comes_back_as_an_outcome() {
         v["headers"],
         serde_json::json!([["content-type", "application/json"], ["x-tenant", "a\"b"]])
     );
-    assert_eq!(v["body"].as_str().unwrap(), req.body);
+    assert_eq!(v["body"].as_str().unwrap().as_bytes(), req.body);
     assert_eq!(v["timeoutMs"], 1234.0);
     assert_eq!(v.as_object().unwrap().len(), 4);
 
@@ -443,5 +465,91 @@ fn the_request_crosses_to_js_as_json_and_the_answer_comes_back_as_an_outcome() {
             retry_after_ms: None,
             body: String::new()
         }
+    );
+}
+
+#[test]
+fn a_trace_with_a_refused_record_counts_as_failed_not_exported() {
+    // One trace of 2 spans; its records go one request each. The last record (any path: a
+    // prompt, the token total) answered 404: the trace did not land whole.
+    let mut t = Core::new(
+        parse(r#"{"mode":"prod","token":"tok-12345678","endpoint":"http://127.0.0.1:9/api"}"#)
+            .unwrap(),
+        &[9; 32],
+        0.0,
+    );
+    let root = t.define("root", "", "");
+    let child = t.define("child", "", "");
+    let r = t.start(root, NONE, 0.0, "", None);
+    let c = t.start(child, r, 0.1, "", None);
+    t.end(c, 0.5, "", None);
+    t.end(r, 1.0, "", None);
+    let v = drive(&mut t, 1.0, true)[0];
+    assert!(t.export_complete(v, ok(r#"{"project_id":"p-1"}"#), 1.0));
+    let job = drive(&mut t, 1.0, true)[0];
+    let mut answered = Vec::new();
+    loop {
+        let q = t.queue().unwrap();
+        assert_eq!(
+            (q.counts.exported, q.pending_spans()),
+            (0, 2),
+            "nothing is exported before the job's last request is answered"
+        );
+        let path = q
+            .request(job)
+            .unwrap()
+            .url
+            .replace("http://127.0.0.1:9/api", "");
+        // The second span record (the child's) is refused.
+        let refused = path == "/logs/create/span" && answered.contains(&path);
+        let outcome = if refused { status(404) } else { ok("{}") };
+        answered.push(path);
+        if t.export_complete(job, outcome, 2.0) {
+            break;
+        }
+        drive(&mut t, 2.0, true);
+    }
+    let q = t.queue_mut().unwrap();
+    assert_eq!(
+        (q.counts.exported, q.counts.failed, q.pending_spans()),
+        (0, 2, 0),
+        "{answered:?}"
+    );
+    assert!(q.take_warnings()[0].contains("404"));
+}
+
+#[test]
+fn the_user_s_headers_replace_ours_whatever_their_case_and_only_secrets_are_masked() {
+    let mut t = with_traces(
+        r#"{"mode":"prod","exporter":"otlp","headers":{"Content-Type":"application/json; charset=utf-8","X-Tenant":"acme-tenant-1","X-Api-Key":"key-abcdef123"}}"#,
+        1,
+    );
+    let id = drive(&mut t, 0.0, true)[0];
+    let req = t.queue().unwrap().request(id).unwrap();
+    let content_types: Vec<_> = req
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+        .collect();
+    assert_eq!(
+        content_types,
+        [&(
+            "Content-Type".to_string(),
+            "application/json; charset=utf-8".to_string()
+        )]
+    );
+    t.export_complete(
+        id,
+        Outcome::Status {
+            code: 400,
+            retry_after_ms: None,
+            body: "bad tenant acme-tenant-1 with key key-abcdef123".into(),
+        },
+        0.0,
+    );
+    let w = t.queue_mut().unwrap().take_warnings();
+    assert!(
+        w[0].contains("acme-tenant-1") && !w[0].contains("key-abcdef123"),
+        "{w:?}"
     );
 }

@@ -16,6 +16,8 @@ use agensight_wasm::capture::redact::Redactor;
 use agensight_wasm::config::{self, Mode};
 use agensight_wasm::core::Core;
 use agensight_wasm::encode::agensight::{Encoder, Kind, Target};
+use agensight_wasm::encode::genai::{self, AttrSink};
+use agensight_wasm::encode::otlp_proto::{decode_fields, Field};
 use agensight_wasm::ids::{SpanId, TraceId};
 use agensight_wasm::llm;
 use agensight_wasm::model::{
@@ -1142,5 +1144,183 @@ fn check_store_lines(lines: &str, max: usize) {
             Some(&trace),
             "span {span}: parent {parent} is not a span of its trace {trace}"
         );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// OTLP protobuf encoder
+
+fn pb_fields(b: &[u8]) -> Vec<Field<'_>> {
+    decode_fields(b).unwrap_or_else(|e| panic!("the body does not decode: {e}"))
+}
+
+fn pb_get<'a>(f: &[Field<'a>], num: u32) -> Vec<&'a [u8]> {
+    f.iter().filter(|x| x.0 == num).map(|x| x.3).collect()
+}
+
+fn check_key_values(kvs: Vec<&[u8]>) -> usize {
+    for kv in &kvs {
+        let f = pb_fields(kv);
+        for k in pb_get(&f, 1) {
+            std::str::from_utf8(k).expect("keys are UTF-8");
+        }
+        let values = pb_get(&f, 2);
+        assert_eq!(values.len(), 1, "a KeyValue has one value");
+        let any = pb_fields(values[0]);
+        assert_eq!(any.len(), 1, "an AnyValue has one oneof member");
+        match any[0].0 {
+            1 => drop(std::str::from_utf8(any[0].3).expect("string values are UTF-8")),
+            2 => assert!(any[0].2 <= 1, "a bool is 0 or 1"),
+            3 => assert!(
+                any[0].2 <= i64::MAX as u64,
+                "int64 values are never negative here"
+            ),
+            4 => assert_eq!(any[0].1, 1, "a double is fixed64"),
+            5 => {
+                for v in pb_get(&pb_fields(any[0].3), 1) {
+                    let item = pb_fields(v);
+                    assert!(item.len() == 1 && item[0].0 == 1, "array items are strings");
+                }
+            }
+            n => panic!("AnyValue field {n}"),
+        }
+    }
+    kvs.len()
+}
+
+/// Counts the attributes the shared list writes.
+struct CountAttrs(usize);
+impl AttrSink for CountAttrs {
+    fn str(&mut self, _: &str, _: &str) {
+        self.0 += 1;
+    }
+    fn int(&mut self, _: &str, _: u64) {
+        self.0 += 1;
+    }
+    fn f64(&mut self, _: &str, _: f64) {
+        self.0 += 1;
+    }
+    fn bool(&mut self, _: &str, _: bool) {
+        self.0 += 1;
+    }
+    fn str_array(&mut self, _: &str, _: &[&str]) {
+        self.0 += 1;
+    }
+}
+
+fn otlp_batch(inp: &mut Input) -> Batch {
+    let session = inp.bool().then(|| {
+        Rc::new(Session {
+            spec: Rc::new(SessionSpec {
+                id: inp.string(),
+                name: inp.bool().then(|| inp.string()),
+                user_id: inp.bool().then(|| inp.string()),
+            }),
+            started_ms: inp.f64(),
+        })
+    });
+    let trace = TraceInfo {
+        trace_id: TraceId(inp.u64() as u128 | (inp.u64() as u128) << 64),
+        name: inp.string().into(),
+        start_ms: inp.f64(),
+        end_ms: inp.f64(),
+        session,
+        metadata: inp.bool().then(|| inp.string().into()),
+        total_tokens: inp.u64(),
+    };
+    let mut spans = Vec::new();
+    while !inp.is_empty() && spans.len() < 8 && inp.bool() {
+        spans.push(FinishedSpan {
+            span_id: SpanId(inp.u64()),
+            parent: inp.bool().then(|| SpanId(inp.u64())),
+            name: inp.string().into(),
+            kind: if inp.bool() {
+                "tool".into()
+            } else {
+                inp.string().into()
+            },
+            start_ms: inp.f64(),
+            end_ms: inp.f64(),
+            input: inp.bool().then(|| inp.capture()),
+            output: inp.bool().then(|| inp.capture()),
+            error: inp.bool().then(|| ErrorInfo {
+                name: inp.string(),
+                message: inp.string(),
+                stack: inp.string(),
+            }),
+            metadata: inp.bool().then(|| inp.string().into()),
+            truncated: inp.bool(),
+            llm: inp.bool().then(|| Box::new(llm_call(inp))),
+            seq: spans.len() as u64,
+        });
+    }
+    Batch {
+        trace,
+        trace_is_new: inp.bool(),
+        session_is_new: inp.bool(),
+        spans,
+    }
+}
+
+/// The OTLP protobuf encoder (src/encode/otlp_proto.rs) on any batch: the bytes always decode as
+/// protobuf (every tag, varint and length in bounds, known wire types), with one
+/// ResourceSpans, the resource's attributes, one ScopeSpans holding exactly the batch's spans,
+/// each with a 16-byte trace id, an 8-byte span id, an 8-byte parent id iff it has a parent,
+/// a known kind, valid UTF-8 strings, one AnyValue member per attribute, as many attributes
+/// as the shared attribute list names, a status, and an exception event iff it failed.
+pub fn otlp_proto(data: &[u8]) {
+    let mut inp = Input::new(data);
+    let batches: Vec<Batch> = (0..1 + inp.u8() % 3).map(|_| otlp_batch(&mut inp)).collect();
+    let (service, mode) = (inp.string(), inp.string());
+    let body = agensight_wasm::encode::otlp_proto::encode(&batches, &service, &mode);
+    let request = pb_fields(&body);
+    assert_eq!(request.len(), 1, "one ResourceSpans");
+    let rs = pb_fields(request[0].3);
+    let mut resource = CountAttrs(0);
+    genai::otlp_resource(&service, &mode, &mut resource);
+    assert_eq!(
+        check_key_values(pb_get(&pb_fields(pb_get(&rs, 1)[0]), 1)),
+        resource.0,
+        "the resource's attributes"
+    );
+    let scope_spans = pb_get(&rs, 2);
+    assert_eq!(scope_spans.len(), 1, "one ScopeSpans");
+    let spans = pb_get(&pb_fields(scope_spans[0]), 2);
+    let all: Vec<(&TraceInfo, &FinishedSpan)> = batches
+        .iter()
+        .flat_map(|b| b.spans.iter().map(move |s| (&b.trace, s)))
+        .collect();
+    assert_eq!(spans.len(), all.len(), "every span, once");
+    for (bytes, (t, s)) in spans.into_iter().zip(all) {
+        let f = pb_fields(bytes);
+        assert_eq!(pb_get(&f, 1), vec![&t.trace_id.0.to_be_bytes()[..]]);
+        assert_eq!(pb_get(&f, 2), vec![&s.span_id.0.to_be_bytes()[..]]);
+        assert_eq!(pb_get(&f, 4).len(), usize::from(s.parent.is_some()));
+        assert!(pb_get(&f, 4).iter().all(|p| p.len() == 8));
+        for name in pb_get(&f, 5) {
+            std::str::from_utf8(name).expect("span names are UTF-8");
+        }
+        let kind: Vec<u64> = f.iter().filter(|x| x.0 == 6).map(|x| x.2).collect();
+        assert!(
+            kind == [1] || kind == [3],
+            "kind INTERNAL or CLIENT: {kind:?}"
+        );
+        let mut want = CountAttrs(0);
+        genai::otlp_span(t, s, &mut want);
+        assert_eq!(
+            check_key_values(pb_get(&f, 9)),
+            want.0,
+            "every attribute, once"
+        );
+        let events = pb_get(&f, 11);
+        assert_eq!(events.len(), usize::from(s.error.is_some()));
+        for e in events {
+            assert_eq!(
+                check_key_values(pb_get(&pb_fields(e), 3)),
+                3,
+                "exception type, message, stacktrace"
+            );
+        }
+        assert_eq!(pb_get(&f, 15).len(), 1, "a status");
     }
 }

@@ -5,8 +5,10 @@
 
 use super::genai::{self, Dialect};
 use crate::config::Mode;
+use crate::ids::{SpanId, TraceId};
 use crate::json::Obj;
 use crate::model::{Batch, FinishedSpan, TraceInfo};
+use serde_json::Value;
 
 /// The record types, named as in the API paths (`/logs/create/{kind}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,11 +100,12 @@ impl Encoder<'_> {
             self.trace(t, &mut buf);
             emit(Kind::Trace, &buf);
         }
-        for s in &batch.spans {
+        for s in self.ordered(&batch.spans) {
             buf.clear();
             self.span(t, s, &mut buf);
             emit(Kind::Span, &buf);
-            self.llm_records(s, &mut buf, emit);
+            self.llm_records(t, s, &mut buf, emit);
+            self.normalized_records(t, s, &mut buf, emit);
         }
         let late_tokens = !batch.trace_is_new && batch.spans.iter().any(|s| s.llm.is_some());
         if (self.target == Target::Cloud && batch.trace_is_new && t.total_tokens > 0) || late_tokens
@@ -114,6 +117,34 @@ impl Encoder<'_> {
             o.finish();
             emit(Kind::TraceUpdate, &buf);
         }
+    }
+
+    /// The spans in the order records go. The cloud API gets them as the reference client
+    /// sends the spans inside a trace: by depth, then start order; the trace's root span (the
+    /// reference has none: its `trace()` is no span) goes last, as it ends last. Its dashboard
+    /// reads an INTERNAL span's model and records through the row stored just before it, so a
+    /// root stored first would shift what every agent shows. The local store keeps start order.
+    fn ordered<'b>(&self, spans: &'b [FinishedSpan]) -> Vec<&'b FinishedSpan> {
+        let mut out: Vec<&FinishedSpan> = spans.iter().collect();
+        if self.target == Target::Cloud {
+            let depth = |s: &FinishedSpan| {
+                let (mut d, mut at) = (0usize, s.parent);
+                while let Some(p) = at {
+                    d += 1;
+                    at = spans.iter().find(|x| x.span_id == p).and_then(|x| x.parent);
+                    if d > spans.len() {
+                        break; // a cycle cannot happen; never loop on one
+                    }
+                }
+                d
+            };
+            // Stable: start order within a depth.
+            out.sort_by_cached_key(|s| match depth(s) {
+                0 => usize::MAX,
+                d => d,
+            });
+        }
+        out
     }
 
     fn trace(&self, t: &TraceInfo, buf: &mut String) {
@@ -134,27 +165,65 @@ impl Encoder<'_> {
 
     fn span(&self, t: &TraceInfo, s: &FinishedSpan, buf: &mut String) {
         let mut attrs = String::with_capacity(256);
-        self.attributes(s, &mut attrs);
+        self.attributes(t, s, &mut attrs);
+        let cloud = self.target == Target::Cloud;
+        let id = self.span_id(t, s.span_id);
+        let parent = s.parent.map(|p| self.span_id(t, p));
         let mut o = Obj::new(buf);
-        o.str("id", &s.span_id.hex())
+        o.str("id", &id)
             .opt_str("project_id", self.project_id)
             .str("trace_id", &t.trace_id.uuid())
-            .opt_str("parent_id", s.parent.map(|p| p.hex()).as_deref())
+            .opt_str("parent_id", parent.as_deref())
             .str("name", &s.name)
             .num("started_at", secs(s.start_ms))
             .num("ended_at", secs(s.end_ms))
-            .num("duration", secs(s.end_ms - s.start_ms))
-            .str("kind", &s.kind)
-            .str("status", if s.error.is_some() { "error" } else { "ok" })
-            .str("attributes", &attrs)
-            .str("mode", self.mode.as_str());
+            .num("duration", secs(s.end_ms - s.start_ms));
+        if cloud {
+            // The reference client's vocabulary: Python's str() of the OpenTelemetry kind and
+            // status code (its dashboard lists INTERNAL spans as agents). A span that returned
+            // is OK here, UNSET there (docs/records.md).
+            o.str("kind", cloud_kind(s)).str(
+                "status",
+                if s.error.is_some() {
+                    "StatusCode.ERROR"
+                } else {
+                    "StatusCode.OK"
+                },
+            );
+        } else {
+            o.str("kind", &s.kind)
+                .str("status", if s.error.is_some() { "error" } else { "ok" });
+        }
+        o.str("attributes", &attrs).str("mode", self.mode.as_str());
         o.finish();
     }
 
-    /// The span's attributes object: captures, error, and the GenAI attributes of an LLM call.
-    fn attributes(&self, s: &FinishedSpan, out: &mut String) {
+    /// A span's id as records spell it: the cloud API's are UUIDs (as the reference client's),
+    /// derived from the trace and span ids so that every record of a span, and an outbox
+    /// resend, names it alike; the local store keeps the OpenTelemetry hex.
+    fn span_id(&self, t: &TraceInfo, s: SpanId) -> String {
+        match self.target {
+            Target::Cloud => span_uuid(t.trace_id, s).to_string(),
+            Target::Local => s.hex().to_string(),
+        }
+    }
+
+    /// The span's attributes object: captures, error, and the GenAI attributes of an LLM call;
+    /// for the cloud API also what the reference client's exporter and dashboard read.
+    fn attributes(&self, t: &TraceInfo, s: &FinishedSpan, out: &mut String) {
         let mut o = Obj::new(out);
         o.str("service.name", self.service);
+        if self.target == Target::Cloud {
+            o.str("agensight.span.kind", &s.kind)
+                .str("trace_id", &t.trace_id.uuid())
+                .str("trace.name", &t.name);
+            if let Some(sess) = &t.session {
+                o.str("session.id", &sess.spec.id);
+            }
+            if let Some(n) = normalized(s) {
+                o.str("gen_ai.normalized_input_output", &n);
+            }
+        }
         if let Some(i) = &s.input {
             o.raw("input", i);
         }
@@ -174,13 +243,67 @@ impl Encoder<'_> {
         }
         if let Some(l) = &s.llm {
             genai::llm_call(l, Dialect::Agensight, &mut o);
+            if self.target == Target::Cloud {
+                // The names the reference client's exporter and dashboard read the call by.
+                o.int("llm.usage.total_tokens", l.usage.total)
+                    .int("gen_ai.usage.prompt_tokens", l.usage.input)
+                    .int("gen_ai.usage.completion_tokens", l.usage.output);
+                genai::indexed_messages(l, &mut o);
+            }
         }
         o.finish();
     }
 
-    fn llm_records(&self, s: &FinishedSpan, buf: &mut String, emit: &mut dyn FnMut(Kind, &str)) {
+    /// The prompt and completion records of a span that is not an LLM call, as the reference
+    /// client makes them from its `gen_ai.normalized_input_output` (cloud only).
+    fn normalized_records(
+        &self,
+        t: &TraceInfo,
+        s: &FinishedSpan,
+        buf: &mut String,
+        emit: &mut dyn FnMut(Kind, &str),
+    ) {
+        if self.target != Target::Cloud {
+            return;
+        }
+        let Some((prompt, completion)) = normalized_parts(s) else {
+            return;
+        };
+        let span_id = self.span_id(t, s.span_id);
+        if let Some(p) = prompt {
+            buf.clear();
+            let mut o = Obj::new(buf);
+            o.str("span_id", &span_id)
+                .str("role", "user")
+                .str("content", &p)
+                .int("message_index", 0);
+            o.finish();
+            emit(Kind::Prompt, buf);
+        }
+        if let Some(c) = completion {
+            buf.clear();
+            let mut o = Obj::new(buf);
+            o.str("span_id", &span_id)
+                .str("role", "assistant")
+                .str("content", &c)
+                .raw("finish_reason", "null")
+                .raw("total_tokens", "null")
+                .raw("prompt_tokens", "null")
+                .raw("completion_tokens", "null");
+            o.finish();
+            emit(Kind::Completion, buf);
+        }
+    }
+
+    fn llm_records(
+        &self,
+        t: &TraceInfo,
+        s: &FinishedSpan,
+        buf: &mut String,
+        emit: &mut dyn FnMut(Kind, &str),
+    ) {
         let Some(l) = &s.llm else { return };
-        let span_id = s.span_id.hex();
+        let span_id = self.span_id(t, s.span_id);
         for (i, p) in l.prompts.iter().enumerate() {
             buf.clear();
             let mut o = Obj::new(buf);
@@ -231,5 +354,108 @@ impl Encoder<'_> {
             out.push_str(data);
             out.push_str("}\n");
         });
+    }
+}
+
+/// A span's kind in the reference client's words: an LLM call is `SpanKind.CLIENT`, a
+/// function `SpanKind.INTERNAL`. The trace's root span (the reference has none) is
+/// `SpanKind.SERVER`, the trace's entry point: its dashboard takes every INTERNAL span for an
+/// agent candidate and swaps an INTERNAL span's id for the row stored before it, so an
+/// INTERNAL root would show the last LLM call's prompt as the trace's input.
+fn cloud_kind(s: &FinishedSpan) -> &'static str {
+    if s.llm.is_some() {
+        "SpanKind.CLIENT"
+    } else if s.parent.is_none() {
+        "SpanKind.SERVER"
+    } else {
+        "SpanKind.INTERNAL"
+    }
+}
+
+/// The UUID of span `s` of trace `t` in cloud records: a hash of both (the same on every
+/// record of the span and on every resend), with the UUID v4 version and variant bits.
+///
+/// ```
+/// # use agensight_wasm::{encode::agensight::span_uuid, ids::*};
+/// let a = span_uuid(TraceId(7), SpanId(1));
+/// assert_eq!(a, span_uuid(TraceId(7), SpanId(1)));
+/// assert_ne!(a, span_uuid(TraceId(7), SpanId(2)));
+/// assert_ne!(a, span_uuid(TraceId(8), SpanId(1)));
+/// assert_eq!(&a[14..15], "4");
+/// ```
+pub fn span_uuid(t: TraceId, s: SpanId) -> crate::ids::IdText<36> {
+    // splitmix64's finalizer: every input bit moves every output bit.
+    fn mix(mut z: u64) -> u64 {
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d049bb133111eb);
+        z ^ (z >> 31)
+    }
+    let hi = mix((t.0 >> 64) as u64 ^ mix(s.0));
+    let lo = mix(t.0 as u64 ^ mix(s.0 ^ 0x9e3779b97f4a7c15));
+    let hi = (hi & !0xf000) | 0x4000;
+    let lo = (lo & 0x3fff_ffff_ffff_ffff) | 0x8000_0000_0000_0000;
+    TraceId((hi as u128) << 64 | lo as u128).uuid()
+}
+
+/// What the reference client's `@span` records as its input and output: the first text found
+/// in the arguments (a message's `content`) and the result's `content` (or its text). Only
+/// for spans below the trace that are not LLM calls (those have records of their own).
+fn normalized_parts(s: &FinishedSpan) -> Option<(Option<String>, Option<String>)> {
+    if s.parent.is_none() || s.llm.is_some() {
+        return None;
+    }
+    let parse =
+        |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::String(text.into()));
+    let prompt = s
+        .input
+        .as_deref()
+        .map(parse)
+        .filter(|v| !matches!(v, Value::Null) && v.as_array().is_none_or(|a| !a.is_empty()))
+        .map(|v| first_text(&v));
+    let completion = s.output.as_deref().map(parse).map(|v| first_text(&v));
+    Some((prompt, completion))
+}
+
+/// The `gen_ai.normalized_input_output` attribute of a span (see [`normalized_parts`]).
+fn normalized(s: &FinishedSpan) -> Option<String> {
+    let (prompt, completion) = normalized_parts(s)?;
+    let mut out = String::from("{\"prompts\":[");
+    if let Some(p) = prompt {
+        let mut o = Obj::new(&mut out);
+        o.str("role", "user").str("content", &p);
+        o.finish();
+    }
+    out.push_str("],\"completions\":[");
+    if let Some(c) = completion {
+        let mut o = Obj::new(&mut out);
+        o.str("role", "assistant")
+            .str("content", &c)
+            .raw("finish_reason", "null")
+            .raw("completion_tokens", "null")
+            .raw("prompt_tokens", "null")
+            .raw("total_tokens", "null");
+        o.finish();
+    }
+    out.push_str("]}");
+    Some(out)
+}
+
+/// The first text in a value, as the reference client finds it: a list's first non-empty
+/// item, an object's `content`, a string itself, anything else as JSON text.
+fn first_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .map(first_text)
+            .find(|t| !t.is_empty())
+            .unwrap_or_else(|| v.to_string()),
+        Value::Object(o) => match o.get("content") {
+            Some(Value::String(s)) => s.clone(),
+            Some(Value::Null) | None if o.contains_key("content") => String::new(),
+            Some(c) => c.to_string(),
+            None => v.to_string(),
+        },
+        _ => v.to_string(),
     }
 }

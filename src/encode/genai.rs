@@ -93,7 +93,13 @@ pub fn llm_call(l: &LlmCall, dialect: Dialect, a: &mut dyn AttrSink) {
         a.str("gen_ai.system", &l.system);
         a.str("gen_ai.operation.name", &l.operation);
     }
-    if let Some(m) = &l.request_model {
+    // OTLP backends price and group calls by the request's model: when the request's is
+    // unknown (a function that returned a completion), the response's stands in.
+    let request_model = match dialect {
+        Dialect::Otlp => l.request_model.as_ref().or(l.response_model.as_ref()),
+        Dialect::Agensight => l.request_model.as_ref(),
+    };
+    if let Some(m) = request_model {
         a.str("gen_ai.request.model", m);
     }
     if let Some(m) = &l.response_model {
@@ -143,8 +149,9 @@ pub fn llm_call(l: &LlmCall, dialect: Dialect, a: &mut dyn AttrSink) {
     a.str_array("gen_ai.response.finish_reasons", &reasons);
 }
 
-/// OTLP only: `gen_ai.prompt.N.*`, `gen_ai.completion.N.*` and the first completion's tool
-/// calls (the Agensight API takes prompts and completions as records of their own).
+/// The deprecated indexed `gen_ai.prompt.N.*`, `gen_ai.completion.N.*` and the first
+/// completion's tool calls: the Agensight dialect only, where the reference client's exporter
+/// and dashboard read them (OTLP gets [`messages`]).
 pub fn indexed_messages(l: &LlmCall, a: &mut dyn AttrSink) {
     for (i, p) in l.prompts.iter().enumerate() {
         a.str(&format!("gen_ai.prompt.{i}.role"), &p.role);
@@ -172,6 +179,92 @@ pub fn indexed_messages(l: &LlmCall, a: &mut dyn AttrSink) {
     }
 }
 
+/// The current GenAI conventions' messages, as JSON text in the spec's message/parts shape
+/// (`gen-ai-input-messages.json`, `gen-ai-output-messages.json`): `gen_ai.system_instructions`
+/// (the system prompts' text parts), `gen_ai.input.messages` (the other prompts),
+/// `gen_ai.output.messages` (one per choice; the first carries the tool calls).
+pub fn messages(l: &LlmCall, a: &mut dyn AttrSink) {
+    if l.operation == "embeddings" {
+        return; // the text embedded is no chat history (it stays in `input.value`)
+    }
+    let text_part = |out: &mut String, content: &str| {
+        out.push_str("{\"type\":\"text\",\"content\":");
+        push_string(out, content);
+        out.push('}');
+    };
+    let (system, chat): (Vec<_>, Vec<_>) = l.prompts.iter().partition(|p| p.role == "system");
+    if !system.is_empty() {
+        let mut out = String::from("[");
+        for (i, p) in system.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            text_part(&mut out, &p.content);
+        }
+        out.push(']');
+        a.str("gen_ai.system_instructions", &out);
+    }
+    if !chat.is_empty() {
+        let mut out = String::from("[");
+        for (i, p) in chat.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"role\":");
+            push_string(&mut out, &p.role);
+            out.push_str(",\"parts\":[");
+            text_part(&mut out, &p.content);
+            out.push_str("]}");
+        }
+        out.push(']');
+        a.str("gen_ai.input.messages", &out);
+    }
+    if l.completions.is_empty() {
+        return;
+    }
+    let mut out = String::from("[");
+    for (i, c) in l.completions.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str("{\"role\":");
+        push_string(&mut out, &c.role);
+        out.push_str(",\"parts\":[");
+        let mut first = c.content.is_empty();
+        if !first {
+            text_part(&mut out, &c.content);
+        }
+        for tc in l.tool_calls.iter().filter(|_| i == 0) {
+            if !std::mem::take(&mut first) {
+                out.push(',');
+            }
+            out.push_str("{\"type\":\"tool_call\",");
+            if let Some(id) = &tc.id {
+                out.push_str("\"id\":");
+                push_string(&mut out, id);
+                out.push(',');
+            }
+            out.push_str("\"name\":");
+            push_string(&mut out, &tc.name);
+            out.push_str(",\"arguments\":");
+            // The model's JSON as JSON; text that is not JSON as a string.
+            match serde_json::from_str::<serde_json::Value>(&tc.arguments) {
+                Ok(_) => out.push_str(tc.arguments.trim()),
+                Err(_) => push_string(&mut out, &tc.arguments),
+            }
+            out.push('}');
+        }
+        out.push(']');
+        if let Some(f) = &c.finish_reason {
+            out.push_str(",\"finish_reason\":");
+            push_string(&mut out, f);
+        }
+        out.push('}');
+    }
+    out.push(']');
+    a.str("gen_ai.output.messages", &out);
+}
+
 /// The OTLP resource's attributes: the service and the SDK.
 pub fn otlp_resource(service: &str, mode: &str, a: &mut dyn AttrSink) {
     a.str("service.name", service);
@@ -179,6 +272,8 @@ pub fn otlp_resource(service: &str, mode: &str, a: &mut dyn AttrSink) {
     a.str("telemetry.sdk.language", "webjs");
     a.str("telemetry.sdk.version", env!("CARGO_PKG_VERSION"));
     a.str("deployment.environment.name", mode);
+    // Arize Phoenix files spans under the project this resource attribute names.
+    a.str("openinference.project.name", service);
 }
 
 /// An OTLP span's attributes: its kind, the trace's name and tokens on the root, the session,
@@ -208,7 +303,12 @@ pub fn otlp_span(t: &TraceInfo, s: &FinishedSpan, a: &mut dyn AttrSink) {
         a.str("output.value", o);
         a.str("output.mime_type", "application/json");
     }
-    if let Some(m) = &s.metadata {
+    // OpenInference's `metadata` (JSON text): the span's own, else on the root the trace's.
+    let metadata = s
+        .metadata
+        .as_ref()
+        .or(t.metadata.as_ref().filter(|_| s.parent.is_none()));
+    if let Some(m) = metadata {
         a.str("metadata", m);
     }
     if s.truncated {
@@ -217,10 +317,86 @@ pub fn otlp_span(t: &TraceInfo, s: &FinishedSpan, a: &mut dyn AttrSink) {
     if &*s.kind == "tool" {
         a.str("gen_ai.operation.name", "execute_tool");
         a.str("gen_ai.tool.name", &s.name);
+        a.str("tool.name", &s.name);
+        if let Some(i) = &s.input {
+            a.str("gen_ai.tool.call.arguments", i);
+        }
+        if let Some(o) = &s.output {
+            a.str("gen_ai.tool.call.result", o);
+        }
     }
+    if &*s.kind == "agent" {
+        a.str("gen_ai.operation.name", "invoke_agent");
+        a.str("gen_ai.agent.name", &s.name);
+    }
+    a.str("openinference.span.kind", openinference_kind(s));
     if let Some(l) = &s.llm {
         llm_call(l, Dialect::Otlp, a);
-        indexed_messages(l, a);
+        messages(l, a);
+        openinference_llm(l, a);
+    }
+}
+
+/// OpenInference's span kind (Arize Phoenix shows spans by it): an LLM call is `LLM` (an
+/// embeddings call `EMBEDDING`), a `kind: "tool"` span `TOOL`, a `kind: "agent"` span `AGENT`,
+/// anything else (the trace's root, a function) `CHAIN`.
+fn openinference_kind(s: &FinishedSpan) -> &'static str {
+    match (&s.llm, &*s.kind) {
+        (Some(l), _) if l.operation == "embeddings" => "EMBEDDING",
+        (Some(_), _) => "LLM",
+        (None, "tool") => "TOOL",
+        (None, "agent") => "AGENT",
+        _ => "CHAIN",
+    }
+}
+
+/// An LLM call in OpenInference's names (Arize-ai/openinference spec/semantic_conventions.md),
+/// which Phoenix reads for the model, token counts, messages and tool calls.
+fn openinference_llm(l: &LlmCall, a: &mut dyn AttrSink) {
+    if let Some(m) = l.response_model.as_ref().or(l.request_model.as_ref()) {
+        a.str("llm.model_name", m);
+    }
+    a.str("llm.provider", &l.system);
+    a.str("llm.system", &l.system);
+    let u = &l.usage;
+    a.int("llm.token_count.prompt", u.input);
+    a.int("llm.token_count.completion", u.output);
+    a.int("llm.token_count.total", u.total);
+    let details = [
+        ("llm.token_count.prompt_details.cache_read", u.cache_read),
+        (
+            "llm.token_count.prompt_details.cache_write",
+            u.cache_creation,
+        ),
+        ("llm.token_count.completion_details.reasoning", u.reasoning),
+    ];
+    for (k, v) in details {
+        if let Some(v) = v {
+            a.int(k, v);
+        }
+    }
+    for (i, p) in l.prompts.iter().enumerate() {
+        a.str(&format!("llm.input_messages.{i}.message.role"), &p.role);
+        a.str(
+            &format!("llm.input_messages.{i}.message.content"),
+            &p.content,
+        );
+    }
+    for (i, c) in l.completions.iter().enumerate() {
+        a.str(&format!("llm.output_messages.{i}.message.role"), &c.role);
+        a.str(
+            &format!("llm.output_messages.{i}.message.content"),
+            &c.content,
+        );
+    }
+    for (j, tc) in l.tool_calls.iter().enumerate() {
+        let key =
+            |what: &str| format!("llm.output_messages.0.message.tool_calls.{j}.tool_call.{what}");
+        if let Some(id) = &tc.id {
+            a.str(&key("id"), id);
+        }
+        a.str(&key("function.name"), &tc.name);
+        a.str(&key("function.arguments"), &tc.arguments);
     }
 }
 

@@ -58,11 +58,13 @@ impl AttrSink for Attrs<'_> {
         push_string(self.out, v);
         self.out.push_str("}}");
     }
-    /// int64 is a decimal string in the protobuf JSON mapping.
+    /// int64 is a decimal string in the protobuf JSON mapping; values above `i64::MAX` are
+    /// written as `i64::MAX`, as the protobuf encoder does (a receiver refuses the request
+    /// for an out-of-range int64).
     fn int(&mut self, k: &str, v: u64) {
         self.key(k);
         self.out.push_str("{\"intValue\":\"");
-        push_u64(self.out, v);
+        push_u64(self.out, v.min(i64::MAX as u64));
         self.out.push_str("\"}}");
     }
     fn f64(&mut self, k: &str, v: f64) {
@@ -176,7 +178,18 @@ fn span(out: &mut String, t: &TraceInfo, s: &FinishedSpan) {
 
 #[cfg(test)]
 mod tests {
-    use super::nanos;
+    use super::{nanos, AttrSink, Attrs};
+
+    #[test]
+    fn int64_values_above_i64_max_are_capped_as_in_protobuf() {
+        let mut out = String::new();
+        let mut a = Attrs::open(&mut out);
+        a.int("big", u64::MAX);
+        a.int("max", i64::MAX as u64);
+        a.close();
+        let want = i64::MAX.to_string();
+        assert_eq!(out.matches(&format!(r#"{{"intValue":"{want}"}}"#)).count(), 2, "{out}");
+    }
 
     #[test]
     fn nanosecond_strings_are_exact_to_the_microsecond() {

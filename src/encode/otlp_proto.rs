@@ -10,10 +10,11 @@
 //! fields go in field-number order, so the bytes equal what the official serializer writes for
 //! the same message (tests/backends/otlp-proto.test.mjs checks that, byte for byte).
 //!
-//! The attributes are written through [`AttrSink`], the interface the shared GenAI attribute
-//! writer is meant to drive for both formats: [`span_attributes`] lists today's attributes of
-//! `otlp.rs` in its order, and `otlp.rs`'s JSON `Attrs` can implement the same trait.
+//! The attributes come from the one GenAI attribute writer ([`super::genai`]) through this
+//! encoder's [`AttrSink`], as the JSON encoder's do: both formats carry the same names, values
+//! and order.
 
+use super::genai::{self, AttrSink};
 use crate::model::{Batch, FinishedSpan, TraceInfo};
 
 /// Field numbers (opentelemetry-proto).
@@ -132,16 +133,6 @@ impl Writer {
     }
 }
 
-/// Where attributes go: a list of OTLP `KeyValue`s (protobuf here; the JSON encoder can
-/// implement it too). int64 values above `i64::MAX` are written as `i64::MAX`.
-pub trait AttrSink {
-    fn str(&mut self, key: &str, value: &str);
-    fn int(&mut self, key: &str, value: u64);
-    fn double(&mut self, key: &str, value: f64);
-    fn bool(&mut self, key: &str, value: bool);
-    fn str_array(&mut self, key: &str, values: &[&str]);
-}
-
 /// Writes each attribute as a `KeyValue` in the repeated field `field` of the open message.
 struct ProtoAttrs<'a> {
     w: &'a mut Writer,
@@ -161,6 +152,7 @@ impl ProtoAttrs<'_> {
     }
 }
 
+/// int64 values above `i64::MAX` are written as `i64::MAX`.
 impl AttrSink for ProtoAttrs<'_> {
     fn str(&mut self, key: &str, value: &str) {
         let at = self.open(key);
@@ -174,7 +166,7 @@ impl AttrSink for ProtoAttrs<'_> {
         self.w.varint(value.min(i64::MAX as u64));
         self.close(at);
     }
-    fn double(&mut self, key: &str, value: f64) {
+    fn f64(&mut self, key: &str, value: f64) {
         let at = self.open(key);
         self.w.tag(field::ANY_DOUBLE, WIRE_I64);
         self.w.buf.extend_from_slice(&value.to_le_bytes());
@@ -205,114 +197,6 @@ fn unix_nanos(ms: f64) -> u64 {
     ((ms.max(0.0) * 1000.0).round() as u64).saturating_mul(1000)
 }
 
-/// The resource's attributes (as `otlp.rs` writes them).
-pub fn resource_attributes(service: &str, mode: &str, a: &mut impl AttrSink) {
-    a.str("service.name", service);
-    a.str("telemetry.sdk.name", "agensight-wasm");
-    a.str("telemetry.sdk.language", "webjs");
-    a.str("telemetry.sdk.version", env!("CARGO_PKG_VERSION"));
-    a.str("deployment.environment.name", mode);
-}
-
-/// A span's attributes, the same names, values and order as `otlp.rs` writes today. Once the
-/// shared GenAI writer exists, both encoders call it with their own sink instead.
-pub fn span_attributes(t: &TraceInfo, s: &FinishedSpan, a: &mut impl AttrSink) {
-    a.str("agensight.span.kind", &s.kind);
-    if s.parent.is_none() {
-        a.str("agensight.trace.name", &t.name);
-        a.int("agensight.trace.total_tokens", t.total_tokens);
-    }
-    if let Some(sess) = &t.session {
-        a.str("gen_ai.conversation.id", &sess.spec.id);
-        a.str("session.id", &sess.spec.id);
-        if let Some(n) = &sess.spec.name {
-            a.str("session.name", n);
-        }
-        if let Some(u) = &sess.spec.user_id {
-            a.str("user.id", u);
-        }
-    }
-    if let Some(i) = &s.input {
-        a.str("input.value", i);
-        a.str("input.mime_type", "application/json");
-    }
-    if let Some(o) = &s.output {
-        a.str("output.value", o);
-        a.str("output.mime_type", "application/json");
-    }
-    if let Some(m) = &s.metadata {
-        a.str("metadata", m);
-    }
-    if s.truncated {
-        a.bool("agensight.truncated", true);
-    }
-    if &*s.kind == "tool" {
-        a.str("gen_ai.operation.name", "execute_tool");
-        a.str("gen_ai.tool.name", &s.name);
-    }
-    if let Some(l) = &s.llm {
-        a.str("gen_ai.operation.name", &l.operation);
-        a.str("gen_ai.system", &l.system);
-        a.str("gen_ai.provider.name", &l.system);
-        let optional = [
-            ("gen_ai.request.model", &l.request_model),
-            ("gen_ai.response.model", &l.response_model),
-            ("gen_ai.response.id", &l.response_id),
-        ];
-        for (k, v) in optional {
-            if let Some(v) = v {
-                a.str(k, v);
-            }
-        }
-        if let Some(v) = l.temperature {
-            a.double("gen_ai.request.temperature", v);
-        }
-        if let Some(v) = l.max_tokens {
-            a.int("gen_ai.request.max_tokens", v);
-        }
-        a.int("gen_ai.usage.input_tokens", l.usage.input);
-        a.int("gen_ai.usage.output_tokens", l.usage.output);
-        let details = [
-            ("gen_ai.usage.cache_read.input_tokens", l.usage.cache_read),
-            (
-                "gen_ai.usage.cache_creation.input_tokens",
-                l.usage.cache_creation,
-            ),
-            ("gen_ai.usage.reasoning.output_tokens", l.usage.reasoning),
-        ];
-        for (k, v) in details {
-            if let Some(v) = v {
-                a.int(k, v);
-            }
-        }
-        let reasons: Vec<&str> = l
-            .completions
-            .iter()
-            .filter_map(|c| c.finish_reason.as_deref())
-            .collect();
-        a.str_array("gen_ai.response.finish_reasons", &reasons);
-        for (i, p) in l.prompts.iter().enumerate() {
-            a.str(&format!("gen_ai.prompt.{i}.role"), &p.role);
-            a.str(&format!("gen_ai.prompt.{i}.content"), &p.content);
-        }
-        for (i, c) in l.completions.iter().enumerate() {
-            a.str(&format!("gen_ai.completion.{i}.role"), &c.role);
-            a.str(&format!("gen_ai.completion.{i}.content"), &c.content);
-            if let Some(f) = &c.finish_reason {
-                a.str(&format!("gen_ai.completion.{i}.finish_reason"), f);
-            }
-        }
-        for (j, tc) in l.tool_calls.iter().enumerate() {
-            let key = |what: &str| format!("gen_ai.completion.0.tool_calls.{j}.{what}");
-            if let Some(id) = &tc.id {
-                a.str(&key("id"), id);
-            }
-            a.str(&key("name"), &tc.name);
-            a.str(&key("arguments"), &tc.arguments);
-        }
-    }
-}
-
 /// Encodes `batches` as one OTLP/HTTP protobuf request body (`ExportTraceServiceRequest`).
 ///
 /// ```
@@ -333,7 +217,7 @@ pub fn encode(batches: &[Batch], service: &str, mode: &str) -> Vec<u8> {
     };
     let resource_spans = w.open(field::REQUEST_RESOURCE_SPANS);
     let resource = w.open(field::RESOURCE_SPANS_RESOURCE);
-    resource_attributes(
+    genai::otlp_resource(
         service,
         mode,
         &mut ProtoAttrs {
@@ -375,7 +259,7 @@ fn span(w: &mut Writer, t: &TraceInfo, s: &FinishedSpan) {
     );
     w.fixed64(field::SPAN_START_TIME, unix_nanos(s.start_ms));
     w.fixed64(field::SPAN_END_TIME, unix_nanos(s.end_ms));
-    span_attributes(
+    genai::otlp_span(
         t,
         s,
         &mut ProtoAttrs {
@@ -392,9 +276,7 @@ fn span(w: &mut Writer, t: &TraceInfo, s: &FinishedSpan) {
             w,
             field: field::EVENT_ATTRIBUTES,
         };
-        a.str("exception.type", &e.name);
-        a.str("exception.message", &e.message);
-        a.str("exception.stacktrace", &e.stack);
+        genai::otlp_exception(e, &mut a);
         w.close(event);
     }
     let status = w.open(field::SPAN_STATUS);
@@ -489,7 +371,7 @@ mod tests {
             self.0
                 .push((k.into(), format!("i:{}", v.min(i64::MAX as u64))));
         }
-        fn double(&mut self, k: &str, v: f64) {
+        fn f64(&mut self, k: &str, v: f64) {
             self.0.push((k.into(), format!("d:{}", v.to_bits())));
         }
         fn bool(&mut self, k: &str, v: bool) {
@@ -671,7 +553,7 @@ mod tests {
         let rs = fields(get(&request, 1)[0]).unwrap();
         let resource = fields(get(&rs, 1)[0]).unwrap();
         let mut want = Listed::default();
-        resource_attributes("chat-service", "prod", &mut want);
+        genai::otlp_resource("chat-service", "prod", &mut want);
         assert_eq!(decoded_attrs(get(&resource, 1)), want.0);
         let ss = fields(get(&rs, 2)[0]).unwrap();
         let scope = fields(get(&ss, 1)[0]).unwrap();
@@ -707,7 +589,7 @@ mod tests {
             );
             assert_eq!(scalar(8), Some(unix_nanos(s.end_ms)));
             let mut want = Listed::default();
-            span_attributes(t, s, &mut want);
+            genai::otlp_span(t, s, &mut want);
             assert_eq!(decoded_attrs(get(&f, 9)), want.0, "span {}", s.name);
             let status = fields(get(&f, 15)[0]).unwrap();
             let code = status.iter().find(|x| x.0 == 3).map(|x| x.2);

@@ -11,7 +11,7 @@
 use super::policy::{backoff_ms, failure, is_retryable, Outcome};
 use super::request::HttpRequest;
 use crate::capture::redact::Redactor;
-use crate::config::{Config, Exporter, QueueSettings};
+use crate::config::{Config, Exporter, Protocol, QueueSettings};
 use crate::encode::agensight::{Encoder, Kind, Target};
 use crate::json::{push_string, Obj};
 use crate::model::Batch;
@@ -22,7 +22,8 @@ use std::collections::VecDeque;
 pub struct Part {
     /// Appended to the endpoint (empty for OTLP, whose endpoint is the traces URL).
     pub path: String,
-    pub body: String,
+    /// Bytes as they go on the wire: JSON text, or an OTLP protobuf message.
+    pub body: Vec<u8>,
     /// Spans this request carries (credited to `exported` or `failed`).
     pub spans: u64,
 }
@@ -47,6 +48,9 @@ struct Job {
     /// until the project id is known ([`bind_project`]). Persisted like any job, so traces are
     /// durable while the API is down from start-up.
     unbound: bool,
+    /// One of its requests was given up: its spans count as failed when it ends, not
+    /// exported (a trace whose prompts or token total were refused did not land whole).
+    failed: bool,
     bytes: usize,
 }
 
@@ -70,6 +74,7 @@ pub struct Counts {
 pub struct Queue {
     pub settings: QueueSettings,
     exporter: Exporter,
+    protocol: Protocol,
     endpoint: String,
     token: Option<String>,
     headers: Vec<(String, String)>,
@@ -92,7 +97,7 @@ pub struct Queue {
 
 fn path_of(kind: Kind) -> String {
     match kind {
-        Kind::TraceUpdate => "/logs/trace/update".into(),
+        Kind::TraceUpdate => "/logs/create/trace/update".into(),
         k => format!("/logs/create/{}", k.as_str()),
     }
 }
@@ -104,6 +109,7 @@ impl Queue {
         Queue {
             settings: config.queue.clone(),
             exporter: config.exporter,
+            protocol: config.protocol,
             endpoint: config.endpoint.clone(),
             token: config.token.clone(),
             headers: config.headers.clone(),
@@ -155,12 +161,7 @@ impl Queue {
 
     /// Spans not yet accepted or given up: waiting, queued or in flight.
     pub fn pending_spans(&self) -> u64 {
-        self.pending_spans as u64
-            + self
-                .jobs
-                .iter()
-                .map(|j| j.parts[j.cursor..].iter().map(|p| p.spans).sum::<u64>())
-                .sum::<u64>()
+        self.pending_spans as u64 + self.jobs.iter().map(Job::spans).sum::<u64>()
     }
 
     /// Whether nothing is waiting or in flight.
@@ -206,8 +207,19 @@ impl Queue {
                         bytes += weight;
                         take.extend(self.pop_pending());
                     }
-                    let body =
-                        crate::encode::otlp_json::encode(&take, &self.service, self.mode.as_str());
+                    let body = match self.protocol {
+                        Protocol::HttpProtobuf => crate::encode::otlp_proto::encode(
+                            &take,
+                            &self.service,
+                            self.mode.as_str(),
+                        ),
+                        Protocol::HttpJson => crate::encode::otlp_json::encode(
+                            &take,
+                            &self.service,
+                            self.mode.as_str(),
+                        )
+                        .into_bytes(),
+                    };
                     self.push_job(Job::new(
                         new_id(),
                         vec![Part {
@@ -256,7 +268,7 @@ impl Queue {
             body.push('}');
             parts.push(Part {
                 path: path_of(kind),
-                body,
+                body: body.into_bytes(),
                 spans: (kind == Kind::Span) as u64,
             });
         });
@@ -276,7 +288,7 @@ impl Queue {
             new_id(),
             vec![Part {
                 path: "/auth/validate".into(),
-                body,
+                body: body.into_bytes(),
                 spans: 0,
             }],
         );
@@ -314,7 +326,7 @@ impl Queue {
             };
             let old = self.jobs.remove(i).expect("position is valid");
             self.bytes -= old.bytes;
-            self.counts.dropped += old.parts[old.cursor..].iter().map(|p| p.spans).sum::<u64>();
+            self.counts.dropped += old.spans();
             self.dropped_jobs.push(old.id);
         }
     }
@@ -433,7 +445,16 @@ impl Queue {
             out.push('[');
             push_string(&mut out, &p.path);
             out.push(',');
-            push_string(&mut out, &p.body);
+            // JSON text as a string (as version 1 always wrote it); other bytes (protobuf) as
+            // `{"b64": ...}`, which a version 1 reader refuses instead of misreading.
+            match std::str::from_utf8(&p.body) {
+                Ok(text) => push_string(&mut out, text),
+                Err(_) => {
+                    out.push_str("{\"b64\":\"");
+                    out.push_str(&base64::encode(&p.body));
+                    out.push_str("\"}");
+                }
+            }
             out.push_str(&format!(",{}]", p.spans));
         }
         out.push_str("]}");
@@ -464,10 +485,14 @@ impl Queue {
         };
         let mut out = Vec::new();
         for p in parts {
-            match (p[0].as_str(), p[1].as_str(), p[2].as_u64()) {
+            let body = match &p[1] {
+                serde_json::Value::String(text) => Some(text.clone().into_bytes()),
+                b => b["b64"].as_str().and_then(base64::decode),
+            };
+            match (p[0].as_str(), body, p[2].as_u64()) {
                 (Some(path), Some(body), Some(spans)) => out.push(Part {
                     path: path.into(),
-                    body: body.into(),
+                    body,
                     spans,
                 }),
                 _ => return false,
@@ -503,11 +528,18 @@ impl Queue {
     pub fn request(&self, id: u64) -> Option<HttpRequest<'_>> {
         let job = self.job(id)?;
         let part = &job.parts[job.cursor];
-        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
-        headers.extend(self.headers.iter().cloned());
+        // From the body, not today's option: a job restored from an older outbox may be JSON
+        // while this process writes protobuf (whose ExportTraceServiceRequest starts 0x0a).
+        let content_type = match (self.exporter, part.body.first()) {
+            (Exporter::Otlp, Some(b'{')) => Protocol::HttpJson.content_type(),
+            (Exporter::Otlp, _) => Protocol::HttpProtobuf.content_type(),
+            (Exporter::Agensight, _) => "application/json",
+        };
+        let mut headers = vec![("content-type".to_string(), content_type.to_string())];
         if let (Auth::Valid(project), false) = (&self.auth, job.validate) {
             headers.push(("authorization".into(), format!("Bearer {project}")));
         }
+        merge_headers(&mut headers, &self.headers);
         Some(HttpRequest {
             url: format!("{}{}", self.endpoint, part.path),
             body: &part.body,
@@ -583,7 +615,6 @@ impl Queue {
             }
             return true;
         }
-        self.counts.exported += job.parts[job.cursor].spans;
         self.advance(i)
     }
 
@@ -593,8 +624,7 @@ impl Queue {
             self.invalid_token(reason);
             return true;
         }
-        let job = &mut self.jobs[i];
-        self.counts.failed += job.parts[job.cursor].spans;
+        self.jobs[i].failed = true;
         self.warnings.push(reason);
         // Agensight: one record failing does not hold back the rest of the trace.
         self.advance(i)
@@ -608,6 +638,12 @@ impl Queue {
         job.first_try_ms = None;
         if job.cursor < job.parts.len() {
             return false;
+        }
+        // The job's spans are counted once, by all its requests' outcome.
+        if job.failed {
+            self.counts.failed += job.spans();
+        } else {
+            self.counts.exported += job.spans();
         }
         self.bytes -= job.bytes;
         self.jobs.remove(i);
@@ -659,7 +695,12 @@ impl Queue {
         // A receiver may echo what it got (the token, a header's credential, a key in a
         // record) in the error body quoted here: none of it is printed.
         let mut literals: Vec<String> = self.token.iter().cloned().collect();
-        literals.extend(self.headers.iter().map(|(_, v)| v.clone()));
+        literals.extend(
+            self.headers
+                .iter()
+                .filter(|(k, _)| is_secret_header(k))
+                .map(|(_, v)| v.clone()),
+        );
         let r = Redactor::new(literals);
         std::mem::take(&mut self.warnings)
             .iter()
@@ -669,6 +710,11 @@ impl Queue {
 }
 
 impl Job {
+    /// The spans its requests carry: all still pending until its last request is answered.
+    fn spans(&self) -> u64 {
+        self.parts.iter().map(|p| p.spans).sum()
+    }
+
     fn new(id: u64, parts: Vec<Part>) -> Job {
         let bytes = parts.iter().map(|p| p.body.len() + p.path.len()).sum();
         Job {
@@ -684,6 +730,7 @@ impl Job {
             persisted: false,
             restored: false,
             unbound: false,
+            failed: false,
             bytes,
         }
     }
@@ -702,11 +749,47 @@ fn bind_project(job: &mut Job, project: &str) {
     let mut with = String::from("\"project_id\":");
     push_string(&mut with, project);
     for p in &mut job.parts {
-        p.body = p.body.replace("\"project_id\":null", &with);
+        // Agensight bodies are JSON text: always UTF-8.
+        if let Ok(text) = std::str::from_utf8(&p.body) {
+            p.body = text.replace("\"project_id\":null", &with).into_bytes();
+        }
     }
     job.bytes = job.parts.iter().map(|p| p.body.len() + p.path.len()).sum();
     job.unbound = false;
     job.persisted = false;
+}
+
+/// The user's headers over ours: a user's name replaces ours (and an earlier user header of
+/// the same name) whatever its case, so `Content-Type` given by the user is the only one sent.
+///
+/// ```ignore
+/// let mut h = vec![("content-type".into(), "application/json".into())];
+/// merge_headers(&mut h, &[("Content-Type".into(), "text/plain".into())]);
+/// assert_eq!(h, [("Content-Type".into(), "text/plain".into())]);
+/// ```
+pub(crate) fn merge_headers(ours: &mut Vec<(String, String)>, user: &[(String, String)]) {
+    for (k, v) in user {
+        ours.retain(|(o, _)| !o.eq_ignore_ascii_case(k));
+        ours.push((k.clone(), v.clone()));
+    }
+}
+
+/// Whether a header carries a credential (its value is masked in warnings): authorization,
+/// cookies, API keys, tokens, secrets. Other values (a tenant, a content type) are shown.
+pub(crate) fn is_secret_header(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    [
+        "auth",
+        "cookie",
+        "key",
+        "token",
+        "secret",
+        "password",
+        "signature",
+        "session",
+    ]
+    .iter()
+    .any(|w| n.contains(w))
 }
 
 /// What a waiting trace weighs: its captured values, plus a little per span.
@@ -719,4 +802,62 @@ fn batch_bytes(b: &Batch) -> usize {
                 + s.metadata.as_ref().map_or(0, |m| m.len())
         })
         .sum()
+}
+
+/// Standard base64 (RFC 4648, padded) for binary bodies in the outbox's JSON.
+mod base64 {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+    pub fn encode(b: &[u8]) -> String {
+        let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
+        for c in b.chunks(3) {
+            let n = (c[0] as u32) << 16
+                | (*c.get(1).unwrap_or(&0) as u32) << 8
+                | *c.get(2).unwrap_or(&0) as u32;
+            for i in 0..4 {
+                out.push(if i <= c.len() {
+                    ABC[(n >> (18 - 6 * i)) as usize & 63] as char
+                } else {
+                    '='
+                });
+            }
+        }
+        out
+    }
+
+    /// None for anything but padded standard base64.
+    pub fn decode(s: &str) -> Option<Vec<u8>> {
+        if !s.len().is_multiple_of(4) {
+            return None;
+        }
+        let mut out = Vec::with_capacity(s.len() / 4 * 3);
+        for (q, c) in s.as_bytes().chunks(4).enumerate() {
+            let last = q + 1 == s.len() / 4;
+            let pad = c.iter().rev().take_while(|&&x| x == b'=').count();
+            if pad > 2 || (pad > 0 && !last) {
+                return None;
+            }
+            let mut n = 0u32;
+            for &x in &c[..4 - pad] {
+                n = n << 6 | ABC.iter().position(|&a| a == x)? as u32;
+            }
+            n <<= 6 * pad as u32;
+            out.extend_from_slice(&n.to_be_bytes()[1..4 - pad]);
+        }
+        Some(out)
+    }
+
+    #[cfg(test)]
+    #[test]
+    fn round_trips_every_length_and_refuses_junk() {
+        for len in 0..10 {
+            let b: Vec<u8> = (0..len).map(|i| (i * 97 + 200) as u8).collect();
+            assert_eq!(decode(&encode(&b)), Some(b));
+        }
+        assert_eq!(encode(b"foob"), "Zm9vYg==");
+        assert_eq!(decode("Zm9vYg=="), Some(b"foob".to_vec()));
+        for bad in ["Zm9", "Zm=vYg==", "Zm9vYg=a", "Zm9v!g=="] {
+            assert_eq!(decode(bad), None, "{bad}");
+        }
+    }
 }

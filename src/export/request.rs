@@ -7,7 +7,8 @@ use crate::json::{push_string, Obj};
 #[derive(Clone, Debug, PartialEq)]
 pub struct HttpRequest<'q> {
     pub url: String,
-    pub body: &'q str,
+    /// As it goes on the wire (JSON text or protobuf).
+    pub body: &'q [u8],
     /// Header name/value pairs (content type, the user's headers, authorization).
     pub headers: Vec<(String, String)>,
     pub timeout_ms: f64,
@@ -22,7 +23,7 @@ impl HttpRequest<'_> {
     ///
     /// ```
     /// use agensight_wasm::export::request::HttpRequest;
-    /// let r = HttpRequest { url: "http://127.0.0.1:4318/v1/traces".into(), body: "{}",
+    /// let r = HttpRequest { url: "http://127.0.0.1:4318/v1/traces".into(), body: b"{}",
     ///     headers: vec![("content-type".into(), "application/json".into())], timeout_ms: 10000.0 };
     /// assert_eq!(r.head_json(), r#"{"url":"http://127.0.0.1:4318/v1/traces","method":"POST","headers":[["content-type","application/json"]],"timeoutMs":10000}"#);
     /// ```
@@ -45,7 +46,8 @@ impl HttpRequest<'_> {
         let mut o = Obj::new(&mut out);
         o.str("url", &self.url)
             .raw("headers", &self.headers_json())
-            .str("body", self.body)
+            // Text only: a protobuf body needs `exportBody`'s bytes.
+            .str("body", &String::from_utf8_lossy(self.body))
             .num("timeoutMs", self.timeout_ms);
         o.finish();
         out

@@ -59,7 +59,19 @@ test("both examples ran and printed the same final answer", () => {
 test("every request of ours goes to a path the reference backend has (none answered 404)", () => {
   assert.ok(calls("reference").length > 0 && calls("reference").every((c) => c.status === 200), "the reference client's all answered 200");
   assert.deepEqual(calls("ours").filter((c) => c.status !== 200).map((c) => `${c.path} -> ${c.status}`), []);
-  assert.deepEqual(JSON.parse(out.ours.trim().split("\n").at(-1)), { exported: 3, failed: 0, pending: 0, dropped: 0 });
+  // 5 spans: the trace's root, the two `llm` spans and their two OpenAI calls.
+  assert.deepEqual(JSON.parse(out.ours.trim().split("\n").at(-1)), { exported: 5, failed: 0, pending: 0, dropped: 0 });
+});
+
+test("a trace whose token total was refused (404) is counted failed by flush(), not exported", async () => {
+  rx.tag("refused");
+  rx.refuse("trace/update");
+  llm.reply(...REPLIES());
+  const env = { ...process.env, AGENSIGHT_TEST_BASE: rx.url, OPENAI_BASE_URL: `${llm.url}/v1` };
+  const r = await run(process.execPath, [`${HERE}example.mjs`], { env, cwd: ROOT, timeout: 120_000 }).finally(() => rx.refuse());
+  assert.deepEqual(calls("refused").filter((c) => c.status !== 200).map((c) => `${c.path} -> ${c.status}`), [`${new URL(rx.url).pathname}/logs/create/trace/update -> 404`]);
+  assert.deepEqual(JSON.parse(r.stdout.trim().split("\n").at(-1)), { exported: 0, failed: 5, pending: 0, dropped: 0 });
+  assert.match(r.stderr, /404/, "the refusal is warned about");
 });
 
 /** The records of one run, spans paired in (depth, start) order, ids turned into names. */
@@ -202,5 +214,5 @@ test("the reference dashboard shows our records as it shows its own: agents, pro
   assert.ok(ref.agents.length > 0, "the reference's own records show agents");
   assert.equal(ref.trace.total_tokens, 178);
   const ours = shown(await dashboard(records("ours")));
-  assert.deepEqual(ours, ref);
+  assert.deepEqual(ours, ref, `ours ${JSON.stringify(ours)}\nreference ${JSON.stringify(ref)}`);
 });

@@ -76,8 +76,10 @@ test("flush(): every span was accepted by Phoenix", () => {
 });
 
 test("the spans land in a project named after init's name", async () => {
-  assert.deepEqual((await ph.projects()).map((p) => p.name).filter((n) => n === "chat-service"), ["chat-service"]);
+  // Spans first: Phoenix stores them (and makes the project) in the background.
   assert.equal((await spans("chat-service", SPANS)).length, SPANS);
+  const projects = await ph.projects();
+  assert.deepEqual(projects.map((p) => p.name).filter((n) => n === "chat-service"), ["chat-service"], JSON.stringify(projects));
 });
 
 test("LLM spans show as LLM with model, token counts, input and output messages, tool calls", async () => {
@@ -138,10 +140,13 @@ test("the session shows with its trace and user", async () => {
 
 test("the protobuf encoder's sample (src/encode/otlp_proto.rs) is accepted and stored by Phoenix", async () => {
   const dir = mkdtempSync(join(tmpdir(), "otlp-proto-"));
-  await promisify(execFile)("cargo", ["test", "--quiet", "--lib", "otlp_proto::tests::cross_check_fixtures", "--", "--exact"], { cwd: ROOT, env: { ...process.env, OTLP_PROTO_DUMP: dir } });
+  await promisify(execFile)("cargo", ["test", "--quiet", "--lib", "encode::otlp_proto::tests::cross_check_fixtures", "--", "--exact"], { cwd: ROOT, env: { ...process.env, OTLP_PROTO_DUMP: dir } });
   const r = await fetch(ph.traces, { method: "POST", headers: { "content-type": "application/x-protobuf" }, body: readFileSync(join(dir, "sample.pb")) });
   assert.equal(r.status, 200, await r.text());
-  const stored = await spans("default", 6);
+  // The sample's resource names the project as init({ name: "chat-service" }) does
+  // (openinference.project.name): its 6 spans join the example's.
+  const SAMPLE = ["0000000000000002", "0000000000000003", "0000000000000004", "0000000000000005", "0000000000000006", "00f067aa0ba902b7"];
+  const stored = (await spans("chat-service", SPANS + SAMPLE.length)).filter((s) => SAMPLE.includes(s.context.span_id));
   assert.deepEqual(stored.map((s) => s.context.span_id).sort(), ["0000000000000002", "0000000000000003", "0000000000000004", "0000000000000005", "0000000000000006", "00f067aa0ba902b7"]);
   const kinds = Object.fromEntries(stored.map((s) => [s.context.span_id, s.span_kind]));
   assert.deepEqual([kinds["0000000000000002"], kinds["0000000000000003"]], ["LLM", "TOOL"]);

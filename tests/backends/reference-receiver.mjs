@@ -16,7 +16,7 @@ const RECORDS = new Set(["session", "trace", "span", "prompt", "completion", "to
 export async function referenceReceiver({ token = "tok-test-12345", projectId = "proj-ref-1" } = {}) {
   const calls = [];
   const records = [];
-  const state = { current: "" };
+  const state = { current: "", refused: new Set() };
   const server = http.createServer(async (req, res) => {
     let body = "";
     for await (const c of req) body += c;
@@ -29,7 +29,7 @@ export async function referenceReceiver({ token = "tok-test-12345", projectId = 
     };
     const path = req.url.startsWith(`${BASE_PATH}/`) ? req.url.slice(BASE_PATH.length) : null;
     const record = path?.startsWith("/logs/create/") ? path.slice("/logs/create/".length) : null;
-    if (req.method !== "POST" || (path !== "/auth/validate" && !RECORDS.has(record))) {
+    if (req.method !== "POST" || (path !== "/auth/validate" && !RECORDS.has(record)) || state.refused.has(record)) {
       return answer(404, { message: "Not Found" });
     }
     let parsed;
@@ -53,6 +53,10 @@ export async function referenceReceiver({ token = "tok-test-12345", projectId = 
     url: `http://127.0.0.1:${port}${BASE_PATH}`,
     calls,
     records,
+    /** Answers 404 from now on to the records of these paths (after `/logs/create/`). */
+    refuse: (...paths) => {
+      state.refused = new Set(paths);
+    },
     /** Tags what arrives from now on (which client's run it is). */
     tag: (name) => {
       state.current = name;

@@ -46,13 +46,16 @@ test("prod: validate once, then session, trace, spans parents-first, prompts, co
       assert.equal(c.headers["content-type"], "application/json");
       assert.ok(!c.body.includes("tok-test-12345"), "the token goes only to /auth/validate");
     }
-    assert.deepEqual(rx.records.map((r) => r.type), ["session", "trace", "span", "span", "prompt", "completion", "tool", "span", "prompt", "completion", "trace_update"]);
-    const [session, tr, root, a, , c1, tool, b] = rx.records.map((r) => r.data);
+    // As the reference client: spans by depth, each with its records; the root span last.
+    assert.deepEqual(rx.records.map((r) => r.type), ["session", "trace", "span", "prompt", "completion", "tool", "span", "prompt", "completion", "span", "trace_update"]);
+    const [session, tr, a, , c1, tool, b, , , root] = rx.records.map((r) => r.data);
     assert.deepEqual(session, { id: "xyz123", project_id: "proj-1", started_at: session.started_at, session_name: "multi agent chat", user_id: "123", metadata: "{}", mode: "prod" });
     assert.deepEqual(Object.keys(tr), ["id", "project_id", "name", "started_at", "ended_at", "session_id", "metadata", "mode"]);
     assert.deepEqual([tr.project_id, tr.name, tr.session_id, tr.metadata, tr.mode], ["proj-1", "multi_agent_chat", "xyz123", '{"plan":"pro"}', "prod"]);
     assert.deepEqual(Object.keys(root), ["id", "project_id", "trace_id", "parent_id", "name", "started_at", "ended_at", "duration", "kind", "status", "attributes", "mode"]);
-    assert.deepEqual([root.parent_id, root.trace_id, root.kind, a.parent_id, b.parent_id, a.kind], [null, tr.id, "trace", root.id, root.id, "llm"]);
+    assert.deepEqual([root.parent_id, root.trace_id, root.kind, a.parent_id, b.parent_id, a.kind], [null, tr.id, "SpanKind.SERVER", root.id, root.id, "SpanKind.CLIENT"]);
+    assert.deepEqual([root.status, JSON.parse(root.attributes)["agensight.span.kind"], JSON.parse(a.attributes)["agensight.span.kind"]], ["StatusCode.OK", "trace", "llm"]);
+    for (const s of [root, a, b]) assert.match(s.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal(JSON.parse(a.attributes)["gen_ai.usage.total_tokens"], 15);
     assert.deepEqual(c1, { span_id: a.id, role: "assistant", content: "", finish_reason: "tool_calls", total_tokens: 15, prompt_tokens: 10, completion_tokens: 5 });
     assert.deepEqual(tool, { span_id: a.id, name: "get_weather", arguments: '{"city":"Paris"}' });

@@ -94,7 +94,19 @@ function scalar(field, v, path) {
 /** Parses an OTLP/HTTP JSON body strictly; returns it as plain JSON (ids as hex again). */
 export function parseOtlpRequest(text) {
   const checked = check(Request, JSON.parse(text), "$");
-  const decoded = Request.decode(Request.encode(Request.fromObject(checked)).finish());
+  return plain(Request.decode(Request.encode(Request.fromObject(checked)).finish()));
+}
+
+/**
+ * Decodes an OTLP/HTTP protobuf body (`application/x-protobuf`) with the same schema; returns
+ * what parseOtlpRequest returns for the same message. Throws on bytes that are not one.
+ */
+export function decodeOtlpProtobuf(bytes) {
+  return plain(Request.decode(bytes));
+}
+
+/** A decoded request as OTLP JSON (ids as hex). */
+function plain(decoded) {
   const out = Request.toObject(decoded, { longs: String, enums: Number, bytes: String, defaults: false, json: true });
   const hex = (b64) => (b64 === undefined ? undefined : Buffer.from(b64, "base64").toString("hex"));
   for (const rs of out.resourceSpans ?? []) {

@@ -40,6 +40,7 @@ test("prod otlp: one strict OTLP request with the span tree and GenAI attributes
       "telemetry.sdk.language": "webjs",
       "telemetry.sdk.version": "0.1.0",
       "deployment.environment.name": "prod",
+      "openinference.project.name": "chat-service",
     });
     const [root, l, t] = spans;
     assert.match(root.traceId, /^[0-9a-f]{32}$/);
@@ -54,9 +55,11 @@ test("prod otlp: one strict OTLP request with the span tree and GenAI attributes
     assert.equal(l.kind, 3, "an LLM call is a CLIENT span");
     const la = attrs(l.attributes);
     assert.deepEqual(
-      [la["gen_ai.operation.name"], la["gen_ai.system"], la["gen_ai.request.model"], la["gen_ai.response.model"], la["gen_ai.request.temperature"], la["gen_ai.usage.input_tokens"], la["gen_ai.usage.output_tokens"], la["gen_ai.usage.cache_read.input_tokens"], la["gen_ai.response.finish_reasons"], la["gen_ai.prompt.0.role"], la["gen_ai.prompt.0.content"], la["gen_ai.completion.0.content"]],
-      ["chat", "openai", "gpt-4o", "gpt-4o-2024-08-06", 0.2, 7, 2, 3, ["stop"], "user", "Hello", "Hi!"],
+      [la["gen_ai.operation.name"], la["gen_ai.system"], la["gen_ai.request.model"], la["gen_ai.response.model"], la["gen_ai.request.temperature"], la["gen_ai.usage.input_tokens"], la["gen_ai.usage.output_tokens"], la["gen_ai.usage.cache_read.input_tokens"], la["gen_ai.response.finish_reasons"], JSON.parse(la["gen_ai.input.messages"]), JSON.parse(la["gen_ai.output.messages"]), la["openinference.span.kind"]],
+      ["chat", "openai", "gpt-4o", "gpt-4o-2024-08-06", 0.2, 7, 2, 3, ["stop"], [{ role: "user", parts: [{ type: "text", content: "Hello" }] }], [{ role: "assistant", parts: [{ type: "text", content: "Hi!" }], finish_reason: "stop" }], "LLM"],
     );
+    // The deprecated indexed attributes are the Agensight dialect's only (docs/records.md).
+    assert.deepEqual(Object.keys(la).filter((k) => /^gen_ai\.(prompt|completion)\./.test(k)), []);
     const ta = attrs(t.attributes);
     assert.deepEqual([ta["gen_ai.operation.name"], ta["gen_ai.tool.name"]], ["execute_tool", "lookup"]);
     assert.deepEqual(t.status, { code: 2, message: "tool broke" });

@@ -5,13 +5,13 @@
 // `cors: true` lets pages of any origin send (browser tests): preflights (OPTIONS) are answered
 // and not recorded, every answer allows the origin.
 import http from "node:http";
-import { parseOtlpRequest } from "./otlp-proto.mjs";
+import { parseOtlpRequest, decodeOtlpProtobuf } from "./otlp-proto.mjs";
 
-function readBody(req) {
+function readBody(req, { raw = false } = {}) {
   return new Promise((resolve, reject) => {
     const chunks = [];
     req.on("data", (c) => chunks.push(c));
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("end", () => resolve(raw ? Buffer.concat(chunks) : Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
   });
 }
@@ -82,9 +82,10 @@ export async function agensightReceiver({ token = "tok-test-12345", projectId = 
       return parsed.token === token ? json(200, { project_id: projectId }) : json(401, { error: "invalid token" });
     }
     if (req.headers.authorization !== `Bearer ${projectId}`) return json(401, { error: "unauthorized" });
-    const m = /^\/api\/logs\/(?:create\/(session|trace|span|prompt|completion|tool)|trace\/(update))$/.exec(req.url);
+    // The reference client's paths (docs/records.md): the token total is `create/trace/update`.
+    const m = /^\/api\/logs\/create\/(session|trace|span|prompt|completion|tool|trace\/update)$/.exec(req.url);
     if (!m || !parsed.data) return json(404, { error: "no such endpoint" });
-    records.push({ type: m[1] ?? "trace_update", data: parsed.data });
+    records.push({ type: m[1] === "trace/update" ? "trace_update" : m[1], data: parsed.data });
     json(200, { ok: true });
   }, port, cors);
   return { url: `http://127.0.0.1:${srv.port}/api`, port: srv.port, calls, records, close: srv.close };
@@ -96,7 +97,8 @@ export async function otlpReceiver({ fault, port, cors } = {}) {
   const requests = [];
   let n = 0;
   const srv = await serve(async (req, res) => {
-    const body = await readBody(req);
+    const raw = await readBody(req, { raw: true });
+    const body = raw.toString("utf8");
     calls.push({ method: req.method, path: req.url, headers: req.headers, body, at: Date.now() });
     const action = fault?.(req, n++, body);
     if (action === "hang") return;
@@ -105,12 +107,18 @@ export async function otlpReceiver({ fault, port, cors } = {}) {
       res.writeHead(action.status, action.headers ?? {});
       return res.end(action.body ?? "");
     }
-    if (req.method !== "POST" || req.url !== "/v1/traces" || !/application\/json/.test(req.headers["content-type"] ?? "")) {
+    // Both OTLP/HTTP encodings, by content type (415 for any other, as OTLP receivers answer).
+    const type = req.headers["content-type"] ?? "";
+    if (req.method !== "POST" || req.url !== "/v1/traces") {
       res.writeHead(404);
       return res.end();
     }
+    if (!/^application\/(json|x-protobuf)\b/.test(type)) {
+      res.writeHead(415);
+      return res.end();
+    }
     try {
-      requests.push(parseOtlpRequest(body));
+      requests.push(type.startsWith("application/x-protobuf") ? decodeOtlpProtobuf(raw) : parseOtlpRequest(body));
     } catch (e) {
       res.writeHead(400, { "content-type": "application/json" });
       return res.end(JSON.stringify({ code: 3, message: e.message }));

@@ -235,7 +235,7 @@ const call = (page, name, arg) => page.evaluate(([n, a]) => window.__call(n, a),
 /** The span ids the receiver got, in arrival order. */
 const received = (rx) => rx.spans().map((s) => s.spanId);
 
-const exportOptions = (endpoint, queue = {}) => ({ name: "browser-app", mode: "prod", exporter: "otlp", endpoint, queue: { batchDelayMs: 0, ...queue } });
+const exportOptions = (endpoint, queue = {}) => ({ name: "browser-app", mode: "prod", exporter: "otlp", protocol: "http/json", endpoint, queue: { batchDelayMs: 0, ...queue } });
 
 for (const worker of [false, true]) {
   const where = worker ? "dedicated worker" : "page";

@@ -53,7 +53,7 @@ export default {
     if (pathname === "/scenarios") return Response.json(await runScenarios(api, { runtime: ${JSON.stringify(runtime)} }));
     if (pathname === "/records") return Response.json({ waitUntilSettled, local: await readLocal() });
     if (pathname === "/dev-init") {
-      init({ name: "edge", mode: "dev", exporter: "otlp", endpoint: new URL(request.url).searchParams.get("endpoint") });
+      init({ name: "edge", mode: "dev", exporter: "otlp", protocol: "http/json", endpoint: new URL(request.url).searchParams.get("endpoint") });
       return new Response("ok");
     }
     return app.fetch(request, env, ctx);
