@@ -6,32 +6,16 @@
 // streamed answer.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
-import { build } from "esbuild";
-import { installPackage, ROOT, PACKAGE } from "../support/package.mjs";
+import { ROOT } from "../support/package.mjs";
+import { serveWorker } from "../support/workerd.mjs";
 import { startServer, fixture, events } from "./server.mjs";
 
-const APP = await installPackage();
 const DIR = join(ROOT, "tests/.scratch/llm-edge-worker");
 const EXAMPLE = join(ROOT, "examples/edge-worker/src/index.mjs");
-const WORKERD = join(ROOT, "node_modules/.bin/workerd");
 
 const srv = await startServer();
 after(() => srv.close());
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The example's worker, plus a route for the test to read the in-memory trace store. */
 const harness = `
@@ -48,83 +32,20 @@ export default {
 };
 `;
 
-async function startWorker() {
-  mkdirSync(DIR, { recursive: true });
-  writeFileSync(join(DIR, "harness.mjs"), harness);
-  await build({
-    entryPoints: [join(DIR, "harness.mjs")],
-    outfile: join(DIR, "worker.js"),
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    target: "es2022",
-    mainFields: ["module", "main"],
-    conditions: ["workerd", "worker", "browser"],
-    logLevel: "error",
-    plugins: [
-      {
-        name: "resolve",
-        setup(b) {
-          // The packed package, as a user installs it; the SDK from the repository.
-          b.onResolve({ filter: /^agensight-wasm(\/.*)?$/ }, (args) => (args.pluginData ? undefined : b.resolve(args.path, { kind: args.kind, resolveDir: APP, pluginData: true })));
-          b.onResolve({ filter: /^openai(\/.*)?$/ }, (args) => (args.pluginData ? undefined : b.resolve(args.path, { kind: args.kind, resolveDir: ROOT, pluginData: true })));
-          // As wrangler does: a .wasm import stays an import of a compiled Wasm module.
-          b.onResolve({ filter: /\.wasm$/ }, () => ({ path: "./agensight_wasm_bg.wasm", external: true }));
-        },
-      },
-    ],
+/** The harness bundled as wrangler would, with the real `openai` client, served by workerd (a
+ * missing binary fails the test with what to install). */
+function startWorker() {
+  return serveWorker({
+    dir: DIR,
+    source: harness,
+    fromRoot: /^openai(\/.*)?$/,
+    bindings: { OPENAI_BASE_URL: `${srv.url}/v1`, OPENAI_API_KEY: "sk-edge-test" },
+    flags: ["nodejs_als"],
+    probe: "/__records",
   });
-  copyFileSync(join(PACKAGE, "wasm/agensight_wasm_bg.wasm"), join(DIR, "agensight_wasm_bg.wasm"));
-  const port = await freePort();
-  writeFileSync(
-    join(DIR, "config.capnp"),
-    `using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [
-    (name = "main", worker = .worker),
-    (name = "internet", network = (allow = ["public", "private", "local"])),
-  ],
-  sockets = [ (name = "http", address = "127.0.0.1:${port}", http = (), service = "main") ],
-);
-const worker :Workerd.Worker = (
-  modules = [
-    (name = "worker.js", esModule = embed "worker.js"),
-    (name = "agensight_wasm_bg.wasm", wasm = embed "agensight_wasm_bg.wasm"),
-  ],
-  bindings = [
-    (name = "OPENAI_BASE_URL", text = "${srv.url}/v1"),
-    (name = "OPENAI_API_KEY", text = "sk-edge-test"),
-  ],
-  compatibilityDate = "2025-01-01",
-  compatibilityFlags = ["nodejs_als"],
-  globalOutbound = "internet",
-);
-`,
-  );
-  const child = spawn(WORKERD, ["serve", join(DIR, "config.capnp")], { cwd: DIR, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (d) => (output += d));
-  child.stderr.on("data", (d) => (output += d));
-  let exited = null;
-  child.once("error", (e) => (exited = `cannot start ${WORKERD}: ${e.code ?? e.message}`));
-  child.once("exit", (code, signal) => (exited ??= `exited with ${signal ?? code}`));
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    if (exited) throw new Error(`workerd: ${exited}\n${output.slice(-3000)}`);
-    try {
-      await fetch(`${url}/__records`);
-      break;
-    } catch {}
-    if (i > 150) {
-      child.kill("SIGTERM");
-      throw new Error(`workerd: not listening on ${url} after 15 s\n${output.slice(-3000)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { url, stop: () => exited === null && child.kill("SIGTERM"), output: () => output };
 }
 
-test("examples/edge-worker in workerd: one trace with the LLM calls, the tools and the streamed answer", { skip: !existsSync(WORKERD) && "workerd is not installed (scripts/bootstrap --test)" }, async () => {
+test("examples/edge-worker in workerd: one trace with the LLM calls, the tools and the streamed answer", async () => {
   const fTools = fixture("openai-chat-tools");
   const fText = fixture("openai-chat-stream-text");
   srv.reply({ json: fTools.response }, { sse: fText.sse });
