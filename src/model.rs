@@ -118,6 +118,9 @@ pub struct FinishedSpan {
     /// Whether any captured field was cut to fit `maxFieldBytes`.
     pub truncated: bool,
     pub llm: Option<Box<LlmCall>>,
+    /// A tool span's link to the model's request that invoked it: the id of the matching
+    /// [`ToolCall`] of an earlier LLM span (see `crate::tracer::tool_link`).
+    pub tool_call_id: Option<Rc<str>>,
     /// Start order within the process, to order parents before children.
     pub seq: u64,
 }

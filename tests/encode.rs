@@ -29,6 +29,7 @@ fn span(id: u64, parent: Option<u64>, name: &str, kind: &str) -> FinishedSpan {
         metadata: None,
         truncated: false,
         llm: None,
+        tool_call_id: None,
         seq: id,
     }
 }
@@ -104,6 +105,7 @@ fn batch() -> Batch {
     }));
     let mut tool = span(3, Some(2), "get_weather", "tool");
     tool.truncated = true;
+    tool.tool_call_id = Some("call_1".into());
     tool.output = Some(r#""cut…""#.into());
     let mut failed = span(4, Some(1), "fails", "span");
     failed.error = Some(ErrorInfo {

@@ -955,6 +955,7 @@ fn finished_span(
         metadata: None,
         truncated: false,
         llm,
+        tool_call_id: None,
         seq: id,
     }
 }
@@ -1251,6 +1252,7 @@ fn otlp_batch(inp: &mut Input) -> Batch {
             metadata: inp.bool().then(|| inp.string().into()),
             truncated: inp.bool(),
             llm: inp.bool().then(|| Box::new(llm_call(inp))),
+            tool_call_id: None,
             seq: spans.len() as u64,
         });
     }

@@ -277,7 +277,7 @@ pub fn otlp_resource(service: &str, mode: &str, a: &mut dyn AttrSink) {
 }
 
 /// An OTLP span's attributes: its kind, the trace's name and tokens on the root, the session,
-/// the captures (OpenInference's `input.value` / `output.value`), a tool's name, and the GenAI
+/// the captures (OpenInference's `input.value` / `output.value`), a tool's name and call id, and the GenAI
 /// attributes of an LLM call.
 pub fn otlp_span(t: &TraceInfo, s: &FinishedSpan, a: &mut dyn AttrSink) {
     a.str("agensight.span.kind", &s.kind);
@@ -318,6 +318,12 @@ pub fn otlp_span(t: &TraceInfo, s: &FinishedSpan, a: &mut dyn AttrSink) {
         a.str("gen_ai.operation.name", "execute_tool");
         a.str("gen_ai.tool.name", &s.name);
         a.str("tool.name", &s.name);
+        // The id of the model's tool call this span answers (found by the tracer), under the
+        // GenAI name and OpenInference's `tool.id`.
+        if let Some(id) = &s.tool_call_id {
+            a.str("gen_ai.tool.call.id", id);
+            a.str("tool.id", id);
+        }
         if let Some(i) = &s.input {
             a.str("gen_ai.tool.call.arguments", i);
         }

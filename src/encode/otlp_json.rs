@@ -104,7 +104,7 @@ impl AttrSink for Attrs<'_> {
 ///     start_ms: 1000.5, end_ms: 2000.0, session: None, metadata: None, total_tokens: 0 };
 /// let span = FinishedSpan { span_id: SpanId(0x00f067aa0ba902b7), parent: None, name: "main".into(),
 ///     kind: "trace".into(), start_ms: 1000.5, end_ms: 2000.0, input: None, output: None, error: None,
-///     metadata: None, truncated: false, llm: None, seq: 1 };
+///     metadata: None, truncated: false, llm: None, tool_call_id: None, seq: 1 };
 /// let body = encode(&[Batch { trace, trace_is_new: true, session_is_new: false, spans: vec![span] }], "svc", "local");
 /// assert!(body.contains(r#""traceId":"4bf92f3577b34da6a3ce929d0e0e4736","spanId":"00f067aa0ba902b7""#));
 /// assert!(body.contains(r#""startTimeUnixNano":"1000500000""#));

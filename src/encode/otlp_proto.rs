@@ -205,7 +205,7 @@ fn unix_nanos(ms: f64) -> u64 {
 ///     start_ms: 1000.5, end_ms: 2000.0, session: None, metadata: None, total_tokens: 0 };
 /// let span = FinishedSpan { span_id: SpanId(0x00f067aa0ba902b7), parent: None, name: "main".into(),
 ///     kind: "trace".into(), start_ms: 1000.5, end_ms: 2000.0, input: None, output: None, error: None,
-///     metadata: None, truncated: false, llm: None, seq: 1 };
+///     metadata: None, truncated: false, llm: None, tool_call_id: None, seq: 1 };
 /// let body = encode(&[Batch { trace, trace_is_new: true, session_is_new: false, spans: vec![span] }], "svc", "local");
 /// // resource_spans (field 1, length-delimited) first; the trace id's 16 bytes are in there.
 /// assert_eq!(body[0], 0x0a);
@@ -448,6 +448,7 @@ mod tests {
             metadata: None,
             truncated: false,
             llm: None,
+            tool_call_id: None,
             seq: id,
         };
         let llm = LlmCall {

@@ -3,6 +3,7 @@
 //! local store, the export queue) is [`crate::core`]'s business.
 
 mod registry;
+mod tool_link;
 
 pub use registry::{NONE, NOOP};
 
@@ -451,6 +452,17 @@ impl Tracer {
         } else {
             def.kind.clone()
         };
+        // A tool span gets the id of the model's call it answers, when one is found.
+        let tool_call_id = match (&*kind, &llm, self.traces.get(trace_h)) {
+            ("tool", None, Some(t)) => tool_link::find_call(
+                &t.spans,
+                open.parent,
+                open.seq,
+                &def.name,
+                open.input.as_deref(),
+            ),
+            _ => None,
+        };
         let span = FinishedSpan {
             span_id: open.span_id,
             parent: open.parent,
@@ -468,6 +480,7 @@ impl Tracer {
             },
             truncated,
             llm,
+            tool_call_id,
             seq: open.seq,
         };
         self.stats.spans_recorded += 1;

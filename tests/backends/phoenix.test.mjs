@@ -108,6 +108,7 @@ test("the tool span shows as a TOOL with its arguments and result", async () => 
   const [tool] = byName(await spans("chat-service", SPANS), "get_weather");
   assert.equal(tool?.span_kind, "TOOL");
   assert.equal(tool.attributes["tool.name"], "get_weather");
+  assert.equal(tool.attributes["tool.id"], "call_1", "the id of the model's call the tool answers");
   assert.deepEqual(JSON.parse(tool.attributes["input.value"]), [{ city: "Paris" }]);
   assert.deepEqual(JSON.parse(tool.attributes["output.value"]), { city: "Paris", celsius: 21, sky: "sunny" });
 });

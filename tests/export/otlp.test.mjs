@@ -4,8 +4,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { importPackage } from "../support/package.mjs";
 import { attrs, otlpReceiver } from "./receivers.mjs";
+import OpenAI from "openai";
+import { startServer, fixture } from "../llm/server.mjs";
 
-const { init, trace, span, flush } = await importPackage();
+const { init, trace, span, flush, wrapOpenAI } = await importPackage();
 
 test("prod otlp: one strict OTLP request with the span tree and GenAI attributes", async () => {
   const rx = await otlpReceiver();
@@ -67,6 +69,42 @@ test("prod otlp: one strict OTLP request with the span tree and GenAI attributes
     assert.deepEqual(Object.keys(attrs(t.events[0].attributes)), ["exception.type", "exception.message", "exception.stacktrace"]);
     assert.equal(attrs(t.events[0].attributes)["exception.type"], "TypeError");
   } finally {
+    await rx.close();
+  }
+});
+
+test("a wrapOpenAI tool round: each tool span carries the id of the model's call it answers", async () => {
+  const rx = await otlpReceiver();
+  const srv = await startServer();
+  try {
+    init({ name: "tools", mode: "prod", exporter: "otlp", endpoint: rx.url, storage: "memory" });
+    const openai = wrapOpenAI(new OpenAI({ apiKey: "sk-test", baseURL: `${srv.url}/v1`, maxRetries: 0 }));
+    const f = fixture("openai-chat-tools");
+    srv.reply({ json: f.response });
+    const tools = {
+      get_weather: span(async ({ city }) => ({ city, celsius: 21 }), { name: "get_weather", kind: "tool" }),
+      get_time: span(async () => "12:00", { name: "get_time", kind: "tool" }),
+    };
+    const main = trace(async () => {
+      const r = await openai.chat.completions.create(f.request);
+      // The tools run in parallel, in the other order than the model listed them.
+      const calls = [...r.choices[0].message.tool_calls].reverse();
+      await Promise.all(calls.map((c) => tools[c.function.name](JSON.parse(c.function.arguments))));
+    }, "main");
+    await main();
+    assert.deepEqual(await flush(), { exported: 4, failed: 0, pending: 0, dropped: 0 });
+    const returned = Object.fromEntries(f.response.choices[0].message.tool_calls.map((c) => [c.function.name, c.id]));
+    assert.deepEqual(
+      rx.spans().map((s) => [s.name, attrs(s.attributes)["gen_ai.tool.call.id"], attrs(s.attributes)["tool.id"]]),
+      [
+        ["main", undefined, undefined],
+        ["openai.chat.completions.create", undefined, undefined],
+        ["get_time", returned.get_time, returned.get_time],
+        ["get_weather", returned.get_weather, returned.get_weather],
+      ],
+    );
+  } finally {
+    await srv.close();
     await rx.close();
   }
 });

@@ -37,6 +37,7 @@ fn span(ids: &mut IdGenerator, parent: Option<agensight_wasm::ids::SpanId>, name
         metadata: None,
         truncated: false,
         llm: None,
+        tool_call_id: None,
         seq,
     }
 }
