@@ -222,7 +222,8 @@ fn otlp_tool_agent_and_model_fallback_follow_the_genai_conventions() {
     assert_eq!(s("gen_ai.operation.name"), Some("execute_tool".into()));
     assert_eq!(
         s("gen_ai.tool.call.arguments"),
-        Some(r#"[{"city":"Paris"}]"#.into())
+        Some(r#"{"city":"Paris"}"#.into()),
+        "the one argument: the call's arguments object"
     );
     assert_eq!(
         s("gen_ai.tool.call.result"),
@@ -306,4 +307,16 @@ fn cloud_span_ids_are_uuids_that_every_record_of_the_span_and_every_encoding_sha
             _ => {}
         }
     }
+}
+
+#[test]
+fn a_tool_functions_one_argument_is_the_calls_arguments_object() {
+    use agensight_wasm::encode::genai::tool_arguments;
+    assert_eq!(tool_arguments(r#"[{"city":"Paris"}]"#), r#"{"city":"Paris"}"#);
+    assert_eq!(tool_arguments(r#"["a,b"]"#), r#""a,b""#, "a comma inside a string");
+    assert_eq!(tool_arguments(r#"[{"a":[1,2]}]"#), r#"{"a":[1,2]}"#, "commas below the top level");
+    assert_eq!(tool_arguments(r#"["x\"],[",1]"#), r#"["x\"],[",1]"#, "two arguments stay a list");
+    assert_eq!(tool_arguments(r#"[1,2]"#), r#"[1,2]"#);
+    assert_eq!(tool_arguments("[]"), "[]");
+    assert_eq!(tool_arguments(r#"{"k":1}"#), r#"{"k":1}"#);
 }

@@ -325,7 +325,7 @@ pub fn otlp_span(t: &TraceInfo, s: &FinishedSpan, a: &mut dyn AttrSink) {
             a.str("tool.id", id);
         }
         if let Some(i) = &s.input {
-            a.str("gen_ai.tool.call.arguments", i);
+            a.str("gen_ai.tool.call.arguments", tool_arguments(i));
         }
         if let Some(o) = &s.output {
             a.str("gen_ai.tool.call.result", o);
@@ -411,4 +411,35 @@ pub fn otlp_exception(e: &ErrorInfo, a: &mut dyn AttrSink) {
     a.str("exception.type", &e.name);
     a.str("exception.message", &e.message);
     a.str("exception.stacktrace", &e.stack);
+}
+
+/// A tool function's captured arguments as the tool call's: the one argument itself when the
+/// function took one (`getWeather({city})` -> `{"city":...}`, the call's arguments object the
+/// conventions describe), else the captured list. Captures are compact JSON (the clamper's
+/// output), so one pass over the text finds whether a comma separates top-level elements.
+pub fn tool_arguments(input: &str) -> &str {
+    let b = input.as_bytes();
+    if b.len() < 3 || b[0] != b'[' || b[b.len() - 1] != b']' {
+        return input;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &c in &b[1..b.len() - 1] {
+        if in_string {
+            match c {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            b'"' => in_string = true,
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b',' if depth == 0 => return input,
+            _ => {}
+        }
+    }
+    &input[1..input.len() - 1]
 }

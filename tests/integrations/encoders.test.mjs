@@ -95,7 +95,8 @@ for (const protocol of ["http/json", "http/protobuf"]) {
 
       assert.deepEqual(
         [weather["gen_ai.operation.name"], weather["gen_ai.tool.name"], weather["tool.name"], JSON.parse(weather["gen_ai.tool.call.arguments"]), JSON.parse(weather["gen_ai.tool.call.result"])],
-        ["execute_tool", "get_weather", "get_weather", [{ city: "Paris" }], { city: "Paris", celsius: 21, sky: "sunny" }],
+        // The tool function's one argument is the call's arguments object.
+        ["execute_tool", "get_weather", "get_weather", { city: "Paris" }, { city: "Paris", celsius: 21, sky: "sunny" }],
       );
 
       assert.deepEqual([second["gen_ai.usage.input_tokens"], second["gen_ai.usage.output_tokens"], second["gen_ai.response.id"]], [80, 7, "chatcmpl-2"]);
