@@ -78,11 +78,6 @@ pub fn check_session(session: &str) -> Result<String, JsValue> {
     Ok(s.to_json())
 }
 
-/// Registers a wrapper (name, kind, metadata JSON or ""); returns its def id, or 0 before init.
-///
-/// ```js
-/// const def = define("llm", "span", "");
-/// ```
 /// Starts a span: returns its handle (`0xffffffff` when not recorded).
 ///
 /// ```js
@@ -95,11 +90,6 @@ pub fn start(def: u32, parent: u32, now_ms: f64, input_len: u32) -> u32 {
     })
 }
 
-/// `start` for a trace with its own session (JSON from `checkSession`).
-///
-/// ```js
-/// const h = startWithSession(def, 0, now, '{"id":"xyz123"}', passText(argsJson));
-/// ```
 /// Starts the local root span of a trace continued from a W3C `traceparent` (trace id as 32
 /// hex digits, parent span id as 16). Returns `0xffffffff` for ids that do not parse.
 ///
@@ -241,7 +231,7 @@ pub fn span_id(h: u32) -> Option<String> {
 /// the concurrency limit.
 ///
 /// ```js
-/// for (let id; (id = exportNext(Date.now(), true)); ) sends.push(send(id, exportRequest(id)));
+/// for (let id; (id = exportNext(Date.now(), true)); ) sends.push(send(id, exportHead(id), exportBody(id)));
 /// const id = exportNext(Date.now(), true, 65536 - keepaliveBytesInFlight);
 /// ```
 #[wasm_bindgen(js_name = exportNext)]
@@ -289,13 +279,6 @@ pub fn export_persist(id: f64) -> String {
     with(String::new(), |core| core.export_persist(id as u64))
 }
 
-/// Job `id`'s next request for the JS transport (`js/transport.js`), as JSON:
-/// `{"url","headers":[[name,value],...],"body","timeoutMs"}`; "" when the job has none (it
-/// is finished: its outbox copy can be deleted).
-///
-/// ```js
-/// const text = exportRequest(id); // '{"url":"http://localhost:4318/v1/traces","headers":[...],...}'
-/// ```
 /// Records what came back for job `id`'s request: `status` (0: no response, `networkError`
 /// says why), `retryAfterMs` (< 0: none), the response text. True when the job is finished
 /// (accepted or given up): its outbox copy can be deleted.
@@ -327,21 +310,6 @@ pub fn export_restore(json: &str) -> bool {
     with(false, |core| core.export_restore(json))
 }
 
-/// Milliseconds until export work is due (0: now), or -1 when there is none.
-///
-/// ```js
-/// const wait = exportWake(Date.now()); if (wait >= 0) setTimeout(pump, wait);
-/// ```
-/// Outbox entries to delete: jobs dropped by the outbox bounds or a refused token.
-///
-/// ```js
-/// for (const id of exportDropped()) outbox.delete(id);
-/// ```
-/// Export failures since the last call, one a line (the token never appears in them).
-///
-/// ```js
-/// for (const w of exportWarnings().split("\n").filter(Boolean)) console.warn(w);
-/// ```
 /// Counters as JSON: `{ recorded, dropped, unsampled, open, pending, exported, failed }`.
 ///
 /// ```js
@@ -352,9 +320,9 @@ pub fn stats() -> String {
     with("{}".into(), |core| core.stats().to_json())
 }
 
-/// Registers a wrapper like `define`, with the session of the traces it starts: `session` is
-/// "" for none (the `init()` session applies), else the `trace()` session option as JSON text,
-/// read here once (not per trace). Returns the def id (0 before init); throws the same
+/// Registers a wrapper (name, kind, metadata JSON or ""), with the session of the traces it
+/// starts: `session` is "" for none (the `init()` session applies), else the `trace()`
+/// session option as JSON text, read here once (not per trace). Returns the def id (0 before init); throws the same
 /// `AgensightError` as `checkSession` for a session that is not a string id or
 /// `{ id, name?, user_id? }`. `start(def, 0, ...)` then gives each new trace this session.
 ///
@@ -407,8 +375,7 @@ pub fn declare_llm(
     with((), |core| core.declare_llm(h, d))
 }
 
-/// One call per export round: what `exportDropped`, `exportWarnings` and `exportWake` give,
-/// as JSON `{"dropped":[job ids],"warnings":["..."],"wake":ms}`: outbox entries to delete,
+/// One call per export round, as JSON `{"dropped":[job ids],"warnings":["..."],"wake":ms}`: outbox entries to delete,
 /// failures to report (the token never appears in them), and the milliseconds until export
 /// work is due (0: now; -1: none).
 ///
