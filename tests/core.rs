@@ -118,7 +118,8 @@ const RESPONSE: &str = r#"{"id":"chatcmpl-9","object":"chat.completion","model":
 const REQUEST: &str =
     r#"[{"model":"gpt-4o","temperature":0.2,"messages":[{"role":"user","content":"Hi"}]}]"#;
 
-fn declared_call(options: &str, output: &str) -> Vec<(String, Value)> {
+/// A core after one declared OpenAI chat call ended with `output` as its result.
+fn declared_core(options: &str, output: &str) -> Core {
     let mut c = core(options);
     let def = c.define("openai.chat.completions.create", "llm", "");
     let h = c.start(def, NONE, 1_000.0, REQUEST, None);
@@ -133,7 +134,11 @@ fn declared_call(options: &str, output: &str) -> Vec<(String, Value)> {
         },
     );
     assert_eq!(c.end(h, 1_500.0, output, None), Ended::Emitted);
-    records(&mut c)
+    c
+}
+
+fn declared_call(options: &str, output: &str) -> Vec<(String, Value)> {
+    records(&mut declared_core(options, output))
 }
 
 #[test]
@@ -323,20 +328,7 @@ fn a_declared_whole_response_keeps_its_identifying_members_and_usage_first() {
     // The response as an SDK may build it: usage and id last. A clamped output keeps what
     // comes first, so the core orders them (the JS no longer does).
     let late = r#"{"choices":[{"index":0,"message":{"role":"assistant","content":"Hello there"},"finish_reason":"stop"}],"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10},"model":"gpt-4o-2024-08-06","object":"chat.completion","id":"chatcmpl-9"}"#;
-    let mut c = core("{}");
-    let def = c.define("openai.chat.completions.create", "llm", "");
-    let h = c.start(def, NONE, 1_000.0, REQUEST, None);
-    c.declare_llm(
-        h,
-        Declaration {
-            system: "openai".into(),
-            operation: "chat".into(),
-            model: None,
-            temperature: None,
-            max_tokens: None,
-        },
-    );
-    assert!(c.end(h, 1_500.0, late, None).handed_on());
+    let mut c = declared_core("{}", late);
     let text = c.take_local();
     let span = text.lines().find(|l| l.contains(r#""type":"span""#)).unwrap();
     let at = |s: &str| span.find(s).unwrap_or_else(|| panic!("{s} in {span}"));

@@ -770,11 +770,9 @@ pub fn llm_stream(data: &[u8]) {
     check_encoded(&batch, Target::Cloud, Some("project-1"));
 }
 
-/// The Agensight encoder on a batch built from fuzz bytes (captures clamped first, as the
-/// tracer does): every record and every local-store line is valid JSON, in the right order.
-pub fn agensight_encoder(data: &[u8]) {
-    let mut inp = Input::new(data);
-    let session = inp.bool().then(|| {
+/// A session (or none) from fuzz bytes.
+fn session_from(inp: &mut Input) -> Option<Rc<Session>> {
+    inp.bool().then(|| {
         Rc::new(Session {
             spec: Rc::new(SessionSpec {
                 id: inp.string(),
@@ -783,7 +781,14 @@ pub fn agensight_encoder(data: &[u8]) {
             }),
             started_ms: inp.f64(),
         })
-    });
+    })
+}
+
+/// The Agensight encoder on a batch built from fuzz bytes (captures clamped first, as the
+/// tracer does): every record and every local-store line is valid JSON, in the right order.
+pub fn agensight_encoder(data: &[u8]) {
+    let mut inp = Input::new(data);
+    let session = session_from(&mut inp);
     let mut trace = trace_info(session);
     trace.trace_id = TraceId(inp.u64() as u128 | (inp.u64() as u128) << 64);
     trace.name = inp.string().into();
@@ -1210,16 +1215,7 @@ impl AttrSink for CountAttrs {
 }
 
 fn otlp_batch(inp: &mut Input) -> Batch {
-    let session = inp.bool().then(|| {
-        Rc::new(Session {
-            spec: Rc::new(SessionSpec {
-                id: inp.string(),
-                name: inp.bool().then(|| inp.string()),
-                user_id: inp.bool().then(|| inp.string()),
-            }),
-            started_ms: inp.f64(),
-        })
-    });
+    let session = session_from(inp);
     let trace = TraceInfo {
         trace_id: TraceId(inp.u64() as u128 | (inp.u64() as u128) << 64),
         name: inp.string().into(),
