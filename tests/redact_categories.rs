@@ -265,3 +265,27 @@ fn secret_key_names_in_objects() {
         assert!(!r.is_secret_key(k), "{k}");
     }
 }
+
+#[test]
+fn a_bearer_token_starting_with_plus_is_masked_whole_and_masking_twice_changes_nothing() {
+    let r = Redactor::new(vec!["tok3nFuzz9x7q".into()]);
+    // Found by the redact fuzzer: a `+` after the scheme was read as a blank, and the rest was
+    // one byte short of a credential.
+    let once = r.mask_raw("x bearer +====K==").into_owned();
+    assert_eq!(once, "x bearer [REDACTED]");
+    assert_eq!(r.mask_raw(&once), once);
+    // Found by the redact fuzzer too: a token masked inside a value (`(` after it reads as code)
+    // must leave the value's extent as it was.
+    let text = "Authorization: Bear%GOciiyJhbGOciiJIUtok3nFuzz9x7qzI1iJ9.e3gsk_pi03(AAA";
+    let once = r.mask_raw(text).into_owned();
+    assert_eq!(r.mask_raw(&once), once);
+}
+
+#[test]
+fn pluses_apart_from_a_masked_bearer_token_stay_as_they_are() {
+    // Found by the redact fuzzer: `+`s and a blank between the scheme and a token.
+    let r = Redactor::new(vec![]);
+    let once = r.mask_raw("Bearer++++++++++ abcdefgh12").into_owned();
+    assert_eq!(once, "Bearer++++++++++ [REDACTED]");
+    assert_eq!(r.mask_raw(&once), once);
+}

@@ -377,6 +377,9 @@ impl Redactor {
         // escape sequence (`\n`, `\u0001`: one character, never a letter in JSON.stringify's
         // output) and right after a mask.
         let mut word = true;
+        // Where the last escape sequence ended: a prefix glued to a word is not read back
+        // across it (a mask starting inside `\n` would break the escape).
+        let mut escape_end = 0;
         // No secret starts at the last byte: every pattern is longer.
         while i + 1 < b.len() {
             if word {
@@ -398,10 +401,11 @@ impl Redactor {
                 // Skipped whole: no secret starts or ends inside one (a mask there would leave
                 // an invalid escape behind).
                 i += if b[i + 1] == b'u' { 6 } else { 2 };
+                escape_end = i;
                 word = true;
                 continue;
             }
-            let found = self.secret_after(b, i, class, copied);
+            let found = self.secret_after(b, i, class, copied, copied.max(escape_end));
             match found {
                 Some((start, end)) => {
                     let o = out.get_or_insert_with(|| String::with_capacity(raw.len()));
@@ -470,8 +474,16 @@ impl Redactor {
     /// A secret found from byte `i` (of class `class`, outside any escape sequence), as the
     /// bytes to mask: a literal at `i`; a value after the name that ends at `i`; a prefix that
     /// `i` ends glued to a word; a word starting after `i`. `floor`: where the last mask ended
-    /// (nothing is read back across it).
-    fn secret_after(&self, b: &[u8], i: usize, class: u8, floor: usize) -> Option<(usize, usize)> {
+    /// (nothing is read back across it); `glue_floor`: the same or where the last escape
+    /// sequence ended, whichever is later (a glued prefix is not read back across either).
+    fn secret_after(
+        &self,
+        b: &[u8],
+        i: usize,
+        class: u8,
+        floor: usize,
+        glue_floor: usize,
+    ) -> Option<(usize, usize)> {
         if class & LITERAL != 0 {
             for lit in &self.literals {
                 if b[i + 1] == lit.as_bytes()[1] && b[i..].starts_with(lit.as_bytes()) {
@@ -484,9 +496,9 @@ impl Redactor {
                 return Some(found);
             }
         }
-        if class & GLUE != 0 && i >= floor + 2 && self.glue.has(b[i - 2], b[i - 1]) {
+        if class & GLUE != 0 && i >= glue_floor + 2 && self.glue.has(b[i - 2], b[i - 1]) {
             for &k in &self.glue_offsets {
-                if i >= floor + k {
+                if i >= glue_floor + k {
                     if let Some(end) = prefixed(b, i - k, false) {
                         return Some((i - k, end));
                     }
@@ -566,6 +578,18 @@ fn scheme_credential(b: &[u8], i: usize) -> Option<(usize, usize)> {
     } else {
         token.len() >= MIN_BEARER
     };
+    if !ok && !basic {
+        // `+`s read as form-encoded blanks right before the token may be its own first bytes
+        // (base64): glued to it, with no other blank between.
+        if let Some(p) = (i + len..start).find(|&k| b[k] == b'+') {
+            let end = run_end(b, p, BEARER);
+            // Not when a mask ends the run: masking twice must change nothing.
+            let masked = b[end..].starts_with(MASK.as_bytes());
+            if b[p..start].iter().all(|&c| c == b'+') && end - p >= MIN_BEARER && !masked {
+                return Some((p, end));
+            }
+        }
+    }
     ok.then_some((start, end))
 }
 
@@ -706,11 +730,14 @@ fn escape_len(b: &[u8], k: usize) -> usize {
     }
 }
 
-/// Where an unquoted value ends: at a blank, quote, escape, delimiter or URL-encoded one.
+/// Where an unquoted value ends: at a blank, quote, escape, delimiter or URL-encoded one. A
+/// mask inside it (a token masked there before) is part of the value, so that a value has the
+/// same extent before and after masking and masking twice changes nothing.
 fn value_end(b: &[u8], from: usize) -> usize {
     let mut k = from;
     while k < b.len() {
         match b[k] {
+            b'[' if b[k..].starts_with(MASK.as_bytes()) => k += MASK.len(),
             b' ' | b'\\' | b'"' | b'\'' | b'`' | b'&' | b',' | b';' | b'<' | b'>' | b'(' | b')'
             | b'[' | b']' | b'{' | b'}' | b'|' => break,
             b'%' if ENCODED_STOPS.iter().any(|s| starts_with_ci(&b[k..], s)) => break,
