@@ -10,31 +10,11 @@ use agensight_wasm::llm::Declaration;
 use agensight_wasm::model::SessionSpec;
 use agensight_wasm::tracer::NONE;
 use serde_json::{json, Value};
+mod common;
+use common::{of, records};
 
 fn core(options: &str) -> Core {
     Core::new(parse(options).unwrap(), &[5; 32], 1_000.0)
-}
-
-/// The local-store records as `(type, data)`, span attributes parsed.
-fn records(c: &mut Core) -> Vec<(String, Value)> {
-    c.take_local()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            let mut data = v["data"].clone();
-            if let Some(Value::String(s)) = data.get("attributes") {
-                data["attributes"] = serde_json::from_str(s).unwrap();
-            }
-            (v["type"].as_str().unwrap().to_string(), data)
-        })
-        .collect()
-}
-
-fn of<'a>(r: &'a [(String, Value)], kind: &str) -> Vec<&'a Value> {
-    r.iter()
-        .filter(|(k, _)| k == kind)
-        .map(|(_, v)| v)
-        .collect()
 }
 
 #[test]

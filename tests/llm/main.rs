@@ -9,6 +9,9 @@ use agensight_wasm::llm::{parse_call, Stream, MAX_STREAM_TEXT};
 use agensight_wasm::model::{Completion, ErrorInfo, LlmCall, Message, ToolCall, Usage};
 use agensight_wasm::tracer::NONE;
 use serde_json::{json, Value};
+#[path = "../common/mod.rs"]
+mod common;
+use common::{of, records};
 
 mod gemini;
 mod usage;
@@ -541,27 +544,6 @@ fn a_hundred_thousand_chunks_aggregate_in_bounded_memory() {
 
 fn tracer(options: &str) -> Core {
     Core::new(parse(options).unwrap(), &[7; 32], 1_000.0)
-}
-
-fn records(t: &mut Core) -> Vec<(String, Value)> {
-    t.take_local()
-        .lines()
-        .map(|l| {
-            let v: Value = serde_json::from_str(l).unwrap();
-            let mut data = v["data"].clone();
-            if let Some(Value::String(s)) = data.get("attributes") {
-                data["attributes"] = serde_json::from_str(s).unwrap();
-            }
-            (v["type"].as_str().unwrap().to_string(), data)
-        })
-        .collect()
-}
-
-fn of<'a>(r: &'a [(String, Value)], kind: &str) -> Vec<&'a Value> {
-    r.iter()
-        .filter(|(k, _)| k == kind)
-        .map(|(_, v)| v)
-        .collect()
 }
 
 #[test]
