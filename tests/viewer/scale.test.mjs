@@ -75,7 +75,13 @@ test("a store of 1,000,000 traces: rows at once, then paging, search, filters, a
     const lastId = await page.locator(sel("trace-row")).last().getAttribute("data-trace-id");
     assert.equal(lastId, traceId(0));
     await wrap.evaluate((el) => (el.scrollTop = (el.scrollHeight - el.clientHeight) / 2));
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid="trace-row"]').length > 5);
+    // The rows in view are redrawn after the scroll: wait for the first one to change (reading
+    // it earlier could still see the rows from the top, a race seen under load).
+    const top = await page.locator(sel("trace-row")).first().getAttribute("data-trace-id");
+    await page.waitForFunction((before) => {
+      const rows = document.querySelectorAll('[data-testid="trace-row"]');
+      return rows.length > 5 && rows[0].getAttribute("data-trace-id") !== before;
+    }, top);
     await settled(page);
     const mid = parseInt((await page.locator(sel("trace-row")).first().getAttribute("data-trace-id")).slice(-12), 16);
     assert.ok(mid > N * 0.45 && mid < N * 0.55, `the middle of the table shows trace ${mid}`);
