@@ -74,10 +74,10 @@ test("a store of 1,000,000 traces: rows at once, then paging, search, filters, a
     await settled(page);
     const lastId = await page.locator(sel("trace-row")).last().getAttribute("data-trace-id");
     assert.equal(lastId, traceId(0));
-    await wrap.evaluate((el) => (el.scrollTop = (el.scrollHeight - el.clientHeight) / 2));
-    // The rows in view are redrawn after the scroll: wait for the first one to change (reading
-    // it earlier could still see the rows from the top, a race seen under load).
+    // The rows in view are redrawn after the scroll: wait for the first one to change from what
+    // it was before the scroll (read before it: read after, the redraw may already be done).
     const top = await page.locator(sel("trace-row")).first().getAttribute("data-trace-id");
+    await wrap.evaluate((el) => (el.scrollTop = (el.scrollHeight - el.clientHeight) / 2));
     await page.waitForFunction((before) => {
       const rows = document.querySelectorAll('[data-testid="trace-row"]');
       return rows.length > 5 && rows[0].getAttribute("data-trace-id") !== before;
