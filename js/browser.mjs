@@ -16,6 +16,7 @@ import { idbAvailable, idbOutbox, idbStore } from "./store-idb.js";
 import { createReadback } from "./readback.js";
 import { createPropagation } from "./propagation.js";
 import { createInstrumentWorker } from "./worker.js";
+import { providerWrapper } from "./providers.js";
 
 /** The loaded bindings, or a rejection saying why they could not be loaded. */
 function loadWasm() {
@@ -76,7 +77,10 @@ const api = createAgensight({
   warn,
 });
 
-export const { init, trace, span, currentTraceId, currentSpanId, wrapOpenAI, wrapAnthropic } = api;
+export const { init, trace, span, currentTraceId, currentSpanId } = api;
+// Made at the first call, and left out of bundles that do not call them (providers.js).
+export const wrapOpenAI = /* @__PURE__ */ providerWrapper(api, "openai");
+export const wrapAnthropic = /* @__PURE__ */ providerWrapper(api, "anthropic");
 
 /**
  * Resolves when the WebAssembly core is loaded and the spans made before are recorded, or

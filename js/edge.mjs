@@ -7,11 +7,15 @@
 
 import wasmModule from "./wasm/agensight_wasm_bg.wasm?module";
 import { createEdgeEntry } from "./edge-entry.js";
+import { providerWrapper } from "./providers.js";
 
 const entry = createEdgeEntry({ wasmModule, platform: "the edge runtime" });
 
 export const { init, trace, span, flush, shutdown, currentTraceId, currentSpanId, readLocal, exportLocal, clearLocal, ready } = entry;
-export const { inject, extract, continueTrace, bindContext, instrumentWorker, wrapOpenAI, wrapAnthropic } = entry;
+export const { inject, extract, continueTrace, bindContext, instrumentWorker } = entry;
+// Made at the first call, and left out of bundles that do not call them (providers.js).
+export const wrapOpenAI = /* @__PURE__ */ providerWrapper(entry, "openai");
+export const wrapAnthropic = /* @__PURE__ */ providerWrapper(entry, "anthropic");
 /** For the package's integrations (`agensight-wasm/ai`, ...): not public API. */
 export const internal = entry.internal;
 export { AgensightError } from "./core.js";
