@@ -1,7 +1,7 @@
 // Provider client wrappers: `wrapOpenAI(client)` and `wrapAnthropic(client)` return the same
-// client, traced. No runtime imports. Each entry exports them as `providerWrapper(api, ...)`
-// (below): nothing else imports this module, so an app that never calls them leaves it out of
-// its bundle (HACKING.md, "What a bundle leaves out").
+// client, traced. No runtime imports. Only the entries import this module, and make the
+// wrappers at their first call (lazy.js), so an app that never calls them leaves it out of its
+// bundle (HACKING.md, "What a bundle leaves out").
 //
 // How (see docs/records.md "LLM client wrappers" for what is recorded):
 // - The wrapper is a Proxy over the client; resources on the way to a traced method
@@ -204,25 +204,6 @@ export function createProviders({ begin }) {
      * @returns {T}
      */
     wrapAnthropic: (client) => wrapClient(client, PROVIDERS.anthropic),
-  };
-}
-
-const made = new WeakMap(); // an entry's API -> its wrappers, made at the first call
-
-/**
- * `wrapOpenAI` (`which` "openai") or `wrapAnthropic` ("anthropic") for an entry's API object,
- * over its `internal.begin`; the wrappers are made at the first call. Free of side effects, so
- * an entry's `export const wrapOpenAI = providerWrapper(api, "openai")`, its call annotated
- * `@__PURE__`, is dropped from bundles that do not use it.
- * @param {{internal: {begin: Function}}} api
- * @param {"openai"|"anthropic"} which
- * @returns {<T>(client: T) => T}
- */
-export function providerWrapper(api, which) {
-  return (client) => {
-    let p = made.get(api);
-    if (!p) made.set(api, (p = createProviders({ begin: api.internal.begin })));
-    return which === "openai" ? p.wrapOpenAI(client) : p.wrapAnthropic(client);
   };
 }
 

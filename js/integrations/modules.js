@@ -15,7 +15,7 @@
 // one side effect in the package: package.json "sideEffects" names this file). The core does
 // not import it, so apps that do not use it do not bundle the wrappers.
 
-import * as agensight from "agensight-wasm";
+import { internal, wrapAnthropic, wrapOpenAI } from "agensight-wasm";
 import { createGoogleGenAI } from "./google-genai/wrap.js";
 
 /** Marks a patched prototype, so that a second call changes nothing. */
@@ -100,4 +100,6 @@ export function instrumentModules(modules, api) {
   return done;
 }
 
-agensight.internal.extend("instrumentModules", (modules) => instrumentModules(modules, agensight));
+// Named imports, not the namespace: a bundle keeps only these of the package's exports.
+const api = { internal, wrapOpenAI, wrapAnthropic };
+internal.extend("instrumentModules", (modules) => instrumentModules(modules, api));

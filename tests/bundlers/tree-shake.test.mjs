@@ -17,6 +17,11 @@ import { fixture, startServer } from "../llm/server.mjs";
 import { importTool } from "./support/tools.mjs";
 import { project, run } from "./support/project.mjs";
 
+const APP_WORKER = `${APP}import { instrumentWorker } from "agensight-wasm";
+export default instrumentWorker({ fetch: async () => new Response(await chat("hi")) });
+`;
+const APP_READBACK = `${APP}export { readLocal } from "agensight-wasm";
+`;
 const APP_MODULES = `${APP}import OpenAI from "openai";
 import "agensight-wasm/modules";
 init({ name: "chat-service", storage: "memory", instrumentModules: { openai: OpenAI } });
@@ -33,7 +38,7 @@ const CONDITIONS = {
   browser: { platform: "browser", conditions: ["browser"] },
 };
 
-const dir = await project("tree-shake", { "minimal.mjs": APP, "openai.mjs": APP_OPENAI, "modules.mjs": APP_MODULES });
+const dir = await project("tree-shake", { "minimal.mjs": APP, "openai.mjs": APP_OPENAI, "worker.mjs": APP_WORKER, "readback.mjs": APP_READBACK, "modules.mjs": APP_MODULES });
 const esbuild = await importTool("esbuild");
 
 /** The package files (paths inside agensight-wasm/) esbuild put in the bundle of `entry`. */
@@ -60,14 +65,18 @@ const packageFiles = (paths) =>
     .map((p) => p.replace(/\\/g, "/").match(/node_modules\/agensight-wasm\/(.*)$/)?.[1])
     .filter(Boolean)
     .sort();
-const wrappers = (files) => files.filter((f) => f === "providers.js" || f === "stream-end.js" || f.startsWith("integrations/"));
+/** The files of the parts only some apps use that are in `files`. */
+const PARTS = ["providers.js", "stream-end.js", "propagation.js", "worker.js", "readback.js"];
+const wrappers = (files) => files.filter((f) => PARTS.includes(f) || f.startsWith("integrations/"));
 
-test("esbuild, every condition: the minimal app's bundle has no provider wrapper and no integration; wrapOpenAI brings only providers.js", async () => {
+test("esbuild, every condition: the minimal app's bundle has none of the parts only some apps use; each part comes with its export", async () => {
   for (const [name, c] of Object.entries(CONDITIONS)) {
     const minimal = await esbuildInputs("minimal.mjs", c);
     assert.ok(minimal.includes("core.js") && minimal.includes("spans.js"), `${name}: the inputs are read (${minimal})`);
     assert.deepEqual(wrappers(minimal), [], `${name}: minimal app`);
     assert.deepEqual(wrappers(await esbuildInputs("openai.mjs", c)), ["providers.js", "stream-end.js"], `${name}: with wrapOpenAI`);
+    assert.deepEqual(wrappers(await esbuildInputs("worker.mjs", c)), ["propagation.js", "worker.js"], `${name}: with instrumentWorker`);
+    assert.deepEqual(wrappers(await esbuildInputs("readback.mjs", c)), ["readback.js"], `${name}: with readLocal`);
     assert.deepEqual(wrappers(await esbuildInputs("modules.mjs", c)), ["integrations/chat-shape.js", "integrations/google-genai/shapes.js", "integrations/google-genai/streaming.js", "integrations/google-genai/wrap.js", "integrations/modules.js", "providers.js", "stream-end.js"], `${name}: with agensight-wasm/modules`);
   }
 });
