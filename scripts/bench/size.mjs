@@ -22,6 +22,7 @@
 
 import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { gzipSync, brotliCompressSync, constants } from "node:zlib";
 import { build } from "esbuild";
 import { OUT, ROOT } from "./lib.mjs";
@@ -173,4 +174,4 @@ export { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";`;
   process.stdout.write(JSON.stringify(result) + "\n");
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
