@@ -20,7 +20,9 @@ import { project, run } from "./support/project.mjs";
 const APP_WORKER = `${APP}import { instrumentWorker } from "agensight-wasm";
 export default instrumentWorker({ fetch: async () => new Response(await chat("hi")) });
 `;
-const APP_READBACK = `${APP}export { readLocal } from "agensight-wasm";
+// Called at the top level: webpack keeps no export of an entry without \`output.library\`.
+const APP_READBACK = `${APP}import { readLocal } from "agensight-wasm";
+globalThis.records = readLocal();
 `;
 const APP_MODULES = `${APP}import OpenAI from "openai";
 import "agensight-wasm/modules";
@@ -81,10 +83,11 @@ test("esbuild, every condition: the minimal app's bundle has none of the parts o
   }
 });
 
-test("Rollup, browser: the same (its module list)", async () => {
-  const { rollup } = await importTool("rollup");
-  const { nodeResolve } = await importTool("@rollup/plugin-node-resolve");
-  const modules = async (entry) => {
+/** Each browser bundler's account of the package files in a bundle of `entry`. */
+const BROWSER_BUNDLERS = {
+  async rollup(entry) {
+    const { rollup } = await importTool("rollup");
+    const { nodeResolve } = await importTool("@rollup/plugin-node-resolve");
     const b = await rollup({
       input: join(dir, entry),
       external: (id) => id === "openai" || id.endsWith(".wasm"),
@@ -95,12 +98,37 @@ test("Rollup, browser: the same (its module list)", async () => {
     await b.close();
     // Modules Rollup included with code left in the chunk.
     return packageFiles(Object.entries(output[0].modules).filter(([, m]) => m.renderedLength > 0).map(([id]) => id));
-  };
-  const minimal = await modules("minimal.mjs");
-  assert.ok(minimal.includes("core.js"), `the module list is read (${minimal})`);
-  assert.deepEqual(wrappers(minimal), []);
-  assert.deepEqual(wrappers(await modules("openai.mjs")), ["providers.js", "stream-end.js"]);
-});
+  },
+  async webpack(entry) {
+    const { default: webpack } = await importTool("webpack");
+    const config = { mode: "production", context: dir, entry: `./${entry}`, output: { path: join(dir, "webpack", entry) }, externals: { openai: "openai" }, devtool: false };
+    const stats = await new Promise((resolve, reject) => webpack(config, (e, s) => (e ? reject(e) : resolve(s))));
+    if (stats.hasErrors()) throw new Error(`webpack: ${stats.toString("errors-only")}`);
+    // The modules in the output (a concatenated module's parts included); orphans are the
+    // originals of concatenated modules, or modules nothing uses.
+    const names = [];
+    const walk = (modules) => {
+      for (const m of modules ?? []) {
+        if (m.orphan) continue;
+        names.push(m.name);
+        walk(m.modules);
+      }
+    };
+    walk(stats.toJson({ modules: true, nestedModules: true, orphanModules: true }).modules);
+    return packageFiles(names);
+  },
+};
+
+for (const [tool, modules] of Object.entries(BROWSER_BUNDLERS)) {
+  test(`${tool}, browser: the same (its own account of the bundle's modules)`, async () => {
+    const minimal = await modules("minimal.mjs");
+    assert.ok(minimal.includes("core.js") && minimal.includes("spans.js"), `the module list is read (${minimal})`);
+    assert.deepEqual(wrappers(minimal), []);
+    assert.deepEqual(wrappers(await modules("openai.mjs")), ["providers.js", "stream-end.js"]);
+    assert.deepEqual(wrappers(await modules("worker.mjs")), ["propagation.js", "worker.js"]);
+    assert.deepEqual(wrappers(await modules("readback.mjs")), ["readback.js"]);
+  });
+}
 
 test("bundled for Node with the openai SDK inside, wrapOpenAI and init({ instrumentModules }) trace the calls", async () => {
   const srv = await startServer();
