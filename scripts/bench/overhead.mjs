@@ -14,7 +14,8 @@
 //   - langsmith:  `traceable` with a Client whose fetch answers 200 locally
 //   - langfuse:   `observe()` of @langfuse/tracing (input and output captured, its default),
 //                 on sdk-trace-base with the AsyncLocalStorage context manager and
-//                 @langfuse/otel's LangfuseSpanProcessor (batched, its default) exporting with
+//                 @langfuse/otel's LangfuseSpanProcessor (its defaults: batched, media
+//                 detection on, as agensight's redaction is on by default) exporting with
 //                 its own OTLP/HTTP exporter to the same receiver on 127.0.0.1: the fair
 //                 counterpart of agensight's capture-on, export-on "prod" row (an in-memory
 //                 exporter would skip the encoding and sending agensight's row pays for)
@@ -155,7 +156,7 @@ async function setupLangfuse(sink) {
   // The OTel API's globals are shared by every copy of @opentelemetry/api 1.x: when the
   // OpenTelemetry row registered its (identical) context manager first, this one is refused.
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  const processor = new LangfuseSpanProcessor({ publicKey: "pk-lf-bench", secretKey: "sk-lf-bench", baseUrl: sink.url, mediaUploadEnabled: false });
+  const processor = new LangfuseSpanProcessor({ publicKey: "pk-lf-bench", secretKey: "sk-lf-bench", baseUrl: sink.url });
   setLangfuseTracerProvider(new BasicTracerProvider({ spanProcessors: [processor] }));
   const wrap = (fn, name) => observe(fn, { name });
   return [{ label: "Langfuse observe() (OTLP to 127.0.0.1)", before() {}, flush: () => processor.forceFlush(), wrap }];
