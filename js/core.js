@@ -1,17 +1,17 @@
 // The shared wrapper: the public API, composed for every runtime from the layers below it
 // (HACKING.md, "JS layers"): the bridge (the only caller of the wasm), spans (wrappers and the
-// span lifecycle), capture (serializer and redact), the exporter (one per init()) and the
-// provider wrappers. An entry per runtime (node.mjs, ...) loads the wasm its own way and
-// passes it in with the platform's context, store, clock and randomness. Nothing here imports
-// a runtime module.
+// span lifecycle), capture (serializer and redact) and the exporter (one per init()). The
+// provider wrappers and instrumentModules are not imported here, so bundles leave them out
+// unless the app uses them: the entries export the wrappers, and `agensight-wasm/modules`
+// plugs init({ instrumentModules }) in through `internal.extend`. An entry per runtime
+// (node.mjs, ...) loads the wasm its own way and passes it in with the platform's context,
+// store, clock and randomness. Nothing here imports a runtime module.
 
 import { AgensightError } from "./errors.js";
 import { createBridge } from "./bridge.js";
 import { createCapture } from "./capture.js";
 import { createSpans } from "./spans.js";
 import { createExporter } from "./exporter.js";
-import { createProviders } from "./providers.js";
-import { instrumentModules } from "./integrations/modules.js";
 
 export { AgensightError };
 
@@ -228,12 +228,17 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
     return result;
   }
 
-  const providers = createProviders({ begin: spans.begin });
+  /** What the package's subpaths plug in: `instrumentModules` (agensight-wasm/modules). */
+  const extensions = {};
 
-  /** init({ instrumentModules }): the SDK classes patched once (integrations/modules.js). */
+  /** init({ instrumentModules }): the SDK classes patched once, by agensight-wasm/modules. */
   function instrument(modules) {
+    const patch = extensions.instrumentModules;
+    if (!patch) {
+      throw new AgensightError('init(): instrumentModules needs `import "agensight-wasm/modules";` in the app (the provider wrappers stay out of apps that do not use them)', "invalid_option");
+    }
     try {
-      instrumentModules(modules, api);
+      patch(modules);
     } catch (e) {
       throw new AgensightError(`init(): instrumentModules: ${String(e?.message ?? e).replace(/^instrumentModules\(\): /, "")}`, "invalid_option");
     }
@@ -247,14 +252,18 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
     shutdown,
     currentTraceId: () => spans.activeId("traceId"),
     currentSpanId: () => spans.activeId("spanId"),
-    wrapOpenAI: providers.wrapOpenAI,
-    wrapAnthropic: providers.wrapAnthropic,
     /** The active configuration (normalized), or undefined before init(). */
     config: () => state?.config,
     /** Resolves when the core is loaded (at once where the entry loads it synchronously). */
     ready,
     /** For the package's own wrappers (providers, workers, propagation); not public API. */
-    internal: { begin: spans.begin, currentTraceparent: () => spans.activeId("traceparent"), context },
+    internal: {
+      begin: spans.begin,
+      currentTraceparent: () => spans.activeId("traceparent"),
+      context,
+      /** Plugs in what a subpath adds to init(): `extend("instrumentModules", (modules) => ...)`. */
+      extend: (name, fn) => void (extensions[name] = fn),
+    },
   };
   return api;
 }

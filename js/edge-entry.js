@@ -11,9 +11,6 @@ import * as bindings from "./wasm/agensight_wasm.js";
 import { createAgensight } from "./core.js";
 import { alsContext, stackContext } from "./context.js";
 import { memoryStore } from "./store-memory.js";
-import { createReadback } from "./readback.js";
-import { createPropagation } from "./propagation.js";
-import { createInstrumentWorker } from "./worker.js";
 
 /** Largest in-memory store (bytes of JSON lines); past it the oldest records go. */
 const MEMORY_STORE_BYTES = 4 << 20;
@@ -133,15 +130,12 @@ export function createEdgeEntry({ wasmModule, platform, importAls = false }) {
     }
   }
 
-  // readLocal(), exportLocal(), clearLocal(): over the in-memory store (see readback.js).
-  const readback = createReadback(() => memory?.reader() ?? null);
-
-  const propagation = createPropagation(api);
   return {
     ...api,
     init,
-    ...readback,
-    ...propagation,
-    instrumentWorker: createInstrumentWorker({ api, flush: api.flush, extract: propagation.extract, beforeInvocation }),
+    /** The read-back's reader: the in-memory store (see readback.js). */
+    storeReader: () => memory?.reader() ?? null,
+    /** For instrumentWorker: finishes an init() made at global scope. */
+    beforeInvocation,
   };
 }

@@ -56,6 +56,8 @@ export interface InitOptions {
    * after this call, with no per-client wrapping: `{ openai: OpenAI, anthropic: Anthropic,
    * googleGenAI: GoogleGenAI }`. Patched once; clients made before `init()` stay untraced
    * (wrap those with `wrapOpenAI` and friends). An unknown key is an `invalid_option` error.
+   * Needs `import "agensight-wasm/modules";` once in the app (without it: an `invalid_option`
+   * error saying so), so that apps without it do not bundle the provider wrappers.
    */
   instrumentModules?: { openai?: unknown; anthropic?: unknown; googleGenAI?: unknown };
   /** Export queue timings and bounds. */

@@ -1,5 +1,7 @@
 // Provider client wrappers: `wrapOpenAI(client)` and `wrapAnthropic(client)` return the same
-// client, traced. No runtime imports: shared by every entry through core.js.
+// client, traced. No runtime imports. Only the entries import this module, and make the
+// wrappers at their first call (lazy.js), so an app that never calls them leaves it out of its
+// bundle (HACKING.md, "What a bundle leaves out").
 //
 // How (see docs/records.md "LLM client wrappers" for what is recorded):
 // - The wrapper is a Proxy over the client; resources on the way to a traced method
@@ -24,6 +26,7 @@
 //   and request id; the caller gets the very same error object.
 
 import { errorInfo } from "./serialize.js";
+import { streamEnd } from "./stream-end.js";
 
 const PROVIDERS = {
   openai: {
@@ -84,9 +87,6 @@ function helperProvider(provider, route) {
 }
 
 const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
-
-/** Ends spans of streams that were dropped without being read to the end or closed. */
-const abandoned = typeof FinalizationRegistry === "function" ? new FinalizationRegistry((end) => end()) : null;
 
 /**
  * @param {object} p
@@ -369,15 +369,8 @@ function tracePromise(p, hooks) {
  * stream object itself is returned: only its iterator factory is wrapped.
  */
 function observeStream(stream, sp) {
-  let ended = false;
-  const token = {};
-  const end = (err, failed) => {
-    if (ended) return;
-    ended = true;
-    abandoned?.unregister(token);
-    if (failed) sp.fail(apiError(err));
-    else sp.endStream();
-  };
+  const span = streamEnd(sp, apiError);
+  const end = span.end;
   const wrapIterator = (it) => ({
     async next(...a) {
       let r;
@@ -388,7 +381,7 @@ function observeStream(stream, sp) {
         throw e;
       }
       if (r.done) end();
-      else if (!ended) sp.chunk(r.value);
+      else if (!span.ended) sp.chunk(r.value);
       return r;
     },
     async return(v) {
@@ -414,7 +407,7 @@ function observeStream(stream, sp) {
         throw x;
       }
       if (r.done) end();
-      else if (!ended) sp.chunk(r.value);
+      else if (!span.ended) sp.chunk(r.value);
       return r;
     },
     [Symbol.asyncIterator]() {
@@ -443,10 +436,10 @@ function observeStream(stream, sp) {
   } catch {
     // A frozen stream: hand back a plain async iterable over it.
     const source = stream;
-    abandoned?.register(source, end, token);
+    span.watch(source);
     return { [Symbol.asyncIterator]: () => wrapIterator(source[Symbol.asyncIterator]()) };
   }
-  abandoned?.register(stream, end, token);
+  span.watch(stream);
   return stream;
 }
 

@@ -1,6 +1,8 @@
 // The shared part of the Node, Deno and Bun entries (server runtimes with node:fs and
-// AsyncLocalStorage): context, file store, outbox and read-back, given the wasm bindings the
-// entry loaded its own way and the runtime's timers and exit hooks.
+// AsyncLocalStorage): context, file store, outbox and the read-back's reader, given the wasm
+// bindings the entry loaded its own way and the runtime's timers and exit hooks. The parts
+// only some apps call (propagation, instrumentWorker, read-back, provider wrappers) are made
+// by the entries at their first call (lazy.js).
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { join } from "node:path";
@@ -8,9 +10,6 @@ import { createAgensight } from "./core.js";
 import { alsContext } from "./context.js";
 import { DEFAULT_MAX_STORE_BYTES, fileOutbox, fileReader, fileStore, memoryStore } from "./store-file.js";
 import { DEFAULT_MEMORY_STORE_BYTES } from "./store-memory.js";
-import { createReadback } from "./readback.js";
-import { createPropagation } from "./propagation.js";
-import { createInstrumentWorker } from "./worker.js";
 
 /**
  * @param {object} p
@@ -46,18 +45,10 @@ export function createServerEntry({ wasm, loadError, defer, onExit, onIdle }) {
     onIdle,
   });
 
-  // The read-back reads the memory store, or a store directory (`dir`, else init()'s).
-  const { readLocal, exportLocal, clearLocal } = createReadback(({ dir }) =>
-    memory && dir === undefined ? memory.reader() : fileReader(dir ?? api.config()?.dir ?? ".agensight"),
-  );
-
-  const propagation = createPropagation(api);
   return {
     ...api,
-    readLocal,
-    exportLocal,
-    clearLocal,
-    ...propagation,
-    instrumentWorker: createInstrumentWorker({ api, flush: api.flush, extract: propagation.extract }),
+    /** The read-back's reader (lazy.js parts, see the entries): the memory store, or a store
+     * directory (`dir`, else init()'s). */
+    storeReader: ({ dir }) => (memory && dir === undefined ? memory.reader() : fileReader(dir ?? api.config()?.dir ?? ".agensight")),
   };
 }

@@ -113,16 +113,15 @@ export function embeddingsResponse({ model, vectors, inputTokens }) {
 /**
  * Tells the core which LLM call span `sp` is: provider and operation, and what the request
  * says (`{system, operation, model?, temperature?, max_tokens?}`). A later declaration
- * replaces an earlier one. Through the handle's `declare` where the core has it (not captured
- * data: a redact function does not see it), else as the `$llm` chunk the core reads the same.
+ * replaces an earlier one. Through the handle's `declare` (not captured data: a redact function
+ * does not see it).
  */
 export function declare(sp, { system, operation = "chat", model, temperature, maxTokens }) {
   const d = { system, operation };
   if (typeof model === "string") d.model = model;
   if (typeof temperature === "number") d.temperature = temperature;
   if (num(maxTokens) !== undefined) d.max_tokens = num(maxTokens);
-  if (typeof sp.declare === "function") sp.declare(d);
-  else sp.chunk({ $llm: d });
+  sp.declare(d);
 }
 
 /**

@@ -10,7 +10,12 @@
 // (their resources are own properties); subclasses (`AzureOpenAI`) are, through the chain.
 // SDK code that reads the resource through the client (`client.chat.completions.create` from
 // a helper such as `runTools`, `ai.chats` using `ai.models`) is traced too.
+//
+// Importing this module also plugs `init({ instrumentModules })` into the package's API (the
+// one side effect in the package: package.json "sideEffects" names this file). The core does
+// not import it, so apps that do not use it do not bundle the wrappers.
 
+import { internal, wrapAnthropic, wrapOpenAI } from "agensight-wasm";
 import { createGoogleGenAI } from "./google-genai/wrap.js";
 
 /** Marks a patched prototype, so that a second call changes nothing. */
@@ -94,3 +99,7 @@ export function instrumentModules(modules, api) {
   }
   return done;
 }
+
+// Named imports, not the namespace: a bundle keeps only these of the package's exports.
+const api = { internal, wrapOpenAI, wrapAnthropic };
+internal.extend("instrumentModules", (modules) => instrumentModules(modules, api));

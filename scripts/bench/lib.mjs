@@ -72,3 +72,46 @@ export function table(header, rows) {
   const line = (cells) => "| " + cells.join(" | ") + " |";
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
+
+/** The sink's program: answers every request 200 after reading its body (an empty OTLP
+ * response: `{}` to JSON, no bytes to protobuf); GET /stats says what it received. */
+const SINK = `
+const stats = { requests: 0, bytes: 0, paths: {} };
+const server = require("node:http").createServer((req, res) => {
+  let n = 0;
+  req.on("data", (c) => (n += c.length));
+  req.on("end", () => {
+    if (req.method === "GET" && req.url === "/stats") return res.end(JSON.stringify(stats));
+    stats.requests++;
+    stats.bytes += n;
+    stats.paths[req.url] = (stats.paths[req.url] ?? 0) + 1;
+    const json = !String(req.headers["content-type"]).includes("protobuf");
+    res.writeHead(200, { "content-type": json ? "application/json" : "application/x-protobuf" });
+    res.end(json ? "{}" : "");
+  });
+});
+server.keepAliveTimeout = 60000;
+server.listen(0, "127.0.0.1", () => process.stdout.write(server.address().port + "\\n"));
+process.stdin.on("end", () => process.exit(0)).resume();
+`;
+
+/**
+ * An HTTP receiver on 127.0.0.1 answering 200, in a process of its own (so that its CPU time
+ * is not the measured process's). Returns { url, stats(), close() }; it also exits when this
+ * process does (its stdin closes).
+ */
+export async function startSink() {
+  const { spawn } = await import("node:child_process");
+  const child = spawn(process.execPath, ["-e", SINK], { stdio: ["pipe", "pipe", "inherit"] });
+  const port = await new Promise((resolve, reject) => {
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`the sink exited (${code})`)));
+    child.stdout.once("data", (d) => resolve(Number(String(d).trim())));
+  });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    stats: async () => (await fetch(`${url}/stats`)).json(),
+    close: () => child.stdin.end(),
+  };
+}

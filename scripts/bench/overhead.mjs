@@ -4,24 +4,37 @@
 //   - agensight:  agensight-wasm from the packed tarball, init({ storage: false }) (spans are
 //                 built and dropped, like OpenTelemetry's no-op exporter), and
 //                 init({ storage: "memory" }) (records encoded and kept in memory: the local
-//                 mode without the disk)
+//                 mode without the disk), and mode "prod" exporting OTLP (protobuf, the
+//                 default) to a receiver on 127.0.0.1 that answers 200 (the export path:
+//                 encoding, fetch, the answer judged; storage: false, so no outbox files,
+//                 as the peers have none)
 //   - otel:       @opentelemetry/sdk-trace-base BasicTracerProvider + AsyncLocalStorage
 //                 context manager + BatchSpanProcessor with a no-op exporter; input and output
 //                 set as JSON attributes (JSON.stringify)
 //   - langsmith:  `traceable` with a Client whose fetch answers 200 locally
+//   - langfuse:   `observe()` of @langfuse/tracing (input and output captured, its default),
+//                 on sdk-trace-base with the AsyncLocalStorage context manager and
+//                 @langfuse/otel's LangfuseSpanProcessor (its defaults: batched, media
+//                 detection on, as agensight's redaction is on by default) exporting with
+//                 its own OTLP/HTTP exporter to the same receiver on 127.0.0.1: the fair
+//                 counterpart of agensight's capture-on, export-on "prod" row (an in-memory
+//                 exporter would skip the encoding and sending agensight's row pays for)
+// The receiver runs in a process of its own (lib.mjs startSink), so its CPU time is not
+// counted; what it received is in the result (network.sink).
 // Rounds are interleaved (every library once per round, order rotated) so machine noise hits
 // all of them alike; each block ends with the library's flush, so deferred work (batch
 // processing, serialization, store writes) is counted. Result: CPU ns per span above bare
 // (process user + system time, so that waiting for a core on a busy machine does not count;
 // wall time is reported beside it), median over rounds.
 //
-//   node --expose-gc scripts/bench/overhead.mjs [--rounds=7] [--ms=150] [--only=agensight,otel]
+//   node --expose-gc scripts/bench/overhead.mjs [--rounds=7] [--ms=150] [--only=agensight,otel,langsmith,langfuse]
 //   node --cpu-prof --cpu-prof-dir=target/bench/prof scripts/bench/overhead.mjs --profile=agensight --variant=sync [--pkg=DIR]
 // Prints one JSON object (stdout).
 
 import { performance } from "node:perf_hooks";
 import { join, resolve } from "node:path";
-import { guardNetwork, langsmithEnv, localFetch, median, spread, yieldToLoop } from "./lib.mjs";
+import { guardNetwork, langsmithEnv, localFetch, median, spread, startSink, yieldToLoop } from "./lib.mjs";
+import { ensurePeers, importPeer } from "./peers.mjs";
 import { syncWorkload, asyncWorkload, SPANS_PER_TRACE, QUESTION } from "./workload.mjs";
 import { importPackage } from "../../tests/support/package.mjs";
 
@@ -39,10 +52,11 @@ const WARMUP_MS = Number(args.warmup ?? 600);
 const refused = guardNetwork();
 Object.assign(process.env, langsmithEnv({}));
 const fetchLog = [];
+const flushed = {}; // agensight variant -> its last flush() result
 
 // ---- the libraries -------------------------------------------------------------------------
 
-async function setupAgensight() {
+async function setupAgensight(sink) {
   // --pkg=DIR: a package directory instead of the installed tarball (profiling builds,
   // experiments on a copy).
   const a = args.pkg ? await import(join(resolve(args.pkg), "node.mjs")) : await importPackage();
@@ -52,12 +66,15 @@ async function setupAgensight() {
   const variant = (label, options) => ({
     label,
     before: () => a.init({ name: "bench", ...options, ...extraOptions }),
-    flush: () => a.flush(),
+    // The last flush() per variant goes into the result: the export row's spans must come out
+    // exported, none failed.
+    flush: async () => void (flushed[label] = await a.flush()),
     wrap,
   });
   return [
     variant("agensight (storage: false)", { storage: false }),
     variant('agensight (storage: "memory")', { storage: "memory" }),
+    variant('agensight (mode "prod", OTLP to 127.0.0.1)', { mode: "prod", token: "bench-token", exporter: "otlp", endpoint: `${sink.url}/v1/traces`, storage: false }),
   ];
 }
 
@@ -129,6 +146,22 @@ async function setupLangsmith() {
   return [{ label: "LangSmith traceable", before() {}, flush: () => client.awaitPendingTraceBatches(), wrap }];
 }
 
+async function setupLangfuse(sink) {
+  await ensurePeers();
+  const { BasicTracerProvider } = await importPeer("@opentelemetry/sdk-trace-base");
+  const { AsyncLocalStorageContextManager } = await importPeer("@opentelemetry/context-async-hooks");
+  const { context } = await importPeer("@opentelemetry/api");
+  const { LangfuseSpanProcessor } = await importPeer("@langfuse/otel");
+  const { observe, setLangfuseTracerProvider } = await importPeer("@langfuse/tracing");
+  // The OTel API's globals are shared by every copy of @opentelemetry/api 1.x: when the
+  // OpenTelemetry row registered its (identical) context manager first, this one is refused.
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  const processor = new LangfuseSpanProcessor({ publicKey: "pk-lf-bench", secretKey: "sk-lf-bench", baseUrl: sink.url });
+  setLangfuseTracerProvider(new BasicTracerProvider({ spanProcessors: [processor] }));
+  const wrap = (fn, name) => observe(fn, { name });
+  return [{ label: "Langfuse observe() (OTLP to 127.0.0.1)", before() {}, flush: () => processor.forceFlush(), wrap }];
+}
+
 function setupBare() {
   return [{ label: "bare functions", before() {}, flush: async () => {}, wrap: (fn) => fn }];
 }
@@ -162,11 +195,13 @@ async function block(lib, main, isAsync, n) {
 async function main() {
   const only = args.only?.split(",") ?? (args.profile ? [args.profile] : null);
   const want = (k) => k === "bare" || !only || only.includes(k);
+  const sink = await startSink();
   let libs = [
     ...setupBare(),
-    ...(want("agensight") ? await setupAgensight() : []),
+    ...(want("agensight") ? await setupAgensight(sink) : []),
     ...(want("otel") ? await setupOtel() : []),
     ...(want("langsmith") ? await setupLangsmith() : []),
+    ...(want("langfuse") ? await setupLangfuse(sink) : []),
   ];
   // --profile=LIB: that library only (--case=N picks among its variants, e.g. agensight's
   // storage: false = 0, "memory" = 1), run long for node --cpu-prof.
@@ -218,7 +253,8 @@ async function main() {
     }));
     process.stderr.write(`[overhead] ${v.name}: ` + result.variants[v.name].map((x) => `${x.label} ${x.nsPerSpan.toFixed(0)} ns/span`).join(", ") + "\n");
   }
-  result.network = { langsmithRequests: fetchLog.length, sample: fetchLog.slice(0, 3), refused };
+  result.network = { langsmithRequests: fetchLog.length, sample: fetchLog.slice(0, 3), refused, sink: await sink.stats(), agensightFlush: flushed };
+  sink.close();
   if (!args.profile) process.stdout.write(JSON.stringify(result) + "\n");
   // LangSmith's client keeps timers; leave promptly.
   process.exit(0);

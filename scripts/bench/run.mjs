@@ -20,6 +20,7 @@ import { join } from "node:path";
 import { cpus } from "node:os";
 import { BENCH, OUT, ROOT, fmt1, fmt2, fmtInt, kb, mb, table } from "./lib.mjs";
 import { installPackage } from "../../tests/support/package.mjs";
+import { ensurePeers } from "./peers.mjs";
 
 const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, ...v] = a.replace(/^--/, "").split("="); return [k, v.length ? v.join("=") : "true"]; }));
 const quick = args.quick === "true";
@@ -43,6 +44,7 @@ function section(name, script, argv = [], nodeFlags = []) {
 }
 
 await installPackage();
+await ensurePeers(); // the pinned Langfuse and LangSmith stacks (scripts/bench/peers.json)
 const results = { date: new Date().toISOString(), node: process.version, quick };
 
 if (want("overhead")) results.overhead = section("overhead", "overhead.mjs", quick ? ["--rounds=3", "--ms=100", "--warmup=300"] : []);
@@ -76,8 +78,11 @@ if (ov && !ov.error) {
     const l = pick(v, "LangSmith");
     summary.push([`Overhead per span, ${v} (ns, lower is better)`, fmtInt(a?.nsPerSpan), fmtInt(o?.nsPerSpan), fmtInt(l?.nsPerSpan), ratio(a?.nsPerSpan, o?.nsPerSpan), ratio(a?.nsPerSpan, l?.nsPerSpan), "≤ 0.50× OTel" + check(a && o ? a.nsPerSpan <= o.nsPerSpan / 2 : undefined)]);
     summary.push([`… ${v}, agensight writing local records (storage: "memory")`, fmtInt(am?.nsPerSpan), "", "", ratio(am?.nsPerSpan, o?.nsPerSpan), ratio(am?.nsPerSpan, l?.nsPerSpan), ""]);
+    const ap = pick(v, 'agensight (mode "prod"');
+    const lf = pick(v, "Langfuse");
+    if (ap) summary.push([`… ${v}, agensight exporting OTLP (mode "prod", a receiver on 127.0.0.1)`, fmtInt(ap.nsPerSpan), "", "", ratio(ap.nsPerSpan, o?.nsPerSpan), ratio(ap.nsPerSpan, l?.nsPerSpan), lf ? `Langfuse exporting OTLP: ${fmtInt(lf.nsPerSpan)} ns (agensight ÷ Langfuse ${ratio(ap.nsPerSpan, lf.nsPerSpan)})` : ""]);
   }
-  md.push(`### Per-span overhead in Node (${ov.node})`, "", `The docs example's shape: a trace with two child spans, small input and output captured (scripts/bench/workload.mjs). CPU ns per span above the bare functions (user + system time of the process, so that waiting for a core on a busy machine does not count; wall time beside it), median of ${ov.rounds} interleaved rounds in one process; each round ends with the library's flush, so deferred work counts. OpenTelemetry: sdk-trace-base, AsyncLocalStorage context manager, BatchSpanProcessor with a no-op exporter, input/output as JSON attributes. LangSmith: \`traceable\` with a Client whose fetch answers 200 locally (${ov.network?.langsmithRequests ?? "?"} requests served, ${ov.network?.refused?.length ?? 0} refused).`, "");
+  md.push(`### Per-span overhead in Node (${ov.node})`, "", `The docs example's shape: a trace with two child spans, small input and output captured (scripts/bench/workload.mjs). CPU ns per span above the bare functions (user + system time of the process, so that waiting for a core on a busy machine does not count; wall time beside it), median of ${ov.rounds} interleaved rounds in one process; each round ends with the library's flush, so deferred work counts. OpenTelemetry: sdk-trace-base, AsyncLocalStorage context manager, BatchSpanProcessor with a no-op exporter, input/output as JSON attributes. LangSmith: \`traceable\` with a Client whose fetch answers 200 locally (${ov.network?.langsmithRequests ?? "?"} requests served, ${ov.network?.refused?.length ?? 0} refused). Export rows: agensight-wasm in mode "prod" (OTLP/protobuf, \`storage: false\`: no outbox files) and Langfuse (\`observe()\`, input and output captured, on sdk-trace-base with the AsyncLocalStorage context manager and @langfuse/otel's batched LangfuseSpanProcessor and its OTLP/HTTP JSON exporter) send to the same receiver on 127.0.0.1 answering 200, in a process of its own so its CPU is not counted (${ov.network?.sink?.requests ?? "?"} requests, ${mb(ov.network?.sink?.bytes)} received).`, "");
   const rows = [];
   for (const v of ["sync", "async"]) {
     const o = pick(v, "OpenTelemetry");
@@ -103,6 +108,11 @@ const sz = results.size;
 if (sz && !sz.error) {
   const a = sz.agensight.total;
   summary.push(["Package, gzip (wasm + JS, lower is better)", kb(a.gzip), kb(sz.otelBrowser.gzip) + " (browser build)", kb(sz.langsmith.gzip), ratio(a.gzip, sz.otelBrowser.gzip), ratio(a.gzip, sz.langsmith.gzip), "< 1× OTel" + check(a.gzip < sz.otelBrowser.gzip)]);
+  if (sz.apps) {
+    const page = sz.apps.browser.minimal.total.gzip;
+    summary.push(["What a page ships, gzip (.wasm + minimal app's JS, browser)", kb(page), "", kb(sz.langsmithApps.minimal.gzip), "", ratio(page, sz.langsmithApps.minimal.gzip), `≤ 47 KB, < Langfuse ${kb(sz.langfuse.minimal.gzip)} (${ratio(page, sz.langfuse.minimal.gzip)})` + check(page <= 47 * 1024 && page < sz.langfuse.minimal.gzip)]);
+    summary.push(["… a worker (workerd), with wrapOpenAI", kb(sz.apps.workerd.openai.total.gzip), "", kb(sz.langsmithApps.openai.gzip), "", ratio(sz.apps.workerd.openai.total.gzip, sz.langsmithApps.openai.gzip), `Langfuse ${kb(sz.langfuse.openai.gzip)} (${ratio(sz.apps.workerd.openai.total.gzip, sz.langfuse.openai.gzip)})`]);
+  }
   md.push("### Package size", "", "agensight-wasm: the .wasm and the JS that `import { init, trace, span, flush } from \"agensight-wasm\"` loads in Node, bundled and minified with esbuild. Peers: bundled and minified with esbuild (ESM, es2022). gzip level 9, brotli quality 11 (node:zlib).", "");
   const row = (name, s) => [name, kb(s.raw), kb(s.gzip), kb(s.brotli), ratio(a.gzip, s.gzip)];
   md.push(
@@ -114,6 +124,16 @@ if (sz && !sz.error) {
       row("… the same for Node, with the AsyncLocalStorage context manager", sz.otelNode),
       row("LangSmith `traceable` + Client (Node)", sz.langsmith),
     ]),
+    "",
+    "What a worker or page ships (scripts/bench/size.mjs): the .wasm plus the JS of a minimal app (`init()`, a trace with a child span, `flush()`; then the same with `wrapOpenAI`), bundled and minified with esbuild for the `browser` conditions (a page or web worker) and for workerd (`workerd`, `worker`, `browser`); the `openai` SDK left out everywhere (the app's own). Peers: the same apps for the browser, pinned in scripts/bench/peers.json" + (sz.peerVersions ? ` (${Object.entries(sz.peerVersions).filter(([k]) => k.startsWith("@langfuse/") || k === "langsmith" || k === "@opentelemetry/sdk-trace-base").map(([k, v]) => `${k} ${v}`).join(", ")})` : "") + ".",
+    "",
+    sz.apps
+      ? table(["what a worker or page ships, gzip", "minimal app", "with wrapOpenAI", "JS only (minimal)", "minimal ÷ Langfuse", "minimal ÷ LangSmith"], [
+          ...["browser", "workerd"].map((t) => [`agensight-wasm, ${t} (.wasm + JS)`, kb(sz.apps[t].minimal.total.gzip), kb(sz.apps[t].openai.total.gzip), kb(sz.apps[t].minimal.js.gzip), ratio(sz.apps[t].minimal.total.gzip, sz.langfuse.minimal.gzip), ratio(sz.apps[t].minimal.total.gzip, sz.langsmithApps.minimal.gzip)]),
+          ["Langfuse: @langfuse/tracing + @langfuse/otel (+ @langfuse/openai) on sdk-trace-base, browser", kb(sz.langfuse.minimal.gzip), kb(sz.langfuse.openai.gzip), kb(sz.langfuse.minimal.gzip), "", ""],
+          ["LangSmith: `traceable` (+ `langsmith/wrappers/openai`), browser", kb(sz.langsmithApps.minimal.gzip), kb(sz.langsmithApps.openai.gzip), kb(sz.langsmithApps.minimal.gzip), "", ""],
+        ])
+      : "",
     "",
     `The tarball installs ${sz.agensight.shippedFiles} .js/.mjs/.wasm files, ${kb(sz.agensight.shippedBytes)} unminified (viewer, CLI and every runtime entry included).`,
     "",

@@ -1,6 +1,7 @@
 // init({ instrumentModules }) with the real `openai`, `@anthropic-ai/sdk` and `@google/genai`
 // classes against the local double: every client made after init() is traced with no
 // wrapping; a bad value is init()'s invalid_option error, and a misspelt option still is one.
+// The option needs `import "agensight-wasm/modules"` (the core leaves the wrappers out).
 // (Its own file: the classes are patched for the whole process.)
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
@@ -16,6 +17,15 @@ const { init, trace, flush, readLocal, AgensightError } = await importPackage();
 
 const srv = await startServer();
 after(() => srv.close());
+
+test("without the agensight-wasm/modules import, init({ instrumentModules }) says what to import and patches nothing", async () => {
+  assert.throws(
+    () => init({ storage: "memory", instrumentModules: { openai: OpenAI } }),
+    (e) => e instanceof AgensightError && e.code === "invalid_option" && e.message.startsWith('init(): instrumentModules needs `import "agensight-wasm/modules";`'),
+  );
+  assert.equal(Object.getOwnPropertyDescriptor(OpenAI.prototype, "chat"), undefined, "OpenAI's prototype is untouched");
+  await importPackage("agensight-wasm/modules");
+});
 
 test("init({ instrumentModules }) rejects what instrumentModules rejects, as an invalid option, and typos stay errors", () => {
   const invalid = (options, message) =>

@@ -31,7 +31,7 @@ const EXPECTED = {
   "./openai-agents": ["agensight-wasm"],
   "./langchain": ["@langchain/core/callbacks/base", "agensight-wasm"],
   "./opentelemetry": ["@opentelemetry/api", "agensight-wasm"],
-  "./modules": [],
+  "./modules": ["agensight-wasm"],
 };
 
 test("each integration subpath is shipped and imports only the package and its own peer", () => {

@@ -1,9 +1,9 @@
 // A `generateContentStream` result (an async generator of GenerateContentResponse) passed on
-// item by item while each item goes to the span as it is (the core aggregates them); the span ends when the
-// stream ends, throws, is left early (`break`, `return()`), or is garbage-collected unread.
+// item by item while each item goes to the span as it is (the core aggregates them); the span
+// ends when the stream ends, throws, is left early (`break`, `return()`), or is
+// garbage-collected unread (stream-end.js, shared with the OpenAI and Anthropic wrappers).
 
-/** Ends spans of streams dropped without being read to the end or closed. */
-const abandoned = typeof FinalizationRegistry === "function" ? new FinalizationRegistry((end) => end()) : null;
+import { streamEnd } from "../../stream-end.js";
 
 /**
  * @param {AsyncIterable<any>} source the SDK's generator
@@ -12,25 +12,17 @@ const abandoned = typeof FinalizationRegistry === "function" ? new FinalizationR
  */
 export function traceStream(source, sp) {
   const it = source[Symbol.asyncIterator]();
-  let ended = false;
-  const token = {};
-  const end = (err, failed) => {
-    if (ended) return;
-    ended = true;
-    abandoned?.unregister(token);
-    if (failed) sp.fail(err);
-    else sp.endStream();
-  };
+  const span = streamEnd(sp);
   const step = async (method, arg) => {
     let r;
     try {
       r = typeof it[method] === "function" ? await it[method](arg) : method === "throw" ? Promise.reject(arg) : { done: true, value: arg };
     } catch (e) {
-      end(e, true);
+      span.end(e, true);
       throw e;
     }
-    if (r.done) end();
-    else if (!ended) {
+    if (r.done) span.end();
+    else if (!span.ended) {
       try {
         sp.chunk(r.value);
       } catch {
@@ -41,12 +33,12 @@ export function traceStream(source, sp) {
   };
   const wrapped = {
     next: (v) => step("next", v),
-    return: (v) => step("return", v).finally(() => end()),
+    return: (v) => step("return", v).finally(() => span.end()),
     throw: (e) => step("throw", e),
     [Symbol.asyncIterator]() {
       return this;
     },
   };
-  abandoned?.register(wrapped, end, token);
+  span.watch(wrapped);
   return wrapped;
 }
