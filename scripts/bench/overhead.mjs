@@ -10,7 +10,9 @@
 //                 as the peers have none)
 //   - otel:       @opentelemetry/sdk-trace-base BasicTracerProvider + AsyncLocalStorage
 //                 context manager + BatchSpanProcessor with a no-op exporter; input and output
-//                 set as JSON attributes (JSON.stringify)
+//                 set as JSON attributes (JSON.stringify); and the same with the official
+//                 OTLP/HTTP protobuf exporter to the receiver on 127.0.0.1 (the counterpart
+//                 of agensight's "prod" row)
 //   - langsmith:  `traceable` with a Client whose fetch answers 200 locally
 //   - langfuse:   `observe()` of @langfuse/tracing (input and output captured, its default),
 //                 on sdk-trace-base with the AsyncLocalStorage context manager and
@@ -78,7 +80,7 @@ async function setupAgensight(sink) {
   ];
 }
 
-async function setupOtel() {
+async function setupOtel(sink) {
   const api = await import("@opentelemetry/api");
   const { BasicTracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
   const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
@@ -94,11 +96,10 @@ async function setupOtel() {
   api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(noopExporter)] });
   api.trace.setGlobalTracerProvider(provider);
-  const tracer = provider.getTracer("bench");
   const ERROR = api.SpanStatusCode.ERROR;
   // The usual manual instrumentation: an active span around the call, arguments and result
   // as JSON attributes, errors recorded; Promises end the span when they settle.
-  const wrap = (fn, name) =>
+  const wrapWith = (tracer) => (fn, name) =>
     function (...args) {
       return tracer.startActiveSpan(name, (span) => {
         span.setAttribute("input", JSON.stringify(args));
@@ -132,7 +133,16 @@ async function setupOtel() {
         return r;
       });
     };
-  return [{ label: "OpenTelemetry JS", before() {}, flush: () => provider.forceFlush(), wrap, exported: () => exported }];
+  const rows = [{ label: "OpenTelemetry JS", before() {}, flush: () => provider.forceFlush(), wrap: wrapWith(provider.getTracer("bench")), exported: () => exported }];
+  if (sink) {
+    // The export path's counterpart of agensight's mode "prod" row: the same spans through
+    // BatchSpanProcessor and the official OTLP/HTTP protobuf exporter to the same receiver.
+    await ensurePeers();
+    const { OTLPTraceExporter } = await importPeer("@opentelemetry/exporter-trace-otlp-proto");
+    const exporting = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(new OTLPTraceExporter({ url: `${sink.url}/v1/traces` }))] });
+    rows.push({ label: "OpenTelemetry JS (OTLP/protobuf to 127.0.0.1)", before() {}, flush: () => exporting.forceFlush(), wrap: wrapWith(exporting.getTracer("bench")) });
+  }
+  return rows;
 }
 
 async function setupLangsmith() {
@@ -199,7 +209,7 @@ async function main() {
   let libs = [
     ...setupBare(),
     ...(want("agensight") ? await setupAgensight(sink) : []),
-    ...(want("otel") ? await setupOtel() : []),
+    ...(want("otel") ? await setupOtel(sink) : []),
     ...(want("langsmith") ? await setupLangsmith() : []),
     ...(want("langfuse") ? await setupLangfuse(sink) : []),
   ];
