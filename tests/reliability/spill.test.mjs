@@ -127,3 +127,42 @@ test("a spilled entry removed or torn before it is read back: counted failed, wa
   for (let i = 0; i < TRACES; i++) assert.equal(seen.get(name(i)) ?? 0, gone.has(name(i)) ? 0 : 1, name(i));
   assert.deepEqual(readdirSync(outbox), [], "the torn file is deleted too");
 });
+
+test("Agensight API down from start-up: traces spilled before the token is validated are bound to the project when read back; each record arrives once", async (t) => {
+  const { agensightReceiver } = await import("../export/receivers.mjs");
+  const state = { down: true };
+  const rx = await agensightReceiver({ fault: () => (state.down ? { status: 503, body: "down" } : null) });
+  const dir = mkdtempSync(join(tmpdir(), "agensight-spill-"));
+  t.mock.method(console, "warn", () => {});
+  t.after(async () => {
+    await rx.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  init({ mode: "prod", token: "tok-test-12345", endpoint: rx.url, dir, queue: { batchDelayMs: 50, timeoutMs: 5000 } });
+  const n = 600;
+  let most = 0;
+  for (let i = 0; i < n; i++) {
+    await trace(async (x) => x.length, name(i))(FILLER);
+    if (i % 50 === 49) {
+      await new Promise((r) => setImmediate(r));
+      most = Math.max(most, wasmStats().resident);
+    }
+  }
+  const during = wasmStats();
+  assert.ok(most <= RESIDENT, `resident export bytes ${most} > ${RESIDENT}`);
+  assert.ok(during.spilled > n / 2, `${during.spilled} of ${n} jobs only in the outbox`);
+  const saved = readdirSync(join(dir, "outbox")).map((f) => readFileSync(join(dir, "outbox", f), "utf8"));
+  assert.ok(saved.every((text) => text.includes('"unbound":true')), "written before the token was validated");
+  assert.equal(rx.records.length, 0);
+
+  state.down = false;
+  assert.deepEqual(await flush({ timeoutMs: 60_000 }), { exported: n, failed: 0, pending: 0, dropped: 0 });
+  const spans = rx.records.filter((r) => r.type === "span");
+  assert.equal(spans.length, n);
+  assert.equal(new Set(spans.map((r) => r.data.id)).size, n, "each span record once");
+  assert.deepEqual(spans.map((r) => r.data.name).sort(), Array.from({ length: n }, (_, i) => name(i)));
+  const traces = rx.records.filter((r) => r.type === "trace");
+  assert.equal(traces.length, n);
+  assert.ok(traces.every((r) => r.data.project_id === "proj-1"), "bound when read back");
+  assert.deepEqual(readdirSync(join(dir, "outbox")), []);
+});
