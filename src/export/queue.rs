@@ -184,7 +184,9 @@ impl Queue {
     }
 
     /// Turns waiting traces into jobs, once their batch is due (or `force`, on flush).
-    fn make_jobs(&mut self, now_ms: f64, force: bool, new_id: &mut dyn FnMut() -> u64) {
+    /// Jobs made are not sent before `hold` (ms; 0: at once): made early, for the outbox,
+    /// they still go when their batch is due.
+    fn make_jobs(&mut self, now_ms: f64, force: bool, hold: f64, new_id: &mut dyn FnMut() -> u64) {
         if let Auth::Unvalidated = self.auth {
             // Jobs restored from an earlier process wait for the token too: validate it even
             // when nothing new is waiting (before, a restart with only those sent nothing).
@@ -235,21 +237,24 @@ impl Queue {
                         )
                         .into_bytes(),
                     };
-                    self.push_job(Job::new(
-                        new_id(),
-                        vec![Part {
-                            path: String::new(),
-                            body,
-                            spans: spans as u64,
-                        }],
-                    ));
+                    self.push_job(
+                        Job::new(
+                            new_id(),
+                            vec![Part {
+                                path: String::new(),
+                                body,
+                                spans: spans as u64,
+                            }],
+                        ),
+                        hold,
+                    );
                 }
             }
             Auth::Valid(project) => {
                 let project = project.clone();
                 while let Some(b) = self.pop_pending() {
                     let parts = self.cloud_parts(&b, Some(&project));
-                    self.push_job(Job::new(new_id(), parts));
+                    self.push_job(Job::new(new_id(), parts), hold);
                 }
             }
             Auth::Unvalidated => {
@@ -259,7 +264,7 @@ impl Queue {
                     let parts = self.cloud_parts(&b, None);
                     let mut job = Job::new(new_id(), parts);
                     job.unbound = true;
-                    self.push_job(job);
+                    self.push_job(job, hold);
                 }
             }
             Auth::Invalid(_) => return,
@@ -323,7 +328,8 @@ impl Queue {
         }
     }
 
-    fn push_job(&mut self, mut job: Job) {
+    fn push_job(&mut self, mut job: Job, hold: f64) {
+        job.not_before_ms = hold;
         // The bound counts body bytes; a body grown by doubling can hold twice that, which a
         // queue full of waiting requests would keep (seen as 6 MB of growth at the bound).
         for p in &mut job.parts {
@@ -368,7 +374,7 @@ impl Queue {
         max_body: Option<usize>,
         new_id: &mut dyn FnMut() -> u64,
     ) -> Option<u64> {
-        self.make_jobs(now_ms, force, new_id);
+        self.make_jobs(now_ms, force, 0.0, new_id);
         if max_body.is_none() && self.in_flight >= self.settings.concurrency {
             return None;
         }
@@ -429,21 +435,8 @@ impl Queue {
     /// written while a page unloads). Jobs made here before their batch was due are not sent
     /// before it is (a flush sends them at once).
     pub fn unsaved(&mut self, now_ms: f64, new_id: &mut dyn FnMut() -> u64) -> Vec<u64> {
-        let due = self
-            .oldest_pending_ms
-            .filter(|_| !self.pending.is_empty())
-            .map(|t| t + self.settings.batch_delay_ms);
-        let known: Vec<u64> = self.jobs.iter().map(|j| j.id).collect();
-        self.make_jobs(now_ms, true, new_id);
-        if let Some(due) = due {
-            for j in self
-                .jobs
-                .iter_mut()
-                .filter(|j| !j.validate && !known.contains(&j.id))
-            {
-                j.not_before_ms = due;
-            }
-        }
+        let hold = self.batch_due();
+        self.make_jobs(now_ms, true, hold, new_id);
         self.jobs
             .iter()
             .filter(|j| !j.persisted)
@@ -564,6 +557,13 @@ impl Queue {
             Auth::Valid(project) => bind_project(job, project),
             _ => job.unbound = true,
         }
+    }
+
+    /// When the waiting traces' batch is due by time (0 when none wait).
+    fn batch_due(&self) -> f64 {
+        self.oldest_pending_ms
+            .filter(|_| !self.pending.is_empty())
+            .map_or(0.0, |t| t + self.settings.batch_delay_ms)
     }
 
     /// The request for job `id`'s current part.

@@ -62,7 +62,10 @@ impl Queue {
         let Some(max) = self.spill_at else {
             return Vec::new();
         };
-        self.make_jobs(now_ms, false, new_id);
+        // Made for the outbox, not to be sent before their batch is due by time (as without
+        // an outbox, where they wait for the batch delay).
+        let hold = self.batch_due();
+        self.make_jobs(now_ms, false, hold, new_id);
         let mut resident = self.resident_bytes();
         let first = self.jobs.iter().position(|j| !j.validate && !j.spilled);
         let mut out = Vec::new();
