@@ -32,7 +32,7 @@ const isPromise = (v) => v !== null && typeof v === "object" && typeof v.then ==
  * @property {(id: number) => string} persist
  * @property {(text: string) => boolean} restore
  * @property {(now: number) => number[]} unsaved
- * @property {(now: number) => {dropped: number[], warnings: string[], wake: number}} poll
+ * @property {(now: number) => {dropped: number[], warnings: string[], wake: number, load?: number[]}} poll `load`: spilled jobs to read back
  * @property {() => {exported: number, failed: number, pending: number, dropped: number}} stats
  * @property {(bytes: number) => void} spillAt
  * @property {(now: number) => number[]} spill
@@ -119,8 +119,11 @@ export function createExporter({ queue, outbox = null, mode, now, warn, fetch, s
    * are not written again) and drops their bodies from memory once written; a job whose write
    * failed stays in memory (the queue's bounds still hold, the failure was said once). */
   function spill() {
-    if (!spills || stopped) return;
-    for (const id of queue.spill(now())) {
+    if (stopped) return;
+    // Without an outbox too: the waiting traces due by size become jobs (no ids come back).
+    const named = queue.spill(now());
+    if (!spills) return;
+    for (const id of named) {
       const text = queue.persist(id);
       const written = text ? store.tried("put", id, text) : saving.get(id) ?? true;
       if (written === true) queue.evict(id);

@@ -336,14 +336,39 @@ fn a_restored_outbox_is_not_all_brought_into_memory() {
 }
 
 #[test]
-fn without_an_outbox_nothing_spills_and_ends_do_not_ask_for_it() {
-    let mut core = Core::new(parse(OTLP).unwrap(), &[3; 32], 0.0);
+fn without_an_outbox_nothing_spills_but_batches_are_made_as_they_fill() {
+    let opts = r#"{"mode":"prod","exporter":"otlp","protocol":"http/json","queue":{"maxBatchSpans":2,"batchDelayMs":1000}}"#;
+    let mut core = Core::new(parse(opts).unwrap(), &[3; 32], 0.0);
     let d = core.define("job", "", "");
-    for i in 0..5 {
+    let mut ended = Vec::new();
+    for i in 0..4 {
         let h = core.start(d, NONE, i as f64, "\"x\"", None);
-        assert_eq!(core.end(h, i as f64, "", None), Ended::Emitted);
+        ended.push(core.end(h, i as f64, "", None));
+        if ended[i] == Ended::DrainNow {
+            assert!(
+                core.export_spill(i as f64).is_empty(),
+                "no outbox: nothing named"
+            );
+        }
     }
-    assert!(core.export_spill(10.0).is_empty());
-    assert!(core.export_poll(10.0).load.is_empty());
-    assert_eq!(core.stats().spilled, 0);
+    assert_eq!(
+        ended,
+        [
+            Ended::Emitted,
+            Ended::DrainNow,
+            Ended::Emitted,
+            Ended::DrainNow
+        ],
+        "a batch's worth waits: the core says so"
+    );
+    let q = core.queue().unwrap();
+    assert_eq!((q.spilled_jobs(), q.pending_spans()), (0, 4));
+    assert_eq!(
+        q.wake_in(3.0),
+        Some(997.0),
+        "made into jobs early, sent when the batch is due by time, as before"
+    );
+    assert!(core.export_next(3.0, false).is_none());
+    assert!(core.export_next(1000.0, false).is_some());
+    assert!(core.export_poll(1000.0).load.is_empty());
 }

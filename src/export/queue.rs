@@ -795,8 +795,9 @@ impl Job {
 /// Captured bytes (as [`batch_bytes`] weighs them) one OTLP request carries at most, besides
 /// `maxBatchSpans`: a body is built whole in wasm memory (growing by doubling), so its size is
 /// the transient peak on top of the queue's bounds; collectors also refuse large requests
-/// (4 MiB is a common limit).
-pub const MAX_BATCH_BYTES: usize = 1 << 20;
+/// (4 MiB is a common limit). 1 MiB here left 22 MB of wasm memory behind an 8 MiB queue with
+/// the exporter down (scripts/bench/memory.mjs, otlp-down-4k); 256 KiB, 14 MB.
+pub const MAX_BATCH_BYTES: usize = 256 << 10;
 
 /// Puts `project` where the job's bodies say `"project_id":null` (the record fields: inside
 /// captured JSON text every quote is escaped, so the pattern cannot match there) and marks the

@@ -35,13 +35,13 @@ impl Queue {
         self.jobs.iter().filter(|j| j.spilled).count()
     }
 
-    /// Whether a batch's worth of traces waits to be made into jobs and spilled now (cheap:
-    /// asked at the end of every trace). Only with an outbox: without one, they wait for the
-    /// batch delay as before.
+    /// Whether a batch's worth of traces waits to be made into jobs (and spilled, with an
+    /// outbox) now: cheap, asked at the end of every trace. Without an outbox too: a job holds
+    /// its traces in fewer bytes than the traces themselves, and waiting traces would otherwise
+    /// pile up to `maxPendingBytes` before the batch delay ends.
     pub fn wants_spill(&self) -> bool {
-        self.spill_at.is_some()
-            && (self.pending_spans >= self.settings.max_batch_spans
-                || self.pending_bytes >= self.batch_bytes())
+        self.pending_spans >= self.settings.max_batch_spans
+            || self.pending_bytes >= self.batch_bytes()
     }
 
     /// Captured bytes one job carries at most ([`MAX_BATCH_BYTES`], a share of the resident
@@ -53,19 +53,19 @@ impl Queue {
         }
     }
 
-    /// Makes the traces due by size into jobs, then names the jobs whose bodies should leave
-    /// memory (newest first) until the rest fits the resident bound: persist each
-    /// (`persist`, written again if it changed since), then [`Queue::evict`] it once written.
+    /// Makes the traces due by size into jobs (with or without an outbox), then names the jobs
+    /// whose bodies should leave memory (newest first) until the rest fits the resident bound:
+    /// persist each (`persist`, written again if it changed since), then [`Queue::evict`] it
+    /// once written.
     /// Never the token validation, a job in flight, one partly sent, nor the oldest resident
     /// job (it goes next; reading it back only to spill it again would loop).
     pub fn spill(&mut self, now_ms: f64, new_id: &mut dyn FnMut() -> u64) -> Vec<u64> {
+        // Made early, not to be sent before their batch is due by time (as before).
+        let hold = self.batch_due();
+        self.make_jobs(now_ms, false, hold, new_id);
         let Some(max) = self.spill_at else {
             return Vec::new();
         };
-        // Made for the outbox, not to be sent before their batch is due by time (as without
-        // an outbox, where they wait for the batch delay).
-        let hold = self.batch_due();
-        self.make_jobs(now_ms, false, hold, new_id);
         let mut resident = self.resident_bytes();
         let first = self.jobs.iter().position(|j| !j.validate && !j.spilled);
         let mut out = Vec::new();
