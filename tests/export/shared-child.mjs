@@ -1,7 +1,8 @@
 // One process of the shared-outbox test (shared-outbox.test.mjs): prod mode, OTLP to the
 // endpoint in argv, the outbox in the dir in argv shared with the other processes. Records
 // `count` traces of one span each (0: records nothing; `fill`: characters captured per trace),
-// says so with how many of its jobs are spilled to the outbox, then flushes and prints what
+// says so with how many of its jobs are spilled to the outbox and its export bytes in memory
+// (restored ones included), then flushes and prints what
 // flush() returned.
 import { join } from "node:path";
 import { APP, importPackage } from "../support/package.mjs";
@@ -16,6 +17,7 @@ const work = trace(async (i) => i, name);
 const filler = "f".repeat(Number(fill));
 for (let i = 0; i < Number(count); i++) await work(i, filler);
 await new Promise((r) => setImmediate(r));
-process.stdout.write(`recorded ${JSON.parse(glue.stats()).spilled} spilled\n`);
+const stats = JSON.parse(glue.stats());
+process.stdout.write(`recorded ${stats.spilled} spilled ${stats.resident} resident\n`);
 const r = await flush({ timeoutMs: 30000 });
 process.stdout.write(`${JSON.stringify(r)}\n`);

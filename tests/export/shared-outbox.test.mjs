@@ -71,6 +71,41 @@ test("spilled jobs stay their owner's: a process starting beside them neither se
   }
 });
 
+test("a large outbox left by a killed process is taken over without bringing it all into memory", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "agensight-shared-restore-"));
+  let open = false;
+  const rx = await otlpReceiver({ fault: () => (open ? undefined : { status: 503, headers: { "retry-after": "1" } }) });
+  try {
+    const first = run([rx.url, dir, "150", "r", "20000"]);
+    await until(() => first.output().includes("recorded"));
+    // Every job is in the outbox once the count of files has not changed for a second (its
+    // flush() sends every batch at once, each written before it goes; answers are immediate).
+    let files = -1;
+    let since = Date.now();
+    await until(() => {
+      const n = readdirSync(join(dir, "outbox")).filter((f) => f.endsWith(".json")).length;
+      if (n !== files) [files, since] = [n, Date.now()];
+      return n > 0 && Date.now() - since > 1000;
+    });
+    first.child.kill("SIGKILL");
+    await first.done;
+    const next = run([rx.url, dir, "0", "next"]);
+    await until(() => next.output().includes("recorded"));
+    const [, spilled, resident] = /recorded (\d+) spilled (\d+) resident/.exec(next.output()).map(Number);
+    assert.ok(spilled > 0 && resident <= 512 * 1024, next.output());
+    open = true;
+    const { code, out } = await next.done;
+    assert.equal(code, 0, out);
+    assert.deepEqual(last(out), { exported: 150, failed: 0, pending: 0, dropped: 0 });
+    const ids = rx.spans().map((s) => s.spanId);
+    assert.equal(new Set(ids).size, 150);
+    assert.equal(ids.length, 150, "each span once");
+    assert.deepEqual(readdirSync(join(dir, "outbox")), []);
+  } finally {
+    await rx.close();
+  }
+});
+
 test("the jobs of a killed process are taken over by one of the processes starting after it", async () => {
   const dir = mkdtempSync(join(tmpdir(), "agensight-stale-"));
   const hung = await otlpReceiver({ fault: () => "hang" });
