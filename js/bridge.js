@@ -15,7 +15,7 @@ import { createPendingLog } from "./pending.js";
 /** "Not recorded" span handle (unsampled trace, or a bound was hit); matches the Rust side. */
 export const NOOP = 0xffffffff;
 
-const NO_POLL = Object.freeze({ dropped: [], warnings: [], wake: -1 });
+const NO_POLL = Object.freeze({ dropped: [], warnings: [], wake: -1, load: [] });
 const NO_STATS = Object.freeze({ exported: 0, failed: 0, pending: 0, dropped: 0 });
 
 /**
@@ -242,5 +242,14 @@ function createQueuePort(guarded, w) {
      * work is due (-1: none). */
     poll: guarded((now) => JSON.parse(w().exportPoll(now)), NO_POLL),
     stats,
+    // Spilling to the outbox (js/exporter.js `spill`, `load`).
+    /** Keep at most `bytes` of request bodies in memory (an outbox holds the rest). */
+    spillAt: guarded((bytes) => w().exportSpillAt(bytes), undefined),
+    /** Jobs to write to the outbox (`persist`), then `evict` once written. */
+    spill: guarded((now) => Array.from(w().exportSpill(now)), []),
+    /** Job `id`'s outbox copy is written: its bodies leave memory; false when it changed. */
+    evict: guarded((id) => w().exportEvict(id), false),
+    /** A spilled job's outbox text read back ("" for none); false: lost (counted failed). */
+    reload: guarded((id, text) => w().exportReload(id, text), true),
   };
 }

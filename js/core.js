@@ -82,7 +82,7 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
       writeScheduled = true;
       defer(drainLocal);
     }
-    st?.exporter?.emitted();
+    st?.exporter?.emitted(drainNow);
   }
 
   onExit?.((canSend) => {

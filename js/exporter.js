@@ -16,6 +16,10 @@ export const KEEPALIVE_BYTES = 64 * 1024;
 /** How long an asynchronous outbox (IndexedDB) operation is waited for before the export goes
  * on without it (a database blocked by another tab never stops exporting). */
 export const OUTBOX_WAIT_MS = 5000;
+/** Export request-body bytes kept in memory when there is an outbox that can read a job
+ * back (`get`): the backlog past it waits there, bodies out of memory (the queue keeps each
+ * job's id, size, times and span count), and is read back in order as room frees up. */
+export const RESIDENT_BYTES = 512 * 1024;
 
 const isPromise = (v) => v !== null && typeof v === "object" && typeof v.then === "function";
 
@@ -28,13 +32,19 @@ const isPromise = (v) => v !== null && typeof v === "object" && typeof v.then ==
  * @property {(id: number) => string} persist
  * @property {(text: string) => boolean} restore
  * @property {(now: number) => number[]} unsaved
- * @property {(now: number) => {dropped: number[], warnings: string[], wake: number}} poll
+ * @property {(now: number) => {dropped: number[], warnings: string[], wake: number, load?: number[]}} poll `load`: spilled jobs to read back
  * @property {() => {exported: number, failed: number, pending: number, dropped: number}} stats
+ * @property {(bytes: number) => void} spillAt
+ * @property {(now: number) => number[]} spill
+ * @property {(id: number) => boolean} evict
+ * @property {(id: number, text: string) => boolean} reload
  *
  * @typedef {object} Outbox durable job storage; each method may return a Promise
  * @property {() => ({id: number, text: string}[] | Promise<{id: number, text: string}[]>)} list
  * @property {(id: number, text: string) => (void | Promise<void>)} put
  * @property {(id: number) => (void | Promise<void>)} delete
+ * @property {(id: number) => (string | null | Promise<string | null>)} [get] one entry's text
+ *   (null: none); without it the backlog is not spilled
  */
 
 /**
@@ -51,23 +61,32 @@ const isPromise = (v) => v !== null && typeof v === "object" && typeof v.then ==
  *   exporters of successive init()s (their requests share one page)
  * @param {typeof transportSend} [p.send] the transport (tests pass a fake)
  * @param {{set(fn: () => void, ms: number): any, clear(t: any): void}} [p.timers]
+ * @param {number} [p.residentBytes] request-body bytes kept in memory with an outbox
  */
-export function createExporter({ queue, outbox = null, mode, now, warn, fetch, saveEarly = false, keepalive = { inFlight: 0 }, send = transportSend, timers = defaultTimers }) {
+export function createExporter({ queue, outbox = null, mode, now, warn, fetch, saveEarly = false, keepalive = { inFlight: 0 }, send = transportSend, timers = defaultTimers, residentBytes = RESIDENT_BYTES }) {
   let stopped = false;
   let pumping = null;
   let timer = null;
   let exitSent = false;
   let restoring = null;
   let saveScheduled = false;
-  const saving = new Map(); // job id -> Promise of its outbox put, under way
+  const saving = new Map(); // job id -> Promise of its outbox put (true: written), under way
+  const loads = new Set(); // reads of spilled jobs under way (an asynchronous outbox)
   const warnings = createWarnings({ mode, now, warn });
   const store = outbox ? createOutboxCalls(outbox, warnings.outboxFailed, timers) : null;
+  const spills = store !== null && typeof outbox.get === "function";
+  if (spills) queue.spillAt(residentBytes);
 
   /** What an earlier process or page left goes back into the queue (ids kept, so receivers
    * can dedupe); entries the queue does not take (another exporter's, torn) are deleted. */
   function restoreEntries(entries) {
     if (stopped) return;
-    for (const { id, text } of entries ?? []) if (!queue.restore(text)) store.call("delete", id);
+    for (const entry of entries ?? []) {
+      const text = entry.text; // read here: the file outbox reads each entry when asked
+      if (text === null || text === undefined) continue; // unreadable now: left for later
+      if (!queue.restore(text)) store.call("delete", entry.id);
+      else spill(); // a large outbox is not all brought into memory
+    }
   }
 
   function restore() {
@@ -87,11 +106,58 @@ export function createExporter({ queue, outbox = null, mode, now, warn, fetch, s
     });
   }
 
-  /** Deletes the outbox copies of dropped jobs, shows the warnings; returns the wake time. */
+  /** Deletes the outbox copies of dropped jobs, shows the warnings, reads back the spilled
+   * jobs the queue has room for; returns the wake time. */
   function absorb(news) {
     if (store) for (const id of news.dropped) store.call("delete", id);
     for (const line of news.warnings) warnings.export(line);
+    if (news.load?.length) load(news.load);
     return news.wake;
+  }
+
+  /** Writes the jobs past the resident bound to the outbox (those already there as they are
+   * are not written again) and drops their bodies from memory once written; a job whose write
+   * failed stays in memory (the queue's bounds still hold, the failure was said once). */
+  function spill() {
+    if (stopped) return;
+    // Without an outbox too: the waiting traces due by size become jobs (no ids come back).
+    const named = queue.spill(now());
+    if (!spills) return;
+    for (const id of named) {
+      const text = queue.persist(id);
+      const written = text ? store.tried("put", id, text) : saving.get(id) ?? true;
+      if (written === true) queue.evict(id);
+      else if (written) written.then((ok) => ok && !stopped && queue.evict(id));
+    }
+  }
+
+  /** Reads spilled jobs back (the queue names them oldest first and keeps their order). One
+   * whose entry is gone or unreadable is counted failed by the queue and said once; a read
+   * that takes longer than OUTBOX_WAIT_MS is not waited for (the job stays pending). */
+  function load(ids) {
+    for (const id of ids) {
+      let got;
+      try {
+        got = outbox.get(id);
+      } catch {
+        got = null;
+      }
+      if (!isPromise(got)) {
+        reloaded(id, got);
+        continue;
+      }
+      const read = Promise.resolve(got).then((text) => reloaded(id, text), () => reloaded(id, null));
+      const waited = store.bounded(read).then(() => {
+        loads.delete(waited);
+        schedule();
+      });
+      loads.add(waited);
+    }
+  }
+
+  function reloaded(id, text) {
+    if (stopped) return;
+    if (!queue.reload(id, typeof text === "string" ? text : "")) warnings.outboxLost();
   }
 
   /** Sends every request that is due; resolves when those are answered. One pump at a time. */
@@ -106,9 +172,11 @@ export function createExporter({ queue, outbox = null, mode, now, warn, fetch, s
         for (;;) {
           const sends = [];
           for (let id; (id = queue.next(now(), force)); ) sends.push(sendJob(id));
-          absorb(queue.poll(now()));
-          if (sends.length === 0) break;
-          await Promise.all(sends);
+          spill();
+          const news = queue.poll(now());
+          absorb(news);
+          if (sends.length === 0 && !news.load?.length && loads.size === 0) break;
+          await Promise.all([...sends, ...loads]);
         }
       } finally {
         pumping = null;
@@ -145,12 +213,13 @@ export function createExporter({ queue, outbox = null, mode, now, warn, fetch, s
     if (stopped || !store) return;
     for (const id of queue.unsaved(now())) {
       const saved = queue.persist(id);
-      const p = saved ? store.call("put", id, saved) : undefined;
-      if (p) {
+      const p = saved ? store.tried("put", id, saved) : undefined;
+      if (isPromise(p)) {
         saving.set(id, p);
         p.then(() => saving.delete(id));
       }
     }
+    spill();
     schedule();
   }
 
@@ -204,10 +273,16 @@ export function createExporter({ queue, outbox = null, mode, now, warn, fetch, s
   schedule();
 
   return {
-    /** A trace was handed on: save it early (browsers) and send it when its batch is due. */
-    emitted() {
+    /** A trace was handed on: save it early (browsers) and send it when its batch is due.
+     * `spillNow`: a batch's worth waits; with an outbox it is written there now (memory stays
+     * within the resident bound however long the receiver is down). */
+    emitted(spillNow = false) {
       if (stopped) return;
       exitSent = false;
+      if (spillNow) {
+        spill();
+        absorb(queue.poll(now())); // the outbox copies of jobs dropped by the bounds go now
+      }
       if (saveEarly && store && !saveScheduled) {
         saveScheduled = true;
         // A microtask: the traces ending in one task make one job, and it is written before
@@ -233,6 +308,7 @@ export function createExporter({ queue, outbox = null, mode, now, warn, fetch, s
       const deadline = now() + timeoutMs;
       for (;;) {
         await pump(true);
+        if (loads.size) await Promise.all(loads);
         const wait = absorb(queue.poll(now()));
         if (wait < 0 || now() >= deadline || stopped) break;
         // A plain (ref'd) timer: the process stays up while flush() waits for a retry.
@@ -265,6 +341,7 @@ function createWarnings({ mode, now, warn }) {
   let suppressed = 0;
   let prodWarned = false;
   let outboxWarned = false;
+  let lostWarned = false;
   return {
     export(line) {
       if (mode === "dev") {
@@ -281,6 +358,11 @@ function createWarnings({ mode, now, warn }) {
       if (outboxWarned) return;
       outboxWarned = true;
       warn("agensight: the export outbox failed; traces not yet exported may not survive a restart:", e);
+    },
+    outboxLost() {
+      if (lostWarned) return;
+      lostWarned = true;
+      warn("agensight: an export job spilled to the outbox could not be read back (its entry was removed or is corrupt); its spans are counted as failed in flush()");
     },
   };
 }
@@ -304,6 +386,26 @@ function createOutboxCalls(outbox, failed, timers) {
         return void failed(e);
       }
       return isPromise(r) ? bounded(Promise.resolve(r).catch(failed)) : undefined;
+    },
+    /** As `call`, saying whether it worked: a boolean, or a Promise of one (false also when
+     * it took longer than OUTBOX_WAIT_MS). */
+    tried(method, ...args) {
+      let r;
+      try {
+        r = outbox[method](...args);
+      } catch (e) {
+        failed(e);
+        return false;
+      }
+      if (!isPromise(r)) return true;
+      const settled = Promise.resolve(r).then(
+        () => true,
+        (e) => {
+          failed(e);
+          return false;
+        },
+      );
+      return bounded(settled).then((ok) => ok === true);
     },
   };
 }

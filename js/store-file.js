@@ -352,11 +352,29 @@ export function fileOutbox(dir, { pid = globalThis.process?.pid ?? 0, alive = pr
         if (!m) continue;
         const id = Number(m[1]);
         if (!claim(n, id, m[2] === undefined ? null : Number(m[2]))) continue;
-        try {
-          jobs.push({ id, text: readFileSync(mine(id), "utf8") });
-        } catch {}
+        const file = mine(id);
+        // Read when asked, one at a time: a large outbox is never all in memory at once.
+        jobs.push({
+          id,
+          get text() {
+            try {
+              return readFileSync(file, "utf8");
+            } catch {
+              return null; // unreadable now: left where it is
+            }
+          },
+        });
       }
       return jobs;
+    },
+    /** Job `id`'s text as this process wrote it (a spilled job read back); null: no file. */
+    get(id) {
+      try {
+        return readFileSync(mine(id), "utf8");
+      } catch (e) {
+        if (e?.code === "ENOENT") return null;
+        throw e;
+      }
     },
     put(id, text) {
       mkdirSync(dir, { recursive: true });

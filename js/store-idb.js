@@ -213,6 +213,15 @@ export function outboxDelete(id) {
   });
 }
 
+/** Export job `id`'s outbox text (a spilled job read back); null when there is none or it
+ * is not text. */
+export function outboxGet(id) {
+  return transaction("outbox read", OUTBOX, "readonly", (store) => {
+    const r = store.get(id);
+    return () => (typeof r.result === "string" ? r.result : null);
+  });
+}
+
 /** Every outbox entry as `{id, text}`, in key order. A value that is not text (not written by
  * this code) comes with `text: ""`, which `exportRestore` refuses, so core.js deletes it. */
 export function outboxList() {
@@ -319,5 +328,6 @@ export function idbOutbox() {
     list: outboxList,
     put: outboxPut,
     delete: outboxDelete,
+    get: outboxGet,
   };
 }

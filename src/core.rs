@@ -28,10 +28,14 @@ pub struct Stats {
     pub pending: u64,
     pub exported: u64,
     pub failed: u64,
+    /// Export request-body bytes in memory now (the outbox holds the rest: `spilled` jobs).
+    pub resident: u64,
+    pub spilled: u64,
 }
 
 impl Stats {
-    /// `{"dropped","exported","failed","open","pending","recorded","unsampled"}` (`stats`).
+    /// `{"dropped","exported","failed","open","pending","recorded","unsampled","resident",
+    /// "spilled"}` (`stats`).
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(128);
         let mut o = Obj::new(&mut out);
@@ -41,7 +45,9 @@ impl Stats {
             .int("open", self.open)
             .int("pending", self.pending)
             .int("recorded", self.recorded)
-            .int("unsampled", self.unsampled);
+            .int("unsampled", self.unsampled)
+            .int("resident", self.resident)
+            .int("spilled", self.spilled);
         o.finish();
         out
     }
@@ -56,25 +62,23 @@ pub struct Poll {
     pub warnings: Vec<String>,
     /// Milliseconds until export work is due (0: now), or `None` when there is none.
     pub wake_ms: Option<f64>,
+    /// Spilled jobs to read back from the outbox now ([`Core::export_reload`]), oldest first.
+    pub load: Vec<u64>,
 }
 
 impl Poll {
-    /// `{"dropped":[job ids],"warnings":["..."],"wake":ms}`, `wake` -1 for none (`exportPoll`).
+    /// `{"dropped":[job ids],"warnings":["..."],"wake":ms,"load":[job ids]}`, `wake` -1 for
+    /// none (`exportPoll`).
     ///
     /// ```
     /// use agensight_wasm::core::Poll;
-    /// let p = Poll { dropped: vec![7, 9], warnings: vec!["a \"b\"".into()], wake_ms: None };
-    /// assert_eq!(p.to_json(), r#"{"dropped":[7,9],"warnings":["a \"b\""],"wake":-1}"#);
+    /// let p = Poll { dropped: vec![7, 9], warnings: vec!["a \"b\"".into()], wake_ms: None, load: vec![3] };
+    /// assert_eq!(p.to_json(), r#"{"dropped":[7,9],"warnings":["a \"b\""],"wake":-1,"load":[3]}"#);
     /// ```
     pub fn to_json(&self) -> String {
-        let mut out = String::from("{\"dropped\":[");
-        for (i, id) in self.dropped.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_u64(&mut out, *id);
-        }
-        out.push_str("],\"warnings\":[");
+        let mut out = String::from("{\"dropped\":");
+        push_ids(&mut out, &self.dropped);
+        out.push_str(",\"warnings\":[");
         for (i, w) in self.warnings.iter().enumerate() {
             if i > 0 {
                 out.push(',');
@@ -83,9 +87,23 @@ impl Poll {
         }
         out.push_str("],\"wake\":");
         push_f64(&mut out, self.wake_ms.unwrap_or(-1.0));
+        out.push_str(",\"load\":");
+        push_ids(&mut out, &self.load);
         out.push('}');
         out
     }
+}
+
+/// `[id,...]`
+fn push_ids(out: &mut String, ids: &[u64]) {
+    out.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_u64(out, *id);
+    }
+    out.push(']');
 }
 
 /// Local-store bytes waiting in the core past which `end` asks JS to write them now
@@ -105,7 +123,8 @@ pub enum Ended {
     Nothing = 0,
     /// A trace (or part of one) was handed on: lines to take and/or export work (1).
     Emitted = 1,
-    /// As `Emitted`, and the local lines passed [`LOCAL_DRAIN_BYTES`]: take them now (2).
+    /// As `Emitted`, and the local lines passed [`LOCAL_DRAIN_BYTES`], or a batch of export
+    /// traces waits to be spilled to the outbox ([`Queue::wants_spill`]): act now (2).
     DrainNow = 2,
 }
 
@@ -200,8 +219,10 @@ impl Core {
         match self.tracer.end(h, now_ms, output, error) {
             Some((batch, part)) => {
                 self.emit(batch, part, now_ms);
+                let spill = self.queue.as_ref().is_some_and(Queue::wants_spill);
                 match &self.local {
                     Some(l) if l.len() >= LOCAL_DRAIN_BYTES => Ended::DrainNow,
+                    _ if spill => Ended::DrainNow,
                     _ => Ended::Emitted,
                 }
             }
@@ -345,13 +366,47 @@ impl Core {
             .unwrap_or_default()
     }
 
-    /// One round's news at once: dropped jobs, warnings and the next wake time.
+    /// One round's news at once: spilled jobs to read back, dropped jobs, warnings and the
+    /// next wake time (0 when jobs are to be read back: they are due once they are).
     pub fn export_poll(&mut self, now_ms: f64) -> Poll {
+        let load = self.queue.as_mut().map(Queue::to_load).unwrap_or_default();
         Poll {
             dropped: self.export_dropped(),
             warnings: self.export_warnings(),
-            wake_ms: self.export_wake(now_ms),
+            wake_ms: if load.is_empty() {
+                self.export_wake(now_ms)
+            } else {
+                Some(0.0)
+            },
+            load,
         }
+    }
+
+    /// Spill to the outbox past `max_resident` bytes of request bodies in memory (see
+    /// [`Queue::spill_at`]): the exporter has an outbox.
+    pub fn export_spill_at(&mut self, max_resident: usize) {
+        if let Some(q) = &mut self.queue {
+            q.spill_at(max_resident);
+        }
+    }
+
+    /// Jobs to write to the outbox and drop from memory (see [`Queue::spill`]).
+    pub fn export_spill(&mut self, now_ms: f64) -> Vec<u64> {
+        let tracer = &mut self.tracer;
+        self.queue
+            .as_mut()
+            .map(|q| q.spill(now_ms, &mut || tracer.random()))
+            .unwrap_or_default()
+    }
+
+    /// Job `id`'s outbox copy is written: its bodies leave memory (see [`Queue::evict`]).
+    pub fn export_evict(&mut self, id: u64) -> bool {
+        self.queue.as_mut().is_some_and(|q| q.evict(id))
+    }
+
+    /// A spilled job's outbox text, read back (see [`Queue::reload`]); false: lost, counted.
+    pub fn export_reload(&mut self, id: u64, json: &str) -> bool {
+        self.queue.as_mut().is_none_or(|q| q.reload(id, json))
     }
 
     /// The counters of the tracer and the export queue together.
@@ -366,6 +421,8 @@ impl Core {
             pending: q.map_or(0, Queue::pending_spans),
             exported: q.map_or(0, |q| q.counts.exported),
             failed: q.map_or(0, |q| q.counts.failed),
+            resident: q.map_or(0, |q| q.resident_bytes() as u64),
+            spilled: q.map_or(0, |q| q.spilled_jobs() as u64),
         }
     }
 }

@@ -310,7 +310,8 @@ pub fn export_restore(json: &str) -> bool {
     with(false, |core| core.export_restore(json))
 }
 
-/// Counters as JSON: `{ recorded, dropped, unsampled, open, pending, exported, failed }`.
+/// Counters as JSON: `{ recorded, dropped, unsampled, open, pending, exported, failed,
+/// resident, spilled }` (`resident`: export body bytes in memory; `spilled`: jobs only in the outbox).
 ///
 /// ```js
 /// JSON.parse(stats()).dropped;
@@ -375,9 +376,9 @@ pub fn declare_llm(
     with((), |core| core.declare_llm(h, d))
 }
 
-/// One call per export round, as JSON `{"dropped":[job ids],"warnings":["..."],"wake":ms}`: outbox entries to delete,
+/// One call per export round, as JSON `{"dropped":[job ids],"warnings":["..."],"wake":ms,"load":[job ids]}`: outbox entries to delete,
 /// failures to report (the token never appears in them), and the milliseconds until export
-/// work is due (0: now; -1: none).
+/// work is due (0: now; -1: none); `load`: spilled jobs to read back (`exportReload`).
 ///
 /// ```js
 /// const { dropped, warnings, wake } = JSON.parse(exportPoll(Date.now()));
@@ -419,4 +420,53 @@ pub fn export_body(id: f64) -> Vec<u8> {
             .map(|r| r.body.to_vec())
             .unwrap_or_default()
     })
+}
+
+// ---- Spilling the export backlog to the outbox (src/export/queue/spill.rs). ----
+
+/// Keep at most `maxResident` bytes of export request bodies in memory: the exporter has a
+/// durable outbox for the rest.
+///
+/// ```js
+/// if (outbox) exportSpillAt(1 << 20);
+/// ```
+#[wasm_bindgen(js_name = exportSpillAt)]
+pub fn export_spill_at(max_resident: f64) {
+    with((), |core| {
+        core.export_spill_at(max_resident.max(0.0) as usize)
+    })
+}
+
+/// The jobs to write to the outbox (`exportPersist`; "" when the copy there is current) and
+/// then drop from memory (`exportEvict`), newest first.
+///
+/// ```js
+/// for (const id of exportSpill(Date.now())) { const t = exportPersist(id); if (t) outbox.put(id, t); exportEvict(id); }
+/// ```
+#[wasm_bindgen(js_name = exportSpill)]
+pub fn export_spill(now_ms: f64) -> Vec<f64> {
+    with(Vec::new(), |core| {
+        core.export_spill(now_ms)
+            .into_iter()
+            .map(|id| id as f64)
+            .collect()
+    })
+}
+
+/// Job `id`'s outbox copy is written: its bodies leave memory. False when the job changed
+/// since `exportSpill` named it (it stays in memory).
+#[wasm_bindgen(js_name = exportEvict)]
+pub fn export_evict(id: f64) -> bool {
+    with(false, |core| core.export_evict(id as u64))
+}
+
+/// A spilled job's outbox text, read back as `exportPoll`'s `load` asked ("" when there was
+/// none). False: missing or not that job's; its spans are counted failed.
+///
+/// ```js
+/// if (!exportReload(id, outbox.get(id) ?? "")) warnOnce("an outbox entry was lost");
+/// ```
+#[wasm_bindgen(js_name = exportReload)]
+pub fn export_reload(id: f64, json: &str) -> bool {
+    with(true, |core| core.export_reload(id as u64, json))
 }

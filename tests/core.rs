@@ -234,7 +234,8 @@ fn one_poll_gives_what_dropped_warnings_and_wake_gave() {
         Poll {
             dropped,
             warnings,
-            wake_ms: wake
+            wake_ms: wake,
+            load: vec![]
         }
     );
     assert_eq!(poll.dropped.len(), 2, "two of three jobs over maxJobs");
@@ -251,7 +252,7 @@ fn one_poll_gives_what_dropped_warnings_and_wake_gave() {
     );
     assert_eq!(
         core("{}").export_poll(0.0).to_json(),
-        r#"{"dropped":[],"warnings":[],"wake":-1}"#
+        r#"{"dropped":[],"warnings":[],"wake":-1,"load":[]}"#
     );
 }
 

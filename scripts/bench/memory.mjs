@@ -7,6 +7,11 @@
 //     8 MiB / 10,000 jobs / 100,000 pending spans, 4 MiB of their captures) and count what it
 //     drops. The "-4k" cases capture a 4,000-character question (three fields per trace hold
 //     it), to see whether the bounds hold in bytes and not only in spans.
+//   - "agensight-outbox-4k", "otlp-outbox-4k": the same with the default storage (a file
+//     outbox in a temporary directory, as a Node app has by default): the backlog past the
+//     resident bound (512 KiB of request bodies) spills to the outbox and only its metadata stays
+//     in memory. `resident` is the queue's body bytes in memory (the wasm's stats), `outbox`
+//     the bytes on disk, at each checkpoint
 //   - OpenTelemetry JS with its batch processor and an exporter that always fails
 //   - "local-await-chain": 200,000 traces written to a file store by code that awaits only
 //     settled promises (no timer ever runs between checkpoints): the core asks for a write by
@@ -34,7 +39,7 @@ import { APP, importPackage, installPackage } from "../../tests/support/package.
 const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, ...v] = a.replace(/^--/, "").split("="); return [k, v.length ? v.join("=") : "true"]; }));
 const SPANS = Number(args.spans ?? 1_000_000);
 const LOOP_CASES = ["local-await-chain", "sessions", "long-root"];
-const CASES = ["agensight-none", "agensight-down", "otlp-down", "agensight-down-4k", "otlp-down-4k", "otel", ...LOOP_CASES];
+const CASES = ["agensight-none", "agensight-down", "otlp-down", "agensight-down-4k", "otlp-down-4k", "agensight-outbox-4k", "otlp-outbox-4k", "otel", ...LOOP_CASES];
 /** --init='{"queue":{...}}': extra init() options for the export cases. */
 const extra = args.init ? JSON.parse(args.init) : {};
 
@@ -114,6 +119,8 @@ async function runCase(name) {
     if (warnings.count++ < 3) warnings.first.push(a.map(String).join(" ").slice(0, 200));
   };
   let wasmMemory = () => NaN;
+  let resident = () => undefined;
+  let outboxBytes = () => undefined;
   let stats = async () => null;
   let wrap;
   if (name !== "otel") {
@@ -125,14 +132,27 @@ async function runCase(name) {
     const bindings = await import(new URL("./wasm/agensight_wasm.js", resolve("agensight-wasm")).href);
     const exports = bindings.initSync(undefined);
     wasmMemory = () => exports.memory.buffer.byteLength;
+    resident = () => JSON.parse(bindings.stats()).resident;
     if (name === "agensight-none") {
       a.init({ name: "mem", storage: false });
     } else {
       const port = await refusingPort();
-      const otlp = name.startsWith("otlp-down");
+      const otlp = name.startsWith("otlp-");
       const endpoint = `http://127.0.0.1:${port}` + (otlp ? "/v1/traces" : "");
+      // The outbox cases keep the default storage (files: the export outbox) in a temporary
+      // directory, removed at exit.
+      let storage = { storage: false };
+      if (name.includes("outbox")) {
+        const { mkdtempSync, readdirSync, statSync, rmSync } = await import("node:fs");
+        const { tmpdir } = await import("node:os");
+        const dir = mkdtempSync(join(tmpdir(), "agensight-bench-outbox-"));
+        const box = join(dir, "outbox");
+        outboxBytes = () => { try { return readdirSync(box).reduce((n, f) => n + statSync(join(box, f)).size, 0); } catch { return 0; } };
+        process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+        storage = { dir };
+      }
       try {
-        a.init({ name: "mem", mode: "prod", token: "bench-token", endpoint, storage: false, ...(otlp ? { exporter: "otlp" } : {}), ...extra });
+        a.init({ name: "mem", mode: "prod", token: "bench-token", endpoint, ...storage, ...(otlp ? { exporter: "otlp" } : {}), ...extra });
       } catch (e) {
         return { error: `init(mode "prod") failed: ${e.message}` };
       }
@@ -181,7 +201,7 @@ async function runCase(name) {
     await yieldToLoop();
     globalThis.gc?.();
     const m = process.memoryUsage();
-    samples.push({ spans: done * SPANS_PER_TRACE, heapUsed: m.heapUsed, wasm: wasmMemory(), rss: m.rss, flush: await stats() });
+    samples.push({ spans: done * SPANS_PER_TRACE, heapUsed: m.heapUsed, wasm: wasmMemory(), rss: m.rss, resident: resident(), outbox: outboxBytes(), flush: await stats() });
   }
   return { spans, samples, warnings, seconds: (performance.now() - t0) / 1000 };
 }

@@ -17,6 +17,8 @@ use crate::json::{push_string, Obj};
 use crate::model::Batch;
 use std::collections::VecDeque;
 
+mod spill;
+
 /// One request's worth of a job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Part {
@@ -52,6 +54,14 @@ struct Job {
     /// exported (a trace whose prompts or token total were refused did not land whole).
     failed: bool,
     bytes: usize,
+    /// Its bodies are only in the outbox (`parts` is empty); [`Queue::reload`] brings them back.
+    spilled: bool,
+    /// Its spans while spilled (the parts that carried the count are gone).
+    spilled_spans: u64,
+    /// Named by [`Queue::spill`]: its outbox copy is being written; [`Queue::evict`] follows.
+    spilling: bool,
+    /// Named by [`Queue::to_load`]: its outbox copy is being read back.
+    loading: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -93,6 +103,9 @@ pub struct Queue {
     dropped_jobs: Vec<u64>,
     /// Failures to report (dev mode prints them all).
     warnings: Vec<String>,
+    /// Request-body bytes kept in memory at most when a durable outbox holds the rest
+    /// ([`Queue::spill_at`]); `None`: no outbox, everything stays in memory (within the bounds).
+    spill_at: Option<usize>,
 }
 
 fn path_of(kind: Kind) -> String {
@@ -130,6 +143,7 @@ impl Queue {
             counts: Counts::default(),
             dropped_jobs: Vec::new(),
             warnings: Vec::new(),
+            spill_at: None,
         }
     }
 
@@ -170,7 +184,9 @@ impl Queue {
     }
 
     /// Turns waiting traces into jobs, once their batch is due (or `force`, on flush).
-    fn make_jobs(&mut self, now_ms: f64, force: bool, new_id: &mut dyn FnMut() -> u64) {
+    /// Jobs made are not sent before `hold` (ms; 0: at once): made early, for the outbox,
+    /// they still go when their batch is due.
+    fn make_jobs(&mut self, now_ms: f64, force: bool, hold: f64, new_id: &mut dyn FnMut() -> u64) {
         if let Auth::Unvalidated = self.auth {
             // Jobs restored from an earlier process wait for the token too: validate it even
             // when nothing new is waiting (before, a restart with only those sent nothing).
@@ -183,6 +199,7 @@ impl Queue {
         }
         let due = force
             || self.pending_spans >= self.settings.max_batch_spans
+            || self.pending_bytes >= self.batch_bytes()
             || self
                 .oldest_pending_ms
                 .is_some_and(|t| now_ms - t >= self.settings.batch_delay_ms);
@@ -199,7 +216,7 @@ impl Queue {
                         let weight = batch_bytes(b);
                         if !take.is_empty()
                             && (spans + b.spans.len() > self.settings.max_batch_spans
-                                || bytes + weight > MAX_BATCH_BYTES)
+                                || bytes + weight > self.batch_bytes())
                         {
                             break;
                         }
@@ -220,21 +237,24 @@ impl Queue {
                         )
                         .into_bytes(),
                     };
-                    self.push_job(Job::new(
-                        new_id(),
-                        vec![Part {
-                            path: String::new(),
-                            body,
-                            spans: spans as u64,
-                        }],
-                    ));
+                    self.push_job(
+                        Job::new(
+                            new_id(),
+                            vec![Part {
+                                path: String::new(),
+                                body,
+                                spans: spans as u64,
+                            }],
+                        ),
+                        hold,
+                    );
                 }
             }
             Auth::Valid(project) => {
                 let project = project.clone();
                 while let Some(b) = self.pop_pending() {
                     let parts = self.cloud_parts(&b, Some(&project));
-                    self.push_job(Job::new(new_id(), parts));
+                    self.push_job(Job::new(new_id(), parts), hold);
                 }
             }
             Auth::Unvalidated => {
@@ -244,7 +264,7 @@ impl Queue {
                     let parts = self.cloud_parts(&b, None);
                     let mut job = Job::new(new_id(), parts);
                     job.unbound = true;
-                    self.push_job(job);
+                    self.push_job(job, hold);
                 }
             }
             Auth::Invalid(_) => return,
@@ -300,14 +320,16 @@ impl Queue {
     /// The token was validated: the jobs made before get the project id, and are written to
     /// the outbox again (the next send persists the bound version first).
     fn bind_unbound(&mut self, project: &str) {
-        for job in self.jobs.iter_mut().filter(|j| j.unbound) {
+        // A spilled job is bound when it is read back (its outbox text says it is unbound).
+        for job in self.jobs.iter_mut().filter(|j| j.unbound && !j.spilled) {
             let before = job.bytes;
             bind_project(job, project);
             self.bytes = self.bytes - before + job.bytes;
         }
     }
 
-    fn push_job(&mut self, mut job: Job) {
+    fn push_job(&mut self, mut job: Job, hold: f64) {
+        job.not_before_ms = hold;
         // The bound counts body bytes; a body grown by doubling can hold twice that, which a
         // queue full of waiting requests would keep (seen as 6 MB of growth at the bound).
         for p in &mut job.parts {
@@ -352,11 +374,25 @@ impl Queue {
         max_body: Option<usize>,
         new_id: &mut dyn FnMut() -> u64,
     ) -> Option<u64> {
-        self.make_jobs(now_ms, force, new_id);
+        self.make_jobs(now_ms, force, 0.0, new_id);
         if max_body.is_none() && self.in_flight >= self.settings.concurrency {
             return None;
         }
         let fits = |j: &Job| max_body.is_none_or(|max| j.parts[j.cursor].body.len() <= max);
+        // With an outbox, bodies in flight count against the resident bound too (one job
+        // always may go).
+        let room = match (self.spill_at, max_body) {
+            (Some(max), None) if self.in_flight > 0 => {
+                let busy: usize = self
+                    .jobs
+                    .iter()
+                    .filter(|j| j.in_flight)
+                    .map(|j| j.bytes)
+                    .sum();
+                max.saturating_sub(busy)
+            }
+            _ => usize::MAX,
+        };
         // While the token is being validated nothing else may go.
         let validating = self.jobs.front().is_some_and(|j| j.validate);
         let job = self
@@ -365,6 +401,8 @@ impl Queue {
             .take(if validating { 1 } else { usize::MAX })
             .find(|j| {
                 !j.in_flight
+                    && !j.spilled
+                    && j.bytes <= room
                     && j.next_at_ms <= now_ms
                     && (force || j.not_before_ms <= now_ms)
                     && fits(j)
@@ -386,7 +424,9 @@ impl Queue {
 
     /// Bytes of the body of job `id`'s next request (0 for an unknown job).
     pub fn body_bytes(&self, id: u64) -> usize {
-        self.job(id).map_or(0, |j| j.parts[j.cursor].body.len())
+        self.job(id)
+            .and_then(|j| j.parts.get(j.cursor))
+            .map_or(0, |p| p.body.len())
     }
 
     /// Turns every waiting trace into jobs now and returns the ids of the jobs not yet
@@ -395,21 +435,8 @@ impl Queue {
     /// written while a page unloads). Jobs made here before their batch was due are not sent
     /// before it is (a flush sends them at once).
     pub fn unsaved(&mut self, now_ms: f64, new_id: &mut dyn FnMut() -> u64) -> Vec<u64> {
-        let due = self
-            .oldest_pending_ms
-            .filter(|_| !self.pending.is_empty())
-            .map(|t| t + self.settings.batch_delay_ms);
-        let known: Vec<u64> = self.jobs.iter().map(|j| j.id).collect();
-        self.make_jobs(now_ms, true, new_id);
-        if let Some(due) = due {
-            for j in self
-                .jobs
-                .iter_mut()
-                .filter(|j| !j.validate && !known.contains(&j.id))
-            {
-                j.not_before_ms = due;
-            }
-        }
+        let hold = self.batch_due();
+        self.make_jobs(now_ms, true, hold, new_id);
         self.jobs
             .iter()
             .filter(|j| !j.persisted)
@@ -428,7 +455,9 @@ impl Queue {
             return String::new();
         }
         job.persisted = true;
-        let mut out = String::with_capacity(job.bytes + 64);
+        // Sized for the usual case at once (escapes in JSON text, 4/3 for base64): growing by
+        // doubling would hold up to twice the job in memory for a moment.
+        let mut out = String::with_capacity(job.bytes + job.bytes / 3 + 64);
         out.push_str("{\"v\":1,\"exporter\":\"");
         out.push_str(exporter);
         if job.unbound {
@@ -471,48 +500,16 @@ impl Queue {
     /// Brings back a job saved by an earlier process. Returns false when it is not one of
     /// ours (another exporter, or not a job at all), which the caller then deletes.
     pub fn restore(&mut self, json: &str) -> bool {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+        let Some(Entry { id, parts, unbound }) = self.parse_entry(json) else {
             return false;
         };
-        if v["v"] != 1 || v["exporter"] != self.exporter_name() {
+        if self.jobs.iter().any(|j| j.id == id) {
             return false;
         }
-        let Some(id) = v["id"].as_str().and_then(|s| s.parse::<u64>().ok()) else {
-            return false;
-        };
-        let Some(parts) = v["parts"].as_array() else {
-            return false;
-        };
-        let mut out = Vec::new();
-        for p in parts {
-            let body = match &p[1] {
-                serde_json::Value::String(text) => Some(text.clone().into_bytes()),
-                b => b["b64"].as_str().and_then(base64::decode),
-            };
-            match (p[0].as_str(), body, p[2].as_u64()) {
-                (Some(path), Some(body), Some(spans)) => out.push(Part {
-                    path: path.into(),
-                    body,
-                    spans,
-                }),
-                _ => return false,
-            }
-        }
-        if out.is_empty() || self.jobs.iter().any(|j| j.id == id) {
-            return false;
-        }
-        let mut job = Job::new(id, out);
+        let mut job = Job::new(id, parts);
         job.persisted = true;
         job.restored = true;
-        if v["unbound"] == true {
-            match &self.auth {
-                Auth::Valid(project) => {
-                    let project = project.clone();
-                    bind_project(&mut job, &project);
-                }
-                _ => job.unbound = true,
-            }
-        }
+        self.bind_read_back(&mut job, unbound);
         // Older than anything this process made: it goes before this process's jobs not yet
         // tried (in browsers the outbox is read asynchronously, traces may have ended since).
         let at = self
@@ -524,10 +521,55 @@ impl Queue {
         true
     }
 
+    /// An outbox entry read: `None` when it is not one of ours or not whole.
+    fn parse_entry(&self, json: &str) -> Option<Entry> {
+        let v = serde_json::from_str::<serde_json::Value>(json).ok()?;
+        if v["v"] != 1 || v["exporter"] != self.exporter_name() {
+            return None;
+        }
+        let id = v["id"].as_str()?.parse::<u64>().ok()?;
+        let mut parts = Vec::new();
+        for p in v["parts"].as_array()? {
+            let body = match &p[1] {
+                serde_json::Value::String(text) => Some(text.clone().into_bytes()),
+                b => b["b64"].as_str().and_then(base64::decode),
+            }?;
+            parts.push(Part {
+                path: p[0].as_str()?.into(),
+                body,
+                spans: p[2].as_u64()?,
+            });
+        }
+        (!parts.is_empty()).then_some(Entry {
+            id,
+            parts,
+            unbound: v["unbound"] == true,
+        })
+    }
+
+    /// A job read back from the outbox, saved before the token was validated (`unbound`):
+    /// bound now if the project id is known, else when it is.
+    fn bind_read_back(&self, job: &mut Job, unbound: bool) {
+        if !unbound {
+            return;
+        }
+        match &self.auth {
+            Auth::Valid(project) => bind_project(job, project),
+            _ => job.unbound = true,
+        }
+    }
+
+    /// When the waiting traces' batch is due by time (0 when none wait).
+    fn batch_due(&self) -> f64 {
+        self.oldest_pending_ms
+            .filter(|_| !self.pending.is_empty())
+            .map_or(0.0, |t| t + self.settings.batch_delay_ms)
+    }
+
     /// The request for job `id`'s current part.
     pub fn request(&self, id: u64) -> Option<HttpRequest<'_>> {
         let job = self.job(id)?;
-        let part = &job.parts[job.cursor];
+        let part = job.parts.get(job.cursor)?;
         // From the body, not today's option: a job restored from an older outbox may be JSON
         // while this process writes protobuf (whose ExportTraceServiceRequest starts 0x0a).
         let content_type = match (self.exporter, part.body.first()) {
@@ -558,10 +600,10 @@ impl Queue {
             self.jobs[i].in_flight = false;
             self.in_flight -= 1;
         }
-        let url = format!(
-            "{}{}",
-            self.endpoint, self.jobs[i].parts[self.jobs[i].cursor].path
-        );
+        let Some(part) = self.jobs[i].parts.get(self.jobs[i].cursor) else {
+            return false; // spilled: not sent, nothing to record
+        };
+        let url = format!("{}{}", self.endpoint, part.path);
         let retry_after = match &outcome {
             Outcome::Status { code, .. } if (200..300).contains(code) => {
                 return self.accepted(i, &outcome);
@@ -672,7 +714,7 @@ impl Queue {
         let job = self
             .jobs
             .iter()
-            .filter(|j| !j.in_flight)
+            .filter(|j| !j.in_flight && !j.spilled)
             .map(|j| j.next_at_ms.max(j.not_before_ms))
             .fold(None, |m: Option<f64>, t| Some(m.map_or(t, |m| m.min(t))));
         let batch = self
@@ -709,9 +751,19 @@ impl Queue {
     }
 }
 
+/// An outbox entry as read back.
+struct Entry {
+    id: u64,
+    parts: Vec<Part>,
+    unbound: bool,
+}
+
 impl Job {
     /// The spans its requests carry: all still pending until its last request is answered.
     fn spans(&self) -> u64 {
+        if self.spilled {
+            return self.spilled_spans;
+        }
         self.parts.iter().map(|p| p.spans).sum()
     }
 
@@ -732,6 +784,10 @@ impl Job {
             unbound: false,
             failed: false,
             bytes,
+            spilled: false,
+            spilled_spans: 0,
+            spilling: false,
+            loading: false,
         }
     }
 }
@@ -739,8 +795,9 @@ impl Job {
 /// Captured bytes (as [`batch_bytes`] weighs them) one OTLP request carries at most, besides
 /// `maxBatchSpans`: a body is built whole in wasm memory (growing by doubling), so its size is
 /// the transient peak on top of the queue's bounds; collectors also refuse large requests
-/// (4 MiB is a common limit).
-pub const MAX_BATCH_BYTES: usize = 1 << 20;
+/// (4 MiB is a common limit). 1 MiB here left 22 MB of wasm memory behind an 8 MiB queue with
+/// the exporter down (scripts/bench/memory.mjs, otlp-down-4k); 256 KiB, 14 MB.
+pub const MAX_BATCH_BYTES: usize = 256 << 10;
 
 /// Puts `project` where the job's bodies say `"project_id":null` (the record fields: inside
 /// captured JSON text every quote is escaped, so the pattern cannot match there) and marks the

@@ -3,10 +3,11 @@
 // every step of the state machine is reached without wasm, network or waiting: batch wake
 // timers, retry waits, outbox put before the first send and delete after acceptance, restore
 // before new jobs, the keepalive budget, warnings (dev throttled per second, prod once, per
-// exporter), and what flush() reports.
+// exporter), what flush() reports, and spilling past the resident bound (bodies out to the
+// outbox, read back in order; a lost entry counted and warned once).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { createExporter, KEEPALIVE_BYTES, OUTBOX_WAIT_MS } from "../../js/exporter.js";
+import { createExporter, KEEPALIVE_BYTES, OUTBOX_WAIT_MS, RESIDENT_BYTES } from "../../js/exporter.js";
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -47,6 +48,9 @@ function fakeClock(start = 1_000_000) {
  * A queue port with the bridge's shape and a small policy of its own: a job is due at `due`
  * (forced sends take it at once, unless it waits for a retry), a 200 finishes it, a 503 retries after Retry-After (or
  * 500 ms), a 400 fails it. Restored jobs go first. Every call is logged in `events`.
+ * Spilling as src/export/queue/spill.rs does it: past `spillAt` bytes of bodies, the newest
+ * jobs (not in flight, never the oldest) are named, evicted once written, read back oldest
+ * first while they fit.
  */
 function fakeQueue(clock, events) {
   let order = [];
@@ -55,11 +59,13 @@ function fakeQueue(clock, events) {
   let dropped = [];
   let warnings = [];
   const counts = { exported: 0, failed: 0, dropped: 0 };
-  const open = (j) => !j.inflight;
+  const open = (j) => !j.inflight && !j.spilled;
+  let bound = null;
+  const resident = () => [...jobs.values()].filter((j) => !j.spilled).reduce((n, j) => n + j.bytes, 0);
   const q = {
     add({ spans = 1, bytes = 10, delay = 1000, saved = false } = {}) {
       const id = nextId++;
-      jobs.set(id, { id, spans, body: "x".repeat(bytes), due: clock.now() + delay, saved, inflight: false });
+      jobs.set(id, { id, spans, bytes, body: "x".repeat(bytes), due: clock.now() + delay, saved, inflight: false });
       order.push(id);
       return id;
     },
@@ -111,18 +117,85 @@ function fakeQueue(clock, events) {
       const o = JSON.parse(text);
       if (!o.ours) return false;
       const id = nextId++;
-      jobs.set(id, { id, spans: o.spans, body: o.body, due: clock.now(), saved: true, inflight: false });
+      jobs.set(id, { id, spans: o.spans, bytes: o.body.length, body: o.body, due: clock.now(), saved: true, inflight: false });
       order.unshift(id);
       return true;
     },
     unsaved: () => order.filter((id) => !jobs.get(id).saved),
     poll(now) {
-      const news = { dropped, warnings, wake: -1 };
+      const news = { dropped, warnings, wake: -1, load: [] };
+      if (bound !== null) {
+        let room = resident();
+        let any = [...jobs.values()].some((j) => !j.spilled);
+        for (const id of order) {
+          const j = jobs.get(id);
+          if (!j.spilled) continue;
+          if (!j.loading) {
+            if (any && room + j.bytes > bound) break;
+            j.loading = true;
+            news.load.push(id);
+          }
+          room += j.bytes;
+          any = true;
+        }
+      }
       dropped = [];
       warnings = [];
       for (const j of jobs.values()) if (open(j)) news.wake = news.wake < 0 ? Math.max(0, j.due - now) : Math.min(news.wake, Math.max(0, j.due - now));
+      if (news.load.length) news.wake = 0;
       return news;
     },
+    spillAt(bytes) {
+      events.push(["spillAt", bytes]);
+      bound = bytes;
+    },
+    spill() {
+      if (bound === null) return [];
+      let room = resident();
+      const first = order.find((id) => !jobs.get(id).spilled);
+      const named = [];
+      for (const id of [...order].reverse()) {
+        if (room <= bound) break;
+        const j = jobs.get(id);
+        if (j.spilled || j.inflight || id === first) continue;
+        room -= j.bytes;
+        if (!j.spilling) {
+          j.spilling = true;
+          named.push(id);
+        }
+      }
+      return named;
+    },
+    evict(id) {
+      const j = jobs.get(id);
+      const ok = Boolean(j?.spilling && j.saved && !j.inflight);
+      if (j) j.spilling = false;
+      if (ok) {
+        j.spilled = true;
+        j.body = null;
+        events.push(["evict", id]);
+      }
+      return ok;
+    },
+    reload(id, text) {
+      events.push(["reload", id]);
+      const j = jobs.get(id);
+      if (!j?.spilled) return true;
+      let o = null;
+      try {
+        o = JSON.parse(text);
+      } catch {}
+      if (!o?.ours || o.spans !== j.spans) {
+        jobs.delete(id);
+        order = order.filter((x) => x !== id);
+        dropped.push(id);
+        counts.failed += j.spans;
+        return false;
+      }
+      Object.assign(j, { body: o.body, spilled: false, loading: false });
+      return true;
+    },
+    resident,
     stats() {
       let pending = 0;
       for (const j of jobs.values()) pending += j.spans;
@@ -166,13 +239,17 @@ function fakeOutbox(events, { entries = [], async = false } = {}) {
       this.entries.delete(id);
       return later(undefined);
     },
+    get(id) {
+      events.push(["get", id]);
+      return later(this.entries.get(id) ?? null);
+    },
     release() {
       for (const f of waiting.splice(0)) f();
     },
   };
 }
 
-function setup({ mode = "prod", answer, outbox = null, outboxOptions, jobs = [], saveEarly = false, keepalive } = {}) {
+function setup({ mode = "prod", answer, outbox = null, outboxOptions, jobs = [], saveEarly = false, keepalive, residentBytes } = {}) {
   const clock = fakeClock();
   const events = [];
   const warned = [];
@@ -180,7 +257,7 @@ function setup({ mode = "prod", answer, outbox = null, outboxOptions, jobs = [],
   const ids = jobs.map((j) => queue.add(j));
   const transport = fakeSend(events, answer);
   const box = outbox ?? (outboxOptions ? fakeOutbox(events, outboxOptions) : null);
-  const exporter = createExporter({ queue, outbox: box, mode, now: clock.now, warn: (...a) => warned.push(a.join(" ")), send: transport.send, timers: clock.timers, saveEarly, keepalive });
+  const exporter = createExporter({ queue, outbox: box, mode, now: clock.now, warn: (...a) => warned.push(a.join(" ")), send: transport.send, timers: clock.timers, saveEarly, keepalive, residentBytes });
   return { clock, events, warned, queue, ids, transport, outbox: box, exporter };
 }
 
@@ -235,10 +312,10 @@ test("outbox (asynchronous): the send waits for the job's put to settle", async 
   const { clock, events, outbox } = setup({ jobs: [{ delay: 0 }], outboxOptions: { async: true } });
   outbox.release(); // the list() of the restore
   await clock.advance(0);
-  assert.deepEqual(events.filter((e) => e[0] !== "list").map((e) => e[0]), ["next", "put"], "no send before the put is written");
+  assert.deepEqual(events.filter((e) => e[0] !== "list" && e[0] !== "spillAt").map((e) => e[0]), ["next", "put"], "no send before the put is written");
   outbox.release();
   await settle();
-  assert.deepEqual(events.filter((e) => e[0] !== "list").map((e) => e[0]), ["next", "put", "send", "done", "delete"]);
+  assert.deepEqual(events.filter((e) => e[0] !== "list" && e[0] !== "spillAt").map((e) => e[0]), ["next", "put", "send", "done", "delete"]);
 });
 
 test("restore: an asynchronous outbox is read into the queue before any new job is taken; entries the queue refuses are deleted", async () => {
@@ -398,4 +475,81 @@ test("after stop(): no timer, no send", async () => {
   await clock.advance(1000);
   assert.deepEqual(sends(events), []);
   assert.deepEqual(clock.armed(), []);
+});
+
+test("spill: past the resident bound jobs go to the outbox and leave memory; read back in order, sent once each", async () => {
+  const jobs = Array.from({ length: 6 }, () => ({ bytes: 100, delay: 0 }));
+  let down = true;
+  const { clock, events, queue, exporter, outbox } = setup({ jobs, outboxOptions: {}, residentBytes: 250, answer: () => (down ? [503, 1000] : 200) });
+  assert.deepEqual(events[0], ["spillAt", 250], "an outbox that can read a job back: spilling on");
+  exporter.emitted(true); // the core said a batch's worth waits
+  assert.deepEqual(events.filter((e) => e[0] === "evict").map((e) => e[1]), [6, 5, 4, 3], "the newest first, until the rest fits");
+  assert.deepEqual([...outbox.entries.keys()].sort(), [3, 4, 5, 6], "each written before it left memory");
+  assert.equal(queue.resident(), 200);
+
+  // Down: the two in memory are tried and retried; the spilled ones wait in the outbox.
+  await clock.advance(0);
+  await clock.advance(3000);
+  assert.deepEqual([...new Set(sends(events))], [1, 2]);
+  assert.ok(queue.resident() <= 250);
+  down = false;
+  const flushing = exporter.flush(60_000);
+  await clock.advance(10_000);
+  assert.deepEqual(await flushing, { exported: 6, failed: 0, dropped: 0, pending: 0 });
+  const firstSends = [];
+  for (const id of sends(events)) if (!firstSends.includes(id)) firstSends.push(id);
+  assert.deepEqual(firstSends, [1, 2, 3, 4, 5, 6], "in the order the traces ended");
+  const accepted = events.filter((e) => e[0] === "done" && e[2] === 200).map((e) => e[1]);
+  assert.deepEqual(accepted.sort(), [1, 2, 3, 4, 5, 6], "each accepted once");
+  assert.deepEqual(events.filter((e) => e[0] === "get").map((e) => e[1]), [3, 4, 5, 6], "read back oldest first");
+  assert.equal(outbox.entries.size, 0);
+});
+
+test("spill (asynchronous outbox): a body leaves memory only once its put is committed; flush() waits for a read back", async () => {
+  const jobs = Array.from({ length: 3 }, () => ({ bytes: 100, delay: 0 }));
+  const { clock, events, queue, exporter, outbox } = setup({ jobs, outboxOptions: { async: true }, residentBytes: 100 });
+  outbox.release(); // the restore's list()
+  await settle();
+  exporter.emitted(true);
+  assert.deepEqual(events.filter((e) => e[0] === "put").map((e) => e[1]), [3, 2]);
+  assert.deepEqual(events.filter((e) => e[0] === "evict"), [], "not before the puts are committed");
+  outbox.release();
+  await settle();
+  await settle();
+  assert.deepEqual(events.filter((e) => e[0] === "evict").map((e) => e[1]), [3, 2]);
+  assert.equal(queue.resident(), 100);
+  const flushing = exporter.flush(60_000);
+  for (let i = 0; i < 20; i++) {
+    outbox.release();
+    await clock.advance(0);
+  }
+  assert.deepEqual(await flushing, { exported: 3, failed: 0, dropped: 0, pending: 0 });
+  assert.deepEqual(sends(events), [1, 2, 3]);
+});
+
+test("spill: an entry removed or corrupted before it is read back is counted failed, warned once, and the rest goes", async () => {
+  const jobs = Array.from({ length: 4 }, () => ({ bytes: 100, delay: 0, spans: 2 }));
+  const { clock, events, warned, exporter, outbox } = setup({ jobs, outboxOptions: {}, residentBytes: 100 });
+  exporter.emitted(true);
+  assert.deepEqual([...outbox.entries.keys()].sort(), [2, 3, 4]);
+  outbox.entries.delete(2);
+  outbox.entries.set(3, "{torn");
+  const flushing = exporter.flush(60_000);
+  await clock.advance(1000);
+  assert.deepEqual(await flushing, { exported: 4, failed: 4, dropped: 0, pending: 0 }, "two lost jobs of two spans");
+  const lost = warned.filter((w) => /could not be read back/.test(w));
+  assert.equal(lost.length, 1, `once: ${warned.join(" | ")}`);
+  assert.deepEqual(sends(events), [1, 4]);
+  assert.equal(outbox.entries.size, 0, "the torn entry is deleted too");
+});
+
+test("spill: no outbox, or one that cannot read a job back: nothing spills (the queue's bounds drop and count)", () => {
+  const a = setup({ jobs: [{ bytes: 100 }] });
+  const b = setup({ jobs: [{ bytes: 100 }], outbox: { list: () => [], put() {}, delete() {} } });
+  for (const { events, exporter } of [a, b]) {
+    exporter.emitted(true);
+    assert.deepEqual(events.filter((e) => e[0] === "spillAt" || e[0] === "evict"), []);
+    exporter.stop();
+  }
+  assert.equal(RESIDENT_BYTES, 512 * 1024);
 });

@@ -5,7 +5,9 @@
 //   the receiver is up, before newer ones, and the outbox is empty afterwards (page and worker);
 // - leaving the page: pagehide (navigation, close) and visibilitychange send with keepalive,
 //   within the 64 KiB budget, the rest stays in the outbox for the next page load;
-// - the IndexedDB upgrade from version 1 (records only) keeps the records.
+// - the IndexedDB upgrade from version 1 (records only) keeps the records;
+// - a backlog well past the resident bound waits in the IndexedDB outbox, out of wasm memory,
+//   and every span arrives once when the receiver is back.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -103,6 +105,12 @@ export function makeVersion1() {
       tx.onerror = () => reject(tx.error);
     };
   });
+}
+
+/** The live core's counters: the glue module the entry loaded (same URL, same instance). */
+export async function wasmStats() {
+  const glue = await import("/app/node_modules/agensight-wasm/wasm/agensight_wasm.js");
+  return JSON.parse(glue.stats());
 }
 
 export async function readLocal(api) {
@@ -282,6 +290,41 @@ for (const worker of [false, true]) {
     }
   });
 }
+
+test("chromium page: a backlog well past the resident bound waits in the IndexedDB outbox, out of wasm memory; every span arrives once when the receiver is back", async () => {
+  const state = { down: true };
+  const rx = await otlpReceiver({ cors: true, fault: () => (state.down ? { status: 503, body: "down" } : null) });
+  const { context, page, messages } = await open();
+  try {
+    await load(page, messages, false);
+    await call(page, "init", exportOptions(rx.url));
+    // 150 traces with a 20 KB output each: about 3 MB, 6 times the 512 KiB resident bound.
+    const ids = [];
+    let most = 0;
+    for (let b = 0; b < 15; b++) {
+      ids.push(...(await call(page, "record", { prefix: `spill${b}`, n: 10, payload: 20000 })));
+      await sleep(100); // the outbox writes commit; the bodies written leave memory
+      most = Math.max(most, (await call(page, "wasmStats")).resident);
+    }
+    const during = await call(page, "wasmStats");
+    assert.ok(most <= 512 * 1024, `resident export bytes ${most}`);
+    assert.ok(during.spilled > 0, `jobs only in the outbox: ${during.spilled}`);
+    assert.equal(during.pending, 300);
+    assert.ok((await call(page, "outbox")).entries.length >= during.spilled);
+    assert.equal(rx.spans().length, 0);
+
+    state.down = false;
+    assert.deepEqual(await call(page, "flush", { timeoutMs: 30000 }), { exported: 300, failed: 0, pending: 0, dropped: 0 });
+    const got = received(rx);
+    assert.equal(got.length, 300, "each span once");
+    assert.deepEqual([...got].sort(), [...ids].sort());
+    await until("an empty outbox", async () => (await call(page, "outbox")).entries.length === 0);
+    assert.deepEqual(messages.filter((m) => /pageerror|agensight:.*(outbox|internal|read back)/i.test(m)), []);
+  } finally {
+    await context.close();
+    await rx.close();
+  }
+});
 
 test("chromium page left without flush(): pagehide sends with keepalive (navigation and close)", async () => {
   const rx = await otlpReceiver({ cors: true });
