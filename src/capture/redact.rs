@@ -578,9 +578,10 @@ fn scheme_credential(b: &[u8], i: usize) -> Option<(usize, usize)> {
     } else {
         token.len() >= MIN_BEARER
     };
-    if !ok && !basic {
+    if !basic {
         // `+`s read as form-encoded blanks right before the token may be its own first bytes
-        // (base64): glued to it, with no other blank between.
+        // (base64): glued to it, with no other blank between, they go with it (left behind,
+        // eight of them after `Bearer ` would read as a credential of their own).
         if let Some(p) = (i + len..start).find(|&k| b[k] == b'+') {
             let end = run_end(b, p, BEARER);
             // Not when a mask ends the run: masking twice must change nothing.
