@@ -28,14 +28,21 @@ pub struct Stats {
     pub pending: u64,
     pub exported: u64,
     pub failed: u64,
+    /// Span definitions held now (bounded: [`crate::tracer::MAX_DEFS`]), and evicted so far:
+    /// re-creatable facts, not data (a wrapper whose definition went defines it again).
+    pub definitions: u64,
+    pub definitions_evicted: u64,
 }
 
 impl Stats {
-    /// `{"dropped","exported","failed","open","pending","recorded","unsampled"}` (`stats`).
+    /// `{"definitions","definitionsEvicted","dropped","exported","failed","open","pending",
+    /// "recorded","unsampled"}` (`stats`).
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(128);
         let mut o = Obj::new(&mut out);
-        o.int("dropped", self.dropped)
+        o.int("definitions", self.definitions)
+            .int("definitionsEvicted", self.definitions_evicted)
+            .int("dropped", self.dropped)
             .int("exported", self.exported)
             .int("failed", self.failed)
             .int("open", self.open)
@@ -156,6 +163,11 @@ impl Core {
         session: &str,
     ) -> Result<u32> {
         self.tracer.define_span(name, kind, metadata, session)
+    }
+
+    /// See [`Tracer::bound_definitions`].
+    pub fn bound_definitions(&mut self, max: usize, max_bytes: usize) {
+        self.tracer.bound_definitions(max, max_bytes)
     }
 
     /// See [`Tracer::start`].
@@ -366,6 +378,8 @@ impl Core {
             pending: q.map_or(0, Queue::pending_spans),
             exported: q.map_or(0, |q| q.counts.exported),
             failed: q.map_or(0, |q| q.counts.failed),
+            definitions: self.tracer.definitions().0 as u64,
+            definitions_evicted: self.tracer.definitions().1,
         }
     }
 }
