@@ -370,6 +370,7 @@ impl Core {
     pub fn stats(&self) -> Stats {
         let t = &self.tracer.stats;
         let q = self.queue.as_ref();
+        let (definitions, evicted) = self.tracer.definitions();
         Stats {
             recorded: t.spans_recorded,
             dropped: t.dropped + self.local_dropped + q.map_or(0, |q| q.counts.dropped),
@@ -378,8 +379,8 @@ impl Core {
             pending: q.map_or(0, Queue::pending_spans),
             exported: q.map_or(0, |q| q.counts.exported),
             failed: q.map_or(0, |q| q.counts.failed),
-            definitions: self.tracer.definitions().0 as u64,
-            definitions_evicted: self.tracer.definitions().1,
+            definitions: definitions as u64,
+            definitions_evicted: evicted,
         }
     }
 }
