@@ -305,3 +305,22 @@ fn pluses_glued_to_a_bearer_token_go_with_it() {
         "q=Bearer[REDACTED]&x=1"
     );
 }
+
+#[test]
+fn a_run_of_pluses_after_bearer_and_a_blank_is_masked_as_a_token() {
+    // Found by the redact fuzzer (600 s run): eight or more `+`s after `bearer ` and apart from
+    // the token (or with no token after them) read as a credential of their own (base64 may
+    // start with `+`); they were left behind.
+    let r = Redactor::new(vec![]);
+    for (text, want) in [
+        ("x bearer +++++++++ Bear-0.5e-3hr y", "x bearer [REDACTED] y"),
+        ("x bearer ++++++++ ab", "x bearer [REDACTED] ab"),
+        ("x bearer ++++++++[REDACTED]", "x bearer [REDACTED][REDACTED]"),
+        // Fewer, or glued to the scheme (the first `+` is then its blank): as before.
+        ("x bearer +++ Bear-0.5e-3hr", "x bearer +++ [REDACTED]"),
+    ] {
+        let once = r.mask_raw(text).into_owned();
+        assert_eq!(once, want, "{text}");
+        assert_eq!(r.mask_raw(&once), once, "{text}");
+    }
+}
