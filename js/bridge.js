@@ -14,6 +14,9 @@ import { createPendingLog } from "./pending.js";
 
 /** "Not recorded" span handle (unsampled trace, or a bound was hit); matches the Rust side. */
 export const NOOP = 0xffffffff;
+/** What `start` answers for a definition the core's bounded table evicted: define it again and
+ * start once more (never a span handle); matches the Rust side. */
+export const REDEFINE = 0;
 
 const NO_POLL = Object.freeze({ dropped: [], warnings: [], wake: -1, load: [] });
 const NO_STATS = Object.freeze({ exported: 0, failed: 0, pending: 0, dropped: 0 });

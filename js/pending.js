@@ -10,6 +10,8 @@ export const MAX_PENDING = 1000;
 /** Provisional ids start above every u32 handle, so they never collide with real ones. */
 const FIRST_ID = 2 ** 32;
 const NOOP = 0xffffffff;
+/** The core's "definition evicted: define again" answer to a start (see bridge.js). */
+const REDEFINE = 0;
 
 /** @param {number} [max] */
 export function createPendingLog(max = MAX_PENDING) {
@@ -96,10 +98,21 @@ export function createPendingLog(max = MAX_PENDING) {
       known.clear();
       let emitted = false;
       const id = (x) => (x > NOOP ? (mapped.get(x) ?? NOOP) : x);
+      const defines = new Map(); // provisional definition id -> its logged op
+      const define = (o) => mapped.set(o.id, port.define(o.name, o.kind, o.metadata, o.session));
       for (const o of log) {
-        if (o.op === "define") mapped.set(o.id, port.define(o.name, o.kind, o.metadata, o.session));
-        else if (o.op === "start") mapped.set(o.h, startLogged(port, o, id(o.def), id(o.parent)));
-        else if (o.op === "end") emitted = port.end(id(o.h), o.now, o.output) || emitted;
+        if (o.op === "define") {
+          defines.set(o.id, o);
+          define(o);
+        } else if (o.op === "start") {
+          let h = startLogged(port, o, id(o.def), id(o.parent));
+          // Evicted from the core's bounded definition table meanwhile: defined again.
+          if (h === REDEFINE && defines.has(o.def)) {
+            define(defines.get(o.def));
+            h = startLogged(port, o, id(o.def), id(o.parent));
+          }
+          mapped.set(o.h, h === REDEFINE ? NOOP : h);
+        } else if (o.op === "end") emitted = port.end(id(o.h), o.now, o.output) || emitted;
         else if (o.op === "error") emitted = port.endError(id(o.h), o.now, o.name, o.message, o.stack) || emitted;
         else if (o.op === "declare") port.declare(id(o.h), o.call);
         else port.streamChunk(id(o.h), o.text);

@@ -6,7 +6,7 @@
 // A wrapped function behaves exactly like the original: same `this`, arguments, return value
 // and thrown error; sync stays sync. Nothing here throws into user code.
 
-import { NOOP } from "./bridge.js";
+import { NOOP, REDEFINE } from "./bridge.js";
 import { toJson } from "./serialize.js";
 
 /** Items of a streamed result kept as its output (the rest are counted). */
@@ -193,6 +193,12 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
         if (d.epoch !== st.epoch) d = define(o, st);
         const input = st.captureInput ? st.capture.value(args) : "";
         h = port.start(d.def, parent, now(), input);
+        // The core's definition table is bounded: a definition it evicted is made again.
+        if (h === REDEFINE) {
+          d = define(o, st);
+          h = port.start(d.def, parent, now(), input);
+          if (h === REDEFINE) h = NOOP;
+        }
       } catch (e) {
         bridge.fail(e);
         return fn.apply(this, args);
@@ -221,8 +227,9 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
     try {
       const parent = context.active();
       if (parent === NOOP) return null;
-      const def = port.define(st.capture.text(name), kind, "", "");
+      // Captured first: the user's toJSON may trace (and define) before this definition starts.
       const input = args !== undefined && st.captureInput ? st.capture.value(args) : "";
+      const def = port.define(st.capture.text(name), kind, "", "");
       h = remote && parent === 0 ? port.startRemote(def, remote.traceId, remote.spanId, now(), input) : port.start(def, parent, now(), input);
     } catch (e) {
       bridge.fail(e);

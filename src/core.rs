@@ -31,15 +31,21 @@ pub struct Stats {
     /// Export request-body bytes in memory now (the outbox holds the rest: `spilled` jobs).
     pub resident: u64,
     pub spilled: u64,
+    /// Span definitions held now (bounded: [`crate::tracer::MAX_DEFS`]), and evicted so far:
+    /// re-creatable facts, not data (a wrapper whose definition went defines it again).
+    pub definitions: u64,
+    pub definitions_evicted: u64,
 }
 
 impl Stats {
-    /// `{"dropped","exported","failed","open","pending","recorded","unsampled","resident",
-    /// "spilled"}` (`stats`).
+    /// `{"definitions","definitionsEvicted","dropped","exported","failed","open","pending",
+    /// "recorded","unsampled","resident","spilled"}` (`stats`).
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(128);
         let mut o = Obj::new(&mut out);
-        o.int("dropped", self.dropped)
+        o.int("definitions", self.definitions)
+            .int("definitionsEvicted", self.definitions_evicted)
+            .int("dropped", self.dropped)
             .int("exported", self.exported)
             .int("failed", self.failed)
             .int("open", self.open)
@@ -175,6 +181,11 @@ impl Core {
         session: &str,
     ) -> Result<u32> {
         self.tracer.define_span(name, kind, metadata, session)
+    }
+
+    /// See [`Tracer::bound_definitions`].
+    pub fn bound_definitions(&mut self, max: usize, max_bytes: usize) {
+        self.tracer.bound_definitions(max, max_bytes)
     }
 
     /// See [`Tracer::start`].
@@ -413,6 +424,7 @@ impl Core {
     pub fn stats(&self) -> Stats {
         let t = &self.tracer.stats;
         let q = self.queue.as_ref();
+        let (definitions, evicted) = self.tracer.definitions();
         Stats {
             recorded: t.spans_recorded,
             dropped: t.dropped + self.local_dropped + q.map_or(0, |q| q.counts.dropped),
@@ -423,6 +435,8 @@ impl Core {
             failed: q.map_or(0, |q| q.counts.failed),
             resident: q.map_or(0, |q| q.resident_bytes() as u64),
             spilled: q.map_or(0, |q| q.spilled_jobs() as u64),
+            definitions: definitions as u64,
+            definitions_evicted: evicted,
         }
     }
 }

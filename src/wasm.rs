@@ -78,7 +78,8 @@ pub fn check_session(session: &str) -> Result<String, JsValue> {
     Ok(s.to_json())
 }
 
-/// Starts a span: returns its handle (`0xffffffff` when not recorded).
+/// Starts a span: returns its handle (`0xffffffff` when not recorded; 0 when `def` was evicted
+/// from the bounded definition table: `defineSpan` it again and start once more).
 ///
 /// ```js
 /// const h = start(def, parentHandle, performance.timeOrigin + performance.now(), passText(argsJson));
@@ -91,7 +92,8 @@ pub fn start(def: u32, parent: u32, now_ms: f64, input_len: u32) -> u32 {
 }
 
 /// Starts the local root span of a trace continued from a W3C `traceparent` (trace id as 32
-/// hex digits, parent span id as 16). Returns `0xffffffff` for ids that do not parse.
+/// hex digits, parent span id as 16). Returns `0xffffffff` for ids that do not parse; 0 as
+/// `start` does.
 ///
 /// ```js
 /// const h = startRemote(def, "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7", now, passText(argsJson));
@@ -311,7 +313,9 @@ pub fn export_restore(json: &str) -> bool {
 }
 
 /// Counters as JSON: `{ recorded, dropped, unsampled, open, pending, exported, failed,
-/// resident, spilled }` (`resident`: export body bytes in memory; `spilled`: jobs only in the outbox).
+/// resident, spilled, definitions, definitionsEvicted }` (`resident`: export body bytes in memory;
+/// `spilled`: jobs only in the outbox; `definitions`: span definitions held, `definitionsEvicted`
+/// so far: re-creatable, not data).
 ///
 /// ```js
 /// JSON.parse(stats()).dropped;

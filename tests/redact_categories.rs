@@ -289,3 +289,38 @@ fn pluses_apart_from_a_masked_bearer_token_stay_as_they_are() {
     assert_eq!(once, "Bearer++++++++++ [REDACTED]");
     assert_eq!(r.mask_raw(&once), once);
 }
+
+#[test]
+fn pluses_glued_to_a_bearer_token_go_with_it() {
+    // Found by the redact fuzzer (300 s run): `+`s (form blanks) between `bearer ` and a token
+    // glued to them were left behind, and sixteen of them read as a credential of their own.
+    let r = Redactor::new(vec![]);
+    let text = "x bearer ++++++++++++++++0++++++h y";
+    let once = r.mask_raw(text).into_owned();
+    assert_eq!(once, "x bearer [REDACTED] y");
+    assert_eq!(r.mask_raw(&once), once);
+    // Form-encoded: the `+` before the token is masked with it.
+    assert_eq!(
+        r.mask_raw("q=Bearer+abcdefgh12345&x=1"),
+        "q=Bearer[REDACTED]&x=1"
+    );
+}
+
+#[test]
+fn a_run_of_pluses_after_bearer_and_a_blank_is_masked_as_a_token() {
+    // Found by the redact fuzzer (600 s run): eight or more `+`s after `bearer ` and apart from
+    // the token (or with no token after them) read as a credential of their own (base64 may
+    // start with `+`); they were left behind.
+    let r = Redactor::new(vec![]);
+    for (text, want) in [
+        ("x bearer +++++++++ Bear-0.5e-3hr y", "x bearer [REDACTED] y"),
+        ("x bearer ++++++++ ab", "x bearer [REDACTED] ab"),
+        ("x bearer ++++++++[REDACTED]", "x bearer [REDACTED][REDACTED]"),
+        // Fewer, or glued to the scheme (the first `+` is then its blank): as before.
+        ("x bearer +++ Bear-0.5e-3hr", "x bearer +++ [REDACTED]"),
+    ] {
+        let once = r.mask_raw(text).into_owned();
+        assert_eq!(once, want, "{text}");
+        assert_eq!(r.mask_raw(&once), once, "{text}");
+    }
+}

@@ -858,6 +858,12 @@ pub fn tracer_ops(data: &[u8]) {
     );
     let config = config::parse(&options).expect("valid options");
     let mut t = Core::new(config, inp.bytes(32), inp.f64());
+    // A third of the runs with a tiny definition table (no input byte spent on it, so kept
+    // inputs replay as before): evictions under open spans, and stale ids (REDEFINE, which
+    // is 0: as a parent, "none").
+    if max % 3 == 0 {
+        t.bound_definitions(1 + max % 5, 2 * max);
+    }
     let mut defs = vec![0u32];
     let mut handles = vec![NONE, NOOP];
     let mut lines = String::new();

@@ -578,15 +578,20 @@ fn scheme_credential(b: &[u8], i: usize) -> Option<(usize, usize)> {
     } else {
         token.len() >= MIN_BEARER
     };
-    if !ok && !basic {
-        // `+`s read as form-encoded blanks right before the token may be its own first bytes
-        // (base64): glued to it, with no other blank between.
+    if !basic {
+        // `+`s read as form-encoded blanks may be a base64 token's own first bytes.
         if let Some(p) = (i + len..start).find(|&k| b[k] == b'+') {
-            let end = run_end(b, p, BEARER);
-            // Not when a mask ends the run: masking twice must change nothing.
-            let masked = b[end..].starts_with(MASK.as_bytes());
-            if b[p..start].iter().all(|&c| c == b'+') && end - p >= MIN_BEARER && !masked {
-                return Some((p, end));
+            let run = run_end(b, p, BEARER);
+            // Glued to the token, with no other blank between: they go with it. Not when a
+            // mask ends the run: masking twice must change nothing.
+            let masked = b[run..].starts_with(MASK.as_bytes());
+            if b[p..start].iter().all(|&c| c == b'+') && run - p >= MIN_BEARER && !masked {
+                return Some((p, run));
+            }
+            // After a real blank, a run of them long enough for a token reads as one: masked,
+            // with the token after it if there is one.
+            if p > i + len && run - p >= MIN_BEARER {
+                return Some((p, if ok { end } else { run }));
             }
         }
     }

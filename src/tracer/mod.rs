@@ -5,7 +5,7 @@
 mod registry;
 mod tool_link;
 
-pub use registry::{NONE, NOOP};
+pub use registry::{MAX_DEFS, MAX_DEF_BYTES, NONE, NOOP, REDEFINE};
 
 use crate::capture::limits::clamp_json;
 use crate::capture::redact::Redactor;
@@ -15,8 +15,8 @@ use crate::ids::{IdGenerator, SpanId, TraceId};
 use crate::llm::{self, Declaration};
 use crate::model::{Batch, ErrorInfo, FinishedSpan, Session, SessionSpec, TraceInfo};
 use crate::slab::Slab;
-use registry::{LiveTrace, OpenSpan, SpanSlot};
-use std::collections::{HashMap, HashSet, VecDeque};
+use registry::{Def, DefTable, LiveTrace, OpenSpan, SpanSlot};
+use std::collections::{HashSet, VecDeque};
 use std::rc::Rc;
 
 /// Most spans open at once; past it new spans are not recorded (counted in `dropped`).
@@ -36,18 +36,6 @@ pub const TRACE_PART_BYTES: usize = 4 << 20;
 /// the oldest is forgotten, and its record is written again if it comes back.
 pub const SESSIONS_REMEMBERED: usize = 4096;
 
-/// A wrapped function's fixed facts, registered once per wrapper.
-struct Def {
-    name: Rc<str>,
-    kind: Rc<str>,
-    metadata: Option<Rc<str>>,
-    /// The session of the traces it starts (`trace(fn, { session })`), read once.
-    session: Option<Rc<SessionSpec>>,
-}
-
-/// What makes two definitions the same one: name, kind, metadata and session (as JSON text).
-type DefKey = (Rc<str>, Rc<str>, Option<Rc<str>>, Option<Rc<str>>);
-
 /// The tracer's counters (the core adds the export queue's).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
@@ -61,8 +49,7 @@ pub struct Tracer {
     pub config: Config,
     ids: IdGenerator,
     redactor: Redactor,
-    defs: Vec<Def>,
-    def_index: HashMap<DefKey, u32>,
+    defs: DefTable,
     spans: Slab<SpanSlot>,
     traces: Slab<LiveTrace>,
     recent: VecDeque<TraceInfo>,
@@ -92,8 +79,7 @@ impl Tracer {
         Tracer {
             ids: IdGenerator::new(seed),
             redactor,
-            defs: Vec::new(),
-            def_index: HashMap::new(),
+            defs: DefTable::default(),
             // An ended span's handle keeps reaching its ids (for a late child: fire-and-forget
             // work that outlives its trace) through this many later spans.
             spans: Slab::keeping(KEEP_ENDED_SPANS),
@@ -109,7 +95,8 @@ impl Tracer {
     }
 
     /// Registers a wrapper's name, kind and metadata (JSON object text, or empty); returns its
-    /// def id. The same triple gets the same id, so wrappers made in a loop cost nothing.
+    /// def id. The same triple gets the same id while the bounded table holds it (see
+    /// [`MAX_DEFS`]), so wrappers made in a loop cost nothing.
     pub fn define(&mut self, name: &str, kind: &str, metadata: &str) -> u32 {
         self.define_span(name, kind, metadata, "")
             .expect("no session, nothing to fail")
@@ -142,31 +129,40 @@ impl Tracer {
             metadata,
             (!session.is_empty()).then(|| session.into()),
         );
-        if let Some(id) = self.def_index.get(&key) {
-            return Ok(*id);
-        }
-        let spec = match &key.3 {
-            Some(text) => Some(Rc::new(masked_session(
-                SessionSpec::from_json(text)?,
-                &self.redactor,
-            ))),
-            None => None,
-        };
-        self.defs.push(Def {
-            name: key.0.clone(),
-            kind: key.1.clone(),
-            metadata: key.2.clone(),
-            session: spec,
-        });
-        let id = self.defs.len() as u32;
-        self.def_index.insert(key, id);
-        Ok(id)
+        let redactor = &self.redactor;
+        self.defs.define(key, |key| {
+            let session = match &key.3 {
+                Some(text) => Some(Rc::new(masked_session(
+                    SessionSpec::from_json(text)?,
+                    redactor,
+                ))),
+                None => None,
+            };
+            Ok(Def {
+                name: key.0.clone(),
+                kind: key.1.clone(),
+                metadata: key.2.clone(),
+                session,
+            })
+        })
+    }
+
+    /// The definition table's bound (see [`MAX_DEFS`]), smaller for tests and the fuzzer;
+    /// forgets every definition held.
+    pub fn bound_definitions(&mut self, max: usize, max_bytes: usize) {
+        self.defs = DefTable::bounded(max, max_bytes);
+    }
+
+    /// Definitions held now, and evicted so far.
+    pub fn definitions(&self) -> (usize, u64) {
+        (self.defs.len(), self.defs.evicted)
     }
 
     /// Starts a span of wrapper `def` under `parent` (a handle, `NONE` for a new trace) with
     /// the arguments as JSON text (empty when not captured). For a new trace only, `session`
     /// overrides the def's session, which overrides the configured one. Returns the span's handle, or `NOOP` when it is not
-    /// recorded (unsampled, bounds, unknown def).
+    /// recorded (unsampled, bounds, unknown def), or [`REDEFINE`] when `def` was evicted from
+    /// the bounded definition table: define it again, then start.
     pub fn start(
         &mut self,
         def: u32,
@@ -175,9 +171,13 @@ impl Tracer {
         input: &str,
         session: Option<SessionSpec>,
     ) -> u32 {
-        if parent == NOOP || !self.can_start(def) {
+        if parent == NOOP {
             return NOOP;
         }
+        let def = match self.can_start(def) {
+            Ok(d) => d,
+            Err(answer) => return answer,
+        };
         let joined = if parent == NONE {
             None
         } else {
@@ -200,7 +200,7 @@ impl Tracer {
                     return NOOP;
                 }
                 let trace_id = self.ids.trace_id();
-                self.new_trace(def, trace_id, now_ms, session)
+                self.new_trace(&def, trace_id, now_ms, session)
                     .map(|t| (t, None, true))
             }
         };
@@ -224,34 +224,33 @@ impl Tracer {
         input: &str,
         session: Option<SessionSpec>,
     ) -> u32 {
-        if !self.can_start(def) {
-            return NOOP;
-        }
-        match self.new_trace(def, trace_id, now_ms, session) {
+        let def = match self.can_start(def) {
+            Ok(d) => d,
+            Err(answer) => return answer,
+        };
+        match self.new_trace(&def, trace_id, now_ms, session) {
             Some(trace) => self.open_span(def, trace, Some(parent), true, now_ms, input),
             None => NOOP,
         }
     }
 
-    fn can_start(&mut self, def: u32) -> bool {
-        if def == 0 || def as usize > self.defs.len() {
-            return false;
-        }
+    /// Definition `def` for a new span, or what `start` answers instead.
+    fn can_start(&mut self, def: u32) -> std::result::Result<Rc<Def>, u32> {
+        let def = self.defs.start(def)?;
         if self.spans.len() >= MAX_OPEN_SPANS {
             self.stats.dropped += 1;
-            return false;
+            return Err(NOOP);
         }
-        true
+        Ok(def)
     }
 
     fn new_trace(
         &mut self,
-        def: u32,
+        d: &Def,
         trace_id: TraceId,
         now_ms: f64,
         session: Option<SessionSpec>,
     ) -> Option<u32> {
-        let d = &self.defs[def as usize - 1];
         let session = match session
             .map(|spec| Rc::new(masked_session(spec, &self.redactor)))
             .or_else(|| d.session.clone())
@@ -283,7 +282,7 @@ impl Tracer {
 
     fn open_span(
         &mut self,
-        def: u32,
+        def: Rc<Def>,
         trace: u32,
         parent: Option<SpanId>,
         is_root: bool,
@@ -392,7 +391,7 @@ impl Tracer {
         ) else {
             return None;
         };
-        let def = &self.defs[open.def as usize - 1];
+        let def = &open.def;
         let mut truncated = open.truncated;
         // The error's texts are captures too: secrets masked, each cut to maxFieldBytes.
         let error = error.map(|e| {

@@ -1,10 +1,12 @@
 //! The open-span registry's entries: a span handle's slot (the span while it runs, then its
-//! ids) and a trace with spans still to come.
+//! ids), a trace with spans still to come, and the bounded table of span definitions.
 
 use crate::ids::{SpanId, TraceId};
 use crate::llm::Stream;
-use crate::model::{FinishedSpan, TraceInfo};
+use crate::model::{FinishedSpan, SessionSpec, TraceInfo};
 use crate::slab::Slab;
+use std::collections::HashMap;
+use std::rc::Rc;
 
 /// "No parent": start a new trace.
 pub const NONE: u32 = 0;
@@ -40,7 +42,7 @@ pub struct OpenSpan {
     pub trace: u32,
     pub span_id: SpanId,
     pub parent: Option<SpanId>,
-    pub def: u32,
+    pub def: Rc<Def>,
     pub start_ms: f64,
     pub input: Option<String>,
     pub truncated: bool,
@@ -60,5 +62,257 @@ impl SpanSlot {
                 span_id,
             } => Some((*trace, *trace_id, *span_id)),
         }
+    }
+}
+
+/// A wrapped function's fixed facts, registered once per wrapper. Open spans hold their own
+/// reference, so a definition evicted from the table while they run still names them.
+pub struct Def {
+    pub name: Rc<str>,
+    pub kind: Rc<str>,
+    pub metadata: Option<Rc<str>>,
+    /// The session of the traces it starts (`trace(fn, { session })`), read once.
+    pub session: Option<Rc<SessionSpec>>,
+}
+
+/// What makes two definitions the same one: name, kind, metadata and session (as JSON text).
+pub type DefKey = (Rc<str>, Rc<str>, Option<Rc<str>>, Option<Rc<str>>);
+
+/// Definitions held at most. Code that puts per-call data in metadata (a request id), a
+/// session per request, or generated span names makes a new definition per call; past this
+/// the least recently used one is evicted (a wrapper that comes back defines it again).
+pub const MAX_DEFS: usize = 4096;
+/// ... and at most this many bytes of their texts (a definition's metadata may be up to
+/// `maxFieldBytes`); a single larger one is still held, alone.
+pub const MAX_DEF_BYTES: usize = 2 << 20;
+/// What `start` answers for a definition id the table no longer holds (evicted): not a span
+/// handle (those are never 0); the caller defines again and starts once more.
+pub const REDEFINE: u32 = 0;
+
+/// Bits of slot index in a definition id; the rest is the slot's generation, so an id kept
+/// past its definition's eviction misses (answers [`REDEFINE`]) instead of reaching the
+/// definition now in its slot: that takes 2^19 reuses of one slot (about 2e9 new definitions
+/// at the default bound) and then a one-in-2^19 match.
+const DEF_INDEX_BITS: u32 = 13;
+const DEF_INDEX_MASK: u32 = (1 << DEF_INDEX_BITS) - 1;
+const DEF_GEN_MASK: u32 = (1 << (32 - DEF_INDEX_BITS)) - 1;
+/// Slots at most: keeps every id distinct from `u32::MAX` (NOOP).
+const DEF_MAX_SLOTS: usize = DEF_INDEX_MASK as usize - 1;
+/// Bytes counted per definition besides its texts (slot, index entry, reference counts).
+const DEF_OVERHEAD: usize = 160;
+
+struct DefSlot {
+    gen: u32,
+    /// Used since the clock hand last passed (a second chance before eviction).
+    used: bool,
+    entry: Option<(Rc<Def>, DefKey, usize)>,
+}
+
+/// The bounded definition table: ids are a slot and a generation; eviction is CLOCK (an
+/// approximate least-recently-used that costs a start one store).
+pub struct DefTable {
+    slots: Vec<DefSlot>,
+    free: Vec<u32>,
+    index: HashMap<DefKey, u32>,
+    hand: usize,
+    bytes: usize,
+    max: usize,
+    max_bytes: usize,
+    /// Definitions evicted so far (re-creatable facts, not data: a wrapper defines again).
+    pub evicted: u64,
+}
+
+impl Default for DefTable {
+    fn default() -> Self {
+        DefTable::bounded(MAX_DEFS, MAX_DEF_BYTES)
+    }
+}
+
+impl DefTable {
+    /// A table of at most `max` definitions (at least 1, at most 8190) and `max_bytes`.
+    pub fn bounded(max: usize, max_bytes: usize) -> Self {
+        DefTable {
+            slots: Vec::new(),
+            free: Vec::new(),
+            index: HashMap::new(),
+            hand: 0,
+            bytes: 0,
+            max: max.clamp(1, DEF_MAX_SLOTS),
+            max_bytes,
+            evicted: 0,
+        }
+    }
+
+    /// The id of definition `key`, made by `make` when it is not held (evicting to make room).
+    pub fn define<E>(
+        &mut self,
+        key: DefKey,
+        make: impl FnOnce(&DefKey) -> Result<Def, E>,
+    ) -> Result<u32, E> {
+        if let Some(&id) = self.index.get(&key) {
+            self.slots[(id & DEF_INDEX_MASK) as usize - 1].used = true;
+            return Ok(id);
+        }
+        let def = Rc::new(make(&key)?);
+        let size = DEF_OVERHEAD
+            + key.0.len()
+            + key.1.len()
+            + key.2.as_ref().map_or(0, |m| m.len())
+            + key.3.as_ref().map_or(0, |s| s.len());
+        while !self.index.is_empty()
+            && (self.index.len() >= self.max || self.bytes + size > self.max_bytes)
+        {
+            self.evict_one();
+        }
+        let index = match self.free.pop() {
+            Some(i) => i as usize,
+            None => {
+                self.slots.push(DefSlot {
+                    gen: 0,
+                    used: false,
+                    entry: None,
+                });
+                self.slots.len() - 1
+            }
+        };
+        let slot = &mut self.slots[index];
+        slot.gen = (slot.gen + 1) & DEF_GEN_MASK;
+        slot.used = true;
+        let id = (slot.gen << DEF_INDEX_BITS) | (index as u32 + 1);
+        slot.entry = Some((def, key.clone(), size));
+        self.bytes += size;
+        self.index.insert(key, id);
+        Ok(id)
+    }
+
+    /// Evicts the first definition the clock hand finds unused since its last pass.
+    fn evict_one(&mut self) {
+        loop {
+            let i = self.hand;
+            self.hand = (self.hand + 1) % self.slots.len();
+            let slot = &mut self.slots[i];
+            if slot.entry.is_none() {
+                continue;
+            }
+            if std::mem::take(&mut slot.used) {
+                continue;
+            }
+            let (_, key, size) = slot.entry.take().expect("checked");
+            self.index.remove(&key);
+            self.bytes -= size;
+            self.free.push(i as u32);
+            self.evicted += 1;
+            return;
+        }
+    }
+
+    /// Definition `id` for a span starting now: `Err(REDEFINE)` when it was evicted (define
+    /// again), `Err(NOOP)` for an id never given out.
+    pub fn start(&mut self, id: u32) -> Result<Rc<Def>, u32> {
+        let Some(i) = (id & DEF_INDEX_MASK).checked_sub(1) else {
+            return Err(NOOP);
+        };
+        let Some(slot) = self.slots.get_mut(i as usize) else {
+            return Err(NOOP);
+        };
+        match &slot.entry {
+            Some((def, _, _)) if slot.gen == id >> DEF_INDEX_BITS => {
+                slot.used = true;
+                Ok(def.clone())
+            }
+            _ => Err(REDEFINE),
+        }
+    }
+
+    /// Definitions held now.
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(name: &str, metadata: Option<&str>) -> DefKey {
+        (name.into(), "span".into(), metadata.map(Into::into), None)
+    }
+
+    fn def(k: &DefKey) -> Result<Def, ()> {
+        Ok(Def {
+            name: k.0.clone(),
+            kind: k.1.clone(),
+            metadata: k.2.clone(),
+            session: None,
+        })
+    }
+
+    #[test]
+    fn the_bound_holds_under_a_hundred_thousand_definitions() {
+        let mut t = DefTable::default();
+        let mut hot = t.define(key("hot", None), def).unwrap();
+        let mut ids = std::collections::HashSet::new();
+        for i in 0..100_000 {
+            let id = t
+                .define(key("req", Some(&format!("{{\"id\":{i}}}"))), def)
+                .unwrap();
+            assert!(ids.insert(id), "an id given out twice: {id}");
+            assert!(t.len() <= MAX_DEFS && t.bytes <= MAX_DEF_BYTES);
+            let mut hot_now = t.start(hot);
+            if hot_now.is_err() {
+                // Once at most: the sweep when the table first filled (see HACKING.md).
+                assert_eq!(i, MAX_DEFS - 1);
+                hot = t.define(key("hot", None), def).unwrap();
+                hot_now = t.start(hot);
+            }
+            assert_eq!(&*hot_now.unwrap().name, "hot");
+        }
+        assert_eq!(t.len(), MAX_DEFS);
+        assert_eq!(t.evicted, 100_000 + 2 - MAX_DEFS as u64);
+        assert_eq!(
+            t.index.len(),
+            t.slots.iter().filter(|s| s.entry.is_some()).count()
+        );
+    }
+
+    #[test]
+    fn an_evicted_id_answers_redefine_and_never_reaches_the_new_definition() {
+        let mut t = DefTable::bounded(2, usize::MAX);
+        let a = t.define(key("a", Some("{\"v\":1}")), def).unwrap();
+        let held = t.start(a).unwrap();
+        t.define(key("b", None), def).unwrap();
+        let c = t.define(key("c", None), def).unwrap();
+        assert_eq!(t.evicted, 1);
+        assert_eq!(c & DEF_INDEX_MASK, a & DEF_INDEX_MASK, "c took a's slot");
+        assert_eq!(t.start(a).err(), Some(REDEFINE));
+        // The open span's reference still names its own definition.
+        assert_eq!(
+            (&*held.name, held.metadata.as_deref()),
+            ("a", Some("{\"v\":1}"))
+        );
+        let again = t.define(key("a", Some("{\"v\":1}")), def).unwrap();
+        assert_ne!(again, a);
+        assert_eq!(&*t.start(again).unwrap().name, "a");
+        assert_eq!(t.start(0).err(), Some(NOOP));
+        assert_eq!(t.start(NOOP).err(), Some(NOOP));
+        assert_eq!(
+            t.start(DEF_INDEX_MASK - 1).err(),
+            Some(NOOP),
+            "a slot never made"
+        );
+    }
+
+    #[test]
+    fn bytes_are_bounded_and_a_failed_make_changes_nothing() {
+        let mut t = DefTable::bounded(100, 3 * (DEF_OVERHEAD + 1000));
+        for i in 0..10 {
+            let m = format!("{i:0>996}");
+            t.define(key("x", Some(&m)), def).unwrap();
+            assert!(t.len() <= 3 && t.bytes <= 3 * (DEF_OVERHEAD + 1000));
+        }
+        let before = (t.len(), t.bytes, t.evicted);
+        assert!(t.define(key("bad", None), |_| Err::<Def, ()>(())).is_err());
+        assert_eq!((t.len(), t.bytes, t.evicted), before);
     }
 }

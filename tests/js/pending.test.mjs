@@ -86,3 +86,28 @@ test("clear(count): what was logged is dropped and counted (a new init() while l
   assert.equal(log.replay(port), false);
   assert.deepEqual(port.calls, []);
 });
+
+test("replay: a definition the core evicted meanwhile (start answers REDEFINE, 0) is defined again from the log", () => {
+  const log = createPendingLog();
+  const def = log.define("job", "trace", '{"req":7}');
+  const a = log.start(def, 0, 1000, "[1]");
+  const b = log.start(def, 0, 1001, "[2]");
+  log.end(a, 1002, "1");
+  log.end(b, 1003, "2");
+  const port = fakePort();
+  // The core evicted definition 100 before the second start (a bound smaller than the log).
+  const start = port.start;
+  let starts = 0;
+  port.start = (d, ...rest) => (++starts === 2 ? (port.calls.push(["start", d, ...rest]), 0) : start(d, ...rest));
+  log.replay(port);
+  assert.deepEqual(port.calls, [
+    ["define", "job", "trace", '{"req":7}', ""],
+    ["start", 100, 0, 1000, "[1]"],
+    ["start", 100, 0, 1001, "[2]"],
+    ["define", "job", "trace", '{"req":7}', ""],
+    ["start", 101, 0, 1001, "[2]"],
+    ["end", 1, 1002, "1"],
+    ["end", 2, 1003, "2"],
+  ]);
+  assert.deepEqual([log.real(a), log.real(b), log.real(def)], [1, 2, 101]);
+});
