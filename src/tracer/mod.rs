@@ -506,7 +506,7 @@ impl Tracer {
             t.held_bytes = 0;
             // A part: these spans now, the trace record later with the root's part.
             let mut spans = std::mem::take(&mut t.spans);
-            spans.sort_by_key(|s| s.seq);
+            spans.sort_unstable_by_key(|s| s.seq); // seq is unique: the same order as a stable sort
             let part = Batch {
                 trace: t.info.clone(),
                 trace_is_new: false,
@@ -517,7 +517,7 @@ impl Tracer {
         }
         t.held_bytes = 0;
         let mut spans = std::mem::take(&mut t.spans);
-        spans.sort_by_key(|s| s.seq);
+        spans.sort_unstable_by_key(|s| s.seq); // seq is unique: the same order as a stable sort
         let trace_is_new = !t.sent;
         t.sent = true;
         let info = t.info.clone();
