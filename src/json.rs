@@ -126,17 +126,27 @@ impl<'a> Obj<'a> {
             "key {k:?} needs escaping"
         );
         let first = std::mem::replace(&mut self.first, false);
-        // SAFETY: `k` is a str and the rest ASCII: the String stays UTF-8. One copy per key
-        // (the separators are single stores): each copy is a `memory.copy`, an engine call.
+        // SAFETY: `k` is a str and the rest ASCII, all written into the room reserved: the
+        // String stays UTF-8. One copy per key, the separators single stores: a copy is a
+        // `memory.copy`, a call into the engine, and a `push` a call at this opt-level.
         let v = unsafe { self.out.as_mut_vec() };
         v.reserve(k.len() + 4);
-        if !first {
-            v.push(b',');
+        unsafe {
+            let start = v.as_mut_ptr().add(v.len());
+            let mut p = start;
+            if !first {
+                p.write(b',');
+                p = p.add(1);
+            }
+            p.write(b'"');
+            p = p.add(1);
+            std::ptr::copy_nonoverlapping(k.as_ptr(), p, k.len());
+            p = p.add(k.len());
+            p.write(b'"');
+            p.add(1).write(b':');
+            p = p.add(2);
+            v.set_len(v.len() + p.offset_from(start) as usize);
         }
-        v.push(b'"');
-        v.extend_from_slice(k.as_bytes());
-        v.push(b'"');
-        v.push(b':');
         self.out
     }
 
