@@ -22,20 +22,25 @@ pub(crate) static ESCAPED: [u8; 256] = {
 /// Appends `s` as a JSON string literal.
 ///
 /// Byte-wise: only `"`, `\\` and control bytes need escaping, and none of them can occur
-/// inside a multi-byte UTF-8 sequence. One pass counts the room the escapes need, so exactly
-/// that much is reserved (the export queue keeps request bodies, and over-reserving showed as
-/// wasm memory growth there); a second writes every byte into it directly (this is the
-/// encoders' hottest loop: captured JSON embedded in a string escapes a quote every few bytes,
-/// and a call per run cost more than the copying).
+/// inside a multi-byte UTF-8 sequence. Unless the room for the worst case is there already,
+/// one pass counts the room the escapes need, so exactly that much is reserved (the export
+/// queue keeps request bodies, and over-reserving showed as wasm memory growth there); a
+/// second writes every byte into it directly (this is the encoders' hottest loop: captured
+/// JSON embedded in a string escapes a quote every few bytes, and a call per run cost more
+/// than the copying).
 pub fn push_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
-    let extra: usize = bytes.iter().map(|&b| ESCAPED[b as usize] as usize).sum();
     // SAFETY (as_mut_vec, set_len): every byte of `s` is written in order, with ASCII escapes
     // standing for some ASCII bytes, so the String stays valid UTF-8; `set_len` covers exactly
     // the bytes written into the reserved room.
     let v = unsafe { out.as_mut_vec() };
-    v.reserve(bytes.len() + extra + 2);
+    // Where the room for the worst case (six bytes for one) is there already (a buffer of
+    // records), the counting pass is skipped.
+    if v.capacity() - v.len() < bytes.len() * 6 + 2 {
+        let extra: usize = bytes.iter().map(|&b| ESCAPED[b as usize] as usize).sum();
+        v.reserve(bytes.len() + extra + 2);
+    }
     let len = v.len();
     // Raw writes into the reserved room: no bounds check per byte, and no `memory.copy` for
     // the plain runs (a call into the engine per run, slower than these few bytes).
