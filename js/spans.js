@@ -41,7 +41,10 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
   function endOk(h, value, ep, response = false) {
     const st = current();
     if (h === NOOP || st === null || ep !== st.epoch) return;
-    handedOn(port.end(h, now(), st.captureOutput || response ? st.capture.value(value) : ""));
+    const c = st.capture;
+    if (!(st.captureOutput || response)) handedOn(port.end(h, now(), ""));
+    else if (c.plain) handedOn(port.endValue(h, now(), value, c.maxBytes));
+    else handedOn(port.end(h, now(), c.value(value)));
   }
 
   /** Ends a streamed span: its output is the response the core aggregated from the chunks. */
@@ -191,8 +194,9 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
         const parent = context.active();
         if (parent === NOOP) return fn.apply(this, args);
         if (d.epoch !== st.epoch) d = define(o, st);
-        const input = st.captureInput ? st.capture.value(args) : "";
-        h = port.start(d.def, parent, now(), input);
+        const c = st.capture;
+        if (st.captureInput && c.plain) h = port.startValue(d.def, parent, now(), args, c.maxBytes);
+        else h = port.start(d.def, parent, now(), st.captureInput ? c.value(args) : "");
       } catch (e) {
         bridge.fail(e);
         return fn.apply(this, args);
