@@ -39,7 +39,7 @@ pub fn push_string(out: &mut String, s: &str) {
     // records), the counting pass is skipped.
     if v.capacity() - v.len() < bytes.len() * 6 + 2 {
         let extra: usize = bytes.iter().map(|&b| ESCAPED[b as usize] as usize).sum();
-        v.reserve(bytes.len() + extra + 2);
+        room(v, bytes.len() + extra + 2);
     }
     let len = v.len();
     // Raw writes into the reserved room: no bounds check per byte, and no `memory.copy` for
@@ -82,6 +82,47 @@ pub fn push_string(out: &mut String, s: &str) {
     }
     put(b'"');
     unsafe { v.set_len(len + p.offset_from(start) as usize) };
+}
+
+/// `v.reserve(n)` with the check done here: `reserve` is a call at this opt-level, and the
+/// room is almost always there.
+#[inline(always)]
+fn room(v: &mut Vec<u8>, n: usize) {
+    if v.capacity() - v.len() < n {
+        v.reserve(n);
+    }
+}
+
+/// Copies `src` to `dst` (room for it there, no overlap). Up to 16 bytes with two overlapping
+/// word-sized moves instead of a `memory.copy`, which the engine runs as a call: JSON keys and
+/// ids are this short.
+///
+/// # Safety
+/// `dst` is valid for `src.len()` bytes of writes and does not overlap `src`.
+#[inline(always)]
+unsafe fn copy_short(src: &[u8], dst: *mut u8) {
+    let n = src.len();
+    let s = src.as_ptr();
+    unsafe {
+        if (8..=16).contains(&n) {
+            let a = s.cast::<u64>().read_unaligned();
+            let b = s.add(n - 8).cast::<u64>().read_unaligned();
+            dst.cast::<u64>().write_unaligned(a);
+            dst.add(n - 8).cast::<u64>().write_unaligned(b);
+        } else if (4..8).contains(&n) {
+            let a = s.cast::<u32>().read_unaligned();
+            let b = s.add(n - 4).cast::<u32>().read_unaligned();
+            dst.cast::<u32>().write_unaligned(a);
+            dst.add(n - 4).cast::<u32>().write_unaligned(b);
+        } else if (1..4).contains(&n) {
+            // First, middle and last byte: every byte of one to three.
+            dst.write(*s);
+            dst.add(n / 2).write(*s.add(n / 2));
+            dst.add(n - 1).write(*s.add(n - 1));
+        } else if n > 16 {
+            std::ptr::copy_nonoverlapping(s, dst, n);
+        }
+    }
 }
 
 /// Appends a finite number (`null` for NaN and infinities, which JSON cannot hold), in the
@@ -135,7 +176,7 @@ impl<'a> Obj<'a> {
         // String stays UTF-8. One copy per key, the separators single stores: a copy is a
         // `memory.copy`, a call into the engine, and a `push` a call at this opt-level.
         let v = unsafe { self.out.as_mut_vec() };
-        v.reserve(k.len() + 4);
+        room(v, k.len() + 4);
         unsafe {
             let start = v.as_mut_ptr().add(v.len());
             let mut p = start;
@@ -145,7 +186,7 @@ impl<'a> Obj<'a> {
             }
             p.write(b'"');
             p = p.add(1);
-            std::ptr::copy_nonoverlapping(k.as_ptr(), p, k.len());
+            copy_short(k.as_bytes(), p);
             p = p.add(k.len());
             p.write(b'"');
             p.add(1).write(b':');
@@ -224,6 +265,20 @@ mod tests {
             out.push(']');
             let v: (u8, String) = serde_json::from_str(&out).unwrap();
             assert_eq!(v.1, s);
+        }
+    }
+
+    #[test]
+    fn keys_of_every_length_are_copied_whole() {
+        let name = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for n in 0..=name.len() {
+            // After a byte already there, so copies start unaligned.
+            let mut out = String::from("x");
+            let mut o = Obj::new(&mut out);
+            o.int(&name[..n], 1).int(&name[..n], 2);
+            o.finish();
+            let k = &name[..n];
+            assert_eq!(out, format!("x{{\"{k}\":1,\"{k}\":2}}"));
         }
     }
 
