@@ -319,13 +319,13 @@ function putString(s) {
   const b = bytes;
   let k = at;
   b[k++] = 0x22;
-  let u = 2;
+  // UTF-16 units written: one per unit of `s` (a pair is two), the quotes, and what escapes add.
+  let u = n + 2;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x80) {
       if (c >= 0x20 && c !== 0x22 && c !== 0x5c) {
         b[k++] = c;
-        u++;
         continue;
       }
       // An escape: up to six bytes for this unit, three for each one left, the quote.
@@ -334,24 +334,22 @@ function putString(s) {
       const short = c === 0x22 ? 0x22 : c === 0x5c ? 0x5c : c === 8 ? 0x62 : c === 12 ? 0x66 : c === 10 ? 0x6e : c === 13 ? 0x72 : c === 9 ? 0x74 : 0;
       if (short !== 0) {
         b[k++] = short;
-        u += 2;
+        u += 1;
       } else {
         b[k++] = 0x75;
         b[k++] = 0x30;
         b[k++] = 0x30;
         b[k++] = HEXD.charCodeAt(c >> 4);
         b[k++] = HEXD.charCodeAt(c & 15);
-        u += 6;
+        u += 5;
       }
     } else if (c < 0x800) {
       b[k++] = 0xc0 | (c >> 6);
       b[k++] = 0x80 | (c & 63);
-      u++;
     } else if (c < 0xd800 || c > 0xdfff) {
       b[k++] = 0xe0 | (c >> 12);
       b[k++] = 0x80 | ((c >> 6) & 63);
       b[k++] = 0x80 | (c & 63);
-      u++;
     } else {
       const d = c <= 0xdbff && i + 1 < n ? s.charCodeAt(i + 1) : 0;
       if (d >= 0xdc00 && d <= 0xdfff) {
@@ -361,7 +359,6 @@ function putString(s) {
         b[k++] = 0x80 | ((cp >> 12) & 63);
         b[k++] = 0x80 | ((cp >> 6) & 63);
         b[k++] = 0x80 | (cp & 63);
-        u += 2;
         i++;
       } else {
         // A lone surrogate, escaped as JSON.stringify does: \udxxx (six bytes for one unit).
@@ -369,7 +366,7 @@ function putString(s) {
         b[k++] = 0x5c;
         b[k++] = 0x75;
         for (let sh = 12; sh >= 0; sh -= 4) b[k++] = HEXD.charCodeAt((c >> sh) & 15);
-        u += 6;
+        u += 5;
       }
     }
   }

@@ -748,6 +748,19 @@ describe("writeUtf8: toJson's text as UTF-8 bytes, plain data only", () => {
     assert.deepEqual(written(["x".repeat(4), "y".repeat(4)], 10), expected(["x".repeat(4), "y".repeat(4)], 10), "within it");
   });
 
+  test("the output budget counts escapes as the text's characters: a text of exactly the budget is written, one more declines", () => {
+    // maxBytes 10: strings up to 10 characters, a budget of 20 characters of text.
+    for (const [unit, width] of [["\n", 2], ["\u0001", 6], ["\ud800", 6], ["\"", 2]]) {
+      const k = Math.min(10, Math.floor(18 / width));
+      const fits = unit.repeat(k) + "a".repeat(18 - k * width);
+      assert.equal(toJson(fits, 10).length, 20, JSON.stringify(fits));
+      assert.deepEqual(written(fits, 10), expected(fits, 10), JSON.stringify(fits));
+      const over = [fits.slice(0, -1), "b"];
+      if (toJson(over, 10).length > 20) assert.equal(writeUtf8(over, 10, view), -1, JSON.stringify(over));
+      if (fits.length < 10) assert.equal(writeUtf8(fits + "c", 10, view), -1, JSON.stringify(fits + "c"));
+    }
+  });
+
   test("a getter is read once; one that throws declines (toJson writes its placeholder)", () => {
     let reads = 0;
     const counted = { get n() { return ++reads; } };
