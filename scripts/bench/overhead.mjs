@@ -15,11 +15,13 @@
 // (process user + system time, so that waiting for a core on a busy machine does not count;
 // wall time is reported beside it), median over rounds.
 //
-//   node --expose-gc scripts/bench/overhead.mjs [--rounds=7] [--ms=150] [--only=agensight,otel]
+//   node --expose-gc scripts/bench/overhead.mjs [--rounds=7] [--ms=150] [--only=agensight,otel] [--file]
 //   node --cpu-prof --cpu-prof-dir=target/bench/prof scripts/bench/overhead.mjs --profile=agensight --variant=sync [--pkg=DIR]
 // Prints one JSON object (stdout).
 
 import { performance } from "node:perf_hooks";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { guardNetwork, langsmithEnv, localFetch, median, spread, yieldToLoop } from "./lib.mjs";
 import { syncWorkload, asyncWorkload, SPANS_PER_TRACE, QUESTION } from "./workload.mjs";
@@ -58,6 +60,8 @@ async function setupAgensight() {
   return [
     variant("agensight (storage: false)", { storage: false }),
     variant('agensight (storage: "memory")', { storage: "memory" }),
+    // --file: the file store too (records appended to a fresh temporary directory).
+    ...(args.file ? [variant("agensight (file store)", { dir: mkdtempSync(join(tmpdir(), "agensight-bench-")) })] : []),
   ];
 }
 
