@@ -95,6 +95,8 @@ const isView = ArrayBuffer.isView;
 const apply = Reflect.apply;
 const ObjProto = Object.prototype;
 const ArrProto = Array.prototype;
+/** hasOwn(o, k): Object.prototype.hasOwnProperty, bound at load (V8 keeps its for-in fast path). */
+const hasOwn = Function.prototype.call.bind(ObjProto.hasOwnProperty);
 const objToString = ObjProto.toString;
 const StringCtor = String;
 const TO_STRING_TAG = Symbol.toStringTag;
@@ -298,11 +300,12 @@ function putArray(a, d) {
 function putObject(o, d) {
   const proto = getProto(o);
   if ((proto !== ObjProto && proto !== null) || o.toJSON !== undefined || o[TO_STRING_TAG] !== undefined || isArray(o)) return false;
-  const keys = keysOf(o);
   if (!putAscii("{")) return false;
   let first = true;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i];
+  // for-in over own keys: the order of Object.keys (JSON.stringify's), and V8 reads `o[k]`
+  // through the object's enum cache, several times faster than a keys array's lookups.
+  for (const k in o) {
+    if (!hasOwn(o, k)) continue;
     const v = o[k];
     if (v === undefined) continue;
     if ((!first && !putAscii(",")) || k.length > strMax || !putString(k) || !putAscii(":") || !putValue(v, d)) return false;

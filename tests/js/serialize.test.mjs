@@ -761,6 +761,18 @@ describe("writeUtf8: toJson's text as UTF-8 bytes, plain data only", () => {
     }
   });
 
+  test("own keys only, in Object.keys order, with Object.prototype polluted", () => {
+    Object.prototype.polluted = "inherited"; // eslint-disable-line no-extend-native
+    try {
+      const v = { b: 1, a: { 2: "two", 1: "one", z: [] }, [Symbol("s")]: 1 };
+      Object.defineProperty(v, "hidden", { value: 1, enumerable: false });
+      assert.deepEqual(written(v), expected(v));
+      assert.equal(toJson(v), '{"b":1,"a":{"1":"one","2":"two","z":[]}}');
+    } finally {
+      delete Object.prototype.polluted;
+    }
+  });
+
   test("a getter is read once; one that throws declines (toJson writes its placeholder)", () => {
     let reads = 0;
     const counted = { get n() { return ++reads; } };
