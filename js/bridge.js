@@ -11,6 +11,7 @@
 
 import { asAgensightError } from "./errors.js";
 import { createPendingLog } from "./pending.js";
+import { toJson, writeUtf8 } from "./serialize.js";
 
 /** "Not recorded" span handle (unsampled trace, or a bound was hit); matches the Rust side. */
 export const NOOP = 0xffffffff;
@@ -49,6 +50,8 @@ export function createBridge({ warnOnce, maxPending }) {
       } catch (err) {
         fail(err);
         return fallback;
+      } finally {
+        if (saved !== null) putBack();
       }
     };
   }
@@ -64,14 +67,50 @@ export function createBridge({ warnOnce, maxPending }) {
     if (text === "") return 0;
     for (;;) {
       if (textView.byteLength >= text.length) {
+        if (writing) save(text.length * 3);
         const r = encoder.encodeInto(text, textView);
         if (r.read === text.length) return r.written;
       }
       // Three UTF-8 bytes per UTF-16 unit at most.
-      const size = Math.max(text.length * 3, 4096);
-      const at = wasm.textBuffer(size);
-      textView = new Uint8Array(wasm.wasmMemory().buffer, at, size);
+      growText(text.length * 3);
     }
+  }
+  /** A view of at least `bytes` of the text buffer. */
+  function growText(bytes) {
+    const size = Math.max(bytes, 4096);
+    const at = wasm.textBuffer(size);
+    textView = new Uint8Array(wasm.wasmMemory().buffer, at, size);
+  }
+
+  // A captured value (no redact function) is written into the text buffer as UTF-8 by the
+  // serializer itself (writeUtf8: no string built, no encodeInto); anything but plain data
+  // crosses as toJson's text. A getter read meanwhile may run a traced call, whose own text
+  // then goes through the same buffer: that call saves the bytes it writes over and the guard
+  // puts them back once its wasm call returned (`saved`), so the value being written stays
+  // whole and no getter is read twice.
+  let writing = false;
+  let saved = null;
+  function passValue(value, maxBytes) {
+    if (textView.byteLength === 0) growText(4096);
+    const view = textView;
+    const outer = writing;
+    writing = true;
+    let n;
+    try {
+      n = writeUtf8(value, maxBytes, view);
+    } finally {
+      writing = outer;
+    }
+    // The buffer moved (a traced call in a getter grew it): the bytes are not where they were.
+    if (n >= 0 && view === textView) return n;
+    return passText(toJson(value, maxBytes));
+  }
+  function save(bytes) {
+    if (saved === null) saved = textView.slice(0, Math.min(bytes, textView.byteLength));
+  }
+  function putBack() {
+    if (saved.byteLength <= textView.byteLength) textView.set(saved);
+    saved = null;
   }
 
   // Handles and definitions handed out while loading are numbers above every u32; once
@@ -82,8 +121,12 @@ export function createBridge({ warnOnce, maxPending }) {
   const live = {
     define,
     start: guarded((def, parent, now, input) => wasm.start(real(def), real(parent), now, passText(input)), NOOP),
+    /** `start` with the arguments as a value, serialized here within `maxBytes` (no redact function). */
+    startValue: guarded((def, parent, now, value, maxBytes) => wasm.start(real(def), real(parent), now, passValue(value, maxBytes)), NOOP),
     startRemote: guarded((def, traceId, spanId, now, input) => wasm.startRemote(real(def), traceId, spanId, now, passText(input)), NOOP),
     end: guarded((h, now, output) => wasm.end(real(h), now, passText(output)), false),
+    /** `end` with the result as a value, serialized here within `maxBytes` (no redact function). */
+    endValue: guarded((h, now, value, maxBytes) => wasm.end(real(h), now, passValue(value, maxBytes)), false),
     endError: guarded((h, now, name, message, stack) => wasm.endError(real(h), now, name, message, stack), false),
     streamChunk: guarded((h, chunk) => wasm.streamChunk(real(h), passText(chunk)), undefined),
     // Unknowns cross as "", NaN and -1 (numbers and strings only, no object conversion).
@@ -96,8 +139,10 @@ export function createBridge({ warnOnce, maxPending }) {
   const logging = {
     define: (name, kind, metadata, session) => (status === "loading" ? pending.define(name, kind, metadata, session) : 0),
     start: (def, parent, now, input) => (status === "loading" ? pending.start(def, parent, now, input) : NOOP),
+    startValue: (def, parent, now, value, maxBytes) => (status === "loading" ? pending.start(def, parent, now, toJson(value, maxBytes)) : NOOP),
     startRemote: (def, traceId, spanId, now, input) => (status === "loading" ? pending.start(def, 0, now, input, { traceId, spanId }) : NOOP),
     end: (h, now, output) => (status === "loading" && pending.end(h, now, output), false),
+    endValue: (h, now, value, maxBytes) => (status === "loading" && pending.end(h, now, toJson(value, maxBytes)), false),
     endError: (h, now, name, message, stack) => (status === "loading" && pending.endError(h, now, name, message, stack), false),
     streamChunk: (h, chunk) => void (status === "loading" && pending.chunk(h, chunk)),
     declare: (h, call) => void (status === "loading" && pending.declare(h, call)),

@@ -44,6 +44,10 @@ export function createCapture({ maxBytes, redact }) {
   }
 
   return {
+    /** No redact function: values may be serialized straight into the core's text buffer
+     * (the span port's startValue/endValue) within `maxBytes`. */
+    plain: !redact,
+    maxBytes,
     value,
     text,
     /** Metadata as JSON text ("" when there is none); not cut: the core applies its limits. */

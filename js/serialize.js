@@ -71,6 +71,10 @@
 //  * Re-entrant: a getter or toJSON that itself calls toJson works.
 //
 // errorInfo(err) -> { name, message, stack }, all strings, never throws. See its comment.
+//
+// writeUtf8(value, maxBytes, view) -> bytes written into `view`, or -1: toJson's text as UTF-8,
+// written straight into a byte array (the wasm core's text buffer) in one pass, for plain data
+// only (below); -1 for anything else, and the caller takes toJson. No string is built.
 
 const MAX_DEPTH = 64;
 const TYPED_MAX = 64;
@@ -90,6 +94,9 @@ const isArray = Array.isArray;
 const isView = ArrayBuffer.isView;
 const apply = Reflect.apply;
 const ObjProto = Object.prototype;
+const ArrProto = Array.prototype;
+/** hasOwn(o, k): Object.prototype.hasOwnProperty, bound at load (V8 keeps its for-in fast path). */
+const hasOwn = Function.prototype.call.bind(ObjProto.hasOwnProperty);
 const objToString = ObjProto.toString;
 const StringCtor = String;
 const TO_STRING_TAG = Symbol.toStringTag;
@@ -204,6 +211,172 @@ export function toJson(value, maxBytes = DEFAULT_MAX) {
     busy = prevBusy;
   }
   return result;
+}
+
+// ---- Plain data straight to UTF-8 (writeUtf8) ----
+// Plain data: objects whose prototype is Object.prototype or null with no toJSON and no
+// Symbol.toStringTag, arrays (Array.prototype), strings up to maxBytes characters, numbers,
+// booleans, null, undefined; no container at depth MAX_DEPTH - 1 or deeper, and text within
+// the output budget. For these toJson writes what JSON.stringify does, and so does this
+// writer, byte for byte (tests/js/serialize.test.mjs compares them). Each property is read
+// once; a read that throws gives -1 (toJson then reads it again and writes its placeholder).
+
+let bytes = new U8(0);
+let at = 0;
+let units = 0; // UTF-16 units of the JSON text so far (the budget counts those)
+const HEXD = "0123456789abcdef";
+
+/**
+ * Writes `value` as toJson(value, maxBytes) would, UTF-8 encoded, into `view` from 0.
+ * @param {unknown} value
+ * @param {number} maxBytes as toJson's
+ * @param {Uint8Array} view
+ * @returns {number} the bytes written; -1: not plain data, no room, or over the budget
+ */
+export function writeUtf8(value, maxBytes, view) {
+  if (busy) return -1;
+  let m = DEFAULT_MAX;
+  if (typeof maxBytes === "number" && maxBytes >= 1) m = maxBytes >= MAX_MAX ? MAX_MAX : maxBytes - (maxBytes % 1);
+  const prevStrMax = strMax, prevBudget = budget;
+  busy = true;
+  try {
+    strMax = m;
+    budget = m * 2;
+    bytes = view;
+    at = 0;
+    units = 0;
+    if (value === undefined) return putAscii("null") ? at : -1;
+    return putValue(value, 0) ? at : -1;
+  } catch {
+    return -1;
+  } finally {
+    strMax = prevStrMax;
+    budget = prevBudget;
+    bytes = new U8(0);
+    busy = false;
+  }
+}
+
+/** ASCII text as it is; false when it does not fit. */
+function putAscii(t) {
+  const n = t.length;
+  if (at + n > bytes.length) return false;
+  for (let i = 0; i < n; i++) bytes[at + i] = t.charCodeAt(i);
+  at += n;
+  units += n;
+  return units <= budget;
+}
+
+/** A plain value (undefined only inside containers, handled there); false: give up. */
+function putValue(v, depth) {
+  switch (typeof v) {
+    case "string":
+      return v.length <= strMax && putString(v);
+    case "number":
+      return putAscii(v === v && v !== Infinity && v !== -Infinity ? "" + v : "null");
+    case "boolean":
+      return putAscii(v ? "true" : "false");
+    case "object":
+      if (v === null) return putAscii("null");
+      if (depth >= MAX_DEPTH - 1) return false;
+      if (getProto(v) === ArrProto) return v.toJSON === undefined && putArray(v, depth + 1);
+      return putObject(v, depth + 1);
+    default:
+      return false;
+  }
+}
+
+function putArray(a, d) {
+  const n = a.length;
+  if (!putAscii("[")) return false;
+  for (let i = 0; i < n; i++) {
+    if (i !== 0 && !putAscii(",")) return false;
+    const v = a[i];
+    if (v === undefined ? !putAscii("null") : !putValue(v, d)) return false;
+  }
+  return putAscii("]");
+}
+
+function putObject(o, d) {
+  const proto = getProto(o);
+  if ((proto !== ObjProto && proto !== null) || o.toJSON !== undefined || o[TO_STRING_TAG] !== undefined || isArray(o)) return false;
+  if (!putAscii("{")) return false;
+  let first = true;
+  // for-in over own keys: the order of Object.keys (JSON.stringify's), and V8 reads `o[k]`
+  // through the object's enum cache, several times faster than a keys array's lookups.
+  for (const k in o) {
+    if (!hasOwn(o, k)) continue;
+    const v = o[k];
+    if (v === undefined) continue;
+    if ((!first && !putAscii(",")) || k.length > strMax || !putString(k) || !putAscii(":") || !putValue(v, d)) return false;
+    first = false;
+  }
+  return putAscii("}");
+}
+
+/** A string as JSON.stringify quotes it, UTF-8 encoded. */
+function putString(s) {
+  const n = s.length;
+  // Room for three bytes per unit (every character but the escapes, checked as they come).
+  if (at + n * 3 + 2 > bytes.length) return false;
+  const b = bytes;
+  let k = at;
+  b[k++] = 0x22;
+  // UTF-16 units written: one per unit of `s` (a pair is two), the quotes, and what escapes add.
+  let u = n + 2;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      if (c >= 0x20 && c !== 0x22 && c !== 0x5c) {
+        b[k++] = c;
+        continue;
+      }
+      // An escape: up to six bytes for this unit, three for each one left, the quote.
+      if (k + 6 + (n - i - 1) * 3 + 1 > b.length) return false;
+      b[k++] = 0x5c;
+      const short = c === 0x22 ? 0x22 : c === 0x5c ? 0x5c : c === 8 ? 0x62 : c === 12 ? 0x66 : c === 10 ? 0x6e : c === 13 ? 0x72 : c === 9 ? 0x74 : 0;
+      if (short !== 0) {
+        b[k++] = short;
+        u += 1;
+      } else {
+        b[k++] = 0x75;
+        b[k++] = 0x30;
+        b[k++] = 0x30;
+        b[k++] = HEXD.charCodeAt(c >> 4);
+        b[k++] = HEXD.charCodeAt(c & 15);
+        u += 5;
+      }
+    } else if (c < 0x800) {
+      b[k++] = 0xc0 | (c >> 6);
+      b[k++] = 0x80 | (c & 63);
+    } else if (c < 0xd800 || c > 0xdfff) {
+      b[k++] = 0xe0 | (c >> 12);
+      b[k++] = 0x80 | ((c >> 6) & 63);
+      b[k++] = 0x80 | (c & 63);
+    } else {
+      const d = c <= 0xdbff && i + 1 < n ? s.charCodeAt(i + 1) : 0;
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        // A surrogate pair: one character, four bytes (the room of its two units and more).
+        const cp = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        b[k++] = 0xf0 | (cp >> 18);
+        b[k++] = 0x80 | ((cp >> 12) & 63);
+        b[k++] = 0x80 | ((cp >> 6) & 63);
+        b[k++] = 0x80 | (cp & 63);
+        i++;
+      } else {
+        // A lone surrogate, escaped as JSON.stringify does: \udxxx (six bytes for one unit).
+        if (k + 6 + (n - i - 1) * 3 + 1 > b.length) return false;
+        b[k++] = 0x5c;
+        b[k++] = 0x75;
+        for (let sh = 12; sh >= 0; sh -= 4) b[k++] = HEXD.charCodeAt((c >> sh) & 15);
+        u += 5;
+      }
+    }
+  }
+  b[k++] = 0x22;
+  at = k;
+  units += u;
+  return units <= budget;
 }
 
 /** Appends `v`; returns false (writing nothing) for undefined, which the caller omits or nulls. */

@@ -41,7 +41,10 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
   function endOk(h, value, ep, response = false) {
     const st = current();
     if (h === NOOP || st === null || ep !== st.epoch) return;
-    handedOn(port.end(h, now(), st.captureOutput || response ? st.capture.value(value) : ""));
+    const c = st.capture;
+    if (!(st.captureOutput || response)) handedOn(port.end(h, now(), ""));
+    else if (c.plain) handedOn(port.endValue(h, now(), value, c.maxBytes));
+    else handedOn(port.end(h, now(), c.value(value)));
   }
 
   /** Ends a streamed span: its output is the response the core aggregated from the chunks. */
@@ -191,12 +194,16 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
         const parent = context.active();
         if (parent === NOOP) return fn.apply(this, args);
         if (d.epoch !== st.epoch) d = define(o, st);
-        const input = st.captureInput ? st.capture.value(args) : "";
-        h = port.start(d.def, parent, now(), input);
-        // The core's definition table is bounded: a definition it evicted is made again.
+        const c = st.capture;
+        // Plain values are written straight into the core's text buffer (startValue).
+        const start = () =>
+          st.captureInput && c.plain ? port.startValue(d.def, parent, now(), args, c.maxBytes) : port.start(d.def, parent, now(), st.captureInput ? c.value(args) : "");
+        h = start();
+        // The core's definition table is bounded: a definition it evicted is made again (the
+        // arguments are captured again then: define() reuses the text buffer they were in).
         if (h === REDEFINE) {
           d = define(o, st);
-          h = port.start(d.def, parent, now(), input);
+          h = start();
           if (h === REDEFINE) h = NOOP;
         }
       } catch (e) {

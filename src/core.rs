@@ -275,7 +275,13 @@ impl Core {
 
     /// Takes the local-store lines written so far (JSON records, one a line).
     pub fn take_local(&mut self) -> String {
-        self.local.as_mut().map(std::mem::take).unwrap_or_default()
+        // The next lines start in room as large as these took (up to the drain threshold),
+        // instead of growing from nothing again by copying reallocations.
+        let room = |l: &String| String::with_capacity(l.capacity().min(LOCAL_DRAIN_BYTES));
+        self.local
+            .as_mut()
+            .map(|l| std::mem::replace(l, room(l)))
+            .unwrap_or_default()
     }
 
     /// The W3C `traceparent` of span `h`, to send with an outgoing request.

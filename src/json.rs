@@ -22,26 +22,33 @@ pub(crate) static ESCAPED: [u8; 256] = {
 /// Appends `s` as a JSON string literal.
 ///
 /// Byte-wise: only `"`, `\\` and control bytes need escaping, and none of them can occur
-/// inside a multi-byte UTF-8 sequence. One pass counts the room the escapes need, so exactly
-/// that much is reserved (the export queue keeps request bodies, and over-reserving showed as
-/// wasm memory growth there); a second writes every byte into it directly (this is the
-/// encoders' hottest loop: captured JSON embedded in a string escapes a quote every few bytes,
-/// and a call per run cost more than the copying).
+/// inside a multi-byte UTF-8 sequence. Unless the room for the worst case is there already,
+/// one pass counts the room the escapes need, so exactly that much is reserved (the export
+/// queue keeps request bodies, and over-reserving showed as wasm memory growth there); a
+/// second writes every byte into it directly (this is the encoders' hottest loop: captured
+/// JSON embedded in a string escapes a quote every few bytes, and a call per run cost more
+/// than the copying).
 pub fn push_string(out: &mut String, s: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
-    let extra: usize = bytes.iter().map(|&b| ESCAPED[b as usize] as usize).sum();
     // SAFETY (as_mut_vec, set_len): every byte of `s` is written in order, with ASCII escapes
     // standing for some ASCII bytes, so the String stays valid UTF-8; `set_len` covers exactly
     // the bytes written into the reserved room.
     let v = unsafe { out.as_mut_vec() };
-    v.reserve(bytes.len() + extra + 2);
+    // Where the room for the worst case (six bytes for one) is there already (a buffer of
+    // records), the counting pass is skipped.
+    if v.capacity() - v.len() < bytes.len() * 6 + 2 {
+        let extra: usize = bytes.iter().map(|&b| ESCAPED[b as usize] as usize).sum();
+        room(v, bytes.len() + extra + 2);
+    }
     let len = v.len();
-    let spare = v.spare_capacity_mut();
-    let mut k = 0;
-    let mut put = |b: u8| {
-        spare[k].write(b);
-        k += 1;
+    // Raw writes into the reserved room: no bounds check per byte, and no `memory.copy` for
+    // the plain runs (a call into the engine per run, slower than these few bytes).
+    let start = unsafe { v.as_mut_ptr().add(len) };
+    let mut p = start;
+    let mut put = |b: u8| unsafe {
+        p.write(b);
+        p = p.add(1);
     };
     put(b'"');
     for &b in bytes {
@@ -74,7 +81,48 @@ pub fn push_string(out: &mut String, s: &str) {
         }
     }
     put(b'"');
-    unsafe { v.set_len(len + k) };
+    unsafe { v.set_len(len + p.offset_from(start) as usize) };
+}
+
+/// `v.reserve(n)` with the check done here: `reserve` is a call at this opt-level, and the
+/// room is almost always there.
+#[inline(always)]
+fn room(v: &mut Vec<u8>, n: usize) {
+    if v.capacity() - v.len() < n {
+        v.reserve(n);
+    }
+}
+
+/// Copies `src` to `dst` (room for it there, no overlap). Up to 16 bytes with two overlapping
+/// word-sized moves instead of a `memory.copy`, which the engine runs as a call: JSON keys and
+/// ids are this short.
+///
+/// # Safety
+/// `dst` is valid for `src.len()` bytes of writes and does not overlap `src`.
+#[inline(always)]
+unsafe fn copy_short(src: &[u8], dst: *mut u8) {
+    let n = src.len();
+    let s = src.as_ptr();
+    unsafe {
+        if (8..=16).contains(&n) {
+            let a = s.cast::<u64>().read_unaligned();
+            let b = s.add(n - 8).cast::<u64>().read_unaligned();
+            dst.cast::<u64>().write_unaligned(a);
+            dst.add(n - 8).cast::<u64>().write_unaligned(b);
+        } else if (4..8).contains(&n) {
+            let a = s.cast::<u32>().read_unaligned();
+            let b = s.add(n - 4).cast::<u32>().read_unaligned();
+            dst.cast::<u32>().write_unaligned(a);
+            dst.add(n - 4).cast::<u32>().write_unaligned(b);
+        } else if (1..4).contains(&n) {
+            // First, middle and last byte: every byte of one to three.
+            dst.write(*s);
+            dst.add(n / 2).write(*s.add(n / 2));
+            dst.add(n - 1).write(*s.add(n - 1));
+        } else if n > 16 {
+            std::ptr::copy_nonoverlapping(s, dst, n);
+        }
+    }
 }
 
 /// Appends a finite number (`null` for NaN and infinities, which JSON cannot hold), in the
@@ -123,14 +171,28 @@ impl<'a> Obj<'a> {
             !k.bytes().any(|b| ESCAPED[b as usize] != 0),
             "key {k:?} needs escaping"
         );
-        let sep: &[u8] = if self.first { b"\"" } else { b",\"" };
-        self.first = false;
-        // SAFETY: `k` is a str and the rest ASCII: the String stays UTF-8.
+        let first = std::mem::replace(&mut self.first, false);
+        // SAFETY: `k` is a str and the rest ASCII, all written into the room reserved: the
+        // String stays UTF-8. One copy per key, the separators single stores: a copy is a
+        // `memory.copy`, a call into the engine, and a `push` a call at this opt-level.
         let v = unsafe { self.out.as_mut_vec() };
-        v.reserve(k.len() + 4);
-        v.extend_from_slice(sep);
-        v.extend_from_slice(k.as_bytes());
-        v.extend_from_slice(b"\":");
+        room(v, k.len() + 4);
+        unsafe {
+            let start = v.as_mut_ptr().add(v.len());
+            let mut p = start;
+            if !first {
+                p.write(b',');
+                p = p.add(1);
+            }
+            p.write(b'"');
+            p = p.add(1);
+            copy_short(k.as_bytes(), p);
+            p = p.add(k.len());
+            p.write(b'"');
+            p.add(1).write(b':');
+            p = p.add(2);
+            v.set_len(v.len() + p.offset_from(start) as usize);
+        }
         self.out
     }
 
@@ -203,6 +265,20 @@ mod tests {
             out.push(']');
             let v: (u8, String) = serde_json::from_str(&out).unwrap();
             assert_eq!(v.1, s);
+        }
+    }
+
+    #[test]
+    fn keys_of_every_length_are_copied_whole() {
+        let name = "abcdefghijklmnopqrstuvwxyz0123456789";
+        for n in 0..=name.len() {
+            // After a byte already there, so copies start unaligned.
+            let mut out = String::from("x");
+            let mut o = Obj::new(&mut out);
+            o.int(&name[..n], 1).int(&name[..n], 2);
+            o.finish();
+            let k = &name[..n];
+            assert_eq!(out, format!("x{{\"{k}\":1,\"{k}\":2}}"));
         }
     }
 

@@ -213,6 +213,47 @@ fn errors_nesting_and_parents() {
 }
 
 #[test]
+fn spans_are_recorded_in_start_order_whatever_order_they_end_in() {
+    // Every order in which four spans under a root can end (a, b under the root; a1, a2
+    // under a), the root last: the records keep start order, root first.
+    let names = ["a", "a1", "a2", "b"];
+    let mut orders: Vec<Vec<usize>> = vec![vec![]];
+    for _ in 0..names.len() {
+        let mut next = vec![];
+        for o in &orders {
+            for i in (0..names.len()).filter(|i| !o.contains(i)) {
+                next.push([&o[..], &[i]].concat());
+            }
+        }
+        orders = next;
+    }
+    assert_eq!(orders.len(), 24);
+    for order in orders {
+        let mut t = tracer("{}");
+        let defs: Vec<u32> = ["root", "a", "a1", "a2", "b"]
+            .iter()
+            .map(|n| t.define(n, "", ""))
+            .collect();
+        let root = t.start(defs[0], NONE, 0.0, "", None);
+        let a = t.start(defs[1], root, 1.0, "", None);
+        let a1 = t.start(defs[2], a, 2.0, "", None);
+        let a2 = t.start(defs[3], a, 3.0, "", None);
+        let b = t.start(defs[4], root, 4.0, "", None);
+        let handles = [a, a1, a2, b];
+        for (k, &i) in order.iter().enumerate() {
+            t.end(handles[i], 10.0 + k as f64, "", None);
+        }
+        t.end(root, 20.0, "", None);
+        let got: Vec<String> = records(&mut t)
+            .iter()
+            .filter(|(k, _)| k == "span")
+            .map(|(_, v)| v["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(got, ["root", "a", "a1", "a2", "b"], "end order {order:?}");
+    }
+}
+
+#[test]
 fn session_override_is_for_that_trace_only() {
     let mut t = tracer(r#"{"session":{"id":"init-s","user_id":"u1"}}"#);
     let d = t.define("t", "trace", "");

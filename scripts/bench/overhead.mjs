@@ -4,7 +4,8 @@
 //   - agensight:  agensight-wasm from the packed tarball, init({ storage: false }) (spans are
 //                 built and dropped, like OpenTelemetry's no-op exporter), and
 //                 init({ storage: "memory" }) (records encoded and kept in memory: the local
-//                 mode without the disk), and mode "prod" exporting OTLP (protobuf, the
+//                 mode without the disk), the file store (records appended to files in a
+//                 temporary directory per block), and mode "prod" exporting OTLP (protobuf, the
 //                 default) to a receiver on 127.0.0.1 that answers 200 (the export path:
 //                 encoding, fetch, the answer judged; storage: false, so no outbox files,
 //                 as the peers have none)
@@ -34,6 +35,8 @@
 // Prints one JSON object (stdout).
 
 import { performance } from "node:perf_hooks";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { guardNetwork, langsmithEnv, localFetch, median, spread, startSink, yieldToLoop } from "./lib.mjs";
 import { ensurePeers, importPeer } from "./peers.mjs";
@@ -73,10 +76,26 @@ async function setupAgensight(sink) {
     flush: async () => void (flushed[label] = await a.flush()),
     wrap,
   });
+  function fileVariant() {
+    let dir = null;
+    const drop = () => dir && rmSync(dir, { recursive: true, force: true });
+    process.on("exit", drop);
+    return {
+      ...variant("agensight (file store)", {}),
+      before() {
+        drop();
+        dir = mkdtempSync(join(tmpdir(), "agensight-bench-"));
+        a.init({ name: "bench", dir, ...extraOptions });
+      },
+    };
+  }
   return [
     variant("agensight (storage: false)", { storage: false }),
     variant('agensight (storage: "memory")', { storage: "memory" }),
     variant('agensight (mode "prod", OTLP to 127.0.0.1)', { mode: "prod", token: "bench-token", exporter: "otlp", endpoint: `${sink.url}/v1/traces`, storage: false }),
+    // The file store, each block in a fresh temporary directory, removed after
+    // (records written, not the store's cap: blocks write far faster than an app does).
+    fileVariant(),
   ];
 }
 

@@ -77,7 +77,9 @@ if (ov && !ov.error) {
     const o = pick(v, "OpenTelemetry");
     const l = pick(v, "LangSmith");
     summary.push([`Overhead per span, ${v} (ns, lower is better)`, fmtInt(a?.nsPerSpan), fmtInt(o?.nsPerSpan), fmtInt(l?.nsPerSpan), ratio(a?.nsPerSpan, o?.nsPerSpan), ratio(a?.nsPerSpan, l?.nsPerSpan), "≤ 0.50× OTel" + check(a && o ? a.nsPerSpan <= o.nsPerSpan / 2 : undefined)]);
-    summary.push([`… ${v}, agensight writing local records (storage: "memory")`, fmtInt(am?.nsPerSpan), "", "", ratio(am?.nsPerSpan, o?.nsPerSpan), ratio(am?.nsPerSpan, l?.nsPerSpan), ""]);
+    summary.push([`… ${v}, agensight writing local records (storage: "memory")`, fmtInt(am?.nsPerSpan), "", "", ratio(am?.nsPerSpan, o?.nsPerSpan), ratio(am?.nsPerSpan, l?.nsPerSpan), "≤ 1.00× OTel" + check(am && o ? am.nsPerSpan <= o.nsPerSpan : undefined)]);
+    const af = pick(v, "agensight (file store)");
+    if (af) summary.push([`… ${v}, agensight writing local records to files (the file store)`, fmtInt(af.nsPerSpan), "", "", ratio(af.nsPerSpan, o?.nsPerSpan), ratio(af.nsPerSpan, l?.nsPerSpan), "≤ 1.00× OTel" + check(o ? af.nsPerSpan <= o.nsPerSpan : undefined)]);
     const ap = pick(v, 'agensight (mode "prod"');
     const lf = pick(v, "Langfuse");
     const oe = pick(v, "OpenTelemetry JS (OTLP");

@@ -106,7 +106,8 @@ fn verbatim(src: &[u8], max: usize, redactor: Option<&Redactor>) -> bool {
         unsafe { std::str::from_utf8_unchecked(raw) }
     }
     let masks = |raw: &[u8]| redactor.is_some_and(|r| r.has_secret(text(raw)));
-    let secret_name = |raw: &[u8]| redactor.is_some_and(|r| r.is_secret_key(text(raw)));
+    // Nothing to mask in it and no secret's name (a key, a pair's first element).
+    let clean_key = |raw: &[u8]| redactor.is_none_or(|r| r.is_clean_key(text(raw)));
     while i < src.len() {
         let c = src[i];
         match want {
@@ -132,7 +133,7 @@ fn verbatim(src: &[u8], max: usize, redactor: Option<&Redactor>) -> bool {
                     return false;
                 };
                 let raw = &src[i + 1..end - 1];
-                if masks(raw) || secret_name(raw) {
+                if !clean_key(raw) {
                     return false;
                 }
                 i = end;
@@ -182,7 +183,12 @@ fn verbatim(src: &[u8], max: usize, redactor: Option<&Redactor>) -> bool {
                     };
                     let raw = &src[i + 1..end - 1];
                     // A first array element naming a secret masks the element after it.
-                    if masks(raw) || (want == Want::FirstElement && secret_name(raw)) {
+                    let clean = if want == Want::FirstElement {
+                        clean_key(raw)
+                    } else {
+                        !masks(raw)
+                    };
+                    if !clean {
                         return false;
                     }
                     i = end;

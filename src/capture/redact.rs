@@ -15,6 +15,7 @@
 //! bytes of every pattern, an escape, a separator) says where a closer look is needed.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 /// The text secrets are replaced with.
 pub const MASK: &str = "[REDACTED]";
@@ -244,7 +245,15 @@ pub struct Redactor {
     /// where that separator can sit in a prefix.
     glue: Pairs,
     glue_offsets: Vec<usize>,
+    /// Short keys found clean (see [`Redactor::is_clean_key`]), one per slot.
+    clean_keys: RefCell<Box<[CleanKey; CLEAN_KEY_SLOTS]>>,
 }
+
+/// Slots of the clean-key memory, and the longest key it keeps. Captured objects repeat their
+/// keys (`role`, `content`, `model`): the two checks a key needs were a tenth of a span.
+const CLEAN_KEY_SLOTS: usize = 64;
+const CLEAN_KEY_BYTES: usize = 24;
+type CleanKey = (u8, [u8; CLEAN_KEY_BYTES]);
 
 /// A word may start after this byte (it is not an ASCII letter or digit: `2fa-...` is one word).
 const TRIGGER: u8 = 1;
@@ -353,7 +362,35 @@ impl Redactor {
             seconds,
             glue,
             glue_offsets,
+            clean_keys: RefCell::new(Box::new([(0, [0; CLEAN_KEY_BYTES]); CLEAN_KEY_SLOTS])),
         }
+    }
+
+    /// Whether a key (or a pair's first element; raw string content) is clean: nothing in it
+    /// to mask ([`Redactor::has_secret`]) and not a secret's name ([`Redactor::is_secret_key`]).
+    /// Short clean keys are remembered (the answer never changes for one redactor).
+    pub fn is_clean_key(&self, raw: &str) -> bool {
+        let b = raw.as_bytes();
+        let n = b.len();
+        if n == 0 || n > CLEAN_KEY_BYTES {
+            return !self.has_secret(raw) && !self.is_secret_key(raw);
+        }
+        let slot = (n * 31 + b[0] as usize * 7 + b[n / 2] as usize * 3 + b[n - 1] as usize * 13)
+            % CLEAN_KEY_SLOTS;
+        {
+            let keys = self.clean_keys.borrow();
+            let (len, bytes) = &keys[slot];
+            if *len as usize == n && &bytes[..n] == b {
+                return true;
+            }
+        }
+        let clean = !self.has_secret(raw) && !self.is_secret_key(raw);
+        if clean {
+            let mut keys = self.clean_keys.borrow_mut();
+            keys[slot].0 = n as u8;
+            keys[slot].1[..n].copy_from_slice(b);
+        }
+        clean
     }
 
     /// Whether a value under this object key is a secret. `raw_key` is the key's escaped
@@ -1007,6 +1044,46 @@ mod tests {
             for (k, c) in firsts.iter().enumerate() {
                 let last = firsts.iter().rposition(|x| x == c).unwrap();
                 assert!(firsts[k..=last].iter().all(|x| x == c), "{:?}", list[k]);
+            }
+        }
+    }
+
+    #[test]
+    fn clean_keys_are_remembered_with_the_same_answer() {
+        // Asked twice each, interleaved (the second answer may come from the memory), over
+        // more keys than slots: the answer is the two checks' every time.
+        let keys: Vec<String> = [
+            "role",
+            "content",
+            "password",
+            "api_key",
+            "X-Api-Key",
+            "token",
+            "max_tokens",
+            "",
+            "a",
+            "sk-proj-abcdefghijklmnopqrstuv",
+            "tok-123456789",
+            "authorization",
+            "author",
+            "a_very_long_key_name_past_the_slots",
+            "ünï",
+            "Bearer abcdefghijklmnop",
+        ]
+        .iter()
+        .map(|k| k.to_string())
+        .chain((0..200).map(|i| format!("key{i}")))
+        .chain((0..50).map(|i| format!("secret{i}")))
+        .collect();
+        for r in [
+            Redactor::new(vec!["tok-123456789".into()]),
+            Redactor::literals_only(vec!["tok-123456789".into()]),
+        ] {
+            for round in 0..3 {
+                for k in &keys {
+                    let want = !r.has_secret(k) && !r.is_secret_key(k);
+                    assert_eq!(r.is_clean_key(k), want, "{k:?}, round {round}");
+                }
             }
         }
     }

@@ -73,17 +73,20 @@ impl Encoder<'_> {
     /// assert!(kinds[0].1.contains(r#""started_at":1,"ended_at":3"#));
     /// ```
     pub fn encode(&self, batch: &Batch, mut emit: impl FnMut(Kind, &str)) {
-        self.encode_into(batch, &mut emit)
+        self.encode_into(batch, &mut Out::Each(&mut emit, String::with_capacity(512)))
     }
 
-    /// [`Encoder::encode`] compiled once for every caller (the .wasm is a size budget).
-    fn encode_into(&self, batch: &Batch, emit: &mut dyn FnMut(Kind, &str)) {
-        let mut buf = String::with_capacity(512);
+    /// [`Encoder::encode`] and [`Encoder::encode_lines`], compiled once for every caller (the
+    /// .wasm is a size budget).
+    fn encode_into(&self, batch: &Batch, out: &mut Out) {
         let t = &batch.trace;
+        // Once per batch, not per record: the trace id as records spell it, and room for a
+        // span's attributes (reused).
+        let trace_id = t.trace_id.uuid();
+        let mut attrs = String::new();
         if batch.session_is_new {
             if let Some(s) = &t.session {
-                buf.clear();
-                let mut o = Obj::new(&mut buf);
+                let mut o = Obj::new(out.begin(Kind::Session));
                 o.str("id", &s.spec.id)
                     .opt_str("project_id", self.project_id)
                     .num("started_at", secs(s.started_ms))
@@ -92,30 +95,27 @@ impl Encoder<'_> {
                     .str("metadata", "{}")
                     .str("mode", self.mode.as_str());
                 o.finish();
-                emit(Kind::Session, &buf);
+                out.end(Kind::Session);
             }
         }
         if batch.trace_is_new {
-            buf.clear();
-            self.trace(t, &mut buf);
-            emit(Kind::Trace, &buf);
+            self.trace(t, &trace_id, out.begin(Kind::Trace));
+            out.end(Kind::Trace);
         }
         for s in self.ordered(&batch.spans) {
-            buf.clear();
-            self.span(t, s, &mut buf);
-            emit(Kind::Span, &buf);
-            self.llm_records(t, s, &mut buf, emit);
-            self.normalized_records(t, s, &mut buf, emit);
+            attrs.clear();
+            self.span(t, &trace_id, s, &mut attrs, out.begin(Kind::Span));
+            out.end(Kind::Span);
+            self.llm_records(t, s, out);
+            self.normalized_records(t, s, out);
         }
         let late_tokens = !batch.trace_is_new && batch.spans.iter().any(|s| s.llm.is_some());
         if (self.target == Target::Cloud && batch.trace_is_new && t.total_tokens > 0) || late_tokens
         {
-            buf.clear();
-            let mut o = Obj::new(&mut buf);
-            o.str("id", &t.trace_id.uuid())
-                .int("total_tokens", t.total_tokens);
+            let mut o = Obj::new(out.begin(Kind::TraceUpdate));
+            o.str("id", &trace_id).int("total_tokens", t.total_tokens);
             o.finish();
-            emit(Kind::TraceUpdate, &buf);
+            out.end(Kind::TraceUpdate);
         }
     }
 
@@ -147,9 +147,9 @@ impl Encoder<'_> {
         out
     }
 
-    fn trace(&self, t: &TraceInfo, buf: &mut String) {
+    fn trace(&self, t: &TraceInfo, trace_id: &str, buf: &mut String) {
         let mut o = Obj::new(buf);
-        o.str("id", &t.trace_id.uuid())
+        o.str("id", trace_id)
             .opt_str("project_id", self.project_id)
             .str("name", &t.name)
             .num("started_at", secs(t.start_ms))
@@ -163,16 +163,22 @@ impl Encoder<'_> {
         o.finish();
     }
 
-    fn span(&self, t: &TraceInfo, s: &FinishedSpan, buf: &mut String) {
-        let mut attrs = String::with_capacity(256);
-        self.attributes(t, s, &mut attrs);
+    fn span(
+        &self,
+        t: &TraceInfo,
+        trace_id: &str,
+        s: &FinishedSpan,
+        attrs: &mut String,
+        buf: &mut String,
+    ) {
+        self.attributes(t, trace_id, s, attrs);
         let cloud = self.target == Target::Cloud;
         let id = self.span_id(t, s.span_id);
         let parent = s.parent.map(|p| self.span_id(t, p));
         let mut o = Obj::new(buf);
         o.str("id", &id)
             .opt_str("project_id", self.project_id)
-            .str("trace_id", &t.trace_id.uuid())
+            .str("trace_id", trace_id)
             .opt_str("parent_id", parent.as_deref())
             .str("name", &s.name)
             .num("started_at", secs(s.start_ms))
@@ -194,28 +200,28 @@ impl Encoder<'_> {
             o.str("kind", &s.kind)
                 .str("status", if s.error.is_some() { "error" } else { "ok" });
         }
-        o.str("attributes", &attrs).str("mode", self.mode.as_str());
+        o.str("attributes", attrs).str("mode", self.mode.as_str());
         o.finish();
     }
 
     /// A span's id as records spell it: the cloud API's are UUIDs (as the reference client's),
     /// derived from the trace and span ids so that every record of a span, and an outbox
     /// resend, names it alike; the local store keeps the OpenTelemetry hex.
-    fn span_id(&self, t: &TraceInfo, s: SpanId) -> String {
+    fn span_id(&self, t: &TraceInfo, s: SpanId) -> SpanIdText {
         match self.target {
-            Target::Cloud => span_uuid(t.trace_id, s).to_string(),
-            Target::Local => s.hex().to_string(),
+            Target::Cloud => SpanIdText::Uuid(span_uuid(t.trace_id, s)),
+            Target::Local => SpanIdText::Hex(s.hex()),
         }
     }
 
     /// The span's attributes object: captures, error, and the GenAI attributes of an LLM call;
     /// for the cloud API also what the reference client's exporter and dashboard read.
-    fn attributes(&self, t: &TraceInfo, s: &FinishedSpan, out: &mut String) {
+    fn attributes(&self, t: &TraceInfo, trace_id: &str, s: &FinishedSpan, out: &mut String) {
         let mut o = Obj::new(out);
         o.str("service.name", self.service);
         if self.target == Target::Cloud {
             o.str("agensight.span.kind", &s.kind)
-                .str("trace_id", &t.trace_id.uuid())
+                .str("trace_id", trace_id)
                 .str("trace.name", &t.name);
             if let Some(sess) = &t.session {
                 o.str("session.id", &sess.spec.id);
@@ -256,13 +262,7 @@ impl Encoder<'_> {
 
     /// The prompt and completion records of a span that is not an LLM call, as the reference
     /// client makes them from its `gen_ai.normalized_input_output` (cloud only).
-    fn normalized_records(
-        &self,
-        t: &TraceInfo,
-        s: &FinishedSpan,
-        buf: &mut String,
-        emit: &mut dyn FnMut(Kind, &str),
-    ) {
+    fn normalized_records(&self, t: &TraceInfo, s: &FinishedSpan, out: &mut Out) {
         if self.target != Target::Cloud {
             return;
         }
@@ -271,18 +271,16 @@ impl Encoder<'_> {
         };
         let span_id = self.span_id(t, s.span_id);
         if let Some(p) = prompt {
-            buf.clear();
-            let mut o = Obj::new(buf);
+            let mut o = Obj::new(out.begin(Kind::Prompt));
             o.str("span_id", &span_id)
                 .str("role", "user")
                 .str("content", &p)
                 .int("message_index", 0);
             o.finish();
-            emit(Kind::Prompt, buf);
+            out.end(Kind::Prompt);
         }
         if let Some(c) = completion {
-            buf.clear();
-            let mut o = Obj::new(buf);
+            let mut o = Obj::new(out.begin(Kind::Completion));
             o.str("span_id", &span_id)
                 .str("role", "assistant")
                 .str("content", &c)
@@ -291,28 +289,21 @@ impl Encoder<'_> {
                 .raw("prompt_tokens", "null")
                 .raw("completion_tokens", "null");
             o.finish();
-            emit(Kind::Completion, buf);
+            out.end(Kind::Completion);
         }
     }
 
-    fn llm_records(
-        &self,
-        t: &TraceInfo,
-        s: &FinishedSpan,
-        buf: &mut String,
-        emit: &mut dyn FnMut(Kind, &str),
-    ) {
+    fn llm_records(&self, t: &TraceInfo, s: &FinishedSpan, out: &mut Out) {
         let Some(l) = &s.llm else { return };
         let span_id = self.span_id(t, s.span_id);
         for (i, p) in l.prompts.iter().enumerate() {
-            buf.clear();
-            let mut o = Obj::new(buf);
+            let mut o = Obj::new(out.begin(Kind::Prompt));
             o.str("span_id", &span_id)
                 .str("role", &p.role)
                 .str("content", &p.content)
                 .int("message_index", i as u64);
             o.finish();
-            emit(Kind::Prompt, buf);
+            out.end(Kind::Prompt);
         }
         for (i, c) in l.completions.iter().enumerate() {
             // Usage belongs to the call, not to each choice: only the first carries it, so a
@@ -322,8 +313,7 @@ impl Encoder<'_> {
             } else {
                 (0, 0, 0)
             };
-            buf.clear();
-            let mut o = Obj::new(buf);
+            let mut o = Obj::new(out.begin(Kind::Completion));
             o.str("span_id", &span_id)
                 .str("role", &c.role)
                 .str("content", &c.content)
@@ -332,28 +322,70 @@ impl Encoder<'_> {
                 .int("prompt_tokens", prompt)
                 .int("completion_tokens", completion);
             o.finish();
-            emit(Kind::Completion, buf);
+            out.end(Kind::Completion);
         }
         for t in &l.tool_calls {
-            buf.clear();
-            let mut o = Obj::new(buf);
+            let mut o = Obj::new(out.begin(Kind::Tool));
             o.str("span_id", &span_id)
                 .str("name", &t.name)
                 .str("arguments", &t.arguments);
             o.finish();
-            emit(Kind::Tool, buf);
+            out.end(Kind::Tool);
         }
     }
 
     /// Appends the batch as local-store lines: `{"type":"span","data":{...}}\n`.
     pub fn encode_lines(&self, batch: &Batch, out: &mut String) {
-        self.encode(batch, |kind, data| {
-            out.push_str("{\"type\":\"");
-            out.push_str(kind.as_str());
-            out.push_str("\",\"data\":");
-            out.push_str(data);
-            out.push_str("}\n");
-        });
+        self.encode_into(batch, &mut Out::Lines(out))
+    }
+}
+
+/// Where [`Encoder::encode_into`] writes each record: into a buffer handed to a callback, or
+/// straight onto the end of local-store lines (no copy of each record).
+enum Out<'o> {
+    Each(&'o mut dyn FnMut(Kind, &str), String),
+    Lines(&'o mut String),
+}
+
+impl Out<'_> {
+    /// Where the record's JSON object goes.
+    fn begin(&mut self, kind: Kind) -> &mut String {
+        match self {
+            Out::Each(_, buf) => {
+                buf.clear();
+                buf
+            }
+            Out::Lines(out) => {
+                out.push_str("{\"type\":\"");
+                out.push_str(kind.as_str());
+                out.push_str("\",\"data\":");
+                out
+            }
+        }
+    }
+
+    /// The record is written.
+    fn end(&mut self, kind: Kind) {
+        match self {
+            Out::Each(emit, buf) => emit(kind, buf),
+            Out::Lines(out) => out.push_str("}\n"),
+        }
+    }
+}
+
+/// A span id as records spell it, on the stack.
+enum SpanIdText {
+    Hex(crate::ids::IdText<16>),
+    Uuid(crate::ids::IdText<36>),
+}
+
+impl std::ops::Deref for SpanIdText {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match self {
+            SpanIdText::Hex(t) => t,
+            SpanIdText::Uuid(t) => t,
+        }
     }
 }
 

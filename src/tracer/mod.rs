@@ -505,7 +505,7 @@ impl Tracer {
             t.held_bytes = 0;
             // A part: these spans now, the trace record later with the root's part.
             let mut spans = std::mem::take(&mut t.spans);
-            spans.sort_by_key(|s| s.seq);
+            in_start_order(&mut spans);
             let part = Batch {
                 trace: t.info.clone(),
                 trace_is_new: false,
@@ -516,7 +516,7 @@ impl Tracer {
         }
         t.held_bytes = 0;
         let mut spans = std::mem::take(&mut t.spans);
-        spans.sort_by_key(|s| s.seq);
+        in_start_order(&mut spans);
         let trace_is_new = !t.sent;
         t.sent = true;
         let info = t.info.clone();
@@ -621,6 +621,18 @@ fn limit_error(e: ErrorInfo, max: usize, redactor: &Redactor) -> (ErrorInfo, boo
         stack: text(e.stack),
     };
     (e, cut)
+}
+
+/// Puts a trace's ended spans in start order (`seq`, unique). They were pushed as they ended,
+/// which is start order except for parents, which end after their children: most often only
+/// the root, last, is out of place, and moves to the front in one copy.
+fn in_start_order(spans: &mut [FinishedSpan]) {
+    let n = spans.len();
+    if n > 1 && spans[n - 1].seq < spans[0].seq && spans[..n - 1].is_sorted_by_key(|s| s.seq) {
+        spans.rotate_right(1);
+    } else if !spans.is_sorted_by_key(|s| s.seq) {
+        spans.sort_unstable_by_key(|s| s.seq);
+    }
 }
 
 /// Whether the ended span `id` sits below `ancestor` (walking the parent links of the trace's

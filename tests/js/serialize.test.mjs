@@ -4,7 +4,7 @@ import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import vm from "node:vm";
 import fc from "fast-check";
-import { toJson, errorInfo } from "../../js/serialize.js";
+import { toJson, errorInfo, writeUtf8 } from "../../js/serialize.js";
 
 /** toJson, asserting the result is JSON text, and returning it parsed. */
 function rt(value, maxBytes) {
@@ -667,6 +667,132 @@ describe("robustness", () => {
       }),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe("writeUtf8: toJson's text as UTF-8 bytes, plain data only", () => {
+  const utf8 = new TextEncoder();
+  const view = new Uint8Array(1 << 20);
+  /** The bytes writeUtf8 wrote, or null when it declined. */
+  const written = (v, max, into = view) => {
+    const n = writeUtf8(v, max, into);
+    return n < 0 ? null : Array.from(into.subarray(0, n));
+  };
+  const expected = (v, max) => Array.from(utf8.encode(toJson(v, max)));
+
+  test("plain data: exactly toJson's bytes (escapes, surrogates, numbers, undefined, null prototypes)", () => {
+    const q = "What's the weather in Paris?";
+    const bare = Object.create(null);
+    bare.k = [1, undefined];
+    const values = [
+      [q], { steps: ["search", "answer"], question: q }, [[{ role: "user", content: q }, { role: "system", content: "search,answer" }]],
+      "Sunny, 21 °C", "a\"b\\c\n\r\t\b\f\u0001\u001f\u007f\u2028 😀 \ud800x\udc00 \ud83d", "", [], {}, bare,
+      [undefined, null, NaN, Infinity, -Infinity, -0, 1e21, 1.5e-7, 0.1, true, false], { a: undefined, b: 1, "k\"ey": { "😀": [] } },
+      // Sparse arrays: holes are null.
+      [1, , 3], // eslint-disable-line no-sparse-arrays
+    ];
+    for (const v of values) assert.deepEqual(written(v), expected(v), toJson(v));
+    assert.deepEqual(written(undefined), expected(undefined));
+  });
+
+  test("property: jsonValue and any UTF-16 string, any budget: toJson's bytes, or declined where toJson cuts", () => {
+    const utf16 = fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 60 });
+    const plain = fc.oneof(fc.jsonValue(), utf16, fc.array(fc.oneof(utf16, fc.constant(undefined)), { maxLength: 5 }), fc.dictionary(utf16, fc.oneof(utf16, fc.constant(undefined), fc.jsonValue())));
+    fc.assert(
+      fc.property(plain, fc.option(fc.integer({ min: 1, max: 300 }), { nil: undefined }), (v, max) => {
+        const w = written(v, max);
+        const text = toJson(v, max);
+        if (max === undefined) assert.notEqual(w, null, "plain data within the default limits is written");
+        if (w !== null) assert.deepEqual(w, expected(v, max));
+        // Declined only where the text is not JSON.stringify's (a cut string, the budget), or
+        // is longer than the output budget (twice maxBytes), which toJson checks only before
+        // each member: there the writer declines rather than follow it.
+        else assert.ok(text !== (JSON.stringify(v) ?? "null") || text.length > 2 * max, text);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test("property: anything() is toJson's bytes when written", () => {
+    const anything = fc.anything({ withBigInt: true, withBoxedValues: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withObjectString: true, withTypedArray: true, withSparseArray: true, stringUnit: "binary", maxDepth: 6 });
+    fc.assert(
+      fc.property(anything, fc.option(fc.integer({ min: 1, max: 300 }), { nil: undefined }), (v, max) => {
+        const w = written(v, max);
+        if (w !== null) assert.deepEqual(w, expected(v, max));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("declines what toJson writes its own way", () => {
+    const cyclic = { a: 1 };
+    cyclic.self = cyclic;
+    // 65 arrays: the innermost is at depth 64, a [MaxDepth] for toJson.
+    let deep = [];
+    for (let i = 0; i < 64; i++) deep = [deep];
+    const ownToJSON = [1];
+    ownToJSON.toJSON = () => "x";
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    class Point {
+      x = 1;
+    }
+    const declined = [
+      new Map([[1, 2]]), new Set([1]), new Date(0), 1n, () => 1, Symbol("s"), new Point(), { toJSON: () => 1 }, ownToJSON, cyclic, deep,
+      new Error("e"), new Uint8Array(2), new URL("https://u:p@example.com/"), new Headers({ authorization: "x" }), proxy,
+      { [Symbol.toStringTag]: "Error", message: "m" }, Object("boxed"), [() => 1], { f() {} }, { big: 2n },
+    ];
+    for (const v of declined) assert.equal(writeUtf8(v, 65536, view), -1, toJson(v));
+    assert.equal(writeUtf8("x".repeat(11), 10, view), -1, "a string toJson cuts");
+    assert.equal(writeUtf8(["x".repeat(8), "y".repeat(8), "z".repeat(8)], 10, view), -1, "over the output budget");
+    assert.deepEqual(written(["x".repeat(4), "y".repeat(4)], 10), expected(["x".repeat(4), "y".repeat(4)], 10), "within it");
+  });
+
+  test("the output budget counts escapes as the text's characters: a text of exactly the budget is written, one more declines", () => {
+    // maxBytes 10: strings up to 10 characters, a budget of 20 characters of text.
+    for (const [unit, width] of [["\n", 2], ["\u0001", 6], ["\ud800", 6], ["\"", 2]]) {
+      const k = Math.min(10, Math.floor(18 / width));
+      const fits = unit.repeat(k) + "a".repeat(18 - k * width);
+      assert.equal(toJson(fits, 10).length, 20, JSON.stringify(fits));
+      assert.deepEqual(written(fits, 10), expected(fits, 10), JSON.stringify(fits));
+      const over = [fits.slice(0, -1), "b"];
+      if (toJson(over, 10).length > 20) assert.equal(writeUtf8(over, 10, view), -1, JSON.stringify(over));
+      if (fits.length < 10) assert.equal(writeUtf8(fits + "c", 10, view), -1, JSON.stringify(fits + "c"));
+    }
+  });
+
+  test("own keys only, in Object.keys order, with Object.prototype polluted", () => {
+    Object.prototype.polluted = "inherited"; // eslint-disable-line no-extend-native
+    try {
+      const v = { b: 1, a: { 2: "two", 1: "one", z: [] }, [Symbol("s")]: 1 };
+      Object.defineProperty(v, "hidden", { value: 1, enumerable: false });
+      assert.deepEqual(written(v), expected(v));
+      assert.equal(toJson(v), '{"b":1,"a":{"1":"one","2":"two","z":[]}}');
+    } finally {
+      delete Object.prototype.polluted;
+    }
+  });
+
+  test("a getter is read once; one that throws declines (toJson writes its placeholder)", () => {
+    let reads = 0;
+    const counted = { get n() { return ++reads; } };
+    assert.deepEqual(written(counted), Array.from(utf8.encode('{"n":1}')));
+    assert.equal(reads, 1);
+    const bad = { a: 1, get b() { throw new Error("no"); } };
+    assert.equal(writeUtf8(bad, 65536, view), -1);
+    assert.equal(toJson(bad), '{"a":1,"b":"[Thrown: no]"}');
+  });
+
+  test("declines without room, and inside a toJson (re-entrant: the caller's text comes first)", () => {
+    // Room for three bytes a unit and the quotes is asked for before a string is written.
+    assert.equal(writeUtf8("abc", 65536, new Uint8Array(10)), -1);
+    assert.deepEqual(written("abc", 65536, new Uint8Array(11)), expected("abc"));
+    assert.equal(writeUtf8("é".repeat(10), 65536, new Uint8Array(31)), -1);
+    assert.equal(writeUtf8("\u0001", 65536, new Uint8Array(7)), -1, "an escape needs its six bytes");
+    assert.deepEqual(written("\u0001", 65536, new Uint8Array(8)), expected("\u0001"));
+    let inner;
+    toJson({ toJSON: () => (inner = writeUtf8([1], 65536, view)) });
+    assert.equal(inner, -1);
   });
 });
 

@@ -48,3 +48,48 @@ test("UTF-8 bytes (what the tracer hands over) read back as the same text, bound
   assert.equal(kept.at(-1), "49 °C", "the newest record is kept");
   assert.equal(b.dropped + kept.length, 100, "every record is kept or counted as dropped");
 });
+
+test("bounded, in chunks of any size: the same lines as dropping the fewest oldest lines of the whole text after each write", () => {
+  // A reference model of the bound on one string, against the store that keeps chunks and
+  // cuts at most one per write: what is kept and the counts must agree on every step.
+  const bytes = (s) => new TextEncoder().encode(s);
+  let seed = 7;
+  const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  for (const max of [60, 200, 1000]) {
+    const m = memoryStore({ maxBytes: max });
+    let model = "";
+    let modelDropped = 0;
+    let modelSpans = 0;
+    for (let w = 0; w < 300; w++) {
+      let text = "";
+      for (let k = rand(4); k >= 0; k--) {
+        const i = rand(1000);
+        text += rand(3) === 0 ? JSON.stringify({ type: "trace", data: { i } }) + "\n" : line(rand(2) ? i : `${i} °C ${"x".repeat(rand(80))}`);
+      }
+      const put = (piece, asBytes) => {
+        m.write(asBytes ? bytes(piece) : piece);
+        model += piece;
+        if (model.length > max) {
+          const nl = model.indexOf("\n", model.length - max - 1);
+          const cut = nl === -1 ? model.length : nl + 1;
+          for (const l of model.slice(0, cut).split("\n").slice(0, -1)) {
+            modelDropped++;
+            if (l.startsWith('{"type":"span"')) modelSpans++;
+          }
+          model = model.slice(cut);
+        }
+      };
+      if (rand(3) === 0) {
+        // Text split anywhere (a line across two writes); bytes are whole lines, as the core
+        // hands them over.
+        const at = rand(text.length);
+        put(text.slice(0, at), false);
+        put(text.slice(at), false);
+      } else put(text, rand(2) === 0);
+      if (rand(10) === 0) assert.equal(m.read(), model, `max ${max}, write ${w}`);
+    }
+    assert.equal(m.read(), model);
+    assert.equal(m.dropped, modelDropped);
+    assert.deepEqual(m.counts(), { failed: 0, dropped: modelSpans });
+  }
+});

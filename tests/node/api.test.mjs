@@ -288,6 +288,29 @@ test("bad values to capture: a valid record, never a throw", async () => {
   assert.equal(traces[1].status, "ok");
 });
 
+test("a getter that runs a traced call while its value is captured: each span keeps its own values, the getter runs once", async () => {
+  const read = fresh();
+  const inner = span((x) => ({ doubled: x * 2, note: "inner ünï 😀" }), "inner");
+  let reads = 0;
+  const arg = {
+    a: "outer value",
+    get b() {
+      reads++;
+      return inner(21).doubled;
+    },
+  };
+  const outer = trace((o) => ({ echoed: o.a, text: "outer 21 °C" }), "outer");
+  assert.deepEqual(outer(arg), { echoed: "outer value", text: "outer 21 °C" });
+  assert.equal(reads, 1);
+  const { traces } = await read();
+  const byName = Object.fromEntries(traces.map((t) => [t.name, t.spans[0].attributes]));
+  assert.deepEqual(Object.keys(byName).sort(), ["inner", "outer"]);
+  assert.deepEqual(byName.inner.input, [21]);
+  assert.deepEqual(byName.inner.output, { doubled: 42, note: "inner ünï 😀" });
+  assert.deepEqual(byName.outer.input, [{ a: "outer value", b: 42 }]);
+  assert.deepEqual(byName.outer.output, { echoed: "outer value", text: "outer 21 °C" });
+});
+
 test("big values are cut to maxFieldBytes and stay valid JSON", async () => {
   const read = fresh({ maxFieldBytes: 1000 });
   const big = span((s) => ({ text: s, more: Array.from({ length: 1000 }, (_, i) => i) }), "big");

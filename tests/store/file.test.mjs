@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { fileStore, fileReader, rotateBytesFor } from "../../js/store-file.js";
+import { countSpansInFile, fileStore, fileReader, rotateBytesFor } from "../../js/store-file.js";
 import { createReadback } from "../../js/readback.js";
 import { traceLines, spanCount } from "./lines.mjs";
 
@@ -137,6 +137,33 @@ test("a read-only file system is reported as such, once per episode, and counted
   assert.match(warnings[2], /read-only \(EROFS\)/);
   remount(mnt, "rw");
   assert.deepEqual(readBack(dir).traces.map((t) => t.name), ["trace_1", "trace_4"]);
+});
+
+test("the spans of a file the cap deletes are counted in its bytes, whatever the read size cuts", () => {
+  // Lines that start like a span record, lines holding one in the middle, short lines, lines
+  // shorter than the prefix, a prefix split by every read size, with and without a last newline.
+  const dir = path.join(SCRATCH, "count");
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const span = '{"type":"span","data":{"id":"x"}}';
+  let seed = 3;
+  const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648) % n);
+  const pick = () => [span, '{"type":"trace","data":{}}', "y".repeat(rand(40)) + span, "", "{", '{"type":"spa', span + span, "é".repeat(rand(5))][rand(8)];
+  for (let file = 0; file < 30; file++) {
+    const lines = Array.from({ length: 1 + rand(12) }, pick);
+    const text = lines.join("\n") + (rand(2) ? "\n" : "");
+    const expected = text.split("\n").filter((l) => l.startsWith('{"type":"span"')).length;
+    const f = path.join(dir, `f${file}.jsonl`);
+    fs.writeFileSync(f, text);
+    for (const chunk of [1, 2, 3, 5, 13, 14, 15, 16, 40, 1 << 20]) assert.equal(countSpansInFile(f, chunk), expected, `${JSON.stringify(text)}, reads of ${chunk}`);
+  }
+  // A span record's start inside a line, exactly where a read begins: not a record.
+  for (const chunk of [14, 15, 16, 40]) {
+    const f = path.join(dir, `mid${chunk}.jsonl`);
+    fs.writeFileSync(f, "y".repeat(chunk) + span + "\n" + span + "\n");
+    assert.equal(countSpansInFile(f, chunk), 1, `reads of ${chunk}`);
+  }
+  assert.equal(countSpansInFile(path.join(dir, "missing.jsonl")), 0);
 });
 
 test("files rotate by size, the oldest go past the cap (their spans counted as dropped), the reader reads them in order", () => {
