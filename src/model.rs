@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::ids::{SpanId, TraceId};
 use crate::json::Obj;
-use serde_json::Value;
+use crate::json::Value;
 use std::rc::Rc;
 
 /// A session as the user names it: `"user_456"` or `{ id, name?, user_id? }`.
@@ -64,8 +64,8 @@ impl SessionSpec {
     /// assert_eq!(SessionSpec::from_json("{}").unwrap_err().code, "invalid_option");
     /// ```
     pub fn from_json(json: &str) -> Result<SessionSpec> {
-        let v: Value =
-            serde_json::from_str(json).map_err(|e| Error::new("invalid_option", e.to_string()))?;
+        let v = crate::json::parse(json)
+            .ok_or_else(|| Error::new("invalid_option", "trace(): session is not valid JSON"))?;
         SessionSpec::from_value(&v)
             .map_err(|m| Error::new("invalid_option", format!("trace(): {m}")))
     }

@@ -248,9 +248,9 @@ pub fn messages(l: &LlmCall, a: &mut dyn AttrSink) {
             push_string(&mut out, &tc.name);
             out.push_str(",\"arguments\":");
             // The model's JSON as JSON; text that is not JSON as a string.
-            match serde_json::from_str::<serde_json::Value>(&tc.arguments) {
-                Ok(_) => out.push_str(tc.arguments.trim()),
-                Err(_) => push_string(&mut out, &tc.arguments),
+            match crate::json::parse(&tc.arguments) {
+                Some(_) => out.push_str(tc.arguments.trim()),
+                None => push_string(&mut out, &tc.arguments),
             }
             out.push('}');
         }

@@ -471,7 +471,7 @@ impl Queue {
     /// Brings back a job saved by an earlier process. Returns false when it is not one of
     /// ours (another exporter, or not a job at all), which the caller then deletes.
     pub fn restore(&mut self, json: &str) -> bool {
-        let Ok(v) = serde_json::from_str::<serde_json::Value>(json) else {
+        let Some(v) = crate::json::parse(json) else {
             return false;
         };
         if v["v"] != 1 || v["exporter"] != self.exporter_name() {
@@ -486,7 +486,7 @@ impl Queue {
         let mut out = Vec::new();
         for p in parts {
             let body = match &p[1] {
-                serde_json::Value::String(text) => Some(text.clone().into_bytes()),
+                crate::json::Value::String(text) => Some(text.clone().into_bytes()),
                 b => b["b64"].as_str().and_then(base64::decode),
             };
             match (p[0].as_str(), body, p[2].as_u64()) {
@@ -598,8 +598,7 @@ impl Queue {
         let job = &mut self.jobs[i];
         if job.validate {
             let project = match outcome {
-                Outcome::Status { body, .. } => serde_json::from_str::<serde_json::Value>(body)
-                    .ok()
+                Outcome::Status { body, .. } => crate::json::parse(body)
                     .and_then(|v| v["project_id"].as_str().map(str::to_string)),
                 _ => None,
             };

@@ -1,8 +1,8 @@
 //! Anthropic whole responses: a Messages API `message`.
 
 use super::util::{as_text, str_of, u64_of};
+use crate::json::Value;
 use crate::model::{Completion, LlmCall, ToolCall, Usage};
-use serde_json::Value;
 
 pub(super) fn message(out: &Value) -> Option<LlmCall> {
     let mut call = LlmCall {

@@ -2,8 +2,8 @@
 //! embeddings.
 
 use super::util::{as_text, content_text, str_of, u64_of};
+use crate::json::Value;
 use crate::model::{Completion, LlmCall, ToolCall, Usage};
-use serde_json::Value;
 
 /// OpenAI usage: chat completions name its fields `prompt`/`completion`, the Responses API
 /// `input`/`output` (`{in}_tokens`, `{in}_tokens_details.cached_tokens`, ...).

@@ -2,8 +2,8 @@
 //! and prompt messages, for every provider.
 
 use super::util::{as_text, content_text, str_of};
+use crate::json::Value;
 use crate::model::{LlmCall, Message};
-use serde_json::Value;
 
 /// Reads model, parameters and prompt messages from the call's arguments: the first argument
 /// is the request (`{ model, messages, system? }` for chats, `{ model, input, instructions? }`

@@ -10,8 +10,8 @@ mod openai_responses;
 use super::util::{str_of, u64_of};
 use super::{parse_response, request};
 use crate::json::push_string;
+use crate::json::{Map, Value};
 use crate::model::LlmCall;
-use serde_json::{Map, Value};
 
 /// Longest text kept per aggregated field of a stream (a choice's content, a tool call's
 /// arguments, a thinking block); the rest is dropped and the text ends in `…`. Captures are
@@ -115,7 +115,7 @@ pub struct FinishedStream {
 impl Stream {
     /// Feeds one chunk (JSON text).
     pub fn push(&mut self, chunk: &str) {
-        let Ok(v) = serde_json::from_str::<Value>(chunk) else {
+        let Some(v) = crate::json::parse(chunk) else {
             return;
         };
         let Some(o) = v.as_object() else {
@@ -202,7 +202,7 @@ impl Stream {
             // A declared call ended with its whole response: the response, identifying members
             // and usage first (so a clamped output keeps them), replaces the output.
             Agg::Empty if self.declared.is_some() && !output.is_empty() => {
-                let v = serde_json::from_str::<Value>(output).ok();
+                let v = crate::json::parse(output);
                 return FinishedStream {
                     output: v.as_ref().map(ordered_json).unwrap_or_default(),
                     replaces_output: v.is_some(),
@@ -261,7 +261,7 @@ impl FinishedStream {
             call.temperature = d.temperature;
             call.max_tokens = d.max_tokens;
         }
-        if let Some(args) = input.and_then(|i| serde_json::from_str::<Value>(i).ok()) {
+        if let Some(args) = input.and_then(|i| crate::json::parse(i)) {
             request::read(&args, &mut call);
         }
         Some(call)
@@ -325,7 +325,7 @@ pub(super) fn entry<T: Default>(items: &mut Vec<(u64, T)>, index: u64) -> Option
     }
 }
 
-pub(super) fn set_str(slot: &mut Option<String>, o: &Map<String, Value>, key: &str) {
+pub(super) fn set_str(slot: &mut Option<String>, o: &Map, key: &str) {
     if let Some(s) = o.get(key).and_then(Value::as_str) {
         if slot.as_deref() != Some(s) {
             *slot = Some(s.into());
