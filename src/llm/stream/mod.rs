@@ -7,7 +7,6 @@ mod gemini;
 mod openai_chat;
 mod openai_responses;
 
-use super::util::{str_of, u64_of};
 use super::{parse_response, request};
 use crate::json::push_string;
 use crate::json::{Map, Value};
@@ -46,8 +45,8 @@ impl Text {
     }
 }
 
-/// A call declared by a client wrapper before any response (`declareLlm`, or the older
-/// `{"$llm": {"system", "operation", "model"?, "temperature"?, "max_tokens"?}}` first chunk).
+/// A call declared by a client wrapper before any response (`declareLlm`; the older
+/// `{"$llm": {...}}` first chunk is gone: nothing sends it since `declareLlm`).
 /// It makes the span an LLM call even when no response comes (an API error, a raw response
 /// read with `asResponse()`), and names the provider and operation for certain.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -121,16 +120,6 @@ impl Stream {
         let Some(o) = v.as_object() else {
             return;
         };
-        if let Some(d) = o.get("$llm") {
-            self.declared = Some(Declaration {
-                system: str_of(d, "system").unwrap_or_default(),
-                operation: str_of(d, "operation").unwrap_or_default(),
-                model: str_of(d, "model"),
-                temperature: d.get("temperature").and_then(Value::as_f64),
-                max_tokens: u64_of(d, "max_tokens"),
-            });
-            return;
-        }
         let ty = o.get("type").and_then(Value::as_str).unwrap_or("");
         if o.get("object").and_then(Value::as_str) == Some("chat.completion.chunk") {
             if let Agg::Empty = self.agg {
