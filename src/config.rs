@@ -255,6 +255,7 @@ fn bool_opt(o: &Map, key: &str, default: bool) -> Result<bool> {
 /// let e = parse(r#"{"mode":"prod"}"#).unwrap_err();
 /// assert_eq!(e.code, "missing_token");
 /// ```
+#[cfg_attr(agensight_size, optimize(size))]
 pub fn parse(json: &str) -> Result<Config> {
     let v = crate::json::parse(json)
         .ok_or_else(|| invalid("init(): options are not valid JSON".into()))?;
@@ -430,6 +431,7 @@ pub fn parse(json: &str) -> Result<Config> {
 
 /// The `queue` option: `{ batchDelayMs, timeoutMs, deadlineMs, maxBytes, maxJobs, concurrency,
 /// maxBatchSpans }`, each a positive number.
+#[cfg_attr(agensight_size, optimize(size))]
 fn read_queue(q: &Map, s: &mut QueueSettings) -> Result<()> {
     for (k, v) in q {
         let n = v
@@ -466,6 +468,7 @@ fn read_queue(q: &Map, s: &mut QueueSettings) -> Result<()> {
 }
 
 /// https anywhere; plain http only to loopback unless the user opted in.
+#[cfg_attr(agensight_size, optimize(size))]
 fn check_endpoint(url: &str, allow_insecure: bool) -> Result<()> {
     let rest = if let Some(r) = url.strip_prefix("https://") {
         r

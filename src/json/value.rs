@@ -318,6 +318,7 @@ impl Value {
     }
 
     /// Appends the compact JSON text (serde_json's `to_string`).
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn write(&self, out: &mut String) {
         match self {
             Value::Null => out.push_str("null"),
@@ -525,6 +526,7 @@ impl Reader<'_> {
         })
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     fn value(&mut self) -> Option<Value> {
         self.ws();
         match self.peek() {
@@ -607,6 +609,7 @@ impl Reader<'_> {
     }
 
     /// A string literal (at its opening quote), escapes decoded.
+    #[cfg_attr(agensight_size, optimize(size))]
     fn string(&mut self) -> Option<String> {
         self.i += 1;
         let mut out = Vec::new();
@@ -681,6 +684,7 @@ impl Reader<'_> {
     }
 
     /// A number, as serde_json reads it without `float_roundtrip`.
+    #[cfg_attr(agensight_size, optimize(size))]
     fn number(&mut self) -> Option<Number> {
         let positive = !self.eat(b'-');
         let mut sig: u64 = 0;

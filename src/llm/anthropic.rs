@@ -39,6 +39,7 @@ pub(super) fn message(out: &Value) -> Option<LlmCall> {
 }
 
 /// Anthropic usage: `input_tokens` leaves out the cached prompt tokens, which are added.
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn usage(u: &Value) -> Usage {
     let cache_read = u64_of(u, "cache_read_input_tokens");
     let cache_creation = u64_of(u, "cache_creation_input_tokens");

@@ -7,6 +7,7 @@ use crate::model::{Completion, LlmCall, ToolCall, Usage};
 
 /// A `usageMetadata` as usage (`None` when it has no count): prompt tokens include tool-use
 /// prompt tokens (and, as Gemini counts them, cached content), output tokens include thoughts.
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn usage(m: &Value) -> Option<Usage> {
     let count = |k: &str| u64_of(m, k);
     let keys = [

@@ -114,6 +114,7 @@ pub fn parse_result(input: Option<&str>, output: &str) -> Option<(LlmCall, bool)
 }
 
 /// A whole response as a call (without the request side), or `None` for any other value.
+#[cfg_attr(agensight_size, optimize(size))]
 fn parse_response(out: &Value) -> Option<LlmCall> {
     let o = out.as_object()?;
     let object = o.get("object").and_then(Value::as_str);

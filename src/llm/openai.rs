@@ -7,6 +7,7 @@ use crate::model::{Completion, LlmCall, ToolCall, Usage};
 
 /// OpenAI usage: chat completions name its fields `prompt`/`completion`, the Responses API
 /// `input`/`output` (`{in}_tokens`, `{in}_tokens_details.cached_tokens`, ...).
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn usage(u: &Value, inp: &str, out: &str) -> Usage {
     let input = u64_of(u, &format!("{inp}_tokens")).unwrap_or(0);
     let output = u64_of(u, &format!("{out}_tokens")).unwrap_or(0);

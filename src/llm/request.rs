@@ -8,6 +8,7 @@ use crate::model::{LlmCall, Message};
 /// Reads model, parameters and prompt messages from the call's arguments: the first argument
 /// is the request (`{ model, messages, system? }` for chats, `{ model, input, instructions? }`
 /// for the Responses API and embeddings), or the messages array itself.
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn read(args: &Value, call: &mut LlmCall) {
     let Some(first) = args.as_array().and_then(|a| a.first()) else {
         return;

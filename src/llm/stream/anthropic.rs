@@ -28,6 +28,7 @@ struct BlockAgg {
 }
 
 impl MessagesAgg {
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn push(&mut self, ty: &str, o: &Map) {
         match ty {
             "message_start" => {
@@ -107,6 +108,7 @@ impl MessagesAgg {
             .sum()
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn into_value(self) -> Value {
         let mut m = self.message.unwrap_or_default();
         m.get_or_insert_with("type", || "message".into());

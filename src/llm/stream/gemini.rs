@@ -22,6 +22,7 @@ struct CandidateAgg {
 }
 
 impl GeminiAgg {
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn push(&mut self, o: &Map) {
         set_str(&mut self.response_id, o, "responseId");
         set_str(&mut self.model_version, o, "modelVersion");
@@ -60,6 +61,7 @@ impl GeminiAgg {
 
     /// The aggregate as a `GenerateContentResponse`: per candidate one text part, then its
     /// function calls.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn into_value(self) -> Value {
         let candidates: Vec<Value> = self
             .candidates

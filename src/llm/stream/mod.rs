@@ -113,6 +113,7 @@ pub struct FinishedStream {
 
 impl Stream {
     /// Feeds one chunk (JSON text).
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn push(&mut self, chunk: &str) {
         let Some(v) = crate::json::parse(chunk) else {
             return;
@@ -186,6 +187,7 @@ impl Stream {
     /// Ends the stream: the aggregated response and the call it describes. `output` is the
     /// span's return value (JSON text): a declared call that got no chunk of a response takes
     /// it as the whole response, so a wrapper need not send a non-streamed response twice.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn finish(self, output: &str) -> FinishedStream {
         let response = match self.agg {
             // A declared call ended with its whole response: the response, identifying members
@@ -233,6 +235,7 @@ impl Stream {
 impl FinishedStream {
     /// The call, with the request read from the span's `input` (the captured arguments), or
     /// `None` when the chunks said nothing about an LLM call.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn call(self, input: Option<&str>) -> Option<LlmCall> {
         let mut call = match (self.call, &self.declared) {
             (Some(c), _) => c,
@@ -275,6 +278,7 @@ const FIRST_KEYS: [&str; 13] = [
 ];
 
 /// JSON text of an aggregated response with its identifying members and usage first.
+#[cfg_attr(agensight_size, optimize(size))]
 fn ordered_json(v: &Value) -> String {
     let Some(o) = v.as_object() else {
         return v.to_string();

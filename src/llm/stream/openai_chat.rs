@@ -39,6 +39,7 @@ struct ToolAgg {
 }
 
 impl ChatAgg {
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn push(&mut self, o: &Map) {
         set_str(&mut self.id, o, "id");
         set_str(&mut self.model, o, "model");
@@ -136,6 +137,7 @@ impl ChatAgg {
             .sum()
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn into_value(self) -> Value {
         let mut choices = self.choices;
         choices.sort_by_key(|c| c.index);

@@ -26,6 +26,7 @@ struct ItemAgg {
 }
 
 impl ResponsesAgg {
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn push(&mut self, ty: &str, o: &Map) {
         if self.done.is_some() {
             return;
@@ -83,6 +84,7 @@ impl ResponsesAgg {
             .sum()
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn into_value(self) -> Value {
         if let Some(d) = self.done {
             return d;
