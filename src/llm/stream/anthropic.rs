@@ -1,6 +1,6 @@
 //! Anthropic message stream events aggregated into a `message`.
 
-use super::{Text, MAX_STREAM_ITEMS};
+use super::{sort_by_index, Text, MAX_STREAM_ITEMS};
 use crate::json::{Map, Value};
 use crate::llm::util::str_of;
 
@@ -114,7 +114,7 @@ impl MessagesAgg {
         m.get_or_insert_with("type", || "message".into());
         m.get_or_insert_with("role", || "assistant".into());
         let mut blocks = self.blocks;
-        blocks.sort_by_key(|b| b.index);
+        sort_by_index(&mut blocks, |b| b.index);
         let mut content = Vec::with_capacity(blocks.len());
         for b in blocks {
             let mut block = match b.start {

@@ -1,6 +1,6 @@
 //! OpenAI chat completion chunks aggregated into a `chat.completion`.
 
-use super::{entry, set_str, Text, MAX_STREAM_ITEMS};
+use super::{entry, set_str, sort_by_index, Text, MAX_STREAM_ITEMS};
 use crate::json::{object, Map, Value};
 use crate::llm::util::u64_of;
 
@@ -140,7 +140,7 @@ impl ChatAgg {
     #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn into_value(self) -> Value {
         let mut choices = self.choices;
-        choices.sort_by_key(|c| c.index);
+        sort_by_index(&mut choices, |c| c.index);
         let mut values = Vec::with_capacity(choices.len());
         for c in choices {
             let mut msg = Map::new();
@@ -161,7 +161,7 @@ impl ChatAgg {
             }
             if !c.tool_calls.is_empty() {
                 let mut calls = c.tool_calls;
-                calls.sort_by_key(|(i, _)| *i);
+                sort_by_index(&mut calls, |(i, _)| *i);
                 let mut values = Vec::with_capacity(calls.len());
                 for (_, t) in calls {
                     let function =

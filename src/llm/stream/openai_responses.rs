@@ -1,6 +1,6 @@
 //! OpenAI Responses API stream events aggregated into a `response`.
 
-use super::{entry, Text};
+use super::{entry, sort_by_index, Text};
 use crate::json::{object, Map, Value};
 
 /// OpenAI Responses API stream events. `response.created` / `response.in_progress` carry the
@@ -95,7 +95,7 @@ impl ResponsesAgg {
         };
         r.get_or_insert_with("object", || "response".into());
         let mut items = self.items;
-        items.sort_by_key(|(i, _)| *i);
+        sort_by_index(&mut items, |(i, _)| *i);
         // Loops, not iterator chains: each collect-in-place instance cost ~1.5 KB of .wasm.
         let mut output = Vec::with_capacity(items.len());
         for (_, it) in items {
