@@ -107,7 +107,7 @@ pub fn parse_result(input: Option<&str>, output: &str) -> Option<(LlmCall, bool)
     let Some(mut call) = parse_response(&out) else {
         return usage::report(&out).map(|call| (call, true));
     };
-    if let Some(args) = input.and_then(|i| crate::json::parse(i)) {
+    if let Some(args) = input.and_then(crate::json::parse) {
         request::read(&args, &mut call);
     }
     Some((call, false))

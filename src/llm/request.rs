@@ -28,7 +28,7 @@ pub(super) fn read(args: &Value, call: &mut LlmCall) {
     }
     if let Some(n) = ["max_tokens", "max_completion_tokens", "max_output_tokens"]
         .iter()
-        .find_map(|k| req.get(*k).and_then(Value::as_u64))
+        .find_map(|&k| req.get(k).and_then(Value::as_u64))
     {
         call.max_tokens = Some(n);
     }

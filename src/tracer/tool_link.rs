@@ -53,7 +53,7 @@ pub fn find_call(
         [only] => Some((*only).into()),
         _ => {
             let first_arg = input
-                .and_then(|i| crate::json::parse(i))
+                .and_then(crate::json::parse)
                 .and_then(|v| match v {
                     Value::Array(mut a) if !a.is_empty() => Some(a.swap_remove(0)),
                     _ => None,

@@ -253,7 +253,7 @@ impl FinishedStream {
             call.temperature = d.temperature;
             call.max_tokens = d.max_tokens;
         }
-        if let Some(args) = input.and_then(|i| crate::json::parse(i)) {
+        if let Some(args) = input.and_then(crate::json::parse) {
             request::read(&args, &mut call);
         }
         Some(call)
@@ -287,7 +287,7 @@ fn ordered_json(v: &Value) -> String {
     out.push('{');
     let keys = FIRST_KEYS
         .iter()
-        .filter(|k| o.contains_key(**k))
+        .filter(|k| o.contains_key(k))
         .copied()
         .chain(
             o.keys()
