@@ -4,8 +4,8 @@
 use crate::capture::limits::MIN_BUDGET;
 use crate::error::{Error, Result};
 use crate::json::Obj;
+use crate::json::{Map, Value};
 use crate::model::SessionSpec;
-use serde_json::{Map, Value};
 
 /// The Agensight cloud API the Python SDK uses.
 pub const AGENSIGHT_ENDPOINT: &str =
@@ -224,7 +224,7 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
-fn string_opt(o: &Map<String, Value>, key: &str) -> Result<Option<String>> {
+fn string_opt(o: &Map, key: &str) -> Result<Option<String>> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -235,7 +235,7 @@ fn string_opt(o: &Map<String, Value>, key: &str) -> Result<Option<String>> {
     }
 }
 
-fn bool_opt(o: &Map<String, Value>, key: &str, default: bool) -> Result<bool> {
+fn bool_opt(o: &Map, key: &str, default: bool) -> Result<bool> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(default),
         Some(Value::Bool(b)) => Ok(*b),
@@ -255,9 +255,10 @@ fn bool_opt(o: &Map<String, Value>, key: &str, default: bool) -> Result<bool> {
 /// let e = parse(r#"{"mode":"prod"}"#).unwrap_err();
 /// assert_eq!(e.code, "missing_token");
 /// ```
+#[cfg_attr(agensight_size, optimize(size))]
 pub fn parse(json: &str) -> Result<Config> {
-    let v: Value = serde_json::from_str(json)
-        .map_err(|e| invalid(format!("init(): options are not valid: {e}")))?;
+    let v = crate::json::parse(json)
+        .ok_or_else(|| invalid("init(): options are not valid JSON".into()))?;
     let o = match v {
         Value::Null => Map::new(),
         Value::Object(o) => o,
@@ -430,7 +431,8 @@ pub fn parse(json: &str) -> Result<Config> {
 
 /// The `queue` option: `{ batchDelayMs, timeoutMs, deadlineMs, maxBytes, maxJobs, concurrency,
 /// maxBatchSpans }`, each a positive number.
-fn read_queue(q: &Map<String, Value>, s: &mut QueueSettings) -> Result<()> {
+#[cfg_attr(agensight_size, optimize(size))]
+fn read_queue(q: &Map, s: &mut QueueSettings) -> Result<()> {
     for (k, v) in q {
         let n = v
             .as_f64()
@@ -466,6 +468,7 @@ fn read_queue(q: &Map<String, Value>, s: &mut QueueSettings) -> Result<()> {
 }
 
 /// https anywhere; plain http only to loopback unless the user opted in.
+#[cfg_attr(agensight_size, optimize(size))]
 fn check_endpoint(url: &str, allow_insecure: bool) -> Result<()> {
     let rest = if let Some(r) = url.strip_prefix("https://") {
         r
@@ -573,7 +576,7 @@ mod tests {
                 ("invalid_option", format!("init(): `maxStoreBytes` must be a whole number of bytes from 1048576 (1 MiB) to 9007199254740991, got {bad}")),
             );
         }
-        let normalized: Value = serde_json::from_str(
+        let normalized: serde_json::Value = serde_json::from_str(
             &parse(r#"{"maxStoreBytes":2097152}"#)
                 .unwrap()
                 .normalized_json(),

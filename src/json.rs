@@ -1,5 +1,9 @@
 //! The one small JSON writer both encoders share. It appends to a `String` with no
-//! intermediate tree, and embeds already-valid JSON text (clamped captures) as it is.
+//! intermediate tree, and embeds already-valid JSON text (clamped captures) as it is. The
+//! value tree and its reader, for what needs a whole tree, are in `value`.
+
+mod value;
+pub use value::{object, parse, parse_string, push_quoted, Map, Number, Value};
 
 /// For each byte, how many bytes its escape inside a JSON string adds: 0 for a byte written
 /// as it is, 1 for `"`, `\\`, `\n`, `\r`, `\t`, 5 for other control characters (`\u001f`).

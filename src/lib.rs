@@ -7,6 +7,10 @@
 //! HACKING.md draws it): `error`, `ids`, `json`, `slab` | `model`, `capture` | `config`, `llm`
 //! | `encode` | `export`, `tracer` | `core` | `wasm`.
 
+// `agensight_size` (scripts/toolchain.sh, build-std route): code that runs once per init() or
+// per LLM call is optimized for size (HACKING.md "Size"); the per-span path keeps opt-level "s".
+#![cfg_attr(agensight_size, feature(optimize_attribute))]
+
 pub mod capture;
 pub mod config;
 pub mod core;

@@ -5,7 +5,7 @@
 use crate::error::{Error, Result};
 use crate::ids::{SpanId, TraceId};
 use crate::json::Obj;
-use serde_json::Value;
+use crate::json::Value;
 use std::rc::Rc;
 
 /// A session as the user names it: `"user_456"` or `{ id, name?, user_id? }`.
@@ -18,6 +18,7 @@ pub struct SessionSpec {
 
 impl SessionSpec {
     /// Reads the user's value; the error says what shape is expected.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn from_value(v: &Value) -> std::result::Result<SessionSpec, String> {
         let text = |v: Option<&Value>, what: &str| -> std::result::Result<Option<String>, String> {
             match v {
@@ -63,9 +64,10 @@ impl SessionSpec {
     /// assert_eq!(SessionSpec::from_json(r#""user_456""#).unwrap().to_json(), r#"{"id":"user_456","name":null,"user_id":null}"#);
     /// assert_eq!(SessionSpec::from_json("{}").unwrap_err().code, "invalid_option");
     /// ```
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn from_json(json: &str) -> Result<SessionSpec> {
-        let v: Value =
-            serde_json::from_str(json).map_err(|e| Error::new("invalid_option", e.to_string()))?;
+        let v = crate::json::parse(json)
+            .ok_or_else(|| Error::new("invalid_option", "trace(): session is not valid JSON"))?;
         SessionSpec::from_value(&v)
             .map_err(|m| Error::new("invalid_option", format!("trace(): {m}")))
     }

@@ -98,21 +98,23 @@ const RESPONSE: &str = r#"{"id":"chatcmpl-9","object":"chat.completion","model":
 const REQUEST: &str =
     r#"[{"model":"gpt-4o","temperature":0.2,"messages":[{"role":"user","content":"Hi"}]}]"#;
 
+/// What wrapOpenAI declares for [`REQUEST`].
+fn gpt4o_chat() -> Declaration {
+    Declaration {
+        system: "openai".into(),
+        operation: "chat".into(),
+        model: Some("gpt-4o".into()),
+        temperature: Some(0.2),
+        max_tokens: None,
+    }
+}
+
 /// A core after one declared OpenAI chat call ended with `output` as its result.
 fn declared_core(options: &str, output: &str) -> Core {
     let mut c = core(options);
     let def = c.define("openai.chat.completions.create", "llm", "");
     let h = c.start(def, NONE, 1_000.0, REQUEST, None);
-    c.declare_llm(
-        h,
-        Declaration {
-            system: "openai".into(),
-            operation: "chat".into(),
-            model: Some("gpt-4o".into()),
-            temperature: Some(0.2),
-            max_tokens: None,
-        },
-    );
+    c.declare_llm(h, gpt4o_chat());
     assert_eq!(c.end(h, 1_500.0, output, None), Ended::Emitted);
     c
 }
@@ -124,14 +126,11 @@ fn declared_call(options: &str, output: &str) -> Vec<(String, Value)> {
 #[test]
 fn a_declared_call_ended_with_its_whole_response_records_it_once() {
     let typed = declared_call("{}", RESPONSE);
-    // What the JS sends today: the `$llm` chunk, the response as a chunk, and as the output.
+    // The same call with the response also given as a chunk, and as the output.
     let mut c = core("{}");
     let def = c.define("openai.chat.completions.create", "llm", "");
     let h = c.start(def, NONE, 1_000.0, REQUEST, None);
-    c.stream_chunk(
-        h,
-        r#"{"$llm":{"system":"openai","operation":"chat","model":"gpt-4o","temperature":0.2}}"#,
-    );
+    c.declare_llm(h, gpt4o_chat());
     c.stream_chunk(h, RESPONSE);
     c.end(h, 1_500.0, RESPONSE, None);
     let old = records(&mut c);

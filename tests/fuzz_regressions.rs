@@ -83,6 +83,11 @@ fn tracer_ops_inputs() {
     replay("tracer_ops", checks::tracer_ops);
 }
 
+#[test]
+fn json_value_inputs() {
+    replay("json_value", checks::json_value);
+}
+
 /// Hand-written cases for the same checks: the bugs found while writing the fuzzers, kept
 /// readable here.
 #[test]

@@ -1328,3 +1328,17 @@ pub fn otlp_proto(data: &[u8]) {
         assert_eq!(pb_get(&f, 15).len(), 1, "a status");
     }
 }
+
+/// src/json's value reader and writer against serde_json, which they replace in the .wasm:
+/// both accept the text or both refuse it, and what they accept writes back to the same bytes
+/// (number kinds, key order, duplicate keys, escapes).
+pub fn json_value(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let ours = agensight_wasm::json::parse(text).map(|v| v.to_string());
+    let theirs = serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .map(|v| v.to_string());
+    assert_eq!(ours, theirs, "{text:?}");
+}

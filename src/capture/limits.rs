@@ -64,7 +64,8 @@ fn clamp_slow(input: &str, max: usize, redactor: Option<&Redactor>) -> Clamped {
         Some(c) => c,
         None => {
             // Not JSON: keep the text as a JSON string, which the pass below always accepts.
-            let as_string = serde_json::to_string(input).unwrap_or_else(|_| "\"\"".into());
+            let mut as_string = String::with_capacity(input.len() + 2);
+            crate::json::push_quoted(&mut as_string, input);
             Clamper::new(&as_string, max, redactor)
                 .run()
                 .expect("a JSON string is valid JSON")

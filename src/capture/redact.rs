@@ -478,11 +478,12 @@ impl Redactor {
         if !text.bytes().any(|c| c < 0x20 || c == b'"' || c == b'\\') {
             return self.mask_raw(text).into_owned();
         }
-        let quoted = serde_json::to_string(text).unwrap_or_else(|_| "\"\"".into());
+        let mut quoted = String::with_capacity(text.len() + 2);
+        crate::json::push_quoted(&mut quoted, text);
         match self.mask_raw(&quoted[1..quoted.len() - 1]) {
             Cow::Borrowed(_) => text.to_string(),
             Cow::Owned(m) => {
-                serde_json::from_str(&format!("\"{m}\"")).unwrap_or_else(|_| MASK.into())
+                crate::json::parse_string(&format!("\"{m}\"")).unwrap_or_else(|| MASK.into())
             }
         }
     }

@@ -7,8 +7,8 @@ use super::genai::{self, Dialect};
 use crate::config::Mode;
 use crate::ids::{SpanId, TraceId};
 use crate::json::Obj;
+use crate::json::Value;
 use crate::model::{Batch, FinishedSpan, TraceInfo};
-use serde_json::Value;
 
 /// The record types, named as in the API paths (`/logs/create/{kind}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -436,8 +436,7 @@ fn normalized_parts(s: &FinishedSpan) -> Option<(Option<String>, Option<String>)
     if s.parent.is_none() || s.llm.is_some() {
         return None;
     }
-    let parse =
-        |text: &str| serde_json::from_str::<Value>(text).unwrap_or(Value::String(text.into()));
+    let parse = |text: &str| crate::json::parse(text).unwrap_or(Value::String(text.into()));
     let prompt = s
         .input
         .as_deref()

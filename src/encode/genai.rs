@@ -154,29 +154,34 @@ pub fn llm_call(l: &LlmCall, dialect: Dialect, a: &mut dyn AttrSink) {
 /// and dashboard read them (OTLP gets [`messages`]).
 pub fn indexed_messages(l: &LlmCall, a: &mut dyn AttrSink) {
     for (i, p) in l.prompts.iter().enumerate() {
-        a.str(&format!("gen_ai.prompt.{i}.role"), &p.role);
-        a.str(&format!("gen_ai.prompt.{i}.content"), &p.content);
+        a.str(&indexed("gen_ai.prompt.", i, ".role"), &p.role);
+        a.str(&indexed("gen_ai.prompt.", i, ".content"), &p.content);
     }
     for (i, c) in l.completions.iter().enumerate() {
-        a.str(&format!("gen_ai.completion.{i}.role"), &c.role);
-        a.str(&format!("gen_ai.completion.{i}.content"), &c.content);
+        a.str(&indexed("gen_ai.completion.", i, ".role"), &c.role);
+        a.str(&indexed("gen_ai.completion.", i, ".content"), &c.content);
         if let Some(f) = &c.finish_reason {
-            a.str(&format!("gen_ai.completion.{i}.finish_reason"), f);
+            a.str(&indexed("gen_ai.completion.", i, ".finish_reason"), f);
         }
     }
+    const CALLS: &str = "gen_ai.completion.0.tool_calls.";
     for (j, tc) in l.tool_calls.iter().enumerate() {
         if let Some(id) = &tc.id {
-            a.str(&format!("gen_ai.completion.0.tool_calls.{j}.id"), id);
+            a.str(&indexed(CALLS, j, ".id"), id);
         }
-        a.str(
-            &format!("gen_ai.completion.0.tool_calls.{j}.name"),
-            &tc.name,
-        );
-        a.str(
-            &format!("gen_ai.completion.0.tool_calls.{j}.arguments"),
-            &tc.arguments,
-        );
+        a.str(&indexed(CALLS, j, ".name"), &tc.name);
+        a.str(&indexed(CALLS, j, ".arguments"), &tc.arguments);
     }
+}
+
+/// `{head}{i}{tail}`, an indexed attribute name (without `format!`: core::fmt's code per call
+/// site added up in the .wasm, HACKING.md "Size").
+fn indexed(head: &str, i: usize, tail: &str) -> String {
+    let mut k = String::with_capacity(head.len() + tail.len() + 4);
+    k.push_str(head);
+    k.push_str(itoa::Buffer::new().format(i));
+    k.push_str(tail);
+    k
 }
 
 /// The current GenAI conventions' messages, as JSON text in the spec's message/parts shape
@@ -248,9 +253,9 @@ pub fn messages(l: &LlmCall, a: &mut dyn AttrSink) {
             push_string(&mut out, &tc.name);
             out.push_str(",\"arguments\":");
             // The model's JSON as JSON; text that is not JSON as a string.
-            match serde_json::from_str::<serde_json::Value>(&tc.arguments) {
-                Ok(_) => out.push_str(tc.arguments.trim()),
-                Err(_) => push_string(&mut out, &tc.arguments),
+            match crate::json::parse(&tc.arguments) {
+                Some(_) => out.push_str(tc.arguments.trim()),
+                None => push_string(&mut out, &tc.arguments),
             }
             out.push('}');
         }
@@ -382,27 +387,32 @@ fn openinference_llm(l: &LlmCall, a: &mut dyn AttrSink) {
         }
     }
     for (i, p) in l.prompts.iter().enumerate() {
-        a.str(&format!("llm.input_messages.{i}.message.role"), &p.role);
+        a.str(&indexed("llm.input_messages.", i, ".message.role"), &p.role);
         a.str(
-            &format!("llm.input_messages.{i}.message.content"),
+            &indexed("llm.input_messages.", i, ".message.content"),
             &p.content,
         );
     }
     for (i, c) in l.completions.iter().enumerate() {
-        a.str(&format!("llm.output_messages.{i}.message.role"), &c.role);
         a.str(
-            &format!("llm.output_messages.{i}.message.content"),
+            &indexed("llm.output_messages.", i, ".message.role"),
+            &c.role,
+        );
+        a.str(
+            &indexed("llm.output_messages.", i, ".message.content"),
             &c.content,
         );
     }
+    const CALLS: &str = "llm.output_messages.0.message.tool_calls.";
     for (j, tc) in l.tool_calls.iter().enumerate() {
-        let key =
-            |what: &str| format!("llm.output_messages.0.message.tool_calls.{j}.tool_call.{what}");
         if let Some(id) = &tc.id {
-            a.str(&key("id"), id);
+            a.str(&indexed(CALLS, j, ".tool_call.id"), id);
         }
-        a.str(&key("function.name"), &tc.name);
-        a.str(&key("function.arguments"), &tc.arguments);
+        a.str(&indexed(CALLS, j, ".tool_call.function.name"), &tc.name);
+        a.str(
+            &indexed(CALLS, j, ".tool_call.function.arguments"),
+            &tc.arguments,
+        );
     }
 }
 

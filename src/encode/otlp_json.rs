@@ -6,7 +6,6 @@
 use super::genai::{self, AttrSink};
 use crate::json::{push_f64, push_string, push_u64};
 use crate::model::{Batch, FinishedSpan, TraceInfo};
-use std::fmt::Write;
 
 /// `SPAN_KIND_INTERNAL`, `SPAN_KIND_CLIENT` (an LLM call leaves the process).
 const KIND_INTERNAL: u8 = 1;
@@ -15,15 +14,17 @@ const KIND_CLIENT: u8 = 3;
 const STATUS_OK: u8 = 1;
 const STATUS_ERROR: u8 = 2;
 
-/// Milliseconds since the epoch as the decimal string of nanoseconds, exact to the
-/// microsecond (an f64 of nanoseconds would not be).
-fn nanos(ms: f64) -> String {
+/// Appends milliseconds since the epoch as the JSON string of the decimal nanoseconds, exact
+/// to the microsecond (an f64 of nanoseconds would not be).
+fn push_nanos(out: &mut String, ms: f64) {
     // Microseconds since the epoch still fit an f64 exactly (< 2^53); nanoseconds do not.
     let micros = (ms.max(0.0) * 1000.0).round() as u64;
-    if micros == 0 {
-        return "0".into();
+    out.push('"');
+    push_u64(out, micros);
+    if micros != 0 {
+        out.push_str("000");
     }
-    format!("{micros}000")
+    out.push('"');
 }
 
 /// An OTLP JSON `"attributes":[KeyValue...]` list, written by [`genai`].
@@ -133,14 +134,16 @@ pub fn encode(batches: &[Batch], service: &str, mode: &str) -> String {
 }
 
 fn span(out: &mut String, t: &TraceInfo, s: &FinishedSpan) {
-    let _ = write!(
-        out,
-        "{{\"traceId\":\"{}\",\"spanId\":\"{}\"",
-        t.trace_id.hex(),
-        s.span_id.hex()
-    );
+    // push_str, not write!: core::fmt's code per call site added up (HACKING.md "Size").
+    out.push_str("{\"traceId\":\"");
+    out.push_str(&t.trace_id.hex());
+    out.push_str("\",\"spanId\":\"");
+    out.push_str(&s.span_id.hex());
+    out.push('"');
     if let Some(p) = s.parent {
-        let _ = write!(out, ",\"parentSpanId\":\"{}\"", p.hex());
+        out.push_str(",\"parentSpanId\":\"");
+        out.push_str(&p.hex());
+        out.push('"');
     }
     out.push_str(",\"name\":");
     push_string(out, &s.name);
@@ -149,36 +152,39 @@ fn span(out: &mut String, t: &TraceInfo, s: &FinishedSpan) {
     } else {
         KIND_INTERNAL
     };
-    let _ = write!(
-        out,
-        ",\"kind\":{kind},\"startTimeUnixNano\":\"{}\",\"endTimeUnixNano\":\"{}\",",
-        nanos(s.start_ms),
-        nanos(s.end_ms)
-    );
+    out.push_str(",\"kind\":");
+    push_u64(out, kind as u64);
+    out.push_str(",\"startTimeUnixNano\":");
+    push_nanos(out, s.start_ms);
+    out.push_str(",\"endTimeUnixNano\":");
+    push_nanos(out, s.end_ms);
+    out.push(',');
     let mut a = Attrs::open(out);
     genai::otlp_span(t, s, &mut a);
     a.close();
     if let Some(e) = &s.error {
         // The OpenTelemetry exception event, plus an ERROR status with the message.
-        let _ = write!(
-            out,
-            ",\"events\":[{{\"timeUnixNano\":\"{}\",\"name\":\"exception\",",
-            nanos(s.end_ms)
-        );
+        out.push_str(",\"events\":[{\"timeUnixNano\":");
+        push_nanos(out, s.end_ms);
+        out.push_str(",\"name\":\"exception\",");
         let mut a = Attrs::open(out);
         genai::otlp_exception(e, &mut a);
         a.close();
-        let _ = write!(out, "}}],\"status\":{{\"code\":{STATUS_ERROR},\"message\":");
+        out.push_str("}],\"status\":{\"code\":");
+        push_u64(out, STATUS_ERROR as u64);
+        out.push_str(",\"message\":");
         push_string(out, &e.message);
         out.push_str("}}");
     } else {
-        let _ = write!(out, ",\"status\":{{\"code\":{STATUS_OK}}}}}");
+        out.push_str(",\"status\":{\"code\":");
+        push_u64(out, STATUS_OK as u64);
+        out.push_str("}}");
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{nanos, AttrSink, Attrs};
+    use super::{push_nanos, AttrSink, Attrs};
 
     #[test]
     fn int64_values_above_i64_max_are_capped_as_in_protobuf() {
@@ -193,8 +199,13 @@ mod tests {
 
     #[test]
     fn nanosecond_strings_are_exact_to_the_microsecond() {
-        assert_eq!(nanos(1_700_000_000_123.456), "1700000000123456000");
-        assert_eq!(nanos(0.0), "0");
-        assert_eq!(nanos(1.0), "1000000");
+        let nanos = |ms: f64| {
+            let mut s = String::new();
+            push_nanos(&mut s, ms);
+            s
+        };
+        assert_eq!(nanos(1_700_000_000_123.456), r#""1700000000123456000""#);
+        assert_eq!(nanos(0.0), r#""0""#);
+        assert_eq!(nanos(1.0), r#""1000000""#);
     }
 }

@@ -523,7 +523,7 @@ impl Queue {
 
     /// An outbox entry read: `None` when it is not one of ours or not whole.
     fn parse_entry(&self, json: &str) -> Option<Entry> {
-        let v = serde_json::from_str::<serde_json::Value>(json).ok()?;
+        let v = crate::json::parse(json)?;
         if v["v"] != 1 || v["exporter"] != self.exporter_name() {
             return None;
         }
@@ -531,7 +531,7 @@ impl Queue {
         let mut parts = Vec::new();
         for p in v["parts"].as_array()? {
             let body = match &p[1] {
-                serde_json::Value::String(text) => Some(text.clone().into_bytes()),
+                crate::json::Value::String(text) => Some(text.clone().into_bytes()),
                 b => b["b64"].as_str().and_then(base64::decode),
             }?;
             parts.push(Part {
@@ -631,8 +631,14 @@ impl Queue {
             return self.give_up(i, format!("{reason}; gave up after {attempts} attempts"));
         }
         job.next_at_ms = now_ms + delay;
-        self.warnings
-            .push(format!("{reason}; retrying in {:.1} s", delay / 1000.0));
+        // Tenths in integers: `{:.1}` of an f64 linked core's float formatting, about 9 KB of
+        // the .wasm (HACKING.md "Size"); the same text but on exact ties (x.x5 s rounds up).
+        let tenths = (delay.max(0.0) / 100.0).round() as u64;
+        self.warnings.push(format!(
+            "{reason}; retrying in {}.{} s",
+            tenths / 10,
+            tenths % 10
+        ));
         false
     }
 
@@ -640,8 +646,7 @@ impl Queue {
         let job = &mut self.jobs[i];
         if job.validate {
             let project = match outcome {
-                Outcome::Status { body, .. } => serde_json::from_str::<serde_json::Value>(body)
-                    .ok()
+                Outcome::Status { body, .. } => crate::json::parse(body)
                     .and_then(|v| v["project_id"].as_str().map(str::to_string)),
                 _ => None,
             };

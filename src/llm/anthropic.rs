@@ -1,8 +1,8 @@
 //! Anthropic whole responses: a Messages API `message`.
 
 use super::util::{as_text, str_of, u64_of};
+use crate::json::Value;
 use crate::model::{Completion, LlmCall, ToolCall, Usage};
-use serde_json::Value;
 
 pub(super) fn message(out: &Value) -> Option<LlmCall> {
     let mut call = LlmCall {
@@ -39,6 +39,7 @@ pub(super) fn message(out: &Value) -> Option<LlmCall> {
 }
 
 /// Anthropic usage: `input_tokens` leaves out the cached prompt tokens, which are added.
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn usage(u: &Value) -> Usage {
     let cache_read = u64_of(u, "cache_read_input_tokens");
     let cache_creation = u64_of(u, "cache_creation_input_tokens");

@@ -2,11 +2,12 @@
 //! `GenerateContentResponse`s and their `usageMetadata` (stream chunks: `stream/gemini.rs`).
 
 use super::util::{as_text, str_of, u64_of};
+use crate::json::Value;
 use crate::model::{Completion, LlmCall, ToolCall, Usage};
-use serde_json::Value;
 
 /// A `usageMetadata` as usage (`None` when it has no count): prompt tokens include tool-use
 /// prompt tokens (and, as Gemini counts them, cached content), output tokens include thoughts.
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn usage(m: &Value) -> Option<Usage> {
     let count = |k: &str| u64_of(m, k);
     let keys = [

@@ -4,7 +4,7 @@
 //! OpenAI Responses API stream events, Anthropic message stream events), read together with
 //! the request found in the span's input (the arguments).
 //!
-//! Parsing works on `serde_json::Value`; anything that is not an LLM response shape yields
+//! Parsing works on `crate::json::Value`; anything that is not an LLM response shape yields
 //! `None` and the span stays an ordinary span. Shapes follow the providers' API references
 //! (and the `openai` / `@anthropic-ai/sdk` type definitions); `tests/llm/main.rs` checks each
 //! one on fixtures in `tests/fixtures/llm/`.
@@ -26,8 +26,8 @@ pub use stream::{Declaration, FinishedStream, Stream, MAX_STREAM_ITEMS, MAX_STRE
 use crate::capture::limits::clamp_json;
 use crate::capture::redact::Redactor;
 use crate::json::push_string;
+use crate::json::Value;
 use crate::model::LlmCall;
-use serde_json::Value;
 use util::str_of;
 
 /// Applies the output capture settings to what the call says about its output: completion
@@ -58,7 +58,7 @@ fn limit_text(s: &str, max: usize, redactor: &Redactor) -> String {
     let mut literal = String::with_capacity(s.len() + 2);
     push_string(&mut literal, s);
     let c = clamp_json(&literal, max, Some(redactor));
-    serde_json::from_str(&c.json).unwrap_or_default()
+    crate::json::parse_string(&c.json).unwrap_or_default()
 }
 
 /// Cheap pre-check on the output text before any parsing.
@@ -103,17 +103,18 @@ pub fn parse_result(input: Option<&str>, output: &str) -> Option<(LlmCall, bool)
     if !might_be_llm(output) {
         return None;
     }
-    let out: Value = serde_json::from_str(output).ok()?;
+    let out = crate::json::parse(output)?;
     let Some(mut call) = parse_response(&out) else {
         return usage::report(&out).map(|call| (call, true));
     };
-    if let Some(args) = input.and_then(|i| serde_json::from_str::<Value>(i).ok()) {
+    if let Some(args) = input.and_then(crate::json::parse) {
         request::read(&args, &mut call);
     }
     Some((call, false))
 }
 
 /// A whole response as a call (without the request side), or `None` for any other value.
+#[cfg_attr(agensight_size, optimize(size))]
 fn parse_response(out: &Value) -> Option<LlmCall> {
     let o = out.as_object()?;
     let object = o.get("object").and_then(Value::as_str);

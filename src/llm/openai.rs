@@ -2,11 +2,12 @@
 //! embeddings.
 
 use super::util::{as_text, content_text, str_of, u64_of};
+use crate::json::Value;
 use crate::model::{Completion, LlmCall, ToolCall, Usage};
-use serde_json::Value;
 
 /// OpenAI usage: chat completions name its fields `prompt`/`completion`, the Responses API
 /// `input`/`output` (`{in}_tokens`, `{in}_tokens_details.cached_tokens`, ...).
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn usage(u: &Value, inp: &str, out: &str) -> Usage {
     let input = u64_of(u, &format!("{inp}_tokens")).unwrap_or(0);
     let output = u64_of(u, &format!("{out}_tokens")).unwrap_or(0);

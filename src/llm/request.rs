@@ -2,12 +2,13 @@
 //! and prompt messages, for every provider.
 
 use super::util::{as_text, content_text, str_of};
+use crate::json::Value;
 use crate::model::{LlmCall, Message};
-use serde_json::Value;
 
 /// Reads model, parameters and prompt messages from the call's arguments: the first argument
 /// is the request (`{ model, messages, system? }` for chats, `{ model, input, instructions? }`
 /// for the Responses API and embeddings), or the messages array itself.
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn read(args: &Value, call: &mut LlmCall) {
     let Some(first) = args.as_array().and_then(|a| a.first()) else {
         return;
@@ -27,7 +28,7 @@ pub(super) fn read(args: &Value, call: &mut LlmCall) {
     }
     if let Some(n) = ["max_tokens", "max_completion_tokens", "max_output_tokens"]
         .iter()
-        .find_map(|k| req.get(*k).and_then(Value::as_u64))
+        .find_map(|&k| req.get(k).and_then(Value::as_u64))
     {
         call.max_tokens = Some(n);
     }

@@ -20,8 +20,8 @@
 
 use super::util::{str_of, u64_of};
 use super::{anthropic, gemini, openai};
+use crate::json::Value;
 use crate::model::{Completion, LlmCall, Usage};
-use serde_json::Value;
 
 /// The usage report a result carries at its top level, as a call; `None` when there is no
 /// usage object or none of its counts is known.

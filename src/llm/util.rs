@@ -1,6 +1,6 @@
 //! Reading JSON values the way every provider's parser needs them.
 
-use serde_json::Value;
+use crate::json::Value;
 
 pub(super) fn str_of(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)

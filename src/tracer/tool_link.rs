@@ -4,8 +4,8 @@
 //! "Tool calls and tool spans").
 
 use crate::ids::SpanId;
+use crate::json::Value;
 use crate::model::FinishedSpan;
-use serde_json::Value;
 use std::rc::Rc;
 
 /// How many parent links are followed from an LLM span up to the tool span's parent: the LLM
@@ -53,7 +53,7 @@ pub fn find_call(
         [only] => Some((*only).into()),
         _ => {
             let first_arg = input
-                .and_then(|i| serde_json::from_str::<Value>(i).ok())
+                .and_then(crate::json::parse)
                 .and_then(|v| match v {
                     Value::Array(mut a) if !a.is_empty() => Some(a.swap_remove(0)),
                     _ => None,
@@ -63,8 +63,7 @@ pub fn find_call(
                 .find(|id| {
                     calls.iter().any(|c| {
                         c.id.as_deref() == Some(id)
-                            && serde_json::from_str::<Value>(&c.arguments).ok().as_ref()
-                                == Some(&first_arg)
+                            && crate::json::parse(&c.arguments).as_ref() == Some(&first_arg)
                     })
                 })
                 .map(Rc::from)

@@ -5,7 +5,7 @@
 
 use agensight_wasm::config::parse;
 use agensight_wasm::core::Core;
-use agensight_wasm::llm::{parse_call, Stream, MAX_STREAM_TEXT};
+use agensight_wasm::llm::{parse_call, Declaration, Stream, MAX_STREAM_TEXT};
 use agensight_wasm::model::{Completion, ErrorInfo, LlmCall, Message, ToolCall, Usage};
 use agensight_wasm::tracer::NONE;
 use serde_json::{json, Value};
@@ -453,9 +453,20 @@ fn anthropic_stream_with_thinking_text_and_tool_use() {
 }
 
 #[test]
+fn an_llm_chunk_is_no_declaration() {
+    // The `{"$llm": {...}}` first chunk was the declaration before `declareLlm`; nothing
+    // sends it now, and the core no longer reads it.
+    let mut s = Stream::default();
+    s.push(r#"{"$llm":{"system":"openai","operation":"chat","model":"gpt-4o"}}"#);
+    let fin = s.finish("");
+    assert_eq!(fin.output, "");
+    assert_eq!(fin.call(None), None);
+}
+
+#[test]
 fn a_declared_call_without_a_response_keeps_its_request() {
     let mut s = Stream::default();
-    s.push(r#"{"$llm":{"system":"anthropic","operation":"chat","model":"claude-haiku-4-5","temperature":0.5,"max_tokens":64}}"#);
+    s.declare(declared("anthropic", "chat", Some("claude-haiku-4-5"), Some(0.5), Some(64)));
     let fin = s.finish("");
     assert_eq!(fin.output, "");
     let call = fin
@@ -542,6 +553,23 @@ fn a_hundred_thousand_chunks_aggregate_in_bounded_memory() {
 
 // ---- the tracer, end to end ----------------------------------------------------------------
 
+/// What a client wrapper declares before the response (`declareLlm`).
+fn declared(
+    system: &str,
+    operation: &str,
+    model: Option<&str>,
+    temperature: Option<f64>,
+    max_tokens: Option<u64>,
+) -> Declaration {
+    Declaration {
+        system: system.into(),
+        operation: operation.into(),
+        model: model.map(str::to_string),
+        temperature,
+        max_tokens,
+    }
+}
+
 fn tracer(options: &str) -> Core {
     Core::new(parse(options).unwrap(), &[7; 32], 1_000.0)
 }
@@ -552,7 +580,10 @@ fn tracer_records_a_streamed_call() {
     let mut t = tracer(r#"{"storage":"memory"}"#);
     let def = t.define("anthropic.messages.create", "llm", "");
     let h = t.start(def, NONE, 1_000.0, &input(&f), None);
-    t.stream_chunk(h, r#"{"$llm":{"system":"anthropic","operation":"chat","model":"claude-sonnet-4-5","max_tokens":2048}}"#);
+    t.declare_llm(
+        h,
+        declared("anthropic", "chat", Some("claude-sonnet-4-5"), None, Some(2048)),
+    );
     for c in chunks(&f) {
         t.stream_chunk(h, &c);
     }
@@ -669,10 +700,7 @@ fn tracer_records_a_declared_call_that_failed() {
         r#"[{"model":"gpt-4o","temperature":0.7,"messages":[{"role":"user","content":"Hi"}]}]"#,
         None,
     );
-    t.stream_chunk(
-        h,
-        r#"{"$llm":{"system":"openai","operation":"chat","model":"gpt-4o"}}"#,
-    );
+    t.declare_llm(h, declared("openai", "chat", Some("gpt-4o"), None, None));
     t.end(
         h,
         1_010.0,
@@ -720,10 +748,7 @@ fn tracer_counts_an_embeddings_call_once_when_a_parent_returns_it() {
     let inner = t.define("openai.embeddings.create", "llm", "");
     let root = t.start(outer, NONE, 1_000.0, r#"["Paris weather"]"#, None);
     let h = t.start(inner, root, 1_001.0, &input(&f), None);
-    t.stream_chunk(
-        h,
-        r#"{"$llm":{"system":"openai","operation":"embeddings"}}"#,
-    );
+    t.declare_llm(h, declared("openai", "embeddings", None, None, None));
     t.stream_chunk(h, &response);
     t.end(h, 1_002.0, &response, None);
     t.end(root, 1_003.0, &response, None);

@@ -1,8 +1,8 @@
 //! Anthropic message stream events aggregated into a `message`.
 
-use super::{Text, MAX_STREAM_ITEMS};
+use super::{sort_by_index, Text, MAX_STREAM_ITEMS};
+use crate::json::{Map, Value};
 use crate::llm::util::str_of;
-use serde_json::{json, Map, Value};
 
 /// Anthropic message stream events: `message_start` (the message with empty content and the
 /// prompt's usage), per block `content_block_start` / `content_block_delta` (`text_delta`,
@@ -11,8 +11,8 @@ use serde_json::{json, Map, Value};
 /// `usage`) and `message_stop`.
 #[derive(Debug, Default)]
 pub(super) struct MessagesAgg {
-    message: Option<Map<String, Value>>,
-    usage: Map<String, Value>,
+    message: Option<Map>,
+    usage: Map,
     blocks: Vec<BlockAgg>,
     stop_reason: Option<Value>,
     stop_sequence: Option<Value>,
@@ -28,7 +28,8 @@ struct BlockAgg {
 }
 
 impl MessagesAgg {
-    pub(super) fn push(&mut self, ty: &str, o: &Map<String, Value>) {
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn push(&mut self, ty: &str, o: &Map) {
         match ty {
             "message_start" => {
                 if let Some(Value::Object(mut m)) = o.get("message").cloned() {
@@ -107,12 +108,13 @@ impl MessagesAgg {
             .sum()
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn into_value(self) -> Value {
         let mut m = self.message.unwrap_or_default();
-        m.entry("type").or_insert_with(|| json!("message"));
-        m.entry("role").or_insert_with(|| json!("assistant"));
+        m.get_or_insert_with("type", || "message".into());
+        m.get_or_insert_with("role", || "assistant".into());
         let mut blocks = self.blocks;
-        blocks.sort_by_key(|b| b.index);
+        sort_by_index(&mut blocks, |b| b.index);
         let mut content = Vec::with_capacity(blocks.len());
         for b in blocks {
             let mut block = match b.start {
@@ -121,18 +123,18 @@ impl MessagesAgg {
             };
             match block.get("type").and_then(Value::as_str) {
                 Some("text") => {
-                    block.insert("text".into(), json!(b.text.s));
+                    block.insert("text".into(), Value::from(b.text.s));
                 }
                 Some("thinking") => {
-                    block.insert("thinking".into(), json!(b.text.s));
+                    block.insert("thinking".into(), Value::from(b.text.s));
                     if let Some(sig) = b.signature {
-                        block.insert("signature".into(), json!(sig));
+                        block.insert("signature".into(), Value::from(sig));
                     }
                 }
                 Some("tool_use" | "server_tool_use" | "mcp_tool_use") if !b.json.s.is_empty() => {
                     // The input's JSON arrives in fragments; a stream cut short leaves text
                     // that does not parse, kept as it is.
-                    let input = serde_json::from_str(&b.json.s).unwrap_or(Value::String(b.json.s));
+                    let input = crate::json::parse(&b.json.s).unwrap_or(Value::String(b.json.s));
                     block.insert("input".into(), input);
                 }
                 _ => {}

@@ -2,8 +2,8 @@
 //! of each candidate) aggregated into one response.
 
 use super::{entry, set_str, Text, MAX_STREAM_ITEMS};
+use crate::json::{object, Map, Value};
 use crate::llm::gemini::{parts, Part};
-use serde_json::{json, Map, Value};
 
 #[derive(Debug, Default)]
 pub(super) struct GeminiAgg {
@@ -22,7 +22,8 @@ struct CandidateAgg {
 }
 
 impl GeminiAgg {
-    pub(super) fn push(&mut self, o: &Map<String, Value>) {
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn push(&mut self, o: &Map) {
         set_str(&mut self.response_id, o, "responseId");
         set_str(&mut self.model_version, o, "modelVersion");
         if let Some(u) = o.get("usageMetadata").filter(|u| u.is_object()) {
@@ -43,7 +44,7 @@ impl GeminiAgg {
                 match part {
                     Part::Text(t) => agg.text.push(t),
                     Part::Call(f) if agg.calls.len() < MAX_STREAM_ITEMS => {
-                        agg.calls.push(json!({ "functionCall": f }))
+                        agg.calls.push(object([("functionCall", f.clone())]))
                     }
                     Part::Call(_) => {}
                 }
@@ -60,6 +61,7 @@ impl GeminiAgg {
 
     /// The aggregate as a `GenerateContentResponse`: per candidate one text part, then its
     /// function calls.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn into_value(self) -> Value {
         let candidates: Vec<Value> = self
             .candidates
@@ -67,15 +69,17 @@ impl GeminiAgg {
             .map(|(index, c)| {
                 let mut parts = Vec::with_capacity(c.calls.len() + 1);
                 if !c.text.s.is_empty() {
-                    parts.push(json!({ "text": c.text.s }));
+                    parts.push(object([("text", c.text.s.into())]));
                 }
                 parts.extend(c.calls);
-                let mut v =
-                    json!({ "index": index, "content": { "role": "model", "parts": parts } });
+                let content = object([("role", "model".into()), ("parts", parts.into())]);
+                let mut v = Map::new();
+                v.insert("index".into(), index.into());
+                v.insert("content".into(), content);
                 if let Some(r) = c.finish_reason {
-                    v["finishReason"] = r;
+                    v.insert("finishReason".into(), r);
                 }
-                v
+                Value::Object(v)
             })
             .collect();
         let mut out = Map::new();

@@ -7,11 +7,10 @@ mod gemini;
 mod openai_chat;
 mod openai_responses;
 
-use super::util::{str_of, u64_of};
 use super::{parse_response, request};
 use crate::json::push_string;
+use crate::json::{Map, Value};
 use crate::model::LlmCall;
-use serde_json::{Map, Value};
 
 /// Longest text kept per aggregated field of a stream (a choice's content, a tool call's
 /// arguments, a thinking block); the rest is dropped and the text ends in `…`. Captures are
@@ -46,8 +45,8 @@ impl Text {
     }
 }
 
-/// A call declared by a client wrapper before any response (`declareLlm`, or the older
-/// `{"$llm": {"system", "operation", "model"?, "temperature"?, "max_tokens"?}}` first chunk).
+/// A call declared by a client wrapper before any response (`declareLlm`; the older
+/// `{"$llm": {...}}` first chunk is gone: nothing sends it since `declareLlm`).
 /// It makes the span an LLM call even when no response comes (an API error, a raw response
 /// read with `asResponse()`), and names the provider and operation for certain.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -114,23 +113,14 @@ pub struct FinishedStream {
 
 impl Stream {
     /// Feeds one chunk (JSON text).
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn push(&mut self, chunk: &str) {
-        let Ok(v) = serde_json::from_str::<Value>(chunk) else {
+        let Some(v) = crate::json::parse(chunk) else {
             return;
         };
         let Some(o) = v.as_object() else {
             return;
         };
-        if let Some(d) = o.get("$llm") {
-            self.declared = Some(Declaration {
-                system: str_of(d, "system").unwrap_or_default(),
-                operation: str_of(d, "operation").unwrap_or_default(),
-                model: str_of(d, "model"),
-                temperature: d.get("temperature").and_then(Value::as_f64),
-                max_tokens: u64_of(d, "max_tokens"),
-            });
-            return;
-        }
         let ty = o.get("type").and_then(Value::as_str).unwrap_or("");
         if o.get("object").and_then(Value::as_str) == Some("chat.completion.chunk") {
             if let Agg::Empty = self.agg {
@@ -197,12 +187,13 @@ impl Stream {
     /// Ends the stream: the aggregated response and the call it describes. `output` is the
     /// span's return value (JSON text): a declared call that got no chunk of a response takes
     /// it as the whole response, so a wrapper need not send a non-streamed response twice.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn finish(self, output: &str) -> FinishedStream {
         let response = match self.agg {
             // A declared call ended with its whole response: the response, identifying members
             // and usage first (so a clamped output keeps them), replaces the output.
             Agg::Empty if self.declared.is_some() && !output.is_empty() => {
-                let v = serde_json::from_str::<Value>(output).ok();
+                let v = crate::json::parse(output);
                 return FinishedStream {
                     output: v.as_ref().map(ordered_json).unwrap_or_default(),
                     replaces_output: v.is_some(),
@@ -244,6 +235,7 @@ impl Stream {
 impl FinishedStream {
     /// The call, with the request read from the span's `input` (the captured arguments), or
     /// `None` when the chunks said nothing about an LLM call.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn call(self, input: Option<&str>) -> Option<LlmCall> {
         let mut call = match (self.call, &self.declared) {
             (Some(c), _) => c,
@@ -261,7 +253,7 @@ impl FinishedStream {
             call.temperature = d.temperature;
             call.max_tokens = d.max_tokens;
         }
-        if let Some(args) = input.and_then(|i| serde_json::from_str::<Value>(i).ok()) {
+        if let Some(args) = input.and_then(crate::json::parse) {
             request::read(&args, &mut call);
         }
         Some(call)
@@ -286,6 +278,7 @@ const FIRST_KEYS: [&str; 13] = [
 ];
 
 /// JSON text of an aggregated response with its identifying members and usage first.
+#[cfg_attr(agensight_size, optimize(size))]
 fn ordered_json(v: &Value) -> String {
     let Some(o) = v.as_object() else {
         return v.to_string();
@@ -294,7 +287,7 @@ fn ordered_json(v: &Value) -> String {
     out.push('{');
     let keys = FIRST_KEYS
         .iter()
-        .filter(|k| o.contains_key(**k))
+        .filter(|k| o.contains_key(k))
         .copied()
         .chain(
             o.keys()
@@ -325,7 +318,20 @@ pub(super) fn entry<T: Default>(items: &mut Vec<(u64, T)>, index: u64) -> Option
     }
 }
 
-pub(super) fn set_str(slot: &mut Option<String>, o: &Map<String, Value>, key: &str) {
+/// Sorts by `key`, keeping equal keys in order (as `sort_by_key`): an insertion sort, since
+/// the items are few (at most [`MAX_STREAM_ITEMS`]) and mostly in order already; the standard
+/// library's stable sort added about 0.5 KB of .wasm per item type.
+pub(super) fn sort_by_index<T>(items: &mut [T], key: impl Fn(&T) -> u64) {
+    for i in 1..items.len() {
+        let mut j = i;
+        while j > 0 && key(&items[j - 1]) > key(&items[j]) {
+            items.swap(j - 1, j);
+            j -= 1;
+        }
+    }
+}
+
+pub(super) fn set_str(slot: &mut Option<String>, o: &Map, key: &str) {
     if let Some(s) = o.get(key).and_then(Value::as_str) {
         if slot.as_deref() != Some(s) {
             *slot = Some(s.into());
@@ -336,6 +342,25 @@ pub(super) fn set_str(slot: &mut Option<String>, o: &Map<String, Value>, key: &s
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sort_by_index_is_sort_by_key() {
+        let mut seed = 7u64;
+        for n in 0..60 {
+            let mut v: Vec<(u64, usize)> = (0..n)
+                .map(|k| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((seed >> 60) % 5, k)
+                })
+                .collect();
+            let mut want = v.clone();
+            want.sort_by_key(|(i, _)| *i);
+            sort_by_index(&mut v, |(i, _)| *i);
+            assert_eq!(v, want);
+        }
+    }
 
     #[test]
     fn text_is_bounded() {

@@ -1,8 +1,8 @@
 //! OpenAI chat completion chunks aggregated into a `chat.completion`.
 
-use super::{entry, set_str, Text, MAX_STREAM_ITEMS};
+use super::{entry, set_str, sort_by_index, Text, MAX_STREAM_ITEMS};
+use crate::json::{object, Map, Value};
 use crate::llm::util::u64_of;
-use serde_json::{json, Map, Value};
 
 /// OpenAI chat completion chunks: deltas per choice `index`; tool call deltas per tool call
 /// `index` (the first carries `id`, `type` and `function.name`, the rest argument fragments);
@@ -39,7 +39,8 @@ struct ToolAgg {
 }
 
 impl ChatAgg {
-    pub(super) fn push(&mut self, o: &Map<String, Value>) {
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn push(&mut self, o: &Map) {
         set_str(&mut self.id, o, "id");
         set_str(&mut self.model, o, "model");
         set_str(&mut self.system_fingerprint, o, "system_fingerprint");
@@ -136,56 +137,61 @@ impl ChatAgg {
             .sum()
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn into_value(self) -> Value {
         let mut choices = self.choices;
-        choices.sort_by_key(|c| c.index);
+        sort_by_index(&mut choices, |c| c.index);
         let mut values = Vec::with_capacity(choices.len());
         for c in choices {
             let mut msg = Map::new();
             msg.insert(
                 "role".into(),
-                json!(c.role.unwrap_or_else(|| "assistant".into())),
+                Value::from(c.role.unwrap_or_else(|| "assistant".into())),
             );
             msg.insert(
                 "content".into(),
                 if c.has_content {
-                    json!(c.content.s)
+                    Value::from(c.content.s)
                 } else {
                     Value::Null
                 },
             );
             if !c.refusal.s.is_empty() {
-                msg.insert("refusal".into(), json!(c.refusal.s));
+                msg.insert("refusal".into(), Value::from(c.refusal.s));
             }
             if !c.tool_calls.is_empty() {
                 let mut calls = c.tool_calls;
-                calls.sort_by_key(|(i, _)| *i);
+                sort_by_index(&mut calls, |(i, _)| *i);
                 let mut values = Vec::with_capacity(calls.len());
                 for (_, t) in calls {
-                    values.push(json!({
-                        "id": t.id,
-                        "type": t.kind.unwrap_or_else(|| "function".into()),
-                        "function": { "name": t.name, "arguments": t.arguments.s },
-                    }));
+                    let function =
+                        object([("name", t.name.into()), ("arguments", t.arguments.s.into())]);
+                    values.push(object([
+                        ("id", t.id.into()),
+                        ("type", t.kind.unwrap_or_else(|| "function".into()).into()),
+                        ("function", function),
+                    ]));
                 }
                 msg.insert("tool_calls".into(), Value::Array(values));
             }
-            values.push(
-                json!({ "index": c.index, "message": msg, "finish_reason": c.finish_reason }),
-            );
+            values.push(object([
+                ("index", c.index.into()),
+                ("message", msg.into()),
+                ("finish_reason", c.finish_reason.into()),
+            ]));
         }
         let mut out = Map::new();
-        out.insert("id".into(), json!(self.id));
-        out.insert("object".into(), json!("chat.completion"));
+        out.insert("id".into(), Value::from(self.id));
+        out.insert("object".into(), Value::from("chat.completion"));
         if let Some(c) = self.created {
             out.insert("created".into(), c);
         }
-        out.insert("model".into(), json!(self.model));
+        out.insert("model".into(), Value::from(self.model));
         if let Some(f) = self.system_fingerprint {
-            out.insert("system_fingerprint".into(), json!(f));
+            out.insert("system_fingerprint".into(), Value::from(f));
         }
         if let Some(t) = self.service_tier {
-            out.insert("service_tier".into(), json!(t));
+            out.insert("service_tier".into(), Value::from(t));
         }
         out.insert("choices".into(), Value::Array(values));
         if let Some(u) = self.usage {

@@ -1,7 +1,7 @@
 //! OpenAI Responses API stream events aggregated into a `response`.
 
-use super::{entry, Text};
-use serde_json::{json, Map, Value};
+use super::{entry, sort_by_index, Text};
+use crate::json::{object, Map, Value};
 
 /// OpenAI Responses API stream events. `response.created` / `response.in_progress` carry the
 /// response so far (id, model, request echo); items grow through `response.output_item.added`,
@@ -26,7 +26,8 @@ struct ItemAgg {
 }
 
 impl ResponsesAgg {
-    pub(super) fn push(&mut self, ty: &str, o: &Map<String, Value>) {
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn push(&mut self, ty: &str, o: &Map) {
         if self.done.is_some() {
             return;
         }
@@ -83,6 +84,7 @@ impl ResponsesAgg {
             .sum()
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn into_value(self) -> Value {
         if let Some(d) = self.done {
             return d;
@@ -91,9 +93,9 @@ impl ResponsesAgg {
             Some(Value::Object(m)) => m,
             _ => Map::new(),
         };
-        r.entry("object").or_insert_with(|| json!("response"));
+        r.get_or_insert_with("object", || "response".into());
         let mut items = self.items;
-        items.sort_by_key(|(i, _)| *i);
+        sort_by_index(&mut items, |(i, _)| *i);
         // Loops, not iterator chains: each collect-in-place instance cost ~1.5 KB of .wasm.
         let mut output = Vec::with_capacity(items.len());
         for (_, it) in items {
@@ -104,19 +106,24 @@ impl ResponsesAgg {
                 if let Some(m) = item.as_object_mut() {
                     match m.get("type").and_then(Value::as_str) {
                         Some("message") => {
-                            let mut parts = vec![
-                                json!({"type": "output_text", "text": it.text.s, "annotations": []}),
-                            ];
+                            let mut parts = vec![object([
+                                ("type", "output_text".into()),
+                                ("text", it.text.s.into()),
+                                ("annotations", Value::Array(Vec::new())),
+                            ])];
                             if !it.refusal.s.is_empty() {
-                                parts.push(json!({"type": "refusal", "refusal": it.refusal.s}));
+                                parts.push(object([
+                                    ("type", "refusal".into()),
+                                    ("refusal", it.refusal.s.into()),
+                                ]));
                             }
                             m.insert("content".into(), Value::Array(parts));
                         }
                         Some("custom_tool_call") => {
-                            m.insert("input".into(), json!(it.arguments.s));
+                            m.insert("input".into(), Value::from(it.arguments.s));
                         }
                         Some("function_call" | "mcp_call") => {
-                            m.insert("arguments".into(), json!(it.arguments.s));
+                            m.insert("arguments".into(), Value::from(it.arguments.s));
                         }
                         _ => {}
                     }
