@@ -77,10 +77,14 @@ function fakeQueue(clock, events) {
     },
     warn: (line) => warnings.push(line),
     next(now, force, maxBody) {
+      // As the Rust queue: with a resident bound, bodies in flight count against it (one job
+      // always may go).
+      const busy = [...jobs.values()].filter((j) => j.inflight).reduce((n, j) => n + j.bytes, 0);
+      const room = bound !== null && maxBody === undefined && busy > 0 ? bound - busy : Infinity;
       for (const id of order) {
         const j = jobs.get(id);
         // Forcing skips a batch's delay, never a retry's wait.
-        if (open(j) && ((force && !j.retry) || j.due <= now) && (maxBody === undefined || j.body.length <= maxBody)) {
+        if (open(j) && j.bytes <= room && ((force && !j.retry) || j.due <= now) && (maxBody === undefined || j.body.length <= maxBody)) {
           j.inflight = true;
           events.push(["next", id]);
           return id;
