@@ -76,24 +76,32 @@ fn otlp_batches_wait_for_the_delay_or_a_flush() {
         (5, 0, true)
     );
 
-    // A full batch goes without waiting, split at maxBatchSpans.
+    // A full batch goes without waiting, split at maxBatchSpans; the rest waits for more, or
+    // for its batch's delay.
     let mut t = with_traces(
         r#"{"mode":"prod","exporter":"otlp","protocol":"http/json","queue":{"maxBatchSpans":3}}"#,
         7,
     );
+    let sizes = |t: &Core, ids: &[u64]| -> Vec<usize> {
+        ids.iter()
+            .map(|id| {
+                let body: Value =
+                    serde_json::from_slice(t.queue().unwrap().request(*id).unwrap().body)
+                        .unwrap();
+                body["resourceSpans"][0]["scopeSpans"][0]["spans"]
+                    .as_array()
+                    .unwrap()
+                    .len()
+            })
+            .collect()
+    };
     let ids = drive(&mut t, 8.0, false);
-    let sizes: Vec<usize> = ids
-        .iter()
-        .map(|id| {
-            let body: Value =
-                serde_json::from_slice(t.queue().unwrap().request(*id).unwrap().body).unwrap();
-            body["resourceSpans"][0]["scopeSpans"][0]["spans"]
-                .as_array()
-                .unwrap()
-                .len()
-        })
-        .collect();
-    assert_eq!(sizes, [3, 3, 1]);
+    assert_eq!(sizes(&t, &ids), [3, 3]);
+    assert_eq!(t.queue().unwrap().pending_spans(), 7);
+    // The first trace ended at 1 ms: its batch is due at 1001.
+    assert!(drive(&mut t, 1000.0, false).is_empty());
+    let rest = drive(&mut t, 1001.0, false);
+    assert_eq!(sizes(&t, &rest), [1]);
 }
 
 #[test]

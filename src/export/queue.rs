@@ -197,18 +197,19 @@ impl Queue {
         if self.pending.is_empty() {
             return;
         }
-        let due = force
-            || self.pending_spans >= self.settings.max_batch_spans
-            || self.pending_bytes >= self.batch_bytes()
+        // Due by time (or forced): everything waiting goes; due by size: full batches only.
+        let all = force
             || self
                 .oldest_pending_ms
                 .is_some_and(|t| now_ms - t >= self.settings.batch_delay_ms);
-        if !due {
+        if !all && !self.full_batch_waits() {
             return;
         }
         match &self.auth {
             Auth::NotNeeded => {
-                while !self.pending.is_empty() {
+                // The rest of a batch full by size waits for more (made into its own job, a
+                // flood sent every other request with one trace in it).
+                while !self.pending.is_empty() && (all || self.full_batch_waits()) {
                     let mut take = Vec::new();
                     let mut spans = 0;
                     let mut bytes = 0;
@@ -269,7 +270,16 @@ impl Queue {
             }
             Auth::Invalid(_) => return,
         }
-        self.oldest_pending_ms = None;
+        // A rest left waiting keeps the oldest time: it is due no later than it was.
+        if self.pending.is_empty() {
+            self.oldest_pending_ms = None;
+        }
+    }
+
+    /// Whether a batch's worth of traces waits (spans or captured bytes).
+    fn full_batch_waits(&self) -> bool {
+        self.pending_spans >= self.settings.max_batch_spans
+            || self.pending_bytes >= self.batch_bytes()
     }
 
     /// The Agensight requests of one trace (`project`: `None` before the token is validated).

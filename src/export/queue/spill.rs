@@ -40,8 +40,7 @@ impl Queue {
     /// its traces in fewer bytes than the traces themselves, and waiting traces would otherwise
     /// pile up to `maxPendingBytes` before the batch delay ends.
     pub fn wants_spill(&self) -> bool {
-        self.pending_spans >= self.settings.max_batch_spans
-            || self.pending_bytes >= self.batch_bytes()
+        self.full_batch_waits()
     }
 
     /// Captured bytes one job carries at most ([`MAX_BATCH_BYTES`], a share of the resident
