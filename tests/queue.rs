@@ -561,3 +561,34 @@ fn the_user_s_headers_replace_ours_whatever_their_case_and_only_secrets_are_mask
         "{w:?}"
     );
 }
+
+/// Without an outbox everything waits in wasm memory: with `maxBytes` left at its default the
+/// queue keeps MEMORY_MAX_BYTES of requests and counts what it drops; an explicit `maxBytes`,
+/// or an outbox (the default 8 MiB, on disk past the resident bound), keeps more.
+#[test]
+fn without_an_outbox_the_default_bound_is_small_and_drops_are_counted() {
+    use agensight_wasm::export::queue::MEMORY_MAX_BYTES;
+    let run = |options: &str, outbox: bool| {
+        let mut c = Core::new(parse(options).unwrap(), &[5; 32], 0.0);
+        if outbox {
+            c.export_spill_at(512 << 10);
+        }
+        let d = c.define("big", "trace", "");
+        let input = format!("[\"{}\"]", "q".repeat(20_000));
+        for i in 0..200 {
+            let h = c.start(d, NONE, i as f64, &input, None);
+            c.end(h, i as f64 + 1.0, "null", None);
+            c.export_spill(i as f64 + 1.0); // as the exporter does when a batch's worth waits
+        }
+        let s = c.stats();
+        assert_eq!(s.pending + s.dropped, 200, "every span accounted for");
+        (c.queue().unwrap().resident_bytes(), s.dropped)
+    };
+    let (resident, dropped) = run(r#"{"mode":"prod","exporter":"otlp"}"#, false);
+    assert!(resident <= MEMORY_MAX_BYTES, "{resident}");
+    assert!(dropped > 100, "about 4 MB of captures past a 1 MiB bound: {dropped}");
+    let (_, dropped) = run(r#"{"mode":"prod","exporter":"otlp","queue":{"maxBytes":16777216}}"#, false);
+    assert_eq!(dropped, 0, "an explicit maxBytes is kept");
+    let (_, dropped) = run(r#"{"mode":"prod","exporter":"otlp"}"#, true);
+    assert_eq!(dropped, 0, "with an outbox: 8 MiB");
+}
