@@ -221,8 +221,14 @@ fn unix_nanos(ms: f64) -> u64 {
 /// assert!(body.windows(18).any(|w| w[..2] == [0x0a, 16] && w[2..] == 0x4bf92f3577b34da6a3ce929d0e0e4736u128.to_be_bytes()));
 /// ```
 pub fn encode(batches: &[Batch], service: &str, mode: &str) -> Vec<u8> {
+    encode_sized(batches, service, mode, 1024 * batches.len().max(1))
+}
+
+/// [`encode`] into a buffer of `capacity` bytes at first: sized for the body, it is not grown
+/// by doubling (which held up to twice a body in wasm memory for a moment).
+pub fn encode_sized(batches: &[Batch], service: &str, mode: &str, capacity: usize) -> Vec<u8> {
     let mut w = Writer {
-        buf: Vec::with_capacity(1024 * batches.len().max(1)),
+        buf: Vec::with_capacity(capacity),
     };
     let resource_spans = w.open(field::REQUEST_RESOURCE_SPANS);
     let resource = w.open(field::RESOURCE_SPANS_RESOURCE);

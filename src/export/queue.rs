@@ -226,10 +226,12 @@ impl Queue {
                         take.extend(self.pop_pending());
                     }
                     let body = match self.protocol {
-                        Protocol::HttpProtobuf => crate::encode::otlp_proto::encode(
+                        // Sized once: the weight is the body's size and a little more.
+                        Protocol::HttpProtobuf => crate::encode::otlp_proto::encode_sized(
                             &take,
                             &self.service,
                             self.mode.as_str(),
+                            bytes + 1024,
                         ),
                         Protocol::HttpJson => crate::encode::otlp_json::encode(
                             &take,
