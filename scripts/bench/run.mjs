@@ -170,6 +170,8 @@ if (me && !me.error) {
     "agensight-outbox-4k": "… Agensight API, 4,000-character question, default storage (file outbox)",
     "otlp-outbox-4k": "… OTLP, 4,000-character question, default storage (file outbox)",
     otel: "OpenTelemetry JS, BatchSpanProcessor, failing exporter",
+    "otel-4k": "… OpenTelemetry JS, 4,000-character captured question",
+    "otel-otlp-down-4k": "… OpenTelemetry JS, its OTLP/protobuf exporter on a refusing 127.0.0.1 port, 4,000-character question",
   };
   const last = (k) => me.cases[k]?.samples?.at(-1);
   const tot = (s) => (s ? s.heapUsed + (s.wasm || 0) : NaN);
