@@ -170,6 +170,8 @@ export function createExporter({ queue, outbox = null, mode, now, warn, fetch, s
       if (restoring) await restoring;
       try {
         for (;;) {
+          // Stopped while its sends were out (a new init()): the queue is another core's now.
+          if (stopped) break;
           const sends = [];
           for (let id; (id = queue.next(now(), force)); ) sends.push(sendJob(id));
           spill();
@@ -189,8 +191,9 @@ export function createExporter({ queue, outbox = null, mode, now, warn, fetch, s
   /** Writes job `id` to the outbox the first time (waiting for an asynchronous outbox), then
    * sends its next request; deletes the outbox copy once the job is finished. */
   function sendJob(id, keepaliveSend = false) {
-    const saved = queue.persist(id);
-    const stored = saved && store ? store.call("put", id, saved) : saving.get(id);
+    // Without an outbox no job is written: its text is never made (a copy of every body).
+    const saved = store ? queue.persist(id) : "";
+    const stored = saved ? store.call("put", id, saved) : saving.get(id);
     const go = () => exchange(id, keepaliveSend).then((finished) => (finished && store ? store.call("delete", id) : undefined));
     return stored ? stored.then(go) : go();
   }
@@ -202,6 +205,11 @@ export function createExporter({ queue, outbox = null, mode, now, warn, fetch, s
     const request = queue.request(id);
     if (!request) return true;
     const answer = await send(request, { keepalive: keepaliveSend, fetch });
+    // Stopped while the request was out (a new init()): the queue port reaches the new core,
+    // which does not know this job (or restored it from the outbox and owns it now). Told
+    // this answer it would call the job finished and its outbox copy would be deleted; the
+    // copy stays, the new core sends and counts it (same ids: receivers can dedupe).
+    if (stopped) return false;
     // done() is false once tracing stopped while the request was out: the job stays in the outbox.
     return queue.done(id, answer.status, answer.retryAfterMs, answer.body, answer.error, now());
   }
@@ -221,6 +229,14 @@ export function createExporter({ queue, outbox = null, mode, now, warn, fetch, s
     }
     spill();
     schedule();
+  }
+
+  /** Sends what is due now instead of at the armed timer. */
+  function sendNow() {
+    if (stopped || pumping) return;
+    if (timer) timers.clear(timer);
+    timer = null;
+    pump();
   }
 
   /** Arms a timer for the queue's next due time (batch delay, retry backoff). */
@@ -249,8 +265,8 @@ export function createExporter({ queue, outbox = null, mode, now, warn, fetch, s
       for (let id; (id = queue.next(now(), true, KEEPALIVE_BYTES - keepalive.inFlight)); ) {
         const bytes = queue.bodyBytes(id);
         keepalive.inFlight += bytes;
-        const saved = queue.persist(id);
-        if (saved && store) store.call("put", id, saved);
+        const saved = store ? queue.persist(id) : "";
+        if (saved) store.call("put", id, saved);
         exchange(id, true).then((finished) => {
           keepalive.inFlight -= bytes;
           if (finished && store) store.call("delete", id);
@@ -281,7 +297,10 @@ export function createExporter({ queue, outbox = null, mode, now, warn, fetch, s
       exitSent = false;
       if (spillNow) {
         spill();
-        absorb(queue.poll(now())); // the outbox copies of jobs dropped by the bounds go now
+        // The outbox copies of jobs dropped by the bounds go now; a batch full by size goes
+        // now too (the timer armed for the batch delay would starve a flood until its bounds
+        // drop what waits).
+        if (absorb(queue.poll(now())) === 0) sendNow();
       }
       if (saveEarly && store && !saveScheduled) {
         saveScheduled = true;
@@ -308,6 +327,7 @@ export function createExporter({ queue, outbox = null, mode, now, warn, fetch, s
       const deadline = now() + timeoutMs;
       for (;;) {
         await pump(true);
+        if (stopped) break; // a new init(): the queue port reaches its core now
         if (loads.size) await Promise.all(loads);
         const wait = absorb(queue.poll(now()));
         if (wait < 0 || now() >= deadline || stopped) break;

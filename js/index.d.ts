@@ -68,12 +68,12 @@ export interface InitOptions {
     timeoutMs?: number;
     /** A request still failing this long after its first try is given up (default 300000). */
     deadlineMs?: number;
-    /** The outbox holds at most this many bytes (default 8 MiB) and jobs (default 10000); the oldest is dropped past that. */
+    /** The outbox holds at most this many bytes (default 8 MiB; without an outbox, in memory, 1 MiB) and jobs (default 10000); the oldest is dropped past that (counted). */
     maxBytes?: number;
     maxJobs?: number;
     /** Finished spans waiting to become requests, at most (default 100000). */
     maxPendingSpans?: number;
-    /** ... and at most this many bytes of captured values (default 4 MiB). */
+    /** ... and at most this many bytes of captured values (default 512 KiB). */
     maxPendingBytes?: number;
     /** Requests in flight at once (default 4). */
     concurrency?: number;

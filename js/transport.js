@@ -103,14 +103,20 @@ export async function send(request, { keepalive = false, fetch: custom } = {}) {
 
 const network = (error) => ({ status: 0, retryAfterMs: -1, body: "", error });
 
+/** The runtime's own fetch, as it was when this module loaded. */
+const runtimeFetch = globalThis.fetch;
+
 /** The fetch and the response's reading; may throw (send() turns that into an answer). */
 async function exchange(request, keepalive, custom, signal) {
   const f = typeof custom === "function" ? custom : globalThis.fetch;
   if (typeof f !== "function") return network("no fetch in this runtime");
   const init = { method: "POST", headers: request.headers, body: request.body, signal, redirect: "manual" };
   // A Request (what fetch implementations and custom fetch wrappers all take), with keepalive
-  // in the second argument, as the Rust transport passed it.
-  const target = typeof Request === "function" ? new Request(request.url, init) : request.url;
+  // in the second argument, as the Rust transport passed it. The runtime's own fetch gets the
+  // URL and options: given a Request with a body it builds another one and pipes the body
+  // through a stream (Node: undici's Request and stream frames were on top of the profile).
+  const direct = f === runtimeFetch && f !== custom;
+  const target = !direct && typeof Request === "function" ? new Request(request.url, init) : request.url;
   const args = target === request.url ? [target, { ...init, keepalive }] : keepalive ? [target, { keepalive }] : [target];
   const response = await (f === custom ? f(...args) : f.apply(globalThis, args));
   if (!isResponse(response)) return network("fetch resolved to something that is not a Response");

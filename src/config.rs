@@ -69,7 +69,8 @@ pub struct QueueSettings {
     /// Requests in flight at once.
     pub concurrency: usize,
     /// The outbox holds at most this many bytes and jobs; past that the oldest job is dropped
-    /// (its spans counted in `dropped`).
+    /// (its spans counted in `dropped`). Without an outbox, left at its default, the queue
+    /// keeps `export::queue::MEMORY_MAX_BYTES` in memory instead.
     pub max_bytes: usize,
     pub max_jobs: usize,
     /// Traces waiting to become jobs (before the token is validated, say), at most.
@@ -96,7 +97,7 @@ impl Default for QueueSettings {
             max_bytes: 8 << 20,
             max_jobs: 10_000,
             max_pending_spans: 100_000,
-            max_pending_bytes: 4 << 20,
+            max_pending_bytes: 512 << 10,
             backoff_base_ms: 500.0,
             backoff_max_ms: 30_000.0,
             deadline_ms: 300_000.0,

@@ -169,7 +169,7 @@ fn a_late_child_joins_within_the_documented_bound_only() {
 fn otlp_requests_are_cut_by_bytes_too() {
     use agensight_wasm::export::queue::MAX_BATCH_BYTES;
     let mut c = Core::new(
-        parse(r#"{"mode":"prod","exporter":"otlp","queue":{"maxBatchSpans":512}}"#).unwrap(),
+        parse(r#"{"mode":"prod","exporter":"otlp","queue":{"maxBatchSpans":512,"maxBytes":16777216,"maxPendingBytes":8388608}}"#).unwrap(),
         &[4; 32],
         0.0,
     );

@@ -76,24 +76,32 @@ fn otlp_batches_wait_for_the_delay_or_a_flush() {
         (5, 0, true)
     );
 
-    // A full batch goes without waiting, split at maxBatchSpans.
+    // A full batch goes without waiting, split at maxBatchSpans; the rest waits for more, or
+    // for its batch's delay.
     let mut t = with_traces(
         r#"{"mode":"prod","exporter":"otlp","protocol":"http/json","queue":{"maxBatchSpans":3}}"#,
         7,
     );
+    let sizes = |t: &Core, ids: &[u64]| -> Vec<usize> {
+        ids.iter()
+            .map(|id| {
+                let body: Value =
+                    serde_json::from_slice(t.queue().unwrap().request(*id).unwrap().body)
+                        .unwrap();
+                body["resourceSpans"][0]["scopeSpans"][0]["spans"]
+                    .as_array()
+                    .unwrap()
+                    .len()
+            })
+            .collect()
+    };
     let ids = drive(&mut t, 8.0, false);
-    let sizes: Vec<usize> = ids
-        .iter()
-        .map(|id| {
-            let body: Value =
-                serde_json::from_slice(t.queue().unwrap().request(*id).unwrap().body).unwrap();
-            body["resourceSpans"][0]["scopeSpans"][0]["spans"]
-                .as_array()
-                .unwrap()
-                .len()
-        })
-        .collect();
-    assert_eq!(sizes, [3, 3, 1]);
+    assert_eq!(sizes(&t, &ids), [3, 3]);
+    assert_eq!(t.queue().unwrap().pending_spans(), 7);
+    // The first trace ended at 1 ms: its batch is due at 1001.
+    assert!(drive(&mut t, 1000.0, false).is_empty());
+    let rest = drive(&mut t, 1001.0, false);
+    assert_eq!(sizes(&t, &rest), [1]);
 }
 
 #[test]
@@ -552,4 +560,35 @@ fn the_user_s_headers_replace_ours_whatever_their_case_and_only_secrets_are_mask
         w[0].contains("acme-tenant-1") && !w[0].contains("key-abcdef123"),
         "{w:?}"
     );
+}
+
+/// Without an outbox everything waits in wasm memory: with `maxBytes` left at its default the
+/// queue keeps MEMORY_MAX_BYTES of requests and counts what it drops; an explicit `maxBytes`,
+/// or an outbox (the default 8 MiB, on disk past the resident bound), keeps more.
+#[test]
+fn without_an_outbox_the_default_bound_is_small_and_drops_are_counted() {
+    use agensight_wasm::export::queue::MEMORY_MAX_BYTES;
+    let run = |options: &str, outbox: bool| {
+        let mut c = Core::new(parse(options).unwrap(), &[5; 32], 0.0);
+        if outbox {
+            c.export_spill_at(512 << 10);
+        }
+        let d = c.define("big", "trace", "");
+        let input = format!("[\"{}\"]", "q".repeat(20_000));
+        for i in 0..200 {
+            let h = c.start(d, NONE, i as f64, &input, None);
+            c.end(h, i as f64 + 1.0, "null", None);
+            c.export_spill(i as f64 + 1.0); // as the exporter does when a batch's worth waits
+        }
+        let s = c.stats();
+        assert_eq!(s.pending + s.dropped, 200, "every span accounted for");
+        (c.queue().unwrap().resident_bytes(), s.dropped)
+    };
+    let (resident, dropped) = run(r#"{"mode":"prod","exporter":"otlp"}"#, false);
+    assert!(resident <= MEMORY_MAX_BYTES, "{resident}");
+    assert!(dropped > 100, "about 4 MB of captures past a 1 MiB bound: {dropped}");
+    let (_, dropped) = run(r#"{"mode":"prod","exporter":"otlp","queue":{"maxBytes":16777216}}"#, false);
+    assert_eq!(dropped, 0, "an explicit maxBytes is kept");
+    let (_, dropped) = run(r#"{"mode":"prod","exporter":"otlp"}"#, true);
+    assert_eq!(dropped, 0, "with an outbox: 8 MiB");
 }

@@ -12,7 +12,9 @@
 //     resident bound (512 KiB of request bodies) spills to the outbox and only its metadata stays
 //     in memory. `resident` is the queue's body bytes in memory (the wasm's stats), `outbox`
 //     the bytes on disk, at each checkpoint
-//   - OpenTelemetry JS with its batch processor and an exporter that always fails
+//   - OpenTelemetry JS with its batch processor and an exporter that always fails; and
+//     "otel-otlp-down-4k": with its official OTLP/protobuf exporter to a refusing 127.0.0.1
+//     port and the 4,000-character question (an HTTP client loaded, as in agensight's cases)
 //   - "local-await-chain": 200,000 traces written to a file store by code that awaits only
 //     settled promises (no timer ever runs between checkpoints): the core asks for a write by
 //     size (1 MiB), so memory stays flat and the bytes reach the disk as they go
@@ -39,7 +41,7 @@ import { APP, importPackage, installPackage } from "../../tests/support/package.
 const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, ...v] = a.replace(/^--/, "").split("="); return [k, v.length ? v.join("=") : "true"]; }));
 const SPANS = Number(args.spans ?? 1_000_000);
 const LOOP_CASES = ["local-await-chain", "sessions", "long-root"];
-const CASES = ["agensight-none", "agensight-down", "otlp-down", "agensight-down-4k", "otlp-down-4k", "agensight-outbox-4k", "otlp-outbox-4k", "otel", ...LOOP_CASES];
+const CASES = ["agensight-none", "agensight-down", "otlp-down", "agensight-down-4k", "otlp-down-4k", "agensight-outbox-4k", "otlp-outbox-4k", "otel", "otel-4k", "otel-otlp-down-4k", ...LOOP_CASES];
 /** --init='{"queue":{...}}': extra init() options for the export cases. */
 const extra = args.init ? JSON.parse(args.init) : {};
 
@@ -123,7 +125,7 @@ async function runCase(name) {
   let outboxBytes = () => undefined;
   let stats = async () => null;
   let wrap;
-  if (name !== "otel") {
+  if (!name.startsWith("otel")) {
     await installPackage();
     const a = await importPackage();
     // The wasm instance the package loaded: the bindings module is shared, and initSync()
@@ -165,7 +167,14 @@ async function runCase(name) {
     const { BasicTracerProvider, BatchSpanProcessor } = await import("@opentelemetry/sdk-trace-base");
     const { AsyncLocalStorageContextManager } = await import("@opentelemetry/context-async-hooks");
     api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-    const failing = { export: (s, done) => done({ code: 1, error: new Error("receiver down") }), shutdown: async () => {} };
+    let failing = { export: (s, done) => done({ code: 1, error: new Error("receiver down") }), shutdown: async () => {} };
+    if (name === "otel-otlp-down-4k") {
+      // Its official OTLP/protobuf exporter to a refusing port: an HTTP client loaded and
+      // failing, as agensight's export cases have (Node's fetch alone is about 2 MB of heap).
+      const { importPeer } = await import("./peers.mjs");
+      const { OTLPTraceExporter } = await importPeer("@opentelemetry/exporter-trace-otlp-proto");
+      failing = new OTLPTraceExporter({ url: `http://127.0.0.1:${await refusingPort()}/v1/traces` });
+    }
     api.diag.disable();
     const provider = new BasicTracerProvider({ spanProcessors: [new BatchSpanProcessor(failing)] });
     const tracer = provider.getTracer("mem");

@@ -114,13 +114,17 @@ impl Writer {
             self.buf.extend_from_slice(&v.to_le_bytes());
         }
     }
-    /// Starts a nested message; returns where its bytes begin, for [`Writer::close`].
+    /// Starts a nested message; returns where its bytes begin, for [`Writer::close`]. One
+    /// byte is kept for its length, which fits most
+    /// messages (attributes, events); `close` writes it, moving the content only when longer.
     fn open(&mut self, field: u32) -> usize {
         self.tag(field, WIRE_LEN);
+        self.buf.push(0);
         self.buf.len()
     }
     fn close(&mut self, start: usize) {
-        let mut len = (self.buf.len() - start) as u64;
+        let end = self.buf.len();
+        let mut len = (end - start) as u64;
         let mut prefix = [0u8; 10];
         let mut n = 0;
         while len >= 0x80 {
@@ -129,7 +133,12 @@ impl Writer {
             n += 1;
         }
         prefix[n] = len as u8;
-        self.buf.splice(start..start, prefix[..=n].iter().copied());
+        if n > 0 {
+            // A plain move (a splice through an iterator cost a tenth of the export path).
+            self.buf.resize(end + n, 0);
+            self.buf.copy_within(start..end, start + n);
+        }
+        self.buf[start - 1..=start - 1 + n].copy_from_slice(&prefix[..=n]);
     }
 }
 
@@ -212,8 +221,14 @@ fn unix_nanos(ms: f64) -> u64 {
 /// assert!(body.windows(18).any(|w| w[..2] == [0x0a, 16] && w[2..] == 0x4bf92f3577b34da6a3ce929d0e0e4736u128.to_be_bytes()));
 /// ```
 pub fn encode(batches: &[Batch], service: &str, mode: &str) -> Vec<u8> {
+    encode_sized(batches, service, mode, 1024 * batches.len().max(1))
+}
+
+/// [`encode`] into a buffer of `capacity` bytes at first: sized for the body, it is not grown
+/// by doubling (which held up to twice a body in wasm memory for a moment).
+pub fn encode_sized(batches: &[Batch], service: &str, mode: &str, capacity: usize) -> Vec<u8> {
     let mut w = Writer {
-        buf: Vec::with_capacity(1024 * batches.len().max(1)),
+        buf: Vec::with_capacity(capacity),
     };
     let resource_spans = w.open(field::REQUEST_RESOURCE_SPANS);
     let resource = w.open(field::RESOURCE_SPANS_RESOURCE);

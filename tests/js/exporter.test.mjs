@@ -77,10 +77,14 @@ function fakeQueue(clock, events) {
     },
     warn: (line) => warnings.push(line),
     next(now, force, maxBody) {
+      // As the Rust queue: with a resident bound, bodies in flight count against it (one job
+      // always may go).
+      const busy = [...jobs.values()].filter((j) => j.inflight).reduce((n, j) => n + j.bytes, 0);
+      const room = bound !== null && maxBody === undefined && busy > 0 ? bound - busy : Infinity;
       for (const id of order) {
         const j = jobs.get(id);
         // Forcing skips a batch's delay, never a retry's wait.
-        if (open(j) && ((force && !j.retry) || j.due <= now) && (maxBody === undefined || j.body.length <= maxBody)) {
+        if (open(j) && j.bytes <= room && ((force && !j.retry) || j.due <= now) && (maxBody === undefined || j.body.length <= maxBody)) {
           j.inflight = true;
           events.push(["next", id]);
           return id;
@@ -552,4 +556,29 @@ test("spill: no outbox, or one that cannot read a job back: nothing spills (the 
     exporter.stop();
   }
   assert.equal(RESIDENT_BYTES, 512 * 1024);
+});
+
+test("a batch full by size goes at once: emitted(true) does not wait for the timer armed for the batch delay", async () => {
+  const { clock, events, queue, exporter } = setup({ jobs: [{ delay: 1000 }] });
+  assert.deepEqual(clock.armed(), [1000]);
+  queue.add({ delay: 0 }); // the core made a full batch into a job, due now
+  exporter.emitted(true);
+  await settle();
+  assert.deepEqual(sends(events), [2], "sent before the timer fired");
+  await clock.advance(1000);
+  assert.deepEqual(sends(events), [2, 1]);
+});
+
+test("stopped while a request is out (a new init()): its answer is not given to the queue and its outbox copy stays", async () => {
+  const { events, transport, exporter, outbox } = setup({ jobs: [{ delay: 0 }], outboxOptions: {}, answer: () => "hold" });
+  const flushing = exporter.flush(1000);
+  await settle();
+  assert.deepEqual(sends(events), [1]);
+  assert.ok(outbox.entries.has(1), "written before its send");
+  exporter.stop();
+  transport.held[0](200);
+  await flushing;
+  await settle();
+  assert.deepEqual(events.filter((e) => e[0] === "done" || e[0] === "delete" || e[0] === "next").map((e) => e[0]), ["next"], "no answer given, no delete, nothing else sent");
+  assert.ok(outbox.entries.has(1));
 });

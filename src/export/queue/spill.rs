@@ -40,8 +40,7 @@ impl Queue {
     /// its traces in fewer bytes than the traces themselves, and waiting traces would otherwise
     /// pile up to `maxPendingBytes` before the batch delay ends.
     pub fn wants_spill(&self) -> bool {
-        self.pending_spans >= self.settings.max_batch_spans
-            || self.pending_bytes >= self.batch_bytes()
+        self.full_batch_waits()
     }
 
     /// Captured bytes one job carries at most ([`MAX_BATCH_BYTES`], a share of the resident
@@ -60,8 +59,10 @@ impl Queue {
     /// Never the token validation, a job in flight, one partly sent, nor the oldest resident
     /// job (it goes next; reading it back only to spill it again would loop).
     pub fn spill(&mut self, now_ms: f64, new_id: &mut dyn FnMut() -> u64) -> Vec<u64> {
-        // Made early, not to be sent before their batch is due by time (as before).
-        let hold = self.batch_due();
+        // With an outbox: made early, not to be sent before their batch is due by time (as
+        // before). Without one, a full batch goes at once (held, a flood piled up past the
+        // bounds in the batch delay and was dropped while the receiver answered fast).
+        let hold = if self.spill_at.is_some() { self.batch_due() } else { 0.0 };
         self.make_jobs(now_ms, false, hold, new_id);
         let Some(max) = self.spill_at else {
             return Vec::new();
