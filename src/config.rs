@@ -69,9 +69,9 @@ pub struct QueueSettings {
     /// Requests in flight at once.
     pub concurrency: usize,
     /// The outbox holds at most this many bytes and jobs; past that the oldest job is dropped
-    /// (its spans counted in `dropped`). Without an outbox, left at its default, the queue
-    /// keeps `export::queue::MEMORY_MAX_BYTES` in memory instead.
-    pub max_bytes: usize,
+    /// (its spans counted in `dropped`). `None` (not set): 8 MiB with an outbox, and
+    /// `export::queue::MEMORY_MAX_BYTES` without one (then it is all in memory).
+    pub max_bytes: Option<usize>,
     pub max_jobs: usize,
     /// Traces waiting to become jobs (before the token is validated, say), at most.
     pub max_pending_spans: usize,
@@ -94,7 +94,7 @@ impl Default for QueueSettings {
             concurrency: 4,
             // Small by default: an edge isolate has 128 MB in all, and wasm memory never
             // shrinks; the peak under an outage is about these two plus the JS heap.
-            max_bytes: 8 << 20,
+            max_bytes: None,
             max_jobs: 10_000,
             max_pending_spans: 100_000,
             max_pending_bytes: 512 << 10,
@@ -456,7 +456,7 @@ fn read_queue(q: &Map, s: &mut QueueSettings) -> Result<()> {
             "batchDelayMs" => s.batch_delay_ms = n,
             "timeoutMs" => s.timeout_ms = n.max(1.0),
             "deadlineMs" => s.deadline_ms = n,
-            "maxBytes" => s.max_bytes = whole()?,
+            "maxBytes" => s.max_bytes = Some(whole()?),
             "maxJobs" => s.max_jobs = whole()?,
             "maxPendingSpans" => s.max_pending_spans = whole()?,
             "maxPendingBytes" => s.max_pending_bytes = whole()?,

@@ -365,13 +365,14 @@ impl Queue {
         }
     }
 
-    /// Request-body bytes the queue holds at most: `maxBytes`; without an outbox, when it is
-    /// left at its default (sized for an outbox on disk), [`MEMORY_MAX_BYTES`].
+    /// Request-body bytes the queue holds at most: `maxBytes` when set, else
+    /// [`OUTBOX_MAX_BYTES`] with an outbox (past the resident bound on disk) and
+    /// [`MEMORY_MAX_BYTES`] without one.
     fn max_bytes(&self) -> usize {
-        let default = self.settings.max_bytes == QueueSettings::default().max_bytes;
-        match self.spill_at {
-            None if default => MEMORY_MAX_BYTES,
-            _ => self.settings.max_bytes,
+        match (self.settings.max_bytes, self.spill_at) {
+            (Some(set), _) => set,
+            (None, Some(_)) => OUTBOX_MAX_BYTES,
+            (None, None) => MEMORY_MAX_BYTES,
         }
     }
 
@@ -823,6 +824,10 @@ impl Job {
 /// never shrinks; an edge isolate has 128 MB in all): with the exporter down, 4,000-character
 /// captures, heap + wasm 22.9 MB behind 8 MiB, 12-13 MB behind this (OpenTelemetry JS: 6.2).
 pub const MEMORY_MAX_BYTES: usize = 1 << 20;
+
+/// Request-body bytes kept by default with an outbox: at most the resident bound of them in
+/// memory, the rest on disk (or in IndexedDB).
+pub const OUTBOX_MAX_BYTES: usize = 8 << 20;
 
 /// Captured bytes (as [`batch_bytes`] weighs them) one OTLP request carries at most, besides
 /// `maxBatchSpans`: a body is built whole in wasm memory (growing by doubling), so its size is
