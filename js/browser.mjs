@@ -13,11 +13,7 @@ import { createAgensight } from "./core.js";
 import { alsContext, stackContext } from "./context.js";
 import { DEFAULT_MEMORY_STORE_BYTES, memoryStore } from "./store-memory.js";
 import { idbAvailable, idbOutbox, idbStore } from "./store-idb.js";
-import { once, lazy } from "./lazy.js";
-import { createProviders } from "./providers.js";
-import { createPropagation } from "./propagation.js";
-import { createReadback } from "./readback.js";
-import { createInstrumentWorker } from "./worker.js";
+import { useEntry } from "./parts.js";
 
 /** The loaded bindings, or a rejection saying why they could not be loaded. */
 function loadWasm() {
@@ -118,19 +114,8 @@ async function written(ms = 30000) {
   clearTimeout(timer);
 }
 
-// The parts only some apps call, made at their first call: a bundle leaves out those an app
-// does not use (lazy.js). The read-back reads IndexedDB, or memory: Promises here, and they
-// work without init(), e.g. after a reload (`await flush()` first).
-const providers = /* @__PURE__ */ once(() => createProviders({ begin: api.internal.begin }));
-const propagation = /* @__PURE__ */ once(() => createPropagation(api));
-const readback = /* @__PURE__ */ once(() => createReadback(() => (memory ? memory.reader() : (idb?.reader() ?? null))));
-export const wrapOpenAI = /* @__PURE__ */ lazy(() => providers().wrapOpenAI);
-export const wrapAnthropic = /* @__PURE__ */ lazy(() => providers().wrapAnthropic);
-export const inject = /* @__PURE__ */ lazy(() => propagation().inject);
-export const extract = /* @__PURE__ */ lazy(() => propagation().extract);
-export const continueTrace = /* @__PURE__ */ lazy(() => propagation().continueTrace);
-export const bindContext = /* @__PURE__ */ lazy(() => propagation().bindContext);
-export const readLocal = /* @__PURE__ */ lazy(() => readback().readLocal);
-export const exportLocal = /* @__PURE__ */ lazy(() => readback().exportLocal);
-export const clearLocal = /* @__PURE__ */ lazy(() => readback().clearLocal);
-export const instrumentWorker = /* @__PURE__ */ lazy(/* @__PURE__ */ once(() => createInstrumentWorker({ api, flush, extract: propagation().extract })));
+// The parts only some apps call, made from this entry at their first call (parts.js). The
+// read-back reads IndexedDB, or memory: Promises here, and they work without init(), e.g.
+// after a reload (`await flush()` first).
+useEntry({ api, flush, storeReader: () => (memory ? memory.reader() : (idb?.reader() ?? null)) });
+export { wrapOpenAI, wrapAnthropic, inject, extract, continueTrace, bindContext, readLocal, exportLocal, clearLocal, instrumentWorker } from "./parts.js";

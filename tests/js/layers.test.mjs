@@ -76,6 +76,10 @@ test("the wrapper's layers look down only", () => {
     // them out (the entries export the wrappers; agensight-wasm/modules plugs in init()'s option).
     "core.js": ["errors.js", "bridge.js", "capture.js", "spans.js", "exporter.js"],
     "integrations/modules.js": ["integrations/google-genai/wrap.js"],
+    // The optional parts, once for every entry; the entries re-export them (no entry copies them).
+    "parts.js": ["lazy.js", "providers.js", "propagation.js", "readback.js", "worker.js"],
+    "node.mjs": ["server.js", "node-wasm.js", "parts.js", "core.js"],
+    "workerd.mjs": ["edge-entry.js", "parts.js", "core.js"],
   };
   for (const [file, may] of Object.entries(allowed)) assert.deepEqual(imports(file).sort(), may.sort(), `${file} imports`);
 });
