@@ -139,11 +139,16 @@ const MapCtor = Map;
 const SetCtor = Set;
 const AggErr = typeof AggregateError === "function" ? AggregateError : undefined;
 const U8 = Uint8Array;
-const HeadersProto = typeof Headers === "function" ? Headers.prototype : undefined;
-const headersGet = HeadersProto?.get;
-const headersEntries = HeadersProto?.entries;
-const requestUrl = typeof Request === "function" ? getterOf(Request.prototype, "url") : undefined;
-const responseStatus = typeof Response === "function" ? getterOf(Response.prototype, "status") : undefined;
+// Headers, Request and Response are read at the first value that says it is one, not at load:
+// in Node the first touch of these globals loads undici (about 20 ms of a cold start).
+let fetchTypes = null;
+const web = () =>
+  (fetchTypes ??= {
+    headersGet: typeof Headers === "function" ? Headers.prototype.get : undefined,
+    headersEntries: typeof Headers === "function" ? Headers.prototype.entries : undefined,
+    requestUrl: typeof Request === "function" ? getterOf(Request.prototype, "url") : undefined,
+    responseStatus: typeof Response === "function" ? getterOf(Response.prototype, "status") : undefined,
+  });
 const URLProto = typeof URL === "function" ? URL.prototype : undefined;
 const urlHref = URLProto ? getterOf(URLProto, "href") : undefined;
 const urlToJSON = URLProto?.toJSON;
@@ -625,10 +630,10 @@ function writeExotic(o, depth) {
       }
       break;
     case "[object Headers]":
-      if (brand(headersGet, o, "x")) return writeHeaders(o);
+      if (brand(web().headersGet, o, "x")) return writeHeaders(o);
       break;
     case "[object Request]":
-      if (brand(requestUrl, o)) {
+      if (brand(web().requestUrl, o)) {
         out += '{"method":' + quote(StringCtor(o.method)) + ',"url":' + quote(maskedUrl(o.url)) + ',"headers":';
         writeHeaders(o.headers);
         out += "}";
@@ -636,7 +641,7 @@ function writeExotic(o, depth) {
       }
       break;
     case "[object Response]":
-      if (brand(responseStatus, o)) {
+      if (brand(web().responseStatus, o)) {
         out += '{"status":' + (+o.status) + ',"statusText":' + quote(StringCtor(o.statusText)) + ',"url":' + quote(maskedUrl(o.url)) + ',"headers":';
         writeHeaders(o.headers);
         out += "}";
@@ -683,13 +688,13 @@ function writeExotic(o, depth) {
 
 /** A Headers object as {name: value}, the values of secret-named headers masked. */
 function writeHeaders(h) {
-  if (!brand(headersGet, h, "x")) {
+  if (!brand(web().headersGet, h, "x")) {
     out += "{}";
     return;
   }
   out += "{";
   let sep = "";
-  for (const [name, value] of apply(headersEntries, h, [])) {
+  for (const [name, value] of apply(web().headersEntries, h, [])) {
     if (out.length > budget) {
       out += sep + '"[Truncated]":' + TRUNCATED;
       break;

@@ -103,11 +103,13 @@ export async function send(request, { keepalive = false, fetch: custom } = {}) {
 
 const network = (error) => ({ status: 0, retryAfterMs: -1, body: "", error });
 
-/** The runtime's own fetch, as it was when this module loaded. */
-const runtimeFetch = globalThis.fetch;
+/** The runtime's own fetch: the global one as it was at the first send (not at load: in
+ * Node the first touch of `fetch` loads undici, about 20 ms of a cold start). */
+let runtimeFetch;
 
 /** The fetch and the response's reading; may throw (send() turns that into an answer). */
 async function exchange(request, keepalive, custom, signal) {
+  runtimeFetch ??= globalThis.fetch;
   const f = typeof custom === "function" ? custom : globalThis.fetch;
   if (typeof f !== "function") return network("no fetch in this runtime");
   const init = { method: "POST", headers: request.headers, body: request.body, signal, redirect: "manual" };

@@ -1,8 +1,10 @@
 // Encoding throughput, in Node: spans per second into
 //   - Agensight records (the crate's encoder, wasm32, as shipped)
 //   - OTLP/HTTP JSON (the crate's src/otlp.rs encoder, wasm32), when it exists
-//   - OTLP/HTTP JSON by OpenTelemetry JS's own serializer (@opentelemetry/otlp-transformer
-//     JsonTraceSerializer) from real ReadableSpans of the same workload
+//   - OTLP/HTTP protobuf (the crate's src/encode/otlp_proto.rs, wasm32)
+//   - OTLP/HTTP JSON and protobuf by OpenTelemetry JS's own serializers
+//     (@opentelemetry/otlp-transformer JsonTraceSerializer, ProtobufTraceSerializer) from real
+//     ReadableSpans of the same workload
 // One export batch is 171 traces = 513 spans (about OpenTelemetry's default batch of 512).
 // Each timed call produces the request body as bytes in JS memory (the wasm output is copied
 // out of linear memory, as a fetch body would be), so both sides end at the same place.
@@ -37,11 +39,11 @@ function loadWasm() {
   }
   const ex = new WebAssembly.Instance(module, imports).exports;
   const spans = ex.setup(TRACES);
-  const run = (fn) => () => {
+  const run = (fn, ptr = ex.out_ptr) => () => {
     const n = fn();
-    return new Uint8Array(ex.memory.buffer, ex.out_ptr(), n).slice();
+    return new Uint8Array(ex.memory.buffer, ptr(), n).slice();
   };
-  return { spans, agensight: run(ex.encode_agensight), otlp: ex.encode_otlp ? run(ex.encode_otlp) : null };
+  return { spans, agensight: run(ex.encode_agensight), otlp: run(ex.encode_otlp), proto: run(ex.encode_otlp_proto, ex.bytes_ptr) };
 }
 
 async function otelSpans() {
@@ -86,15 +88,39 @@ function measure(fn) {
 }
 
 const wasm = loadWasm();
-const { JsonTraceSerializer } = await import("@opentelemetry/otlp-transformer");
+const { JsonTraceSerializer, ProtobufTraceSerializer } = await import("@opentelemetry/otlp-transformer");
 const spans = await otelSpans();
-const cases = [{ key: "otel", label: "OpenTelemetry JS JsonTraceSerializer (OTLP JSON)", spans: spans.length, fn: () => JsonTraceSerializer.serializeRequest(spans) }];
+const cases = [
+  { key: "otel", label: "OpenTelemetry JS JsonTraceSerializer (OTLP JSON)", spans: spans.length, fn: () => JsonTraceSerializer.serializeRequest(spans) },
+  { key: "otel-proto", label: "OpenTelemetry JS ProtobufTraceSerializer (OTLP protobuf)", spans: spans.length, fn: () => ProtobufTraceSerializer.serializeRequest(spans) },
+];
 if (wasm.error) {
   cases.push({ key: "agensight", label: "agensight-wasm Agensight records", error: wasm.error });
 } else {
   cases.push({ key: "agensight", label: "agensight-wasm Agensight records (wasm)", spans: wasm.spans, fn: wasm.agensight });
-  if (wasm.otlp) cases.push({ key: "otlp", label: "agensight-wasm OTLP JSON (wasm)", spans: wasm.spans, fn: wasm.otlp });
-  else cases.push({ key: "otlp", label: "agensight-wasm OTLP JSON", error: "pending: src/otlp.rs has no encoder yet" });
+  cases.push({ key: "otlp", label: "agensight-wasm OTLP JSON (wasm)", spans: wasm.spans, fn: wasm.otlp });
+  cases.push({ key: "proto", label: "agensight-wasm OTLP protobuf (wasm)", spans: wasm.spans, fn: wasm.proto });
+}
+
+/** Spans in an ExportTraceServiceRequest (resource_spans = 1 > scope_spans = 2 > spans = 2),
+ * read with a minimal protobuf walk: enough to check the body holds every span. */
+function protoSpans(bytes) {
+  const fields = (buf, each) => {
+    for (let i = 0; i < buf.length; ) {
+      let key = 0, shift = 0, b;
+      do ((b = buf[i++]), (key += (b & 0x7f) * 2 ** shift), (shift += 7)); while (b & 0x80);
+      const wire = key % 8;
+      if (wire !== 2) throw new Error(`unexpected wire type ${wire} at ${i}`);
+      let len = 0;
+      shift = 0;
+      do ((b = buf[i++]), (len += (b & 0x7f) * 2 ** shift), (shift += 7)); while (b & 0x80);
+      each(Math.floor(key / 8), buf.subarray(i, i + len));
+      i += len;
+    }
+  };
+  let n = 0;
+  fields(bytes, (f, rs) => f === 1 && fields(rs, (g, ss) => g === 2 && fields(ss, (h) => h === 2 && n++)));
+  return n;
 }
 
 // Sanity: every output is JSON with all the spans, and its size per span.
@@ -103,6 +129,7 @@ for (const c of cases.filter((c) => c.fn)) {
   const text = new TextDecoder().decode(bytes);
   let count;
   if (c.key === "agensight") count = text.trim().split("\n").map((l) => JSON.parse(l)).filter((r) => r.type === "span").length;
+  else if (c.key === "proto" || c.key === "otel-proto") count = protoSpans(bytes);
   else count = JSON.parse(text).resourceSpans.flatMap((r) => r.scopeSpans.flatMap((s) => s.spans)).length;
   if (count !== c.spans) throw new Error(`${c.label}: ${count} spans in the output, expected ${c.spans}`);
   c.bytesPerSpan = bytes.length / c.spans;

@@ -102,8 +102,11 @@ if (en && !en.error) {
   const otlp = c("otlp");
   const rec = c("agensight");
   summary.push(["Encode to OTLP JSON (spans/s, higher is better)", otlp?.error ? "pending" : fmtInt(otlp?.spansPerSec), fmtInt(otel?.spansPerSec), "", otlp?.error ? "n/a" : ratio(otlp?.spansPerSec, otel?.spansPerSec), "", "> 1× OTel" + check(otlp?.spansPerSec ? otlp.spansPerSec > otel.spansPerSec : undefined)]);
+  const proto = c("proto");
+  const otelProto = c("otel-proto");
+  summary.push(["Encode to OTLP protobuf (spans/s, higher is better)", fmtInt(proto?.spansPerSec), fmtInt(otelProto?.spansPerSec), "", ratio(proto?.spansPerSec, otelProto?.spansPerSec), "", "> 1× OTel's protobuf serializer" + check(proto?.spansPerSec && otelProto?.spansPerSec ? proto.spansPerSec > otelProto.spansPerSec : undefined)]);
   summary.push(["Encode to Agensight records (spans/s)", fmtInt(rec?.spansPerSec), "", "", ratio(rec?.spansPerSec, otel?.spansPerSec), "", ""]);
-  md.push("### Encoding throughput", "", `Spans per second from finished spans to a request body in JS memory, batches of ${en.spansPerBatch} spans of the workload's shape; the crate's encoders compiled to wasm32 with the release profile and run in Node (scripts/bench/encode), OpenTelemetry's \`JsonTraceSerializer.serializeRequest\` on real ReadableSpans. CPU time, median of ${en.rounds} rounds.`, "");
+  md.push("### Encoding throughput", "", `Spans per second from finished spans to a request body in JS memory, batches of ${en.spansPerBatch} spans of the workload's shape; the crate's encoders compiled to wasm32 with the release profile and run in Node (scripts/bench/encode), OpenTelemetry's \`JsonTraceSerializer\` and \`ProtobufTraceSerializer.serializeRequest\` on real ReadableSpans (ratios against its JSON one; the protobuf pair in the summary). CPU time, median of ${en.rounds} rounds.`, "");
   md.push(table(["encoder", "spans/s", "bytes per span", "÷ OpenTelemetry JS"], en.cases.map((x) => [x.label, x.error ? x.error : fmtInt(x.spansPerSec), x.error ? "" : fmtInt(x.bytesPerSpan), x.error || x.key === "otel" ? "—" : ratio(x.spansPerSec, otel.spansPerSec)])), "");
   if (en.buildError) md.push(`(${en.buildError}; the numbers above come from the last successful build, if any)`, "");
 } else if (en) md.push(`Encoding: ${en.error}${en.buildError ? " — " + en.buildError : ""}`, "");

@@ -168,3 +168,25 @@ test("the wasm given as the loaded module (not a Promise): ready is resolved, no
   await api.flush();
   assert.deepEqual(groupRecords(parseLines(memory.read()).records).traces.map((t) => t.name), ["sync"]);
 });
+
+// Cold start: importing the Node entry and init() with a local store must not load Node's
+// fetch (undici: about 20 ms of a cold start) — it is loaded at the first export or when a
+// captured value is a Headers/Request/Response. Read from the process's own list of loaded
+// internal modules, in a fresh process.
+test("import and init() in a fresh Node process do not load undici (fetch)", async () => {
+  const { execFileSync } = await import("node:child_process");
+  const { mkdtempSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const entry = pathToFileURL(join(PACKAGE, "node.mjs")).href;
+  const script = `
+    const a = await import(${JSON.stringify(entry)});
+    a.init({ name: "cold", dir: ${JSON.stringify(mkdtempSync(join(tmpdir(), "agensight-cold-")))} });
+    a.trace((x) => x, { name: "t" })(1);
+    const before = process.moduleLoadList.some((m) => m.includes("undici"));
+    new Headers({ a: "b" });
+    const after = process.moduleLoadList.some((m) => m.includes("undici"));
+    console.log(JSON.stringify({ before, after }));`;
+  const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+  // `after` shows the probe sees undici when it is loaded, so `before` can fail.
+  assert.deepEqual(JSON.parse(out.trim().split("\n").pop()), { before: false, after: true });
+});

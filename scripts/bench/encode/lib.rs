@@ -1,11 +1,12 @@
-//! Encoding benchmark module: the crate's own encoders (Agensight records, OTLP/HTTP JSON)
+//! Encoding benchmark module: the crate's own encoders (Agensight records, OTLP/HTTP JSON and
+//! protobuf)
 //! compiled to wasm32 with the shipped release profile, driven from Node by
 //! scripts/bench/encode.mjs through plain numeric exports (no wasm-bindgen).
 //!
 //! The batches mirror scripts/bench/workload.mjs: a trace of three spans (the root and two
 //! children) with the small captured inputs and outputs the overhead benchmark records.
 
-use agensight_wasm::agensight::{Encoder, Target};
+use agensight_wasm::encode::agensight::{Encoder, Target};
 use agensight_wasm::config::Mode;
 use agensight_wasm::ids::IdGenerator;
 use agensight_wasm::model::{Batch, FinishedSpan, TraceInfo};
@@ -15,10 +16,11 @@ use std::rc::Rc;
 struct State {
     batches: Vec<Batch>,
     out: String,
+    bytes: Vec<u8>,
 }
 
 thread_local! {
-    static STATE: RefCell<State> = const { RefCell::new(State { batches: Vec::new(), out: String::new() }) };
+    static STATE: RefCell<State> = const { RefCell::new(State { batches: Vec::new(), out: String::new(), bytes: Vec::new() }) };
 }
 
 const Q: &str = "What's the weather in Paris?";
@@ -82,12 +84,28 @@ pub extern "C" fn encode_agensight() -> u32 {
 pub extern "C" fn encode_otlp() -> u32 {
     STATE.with(|s| {
         let s = &mut *s.borrow_mut();
-        s.out = agensight_wasm::otlp::encode(&s.batches, "bench", "local");
+        s.out = agensight_wasm::encode::otlp_json::encode(&s.batches, "bench", "local");
         s.out.len() as u32
+    })
+}
+
+/// Encodes every batch as one OTLP/HTTP protobuf request body; returns its length in bytes
+/// (`bytes_ptr` for the bytes).
+#[no_mangle]
+pub extern "C" fn encode_otlp_proto() -> u32 {
+    STATE.with(|s| {
+        let s = &mut *s.borrow_mut();
+        s.bytes = agensight_wasm::encode::otlp_proto::encode(&s.batches, "bench", "local");
+        s.bytes.len() as u32
     })
 }
 
 #[no_mangle]
 pub extern "C" fn out_ptr() -> *const u8 {
     STATE.with(|s| s.borrow().out.as_ptr())
+}
+
+#[no_mangle]
+pub extern "C" fn bytes_ptr() -> *const u8 {
+    STATE.with(|s| s.borrow().bytes.as_ptr())
 }
