@@ -116,14 +116,22 @@ test("a spilled entry removed or torn before it is read back: counted failed, wa
   assert.ok(removed.first > name(400) && torn.names.at(-1) < name(1100), `${removed.first} ${torn.names.at(-1)}`);
   unlinkSync(join(outbox, removed.f));
   writeFileSync(join(outbox, torn.f), '{"v":1,"exporter":"otlp","id":"1","parts":[["",');
-  const lost = removed.names.length + torn.names.length;
 
   state.down = false;
-  assert.deepEqual(await flush({ timeoutMs: 60_000 }), { exported: TRACES - lost, failed: lost, pending: 0, dropped: 0 });
+  const result = await flush({ timeoutMs: 60_000 });
+  const seen = arrivals(rx);
+  // A damaged job may have been back in memory (read back for a retry while the receiver was
+  // down, which a loaded machine's timing decides): then it arrives whole. Else its spans are
+  // counted failed. Never partly, never twice, never silently.
+  for (const d of [removed, torn]) {
+    const arrived = d.names.filter((n) => seen.has(n)).length;
+    assert.ok(arrived === 0 || arrived === d.names.length, `${d.f}: ${arrived} of ${d.names.length} arrived`);
+  }
+  const gone = new Set([...removed.names, ...torn.names].filter((n) => !seen.has(n)));
+  assert.ok(gone.size > 0, "at least one damaged entry was read back from the outbox");
+  assert.deepEqual(result, { exported: TRACES - gone.size, failed: gone.size, pending: 0, dropped: 0 });
   const readBack = warnings.filter((w) => /could not be read back/.test(w));
   assert.equal(readBack.length, 1, warnings.join("\n"));
-  const seen = arrivals(rx);
-  const gone = new Set([...removed.names, ...torn.names]);
   for (let i = 0; i < TRACES; i++) assert.equal(seen.get(name(i)) ?? 0, gone.has(name(i)) ? 0 : 1, name(i));
   assert.deepEqual(readdirSync(outbox), [], "the torn file is deleted too");
 });
