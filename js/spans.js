@@ -178,6 +178,14 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
     return { epoch: st.epoch, def: port.define(st.capture.text(o.name), o.kind, st.capture.metadata(o.metadata), session) };
   }
 
+  /** Starts a span of definition `def` with `args` captured; plain values are written straight
+   * into the core's text buffer (startValue). Made once here, not per call: the hot path. */
+  function startWith(def, parent, args, st) {
+    const c = st.capture;
+    if (st.captureInput && c.plain) return port.startValue(def, parent, now(), args, c.maxBytes);
+    return port.start(def, parent, now(), st.captureInput ? c.value(args) : "");
+  }
+
   function wrap(fn, opts, isTrace) {
     const o = parseOptions(fn, opts, isTrace);
     let d = { epoch: 0, def: 0 };
@@ -194,16 +202,12 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
         const parent = context.active();
         if (parent === NOOP) return fn.apply(this, args);
         if (d.epoch !== st.epoch) d = define(o, st);
-        const c = st.capture;
-        // Plain values are written straight into the core's text buffer (startValue).
-        const start = () =>
-          st.captureInput && c.plain ? port.startValue(d.def, parent, now(), args, c.maxBytes) : port.start(d.def, parent, now(), st.captureInput ? c.value(args) : "");
-        h = start();
+        h = startWith(d.def, parent, args, st);
         // The core's definition table is bounded: a definition it evicted is made again (the
         // arguments are captured again then: define() reuses the text buffer they were in).
         if (h === REDEFINE) {
           d = define(o, st);
-          h = start();
+          h = startWith(d.def, parent, args, st);
           if (h === REDEFINE) h = NOOP;
         }
       } catch (e) {
