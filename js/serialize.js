@@ -226,7 +226,9 @@ export function toJson(value, maxBytes = DEFAULT_MAX) {
 // writer, byte for byte (tests/js/serialize.test.mjs compares them). Each property is read
 // once; a read that throws gives -1 (toJson then reads it again and writes its placeholder).
 
-let bytes = new U8(0);
+/** What `bytes` is between calls: made once, so a call allocates nothing. */
+const NO_BYTES = new U8(0);
+let bytes = NO_BYTES;
 let at = 0;
 let units = 0; // UTF-16 units of the JSON text so far (the budget counts those)
 const HEXD = "0123456789abcdef";
@@ -257,7 +259,7 @@ export function writeUtf8(value, maxBytes, view) {
   } finally {
     strMax = prevStrMax;
     budget = prevBudget;
-    bytes = new U8(0);
+    bytes = NO_BYTES;
     busy = false;
   }
 }
@@ -270,6 +272,13 @@ function putAscii(t) {
   at += n;
   units += n;
   return units <= budget;
+}
+
+/** One ASCII byte (a bracket or separator); false when it does not fit. */
+function put1(c) {
+  if (at >= bytes.length) return false;
+  bytes[at++] = c;
+  return ++units <= budget;
 }
 
 /** A plain value (undefined only inside containers, handled there); false: give up. */
@@ -293,19 +302,19 @@ function putValue(v, depth) {
 
 function putArray(a, d) {
   const n = a.length;
-  if (!putAscii("[")) return false;
+  if (!put1(0x5b)) return false;
   for (let i = 0; i < n; i++) {
-    if (i !== 0 && !putAscii(",")) return false;
+    if (i !== 0 && !put1(0x2c)) return false;
     const v = a[i];
     if (v === undefined ? !putAscii("null") : !putValue(v, d)) return false;
   }
-  return putAscii("]");
+  return put1(0x5d);
 }
 
 function putObject(o, d) {
   const proto = getProto(o);
   if ((proto !== ObjProto && proto !== null) || o.toJSON !== undefined || o[TO_STRING_TAG] !== undefined || isArray(o)) return false;
-  if (!putAscii("{")) return false;
+  if (!put1(0x7b)) return false;
   let first = true;
   // for-in over own keys: the order of Object.keys (JSON.stringify's), and V8 reads `o[k]`
   // through the object's enum cache, several times faster than a keys array's lookups.
@@ -313,10 +322,10 @@ function putObject(o, d) {
     if (!hasOwn(o, k)) continue;
     const v = o[k];
     if (v === undefined) continue;
-    if ((!first && !putAscii(",")) || k.length > strMax || !putString(k) || !putAscii(":") || !putValue(v, d)) return false;
+    if ((!first && !put1(0x2c)) || k.length > strMax || !putString(k) || !put1(0x3a) || !putValue(v, d)) return false;
     first = false;
   }
-  return putAscii("}");
+  return put1(0x7d);
 }
 
 /** A string as JSON.stringify quotes it, UTF-8 encoded. */

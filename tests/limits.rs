@@ -169,3 +169,22 @@ fn header_pairs_are_masked_by_name() {
         json!({"headers":[["x-api-key","[REDACTED]"],["Authorization","[REDACTED]"],["accept","json"]],"list":["token"]})
     );
 }
+
+#[test]
+fn a_lone_secret_name_in_an_array_is_a_plain_value() {
+    // Only a pair's first element masks what follows it; a one-element array's string is a
+    // plain value (kept whole by the verbatim shortcut, which debug builds hold to the full
+    // pass in `clamp_json`).
+    let r = Redactor::default();
+    for input in [
+        r#"["password"]"#,
+        r#"[["api_key"],{"a":["token"]}]"#,
+        r#"["What's the weather in Paris today, please?"]"#,
+    ] {
+        assert_eq!(check(input, 1000, Some(&r)), input);
+    }
+    assert_eq!(
+        check(r#"[["api_key","v"],["password"]]"#, 1000, Some(&r)),
+        r#"[["api_key","[REDACTED]"],["password"]]"#
+    );
+}

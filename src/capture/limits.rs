@@ -183,8 +183,9 @@ fn verbatim(src: &[u8], max: usize, redactor: Option<&Redactor>) -> bool {
                         return false;
                     };
                     let raw = &src[i + 1..end - 1];
-                    // A first array element naming a secret masks the element after it.
-                    let clean = if want == Want::FirstElement {
+                    // A first array element naming a secret masks the element after it: the
+                    // name check only when one follows (`["question text"]` is a plain value).
+                    let clean = if want == Want::FirstElement && src.get(end) == Some(&b',') {
                         clean_key(raw)
                     } else {
                         !masks(raw)

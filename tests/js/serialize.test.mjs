@@ -724,6 +724,21 @@ describe("writeUtf8: toJson's text as UTF-8 bytes, plain data only", () => {
     );
   });
 
+  test("property: a view of any size: toJson's bytes, or declined; nothing written past its end", () => {
+    const backing = new Uint8Array(512);
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 4 }), fc.integer({ min: 0, max: 200 }), (v, room) => {
+        backing.fill(0xee);
+        const n = writeUtf8(v, undefined, backing.subarray(0, room));
+        if (n >= 0) assert.deepEqual(Array.from(backing.subarray(0, n)), expected(v));
+        // A string asks for three bytes a unit and its quotes before it is written.
+        else assert.ok(room < 3 * expected(v).length + 2, "declined though there was room");
+        assert.ok(backing.subarray(room).every((b) => b === 0xee), "wrote past the view");
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   test("declines what toJson writes its own way", () => {
     const cyclic = { a: 1 };
     cyclic.self = cyclic;
