@@ -22,7 +22,9 @@ test("exports: conditions in order workerd, edge-light, worker, deno, bun, node,
     worker: entry("./browser.mjs", "./browser.d.ts"),
     deno: entry("./deno.mjs"),
     bun: entry("./bun.mjs"),
-    node: { require: entry("./node.cjs", "./index.d.cts"), default: entry("./node.mjs") },
+    // Bundlers honour `module` (node.mjs and its files, so they leave out unused parts); Node
+    // does not, and takes the entry as one file where it has require(esm) (`module-sync`).
+    node: { require: entry("./node.cjs", "./index.d.cts"), module: entry("./node.mjs"), "module-sync": entry("./node.bundle.mjs"), default: entry("./node.mjs") },
     browser: entry("./browser.mjs", "./browser.d.ts"),
     default: entry("./browser.mjs", "./browser.d.ts"),
   });
