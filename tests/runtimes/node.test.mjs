@@ -64,8 +64,9 @@ test("node 24 (npm package node@24): ESM and CJS", async () => {
 
 // Node takes the entry as one file (node.bundle.mjs, `module-sync` in the exports map) where it
 // has require(esm); `require` must reach that same module, and `agensight-wasm/modules` must
-// extend it: two copies of the core would be two tracers, and init({ instrumentModules }) on
-// one would not see the other's extension.
+// extend it, and the glue next to it must be the live wasm instance: two copies of the core
+// would be two tracers, and init({ instrumentModules }) on one would not see the other's
+// extension.
 const oneInstance = `import { createRequire } from "node:module";
 import * as esm from "agensight-wasm";
 import "agensight-wasm/modules";
@@ -78,11 +79,21 @@ try {
   extended = e.message;
 }
 const ids = await esm.trace(async () => [esm.currentTraceId(), cjs.currentTraceId()], "t")();
+// The wasm-bindgen glue next to the entry is the live instance (tests and benches read its
+// stats()): initSync() without a module only answers once the entry has initialized it.
+const glue = await import(new URL("./wasm/agensight_wasm.js", import.meta.resolve("agensight-wasm")).href);
+let liveGlue;
+try {
+  liveGlue = glue.initSync().memory instanceof WebAssembly.Memory && typeof JSON.parse(glue.stats()) === "object";
+} catch (e) {
+  liveGlue = e.message;
+}
 console.log(${JSON.stringify(REPORT_MARK)} + JSON.stringify({
   resolved: import.meta.resolve("agensight-wasm").split("/").pop(),
   same: esm.init === cjs.init && esm.internal === cjs.internal,
   extended,
   sameTrace: typeof ids[0] === "string" && ids[0] === ids[1],
+  liveGlue,
 }));
 `;
 
@@ -90,6 +101,6 @@ for (const [name, node] of [[`node ${process.version}`, () => process.execPath],
   test(`${name}: import, require and agensight-wasm/modules reach one module instance (node.bundle.mjs)`, async () => {
     const file = writeRunner(app, `one-instance-${name.split(" ")[1]}.mjs`, oneInstance);
     const { report } = await runReport("one-instance", node(), [file]);
-    assert.deepEqual(report, { resolved: requireEsm || name === "node 24" ? "node.bundle.mjs" : "node.mjs", same: true, extended: true, sameTrace: true });
+    assert.deepEqual(report, { resolved: requireEsm || name === "node 24" ? "node.bundle.mjs" : "node.mjs", same: true, extended: true, sameTrace: true, liveGlue: true });
   });
 }
