@@ -49,6 +49,9 @@ impl<T> Slab<T> {
     pub fn keeping(keep: usize) -> Self {
         Slab {
             keep,
+            // Room for what it will hold once used a while, in one allocation: grown by
+            // doubling it left the halves behind in wasm memory (which never shrinks).
+            slots: Vec::with_capacity(keep + keep / 8),
             ..Slab::default()
         }
     }
