@@ -225,13 +225,21 @@ impl Queue {
                         bytes += weight;
                         take.extend(self.pop_pending());
                     }
+                    // Room first: the body about to be made can then take the place of the
+                    // one it pushes out of a full queue (made first, it had to go beside it,
+                    // and wasm memory kept the hole).
+                    self.drop_oldest(bytes, 1);
                     let body = match self.protocol {
-                        // Sized once: the weight is the body's size and a little more.
+                        // Sized once, so it is not grown by doubling: the body is its weight
+                        // plus 1-2% (a full batch of 4,000-character captures: 258,004 bytes
+                        // for 256 KiB of weight). With only 1 KiB of room every full batch
+                        // outgrew it and held 512 KiB for a moment, which wasm memory keeps:
+                        // 5.6 -> 4.5 MB behind the default queue without an outbox.
                         Protocol::HttpProtobuf => crate::encode::otlp_proto::encode_sized(
                             &take,
                             &self.service,
                             self.mode.as_str(),
-                            bytes + 1024,
+                            bytes + bytes / 8 + 1024,
                         ),
                         Protocol::HttpJson => crate::encode::otlp_json::encode(
                             &take,
@@ -354,7 +362,13 @@ impl Queue {
     fn insert_job(&mut self, at: usize, job: Job) {
         self.bytes += job.bytes;
         self.jobs.insert(at, job);
-        while self.bytes > self.max_bytes() || self.jobs.len() > self.settings.max_jobs {
+        self.drop_oldest(0, 0);
+    }
+
+    /// Drops the oldest jobs (not in flight, not the token validation) while the queue is
+    /// past its bounds with `bytes` more in `jobs` more jobs (counted in `dropped`).
+    fn drop_oldest(&mut self, bytes: usize, jobs: usize) {
+        while self.bytes + bytes > self.max_bytes() || self.jobs.len() + jobs > self.settings.max_jobs {
             let Some(i) = self.jobs.iter().position(|j| !j.in_flight && !j.validate) else {
                 break;
             };

@@ -15,6 +15,7 @@ const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
 test("exports: conditions in order workerd, edge-light, worker, deno, bun, node, browser, default, each with its types; plus ./inline and ./wasm", () => {
   const main = pkg.exports["."];
   assert.deepEqual(Object.keys(main), ["workerd", "edge-light", "worker", "deno", "bun", "node", "browser", "default"]);
+  assert.deepEqual(Object.keys(main.node), ["module", "require", "module-sync", "default"]);
   const entry = (file, types = "./index.d.ts") => ({ types, default: file });
   assert.deepEqual(main, {
     workerd: entry("./workerd.mjs"),
@@ -22,7 +23,10 @@ test("exports: conditions in order workerd, edge-light, worker, deno, bun, node,
     worker: entry("./browser.mjs", "./browser.d.ts"),
     deno: entry("./deno.mjs"),
     bun: entry("./bun.mjs"),
-    node: { require: entry("./node.cjs", "./index.d.cts"), default: entry("./node.mjs") },
+    // Bundlers honour `module` (node.mjs and its files, for import and require alike, so they
+    // leave out unused parts); Node does not, and takes the entry as one file where it has
+    // require(esm) (`module-sync`).
+    node: { module: entry("./node.mjs"), require: entry("./node.cjs", "./index.d.cts"), "module-sync": entry("./node.bundle.mjs"), default: entry("./node.mjs") },
     browser: entry("./browser.mjs", "./browser.d.ts"),
     default: entry("./browser.mjs", "./browser.d.ts"),
   });
