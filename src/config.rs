@@ -87,6 +87,7 @@ pub struct QueueSettings {
 }
 
 impl Default for QueueSettings {
+    #[cfg_attr(agensight_size, optimize(size))]
     fn default() -> QueueSettings {
         QueueSettings {
             max_batch_spans: 512,
@@ -134,6 +135,7 @@ pub struct Config {
 }
 
 impl Default for Config {
+    #[cfg_attr(agensight_size, optimize(size))]
     fn default() -> Config {
         Config {
             name: "default".into(),
@@ -160,6 +162,7 @@ impl Default for Config {
 impl Config {
     /// The options as `configure` returns them to the JS wrapper, normalized (defaults filled
     /// in, the endpoint without its trailing slash).
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn normalized_json(&self) -> String {
         let mut out = String::with_capacity(256);
         let mut o = Obj::new(&mut out);
@@ -210,10 +213,12 @@ const KNOWN: &[&str] = &[
     "queue",
 ];
 
+#[cfg_attr(agensight_size, optimize(size))]
 fn invalid(message: String) -> Error {
     Error::new("invalid_option", message)
 }
 
+#[cfg_attr(agensight_size, optimize(size))]
 fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
@@ -225,6 +230,7 @@ fn kind(v: &Value) -> &'static str {
     }
 }
 
+#[cfg_attr(agensight_size, optimize(size))]
 fn string_opt(o: &Map, key: &str) -> Result<Option<String>> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(None),
@@ -236,6 +242,7 @@ fn string_opt(o: &Map, key: &str) -> Result<Option<String>> {
     }
 }
 
+#[cfg_attr(agensight_size, optimize(size))]
 fn bool_opt(o: &Map, key: &str, default: bool) -> Result<bool> {
     match o.get(key) {
         None | Some(Value::Null) => Ok(default),
@@ -271,7 +278,10 @@ pub fn parse(json: &str) -> Result<Config> {
         }
     };
     if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        let mut m = format!("init(): unknown option `{k}`; known options are {}", KNOWN[0]);
+        let mut m = format!(
+            "init(): unknown option `{k}`; known options are {}",
+            KNOWN[0]
+        );
         // Pushed, not `KNOWN.join(", ")`: join's generic copy loop is 0.9 KB of .wasm.
         for name in &KNOWN[1..] {
             m.push_str(", ");
