@@ -256,9 +256,10 @@ pub fn messages(l: &LlmCall, a: &mut dyn AttrSink) {
             out.push_str("\"name\":");
             push_string(&mut out, &tc.name);
             out.push_str(",\"arguments\":");
-            // The model's JSON as JSON; text that is not JSON as a string.
+            // The model's JSON as JSON; text that is not JSON as a string. JSON's whitespace
+            // is ASCII: `trim_ascii`, not `trim` (its Unicode table is 0.7 KB of .wasm).
             match crate::json::parse(&tc.arguments) {
-                Some(_) => out.push_str(tc.arguments.trim()),
+                Some(_) => out.push_str(tc.arguments.trim_ascii()),
                 None => push_string(&mut out, &tc.arguments),
             }
             out.push('}');
