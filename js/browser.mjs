@@ -8,7 +8,10 @@
 // AsyncLocalStorage in browsers; see the README, "Context in browsers"). No node:* import, so
 // every bundler takes it as is.
 
-import initWasm, * as bindings from "./wasm/agensight_wasm.js";
+// The bindings apart from the loaders (scripts/wasm-bindings.mjs): this namespace is kept
+// whole, and agensight_wasm.js's would keep initSync, which this entry never calls.
+import initWasm from "./wasm/agensight_wasm.js";
+import * as bindings from "./wasm/bindings.js";
 import { createAgensight } from "./core.js";
 import { alsContext, stackContext } from "./context.js";
 import { DEFAULT_MEMORY_STORE_BYTES, memoryStore } from "./store-memory.js";
