@@ -93,20 +93,22 @@ test("esbuild, every condition: the minimal app's bundle has none of the parts o
 const ASYNC_LOADER = /instantiateStreaming/;
 const SYNC_LOADER = /deprecated parameters for `initSync\(\)`/;
 
-test("esbuild, every condition: the minimal app's bundle keeps only the wasm loader its entry calls", async () => {
+test("esbuild, every condition: the minimal app's bundle keeps only the wasm loader its entry calls, and the log of spans made while loading only where it loads asynchronously", async () => {
   const seen = new Set();
   for (const [name, c] of Object.entries(CONDITIONS)) {
     const r = await esbuildBundle("minimal.mjs", c);
     const js = r.outputFiles[0].text;
-    const files = packageFiles(Object.keys(Object.values(r.metafile.outputs)[0].inputs));
+    const files = packageFiles(Object.entries(Object.values(r.metafile.outputs)[0].inputs).filter(([, i]) => i.bytesInOutput > 0).map(([p]) => p));
     if (files.includes("edge-entry.js")) {
       seen.add("sync");
       assert.ok(!ASYNC_LOADER.test(js), `${name}: the edge entry instantiates synchronously, without the async loader`);
       assert.ok(SYNC_LOADER.test(js), `${name}: initSync is there`);
+      assert.ok(!files.includes("pending.js"), `${name}: no pending.js (${files})`);
     } else if (files.includes("browser.mjs")) {
       seen.add("async");
       assert.ok(!SYNC_LOADER.test(js), `${name}: the browser entry loads asynchronously, without initSync`);
       assert.ok(ASYNC_LOADER.test(js), `${name}: the async loader is there`);
+      assert.ok(files.includes("pending.js"), `${name}: pending.js (${files})`);
     }
   }
   assert.deepEqual([...seen].sort(), ["async", "sync"], "both kinds of entry were bundled");
