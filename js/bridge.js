@@ -7,10 +7,9 @@
 // - `queue`: the export queue as js/exporter.js needs it: one poll per round (exportPoll), a
 //   request as its head (JSON: url, headers) beside its body bytes (exportHead/exportBody).
 // Before the wasm is attached (a browser entry still loading it), the span port records into
-// a bounded log (pending.js) that is replayed in order once it is.
+// a bounded log (pending.js, which that entry passes in) that is replayed in order once it is.
 
 import { asAgensightError } from "./errors.js";
-import { createPendingLog } from "./pending.js";
 import { toJson, writeUtf8 } from "./serialize.js";
 
 /** "Not recorded" span handle (unsampled trace, or a bound was hit); matches the Rust side. */
@@ -19,6 +18,15 @@ export const NOOP = 0xffffffff;
  * start once more (never a span handle); matches the Rust side. */
 export const REDEFINE = 0;
 
+/** The log of an entry whose core is there at once (no pending.js in its bundle): nothing is
+ * kept; a start before the core is attached (the entries attach at once) counts as dropped. */
+function noPendingLog() {
+  let dropped = 0;
+  const refuse = () => (dropped++, NOOP);
+  const none = () => {};
+  return { get dropped() { return dropped; }, spans: 0, real: () => NOOP, define: refuse, start: refuse, end: none, endError: none, chunk: none, declare: none, clear: none, replay: () => false };
+}
+
 const NO_POLL = Object.freeze({ dropped: [], warnings: [], wake: -1, load: [] });
 const NO_STATS = Object.freeze({ exported: 0, failed: 0, pending: 0, dropped: 0 });
 
@@ -26,12 +34,14 @@ const NO_STATS = Object.freeze({ exported: 0, failed: 0, pending: 0, dropped: 0 
  * @param {object} p
  * @param {(...args: any[]) => void} p.warnOnce the package's one warning (shared with core.js)
  * @param {number} [p.maxPending] operations kept while the wasm is loading
+ * @param {(max?: number) => ReturnType<typeof noPendingLog>} [p.pendingLog] pending.js's
+ *   createPendingLog, from an entry that loads the wasm asynchronously
  */
-export function createBridge({ warnOnce, maxPending }) {
+export function createBridge({ warnOnce, maxPending, pendingLog = noPendingLog }) {
   let wasm = null;
   // "loading": not attached yet (spans are logged); "ready"; "off": failed to load or trapped.
   let status = "loading";
-  const pending = createPendingLog(maxPending);
+  const pending = pendingLog(maxPending);
 
   /** After a trap (or a failed load): tracing off, one warning. */
   function fail(err) {

@@ -8,12 +8,16 @@
 // AsyncLocalStorage in browsers; see the README, "Context in browsers"). No node:* import, so
 // every bundler takes it as is.
 
-import initWasm, * as bindings from "./wasm/agensight_wasm.js";
+// The bindings apart from the loaders (scripts/wasm-bindings.mjs): this namespace is kept
+// whole, and agensight_wasm.js's would keep initSync, which this entry never calls.
+import initWasm from "./wasm/agensight_wasm.js";
+import * as bindings from "./wasm/bindings.js";
 import { createAgensight } from "./core.js";
 import { alsContext, stackContext } from "./context.js";
 import { DEFAULT_MEMORY_STORE_BYTES, memoryStore } from "./store-memory.js";
 import { idbAvailable, idbOutbox, idbStore } from "./store-idb.js";
 import { useEntry } from "./parts.js";
+import { createPendingLog } from "./pending.js";
 
 /** The loaded bindings, or a rejection saying why they could not be loaded. */
 function loadWasm() {
@@ -37,6 +41,8 @@ const timeOrigin = performance.timeOrigin;
 
 const api = createAgensight({
   wasm: loadWasm(),
+  // The span calls made while the .wasm loads (the other entries have it at once).
+  pendingLog: createPendingLog,
   // A runtime that has AsyncLocalStorage as a global gets it; browsers get the stack.
   context: typeof globalThis.AsyncLocalStorage === "function" ? alsContext(globalThis.AsyncLocalStorage) : stackContext(),
   openStore(config) {

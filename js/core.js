@@ -39,15 +39,19 @@ const isPromise = (v) => v !== null && typeof v === "object" && typeof v.then ==
  *   where a page being left cannot write IndexedDB any more)
  * @param {(...args: any[]) => void} [p.warn]
  * @param {any} [p.loadError] why the wasm could not be loaded
+ * @param {(max?: number) => object} [p.pendingLog] pending.js's createPendingLog, required
+ *   when `wasm` is a Promise: it keeps the span calls made while it loads (only the browser
+ *   entry loads asynchronously; the others leave pending.js out of their bundles)
  */
-export function createAgensight({ wasm, context, openStore, openOutbox, saveEarly = false, randomBytes, now, defer, onExit, onIdle, warn = (...args) => console.warn(...args), loadError }) {
+export function createAgensight({ wasm, context, openStore, openOutbox, saveEarly = false, randomBytes, now, defer, onExit, onIdle, warn = (...args) => console.warn(...args), loadError, pendingLog }) {
   let warned = false;
   const warnOnce = (...args) => {
     if (warned) return;
     warned = true;
     warn(...args);
   };
-  const bridge = createBridge({ warnOnce });
+  if (isPromise(wasm) && !pendingLog) throw new TypeError("createAgensight: a wasm still loading needs pendingLog");
+  const bridge = createBridge({ warnOnce, pendingLog });
   const utf8 = new TextDecoder();
   const keepalive = { inFlight: 0 }; // the page's keepalive budget, over every init()
   let state = null; // { epoch, config, store, exporter, captureInput, captureOutput, capture }

@@ -3,7 +3,9 @@
 // instead (needs --allow-read). Context: AsyncLocalStorage; local store: files (the same
 // as Node; --allow-read and --allow-write for the store directory, .agensight by default).
 
-import * as bindings from "./wasm/agensight_wasm.js";
+// The bindings apart from the loaders (scripts/wasm-bindings.mjs): a namespace is kept whole.
+import { initSync } from "./wasm/agensight_wasm.js";
+import * as bindings from "./wasm/bindings.js";
 import { createServerEntry } from "./server.js";
 import { useEntry } from "./parts.js";
 
@@ -17,7 +19,7 @@ try {
   } catch {
     module = Deno.readFileSync(new URL("./wasm/agensight_wasm_bg.wasm", import.meta.url));
   }
-  bindings.initSync({ module });
+  initSync({ module });
   wasm = bindings;
 } catch (e) {
   loadError = e;

@@ -7,7 +7,10 @@
 // timer: writes are deferred with queueMicrotask. No static node:* import and no top-level
 // await, so it bundles with or without Node.js compatibility and in iife/cjs bundles too.
 
-import * as bindings from "./wasm/agensight_wasm.js";
+// The bindings without wasm-bindgen's loaders (scripts/wasm-bindings.mjs): this namespace is
+// kept whole, and agensight_wasm.js's would keep the async loader this entry never calls.
+import { initSync } from "./wasm/agensight_wasm.js";
+import * as bindings from "./wasm/bindings.js";
 import { createAgensight } from "./core.js";
 import { alsContext, stackContext } from "./context.js";
 import { memoryStore } from "./store-memory.js";
@@ -73,7 +76,7 @@ export function createEdgeEntry({ wasmModule, platform, importAls = false }) {
   let wasm = null;
   let loadError;
   try {
-    bindings.initSync({ module: sameRealm(wasmModule) });
+    initSync({ module: sameRealm(wasmModule) });
     wasm = bindings;
   } catch (e) {
     loadError = e;

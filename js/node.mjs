@@ -3,7 +3,9 @@
 // read-back) is the server-runtime part shared with Deno and Bun (server.js). No top-level
 // await, so Node's require(esm) can load it.
 
-import * as bindings from "./wasm/agensight_wasm.js";
+// The bindings apart from the loaders (scripts/wasm-bindings.mjs): a namespace is kept whole.
+import { initSync } from "./wasm/agensight_wasm.js";
+import * as bindings from "./wasm/bindings.js";
 import { createServerEntry } from "./server.js";
 import { readWasm } from "./node-wasm.js";
 import { useEntry } from "./parts.js";
@@ -11,7 +13,7 @@ import { useEntry } from "./parts.js";
 let wasm = null;
 let loadError;
 try {
-  bindings.initSync({ module: readWasm() });
+  initSync({ module: readWasm() });
   wasm = bindings;
 } catch (e) {
   loadError = e;

@@ -73,6 +73,7 @@ impl SessionSpec {
     }
 
     /// `{"id","name","user_id"}`, absent ones null (`checkSession`).
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(64);
         let mut o = Obj::new(&mut out);
@@ -236,6 +237,7 @@ impl LlmCall {
     /// Whether `other` records the same response: the same id, or, for responses without one
     /// (embeddings), the same provider, model, usage and answers. Used so that a function
     /// returning what its traced LLM call returned is not counted as a second call.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn same_response(&self, other: &LlmCall) -> bool {
         match (&self.response_id, &other.response_id) {
             (Some(a), Some(b)) => a == b,

@@ -44,12 +44,27 @@ fn with_text<R>(len: u32, f: impl FnOnce(&str) -> R) -> R {
     })
 }
 
+// JS's `Error`, bound here rather than through js-sys: js-sys brought its closure-invoking
+// shims into the function table (1.9 KB of .wasm that wasm-opt cannot drop) and `Reflect.set`
+// with wasm-bindgen's exception glue, for the one object made at a bad `init()`.
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = Error)]
+    type JsError;
+    #[wasm_bindgen(constructor, js_class = "Error")]
+    fn new(message: &str) -> JsError;
+    #[wasm_bindgen(method, setter, js_class = "Error")]
+    fn set_name(this: &JsError, name: &str);
+    #[wasm_bindgen(method, setter, js_class = "Error")]
+    fn set_code(this: &JsError, code: &str);
+}
+
 /// An `Error` whose `name` is `AgensightError` and whose `code` says which check failed; the
 /// JS wrapper rethrows it as its `AgensightError` class.
 fn js_error(e: Error) -> JsValue {
-    let err = js_sys::Error::new(&e.message);
+    let err = JsError::new(&e.message);
     err.set_name("AgensightError");
-    let _ = js_sys::Reflect::set(&err, &"code".into(), &e.code.into());
+    err.set_code(e.code);
     err.into()
 }
 

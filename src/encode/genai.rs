@@ -83,6 +83,7 @@ pub enum Dialect {
 /// llm_call(&call, Dialect::Otlp, &mut keys);
 /// assert_eq!(keys.0[..3], ["gen_ai.operation.name", "gen_ai.system", "gen_ai.provider.name"]);
 /// ```
+#[cfg_attr(agensight_size, optimize(size))]
 pub fn llm_call(l: &LlmCall, dialect: Dialect, a: &mut dyn AttrSink) {
     let otlp = dialect == Dialect::Otlp;
     if otlp {
@@ -152,6 +153,7 @@ pub fn llm_call(l: &LlmCall, dialect: Dialect, a: &mut dyn AttrSink) {
 /// The deprecated indexed `gen_ai.prompt.N.*`, `gen_ai.completion.N.*` and the first
 /// completion's tool calls: the Agensight dialect only, where the reference client's exporter
 /// and dashboard read them (OTLP gets [`messages`]).
+#[cfg_attr(agensight_size, optimize(size))]
 pub fn indexed_messages(l: &LlmCall, a: &mut dyn AttrSink) {
     for (i, p) in l.prompts.iter().enumerate() {
         a.str(&indexed("gen_ai.prompt.", i, ".role"), &p.role);
@@ -176,6 +178,7 @@ pub fn indexed_messages(l: &LlmCall, a: &mut dyn AttrSink) {
 
 /// `{head}{i}{tail}`, an indexed attribute name (without `format!`: core::fmt's code per call
 /// site added up in the .wasm, HACKING.md "Size").
+#[cfg_attr(agensight_size, optimize(size))]
 fn indexed(head: &str, i: usize, tail: &str) -> String {
     let mut k = String::with_capacity(head.len() + tail.len() + 4);
     k.push_str(head);
@@ -188,6 +191,7 @@ fn indexed(head: &str, i: usize, tail: &str) -> String {
 /// (`gen-ai-input-messages.json`, `gen-ai-output-messages.json`): `gen_ai.system_instructions`
 /// (the system prompts' text parts), `gen_ai.input.messages` (the other prompts),
 /// `gen_ai.output.messages` (one per choice; the first carries the tool calls).
+#[cfg_attr(agensight_size, optimize(size))]
 pub fn messages(l: &LlmCall, a: &mut dyn AttrSink) {
     if l.operation == "embeddings" {
         return; // the text embedded is no chat history (it stays in `input.value`)
@@ -252,9 +256,10 @@ pub fn messages(l: &LlmCall, a: &mut dyn AttrSink) {
             out.push_str("\"name\":");
             push_string(&mut out, &tc.name);
             out.push_str(",\"arguments\":");
-            // The model's JSON as JSON; text that is not JSON as a string.
+            // The model's JSON as JSON; text that is not JSON as a string. JSON's whitespace
+            // is ASCII: `trim_ascii`, not `trim` (its Unicode table is 0.7 KB of .wasm).
             match crate::json::parse(&tc.arguments) {
-                Some(_) => out.push_str(tc.arguments.trim()),
+                Some(_) => out.push_str(tc.arguments.trim_ascii()),
                 None => push_string(&mut out, &tc.arguments),
             }
             out.push('}');
@@ -271,6 +276,7 @@ pub fn messages(l: &LlmCall, a: &mut dyn AttrSink) {
 }
 
 /// The OTLP resource's attributes: the service and the SDK.
+#[cfg_attr(agensight_size, optimize(size))]
 pub fn otlp_resource(service: &str, mode: &str, a: &mut dyn AttrSink) {
     a.str("service.name", service);
     a.str("telemetry.sdk.name", "agensight-wasm");
@@ -363,6 +369,7 @@ fn openinference_kind(s: &FinishedSpan) -> &'static str {
 
 /// An LLM call in OpenInference's names (Arize-ai/openinference spec/semantic_conventions.md),
 /// which Phoenix reads for the model, token counts, messages and tool calls.
+#[cfg_attr(agensight_size, optimize(size))]
 fn openinference_llm(l: &LlmCall, a: &mut dyn AttrSink) {
     if let Some(m) = l.response_model.as_ref().or(l.request_model.as_ref()) {
         a.str("llm.model_name", m);
@@ -417,6 +424,7 @@ fn openinference_llm(l: &LlmCall, a: &mut dyn AttrSink) {
 }
 
 /// The attributes of the OpenTelemetry `exception` event of a span that threw.
+#[cfg_attr(agensight_size, optimize(size))]
 pub fn otlp_exception(e: &ErrorInfo, a: &mut dyn AttrSink) {
     a.str("exception.type", &e.name);
     a.str("exception.message", &e.message);

@@ -108,6 +108,7 @@ pub struct Queue {
     spill_at: Option<usize>,
 }
 
+#[cfg_attr(agensight_size, optimize(size))]
 fn path_of(kind: Kind) -> String {
     match kind {
         Kind::TraceUpdate => "/logs/create/trace/update".into(),
@@ -316,6 +317,7 @@ impl Queue {
     }
 
     /// Queues the token validation first, once.
+    #[cfg_attr(agensight_size, optimize(size))]
     fn start_validation(&mut self, new_id: &mut dyn FnMut() -> u64) {
         if self.jobs.iter().any(|j| j.validate) {
             return;
@@ -339,6 +341,7 @@ impl Queue {
 
     /// The token was validated: the jobs made before get the project id, and are written to
     /// the outbox again (the next send persists the bound version first).
+    #[cfg_attr(agensight_size, optimize(size))]
     fn bind_unbound(&mut self, project: &str) {
         // A spilled job is bound when it is read back (its outbox text says it is unbound).
         for job in self.jobs.iter_mut().filter(|j| j.unbound && !j.spilled) {
@@ -392,6 +395,7 @@ impl Queue {
 
     /// The next job to send now, if any (and the concurrency limit allows). `new_id` makes
     /// ids for new jobs (random, so outbox files of two processes never collide).
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn next(
         &mut self,
         now_ms: f64,
@@ -404,6 +408,7 @@ impl Queue {
     /// [`Queue::next`] for a page being left (`keepalive` requests): only a job whose next
     /// request body has at most `max_body` bytes, and without the concurrency limit (the
     /// byte budget bounds what goes). `None`: no byte limit, the concurrency limit applies.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn next_within(
         &mut self,
         now_ms: f64,
@@ -455,11 +460,13 @@ impl Queue {
         Some(job.id)
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     fn job(&self, id: u64) -> Option<&Job> {
         self.jobs.iter().find(|j| j.id == id)
     }
 
     /// Bytes of the body of job `id`'s next request (0 for an unknown job).
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn body_bytes(&self, id: u64) -> usize {
         self.job(id)
             .and_then(|j| j.parts.get(j.cursor))
@@ -471,6 +478,7 @@ impl Queue {
     /// sends it (at exit; in browsers soon after each trace ends, as IndexedDB cannot be
     /// written while a page unloads). Jobs made here before their batch was due are not sent
     /// before it is (a flush sends them at once).
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn unsaved(&mut self, now_ms: f64, new_id: &mut dyn FnMut() -> u64) -> Vec<u64> {
         let hold = self.batch_due();
         self.make_jobs(now_ms, true, hold, new_id);
@@ -483,6 +491,7 @@ impl Queue {
 
     /// The job as JSON for the outbox, the first time it is asked for (empty afterwards, and
     /// for the token validation, which is never stored).
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn persist(&mut self, id: u64) -> String {
         let exporter = self.exporter_name();
         let Some(job) = self.jobs.iter_mut().find(|j| j.id == id) else {
@@ -527,6 +536,7 @@ impl Queue {
         out
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     fn exporter_name(&self) -> &'static str {
         match self.exporter {
             Exporter::Otlp => "otlp",
@@ -536,6 +546,7 @@ impl Queue {
 
     /// Brings back a job saved by an earlier process. Returns false when it is not one of
     /// ours (another exporter, or not a job at all), which the caller then deletes.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn restore(&mut self, json: &str) -> bool {
         let Some(Entry { id, parts, unbound }) = self.parse_entry(json) else {
             return false;
@@ -559,6 +570,7 @@ impl Queue {
     }
 
     /// An outbox entry read: `None` when it is not one of ours or not whole.
+    #[cfg_attr(agensight_size, optimize(size))]
     fn parse_entry(&self, json: &str) -> Option<Entry> {
         let v = crate::json::parse(json)?;
         if v["v"] != 1 || v["exporter"] != self.exporter_name() {
@@ -586,6 +598,7 @@ impl Queue {
 
     /// A job read back from the outbox, saved before the token was validated (`unbound`):
     /// bound now if the project id is known, else when it is.
+    #[cfg_attr(agensight_size, optimize(size))]
     fn bind_read_back(&self, job: &mut Job, unbound: bool) {
         if !unbound {
             return;
@@ -604,6 +617,7 @@ impl Queue {
     }
 
     /// The request for job `id`'s current part.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn request(&self, id: u64) -> Option<HttpRequest<'_>> {
         let job = self.job(id)?;
         let part = job.parts.get(job.cursor)?;
@@ -629,6 +643,7 @@ impl Queue {
 
     /// Records what came back for job `id`. `jitter` is a random number in [0, 1). Returns
     /// true when the job is finished (accepted or given up), so its outbox copy can go.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn complete(&mut self, id: u64, outcome: Outcome, now_ms: f64, jitter: f64) -> bool {
         let Some(i) = self.jobs.iter().position(|j| j.id == id) else {
             return true;
@@ -679,6 +694,7 @@ impl Queue {
         false
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     fn accepted(&mut self, i: usize, outcome: &Outcome) -> bool {
         let job = &mut self.jobs[i];
         if job.validate {
@@ -702,6 +718,7 @@ impl Queue {
         self.advance(i)
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     fn give_up(&mut self, i: usize, reason: String) -> bool {
         if self.jobs[i].validate {
             self.jobs.remove(i);
@@ -715,6 +732,7 @@ impl Queue {
     }
 
     /// Moves job `i` on to its next request; true (and the job gone) when it has none left.
+    #[cfg_attr(agensight_size, optimize(size))]
     fn advance(&mut self, i: usize) -> bool {
         let job = &mut self.jobs[i];
         job.cursor += 1;
@@ -735,6 +753,7 @@ impl Queue {
     }
 
     /// The token was refused: nothing can be sent; every waiting span fails, said once.
+    #[cfg_attr(agensight_size, optimize(size))]
     fn invalid_token(&mut self, reason: String) {
         self.warnings.push(format!(
             "the Agensight token was not accepted ({reason}); traces are not exported"
@@ -752,6 +771,7 @@ impl Queue {
     }
 
     /// Milliseconds until something is due (0: now), or `None` when idle.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn wake_in(&self, now_ms: f64) -> Option<f64> {
         let job = self
             .jobs
@@ -771,10 +791,12 @@ impl Queue {
     }
 
     /// Outbox entries to delete (jobs dropped by the bounds or a refused token).
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn take_dropped_jobs(&mut self) -> Vec<u64> {
         std::mem::take(&mut self.dropped_jobs)
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn take_warnings(&mut self) -> Vec<String> {
         // A receiver may echo what it got (the token, a header's credential, a key in a
         // record) in the error body quoted here: none of it is printed.
@@ -853,18 +875,38 @@ pub const MAX_BATCH_BYTES: usize = 256 << 10;
 /// Puts `project` where the job's bodies say `"project_id":null` (the record fields: inside
 /// captured JSON text every quote is escaped, so the pattern cannot match there) and marks the
 /// job to be written to the outbox again.
+#[cfg_attr(agensight_size, optimize(size))]
 fn bind_project(job: &mut Job, project: &str) {
     let mut with = String::from("\"project_id\":");
     push_string(&mut with, project);
     for p in &mut job.parts {
-        // Agensight bodies are JSON text: always UTF-8.
-        if let Ok(text) = std::str::from_utf8(&p.body) {
-            p.body = text.replace("\"project_id\":null", &with).into_bytes();
-        }
+        p.body = replace_all(&p.body, b"\"project_id\":null", with.as_bytes());
     }
     job.bytes = job.parts.iter().map(|p| p.body.len() + p.path.len()).sum();
     job.unbound = false;
     job.persisted = false;
+}
+
+/// `hay` with every `from` replaced by `to`, left to right, as `str::replace` does: a plain
+/// scan from each `from[0]`, not `str::replace`'s two-way searcher (1.8 KB of .wasm for a call
+/// made once per job after the token's validation).
+#[cfg_attr(agensight_size, optimize(size))]
+fn replace_all(hay: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(hay.len() + to.len());
+    let mut rest = hay;
+    while let Some(i) = rest.iter().position(|&b| b == from[0]) {
+        out.extend_from_slice(&rest[..i]);
+        rest = &rest[i..];
+        if rest.starts_with(from) {
+            out.extend_from_slice(to);
+            rest = &rest[from.len()..];
+        } else {
+            out.push(rest[0]);
+            rest = &rest[1..];
+        }
+    }
+    out.extend_from_slice(rest);
+    out
 }
 
 /// The user's headers over ours: a user's name replaces ours (and an earlier user header of
@@ -875,6 +917,7 @@ fn bind_project(job: &mut Job, project: &str) {
 /// merge_headers(&mut h, &[("Content-Type".into(), "text/plain".into())]);
 /// assert_eq!(h, [("Content-Type".into(), "text/plain".into())]);
 /// ```
+#[cfg_attr(agensight_size, optimize(size))]
 pub(crate) fn merge_headers(ours: &mut Vec<(String, String)>, user: &[(String, String)]) {
     for (k, v) in user {
         ours.retain(|(o, _)| !o.eq_ignore_ascii_case(k));
@@ -884,6 +927,7 @@ pub(crate) fn merge_headers(ours: &mut Vec<(String, String)>, user: &[(String, S
 
 /// Whether a header carries a credential (its value is masked in warnings): authorization,
 /// cookies, API keys, tokens, secrets. Other values (a tenant, a content type) are shown.
+#[cfg_attr(agensight_size, optimize(size))]
 pub(crate) fn is_secret_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     [
@@ -916,6 +960,7 @@ fn batch_bytes(b: &Batch) -> usize {
 mod base64 {
     const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn encode(b: &[u8]) -> String {
         let mut out = String::with_capacity(b.len().div_ceil(3) * 4);
         for c in b.chunks(3) {
@@ -934,6 +979,7 @@ mod base64 {
     }
 
     /// None for anything but padded standard base64.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn decode(s: &str) -> Option<Vec<u8>> {
         if !s.len().is_multiple_of(4) {
             return None;
@@ -967,5 +1013,27 @@ mod base64 {
         for bad in ["Zm9", "Zm=vYg==", "Zm9vYg=a", "Zm9v!g=="] {
             assert_eq!(decode(bad), None, "{bad}");
         }
+    }
+}
+
+#[cfg(test)]
+#[test]
+fn replace_all_matches_str_replace() {
+    let from = "\"project_id\":null";
+    for hay in [
+        "",
+        "\"",
+        from,
+        "{\"project_id\":null,\"x\":\"\\\"project_id\\\":null\"}",
+        "\"\"project_id\":null\"project_id\":nul\"project_id\":null",
+        "\"project_id\":\"project_id\":null",
+        "ü\"project_id\":nullé",
+    ] {
+        let got = replace_all(hay.as_bytes(), from.as_bytes(), b"\"project_id\":\"p1\"");
+        assert_eq!(
+            got,
+            hay.replace(from, "\"project_id\":\"p1\"").into_bytes(),
+            "{hay}"
+        );
     }
 }

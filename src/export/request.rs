@@ -27,6 +27,7 @@ impl HttpRequest<'_> {
     ///     headers: vec![("content-type".into(), "application/json".into())], timeout_ms: 10000.0 };
     /// assert_eq!(r.head_json(), r#"{"url":"http://127.0.0.1:4318/v1/traces","method":"POST","headers":[["content-type","application/json"]],"timeoutMs":10000}"#);
     /// ```
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn head_json(&self) -> String {
         let mut out = String::with_capacity(self.url.len() + 128);
         let mut o = Obj::new(&mut out);
@@ -41,6 +42,7 @@ impl HttpRequest<'_> {
     /// The request as JSON for the JS transport, body inside (`exportRequest`, until the JS
     /// uses `exportHead` and `exportBody`): `{"url","headers":[[name,value],...],"body",
     /// "timeoutMs"}`.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn to_json(&self) -> String {
         let mut out = String::with_capacity(self.body.len() + self.url.len() + 128);
         let mut o = Obj::new(&mut out);
@@ -53,6 +55,7 @@ impl HttpRequest<'_> {
         out
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     fn headers_json(&self) -> String {
         let mut headers = String::from("[");
         for (i, (k, v)) in self.headers.iter().enumerate() {

@@ -4,6 +4,7 @@ use super::util::{as_text, str_of, u64_of};
 use crate::json::Value;
 use crate::model::{Completion, LlmCall, ToolCall, Usage};
 
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn message(out: &Value) -> Option<LlmCall> {
     let mut call = LlmCall {
         system: "anthropic".into(),

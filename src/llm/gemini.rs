@@ -40,6 +40,7 @@ pub(super) fn usage(m: &Value) -> Option<Usage> {
 /// parts left out), its `functionCall` parts as tool calls (`args` as JSON), `finishReason` in
 /// Gemini's words (`STOP`, `MAX_TOKENS`, `SAFETY`). `responseId` and `modelVersion` are read by
 /// the caller as id and model.
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn response(out: &Value) -> Option<LlmCall> {
     let mut call = LlmCall {
         system: "gcp.gemini".into(),
@@ -79,6 +80,7 @@ pub(super) enum Part<'a> {
 }
 
 /// The recorded parts of a candidate's `content.parts`, in order.
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn parts(candidate: &Value) -> impl Iterator<Item = Part<'_>> {
     candidate
         .get("content")

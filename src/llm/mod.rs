@@ -34,6 +34,7 @@ use util::str_of;
 /// texts and tool call arguments are cut to `max_bytes` (of JSON) with secrets masked, or
 /// emptied when the output is not captured. A call read from a captured output got this
 /// from the capture already; one aggregated from stream chunks gets it here.
+#[cfg_attr(agensight_size, optimize(size))]
 pub fn limit_output(call: &mut LlmCall, max_bytes: usize, redactor: &Redactor, capture: bool) {
     let limit = |s: &mut String| {
         *s = if capture {
@@ -51,6 +52,7 @@ pub fn limit_output(call: &mut LlmCall, max_bytes: usize, redactor: &Redactor, c
 }
 
 /// `s` cut to fit `max` bytes as a JSON string, secrets masked (the capture rules).
+#[cfg_attr(agensight_size, optimize(size))]
 fn limit_text(s: &str, max: usize, redactor: &Redactor) -> String {
     if s.is_empty() {
         return String::new();

@@ -24,6 +24,7 @@ pub(super) fn usage(u: &Value, inp: &str, out: &str) -> Usage {
     }
 }
 
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn chat(out: &Value) -> Option<LlmCall> {
     let mut call = LlmCall {
         system: "openai".into(),
@@ -94,6 +95,7 @@ pub(super) fn chat(out: &Value) -> Option<LlmCall> {
 
 /// An OpenAI Responses API result: `output` items (`message` with `output_text` parts,
 /// `function_call`, `custom_tool_call`, `mcp_call`, reasoning and built-in tool items).
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn responses(out: &Value) -> LlmCall {
     let mut call = LlmCall {
         system: "openai".into(),
@@ -166,6 +168,7 @@ pub(super) fn responses(out: &Value) -> LlmCall {
 
 /// An OpenAI embeddings result: `{object: "list", data: [{object: "embedding", ...}], model,
 /// usage: {prompt_tokens, total_tokens}}`.
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn embeddings(out: &Value) -> LlmCall {
     let u = out.get("usage");
     let input = u.and_then(|u| u64_of(u, "prompt_tokens")).unwrap_or(0);

@@ -72,6 +72,7 @@ pub(super) fn read(args: &Value, call: &mut LlmCall) {
 
 /// Chat messages (OpenAI, Anthropic): an assistant message that only calls tools gets its
 /// `tool_calls` as content.
+#[cfg_attr(agensight_size, optimize(size))]
 fn push_messages(messages: &[Value], call: &mut LlmCall) {
     for m in messages {
         if let Some(role) = str_of(m, "role") {
@@ -89,6 +90,7 @@ fn push_messages(messages: &[Value], call: &mut LlmCall) {
 /// The Responses API's `input`: a string (one user message) or a list of items: messages
 /// (`{role, content}`), tool results (`function_call_output`: role "tool"), earlier tool calls
 /// and other items (as JSON, under the item's type as role, "assistant" for tool calls).
+#[cfg_attr(agensight_size, optimize(size))]
 fn push_response_input(input: &Value, call: &mut LlmCall) {
     let Value::Array(items) = input else {
         call.prompts.push(Message {

@@ -25,6 +25,7 @@ use crate::model::{Completion, LlmCall, Usage};
 
 /// The usage report a result carries at its top level, as a call; `None` when there is no
 /// usage object or none of its counts is known.
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn report(out: &Value) -> Option<LlmCall> {
     let (system, operation, usage) = if let Some(m) = out.get("usageMetadata") {
         ("gcp.gemini", "chat", gemini::usage(m)?)
@@ -59,6 +60,7 @@ pub(super) fn report(out: &Value) -> Option<LlmCall> {
 }
 
 /// Provider, operation and usage of a `usage` object by its keys.
+#[cfg_attr(agensight_size, optimize(size))]
 fn shape(u: &Value) -> Option<(&'static str, &'static str, Usage)> {
     let has = |k: &str| u.get(k).is_some_and(|v| v.is_number() || v.is_object());
     if has("prompt_tokens") || has("completion_tokens") {
@@ -93,6 +95,7 @@ fn shape(u: &Value) -> Option<(&'static str, &'static str, Usage)> {
 }
 
 /// `inputTokens`/`outputTokens`: the AI SDK's forms or Bedrock's.
+#[cfg_attr(agensight_size, optimize(size))]
 fn camel(u: &Value) -> (&'static str, &'static str, Usage) {
     let (inp, out) = (u.get("inputTokens"), u.get("outputTokens"));
     if inp.is_some_and(Value::is_object) || out.is_some_and(Value::is_object) {
@@ -134,11 +137,13 @@ fn camel(u: &Value) -> (&'static str, &'static str, Usage) {
     ("", "chat", usage)
 }
 
+#[cfg_attr(agensight_size, optimize(size))]
 fn num(u: &Value, k: &str) -> u64 {
     u64_of(u, k).unwrap_or(0)
 }
 
 /// A usage of `input` and `output` tokens, with the report's own total when it has one.
+#[cfg_attr(agensight_size, optimize(size))]
 fn totals(u: &Value, input: u64, output: u64, total_key: &str) -> Usage {
     Usage {
         input,

@@ -7,7 +7,7 @@
 // still no integration; `agensight-wasm/modules` brings instrumentModules and the Gemini
 // wrapper. Then the wrappers work when bundled: the OpenAI app and the instrumentModules app,
 // bundled for Node with the real `openai` SDK inside, run against the local OpenAI double and
-// record the span tree.
+// record the span tree. And each entry keeps only the wasm-bindgen loader it calls.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { writeFileSync } from "node:fs";
@@ -43,9 +43,9 @@ const CONDITIONS = {
 const dir = await project("tree-shake", { "minimal.mjs": APP, "openai.mjs": APP_OPENAI, "worker.mjs": APP_WORKER, "readback.mjs": APP_READBACK, "modules.mjs": APP_MODULES });
 const esbuild = await importTool("esbuild");
 
-/** The package files (paths inside agensight-wasm/) esbuild put in the bundle of `entry`. */
-async function esbuildInputs(entry, { platform, conditions }, external = ["openai"]) {
-  const r = await esbuild.build({
+/** esbuild's minified ESM bundle of `entry` for one condition set, with its metafile. */
+function esbuildBundle(entry, { platform, conditions }, external = ["openai"]) {
+  return esbuild.build({
     entryPoints: [join(dir, entry)],
     bundle: true,
     minify: true,
@@ -57,6 +57,11 @@ async function esbuildInputs(entry, { platform, conditions }, external = ["opena
     logLevel: "silent",
     external: ["node:*", "*.wasm", "*.wasm?module", ...external],
   });
+}
+
+/** The package files (paths inside agensight-wasm/) esbuild put in the bundle of `entry`. */
+async function esbuildInputs(entry, c, external) {
+  const r = await esbuildBundle(entry, c, external);
   // The output's inputs with bytes in it (metafile.inputs also lists what was read and dropped).
   const [out] = Object.values(r.metafile.outputs);
   return packageFiles(Object.entries(out.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([p]) => p));
@@ -81,6 +86,32 @@ test("esbuild, every condition: the minimal app's bundle has none of the parts o
     assert.deepEqual(wrappers(await esbuildInputs("readback.mjs", c)), ["readback.js"], `${name}: with readLocal`);
     assert.deepEqual(wrappers(await esbuildInputs("modules.mjs", c)), ["integrations/chat-shape.js", "integrations/google-genai/shapes.js", "integrations/google-genai/streaming.js", "integrations/google-genai/wrap.js", "integrations/modules.js", "providers.js", "stream-end.js"], `${name}: with agensight-wasm/modules`);
   }
+});
+
+// wasm-bindgen's two loaders, by text each keeps when minified: the async one's fetch of the
+// .wasm (instantiateStreaming) and initSync's warning about its old signature.
+const ASYNC_LOADER = /instantiateStreaming/;
+const SYNC_LOADER = /deprecated parameters for `initSync\(\)`/;
+
+test("esbuild, every condition: the minimal app's bundle keeps only the wasm loader its entry calls, and the log of spans made while loading only where it loads asynchronously", async () => {
+  const seen = new Set();
+  for (const [name, c] of Object.entries(CONDITIONS)) {
+    const r = await esbuildBundle("minimal.mjs", c);
+    const js = r.outputFiles[0].text;
+    const files = packageFiles(Object.entries(Object.values(r.metafile.outputs)[0].inputs).filter(([, i]) => i.bytesInOutput > 0).map(([p]) => p));
+    if (["edge-entry.js", "node.mjs", "deno.mjs"].some((f) => files.includes(f))) {
+      seen.add(name);
+      assert.ok(!ASYNC_LOADER.test(js), `${name}: the entry instantiates synchronously, without the async loader`);
+      assert.ok(SYNC_LOADER.test(js), `${name}: initSync is there`);
+      assert.ok(!files.includes("pending.js"), `${name}: no pending.js (${files})`);
+    } else if (files.includes("browser.mjs")) {
+      seen.add(name);
+      assert.ok(!SYNC_LOADER.test(js), `${name}: the browser entry loads asynchronously, without initSync`);
+      assert.ok(ASYNC_LOADER.test(js), `${name}: the async loader is there`);
+      assert.ok(files.includes("pending.js"), `${name}: pending.js (${files})`);
+    }
+  }
+  assert.deepEqual([...seen].sort(), Object.keys(CONDITIONS).sort(), "every condition's entry was checked");
 });
 
 /** Each browser bundler's account of the package files in a bundle of `entry`. */

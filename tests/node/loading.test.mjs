@@ -14,6 +14,7 @@ import { PACKAGE, installPackage } from "../support/package.mjs";
 await installPackage();
 const load = (f) => import(pathToFileURL(join(PACKAGE, f)).href);
 const { createAgensight } = await load("core.js");
+const { createPendingLog } = await load("pending.js");
 const { alsContext } = await load("context.js");
 const { memoryStore } = await load("store-memory.js");
 const { groupRecords, parseLines } = await load("records.js");
@@ -29,6 +30,7 @@ function loadingCore() {
   const warnings = [];
   const api = createAgensight({
     wasm,
+    pendingLog: createPendingLog, // as the browser entry passes it
     context: alsContext(AsyncLocalStorage),
     openStore: () => (memory = memoryStore()),
     randomBytes: (n) => crypto.getRandomValues(new Uint8Array(n)),
@@ -167,6 +169,11 @@ test("the wasm given as the loaded module (not a Promise): ready is resolved, no
   await api.ready;
   await api.flush();
   assert.deepEqual(groupRecords(parseLines(memory.read()).records).traces.map((t) => t.name), ["sync"]);
+});
+
+test("a wasm still loading without a pending log is an entry's mistake, said at once", () => {
+  const make = () => createAgensight({ wasm: new Promise(() => {}), context: alsContext(AsyncLocalStorage), openStore: () => null, randomBytes: (n) => new Uint8Array(n), now: Date.now, defer: setTimeout });
+  assert.throws(make, { name: "TypeError", message: "createAgensight: a wasm still loading needs pendingLog" });
 });
 
 // Cold start: importing the Node entry and init() with a local store must not load Node's

@@ -17,6 +17,7 @@ const SPILL_BATCH_SHARE: usize = 4;
 impl Queue {
     /// Keep at most `max_resident` bytes of request bodies in memory (an outbox holds the
     /// rest). Called once by an exporter that has an outbox.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn spill_at(&mut self, max_resident: usize) {
         self.spill_at = Some(max_resident);
     }
@@ -31,6 +32,7 @@ impl Queue {
     }
 
     /// Jobs whose bodies are only in the outbox.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn spilled_jobs(&self) -> usize {
         self.jobs.iter().filter(|j| j.spilled).count()
     }
@@ -58,11 +60,16 @@ impl Queue {
     /// once written.
     /// Never the token validation, a job in flight, one partly sent, nor the oldest resident
     /// job (it goes next; reading it back only to spill it again would loop).
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn spill(&mut self, now_ms: f64, new_id: &mut dyn FnMut() -> u64) -> Vec<u64> {
         // With an outbox: made early, not to be sent before their batch is due by time (as
         // before). Without one, a full batch goes at once (held, a flood piled up past the
         // bounds in the batch delay and was dropped while the receiver answered fast).
-        let hold = if self.spill_at.is_some() { self.batch_due() } else { 0.0 };
+        let hold = if self.spill_at.is_some() {
+            self.batch_due()
+        } else {
+            0.0
+        };
         self.make_jobs(now_ms, false, hold, new_id);
         let Some(max) = self.spill_at else {
             return Vec::new();
@@ -89,6 +96,7 @@ impl Queue {
     /// Job `id`'s outbox copy is written: its bodies leave memory. False (nothing changes)
     /// when the job changed since [`Queue::spill`] named it (sent, in flight, rebound to a
     /// project, finished), so the copy might not be the job any more.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn evict(&mut self, id: u64) -> bool {
         let Some(j) = self.jobs.iter_mut().find(|j| j.id == id) else {
             return false;
@@ -105,6 +113,7 @@ impl Queue {
 
     /// Spilled jobs to read back now, oldest first, while they fit the resident bound (one
     /// always may, when nothing else is in memory); each is named once.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn to_load(&mut self) -> Vec<u64> {
         let Some(max) = self.spill_at else {
             return Vec::new();
@@ -130,6 +139,7 @@ impl Queue {
     /// job has its bodies again (or is no longer waiting). False when the text is missing or
     /// not this job's (removed, torn, overwritten): the job is gone, its spans counted failed,
     /// its outbox entry to be deleted (`take_dropped_jobs`); the caller warns.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn reload(&mut self, id: u64, json: &str) -> bool {
         let Some(i) = self.jobs.iter().position(|j| j.id == id && j.spilled) else {
             return true;

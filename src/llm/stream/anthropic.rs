@@ -101,6 +101,7 @@ impl MessagesAgg {
     }
 
     /// Bytes of text held.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn retained_text(&self) -> usize {
         self.blocks
             .iter()

@@ -55,6 +55,7 @@ impl GeminiAgg {
         }
     }
 
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn retained_text(&self) -> usize {
         self.candidates.iter().map(|(_, c)| c.text.s.len()).sum()
     }

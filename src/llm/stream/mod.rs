@@ -27,6 +27,7 @@ pub(super) struct Text {
 }
 
 impl Text {
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn push(&mut self, add: &str) {
         if self.cut {
             return;
@@ -168,6 +169,7 @@ impl Stream {
     }
 
     /// Bytes of text the aggregate holds (for the memory-bound tests).
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn retained_text(&self) -> usize {
         match &self.agg {
             Agg::Empty => 0,
@@ -180,6 +182,7 @@ impl Stream {
     }
 
     /// Declares the call (see [`Declaration`]); a later declaration replaces it.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub fn declare(&mut self, d: Declaration) {
         self.declared = Some(d);
     }
@@ -307,6 +310,7 @@ fn ordered_json(v: &Value) -> String {
 }
 
 /// The entry of `items` for `index`, added when new (up to [`MAX_STREAM_ITEMS`]).
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn entry<T: Default>(items: &mut Vec<(u64, T)>, index: u64) -> Option<&mut T> {
     match items.iter().position(|(i, _)| *i == index) {
         Some(p) => Some(&mut items[p].1),
@@ -321,6 +325,7 @@ pub(super) fn entry<T: Default>(items: &mut Vec<(u64, T)>, index: u64) -> Option
 /// Sorts by `key`, keeping equal keys in order (as `sort_by_key`): an insertion sort, since
 /// the items are few (at most [`MAX_STREAM_ITEMS`]) and mostly in order already; the standard
 /// library's stable sort added about 0.5 KB of .wasm per item type.
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn sort_by_index<T>(items: &mut [T], key: impl Fn(&T) -> u64) {
     for i in 1..items.len() {
         let mut j = i;
@@ -331,6 +336,7 @@ pub(super) fn sort_by_index<T>(items: &mut [T], key: impl Fn(&T) -> u64) {
     }
 }
 
+#[cfg_attr(agensight_size, optimize(size))]
 pub(super) fn set_str(slot: &mut Option<String>, o: &Map, key: &str) {
     if let Some(s) = o.get(key).and_then(Value::as_str) {
         if slot.as_deref() != Some(s) {

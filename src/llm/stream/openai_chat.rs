@@ -123,6 +123,7 @@ impl ChatAgg {
     }
 
     /// Bytes of text held.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn retained_text(&self) -> usize {
         self.choices
             .iter()

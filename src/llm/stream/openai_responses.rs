@@ -77,6 +77,7 @@ impl ResponsesAgg {
     }
 
     /// Bytes of text held.
+    #[cfg_attr(agensight_size, optimize(size))]
     pub(super) fn retained_text(&self) -> usize {
         self.items
             .iter()
