@@ -6,8 +6,8 @@
 use super::genai::{self, Dialect};
 use crate::config::Mode;
 use crate::ids::{SpanId, TraceId};
-use crate::json::Obj;
 use crate::json::Value;
+use crate::json::{Obj, ESCAPED};
 use crate::model::{Batch, FinishedSpan, TraceInfo};
 
 /// The record types, named as in the API paths (`/logs/create/{kind}`).
@@ -57,6 +57,160 @@ fn secs(ms: f64) -> f64 {
     ms / 1000.0
 }
 
+/// A record's time in seconds as [`crate::json::push_f64`] writes `ms / 1000`, on the stack
+/// (a root span's times are its trace's: written once). Timestamps (seconds since 1970 with a
+/// fraction) go through [`fixed_shortest`], which needs no 128-bit product (a library call in
+/// wasm32, three or four per number in the general formatter); anything else through
+/// `push_f64` itself.
+#[derive(Clone, Copy)]
+struct Secs {
+    len: u8,
+    text: [u8; 32],
+}
+
+impl Secs {
+    /// `ms` as written, `known` if it is the same as `known_ms` (a root span's times are its
+    /// trace's).
+    fn of(ms: f64, known_ms: f64, known: &Secs) -> Secs {
+        if ms.to_bits() == known_ms.to_bits() {
+            *known
+        } else {
+            Secs::new(ms)
+        }
+    }
+
+    fn new(ms: f64) -> Secs {
+        let mut t = Secs {
+            len: 0,
+            text: [0; 32],
+        };
+        let x = secs(ms);
+        match fixed_shortest(x, &mut t.text) {
+            Some(n) => t.len = n as u8,
+            None => {
+                let mut s = String::new();
+                crate::json::push_f64(&mut s, x);
+                t.text[..s.len()].copy_from_slice(s.as_bytes());
+                t.len = s.len() as u8;
+            }
+        }
+        t
+    }
+}
+
+impl std::ops::Deref for Secs {
+    type Target = str;
+    fn deref(&self) -> &str {
+        // SAFETY: ASCII digits and a point, or what push_f64 wrote (ASCII).
+        unsafe { std::str::from_utf8_unchecked(&self.text[..self.len as usize]) }
+    }
+}
+
+/// `x` in the shortest decimal that reads back as `x` (the digits `push_f64`'s formatter
+/// writes), for `1 <= x < 2^52` with a fraction: `1796326927.1665723`. `None` where another
+/// path must answer: outside that range, and the rare cases where "shortest, then nearest"
+/// needs care (a tie, a decimal on the rounding boundary, a power of two's narrower lower
+/// interval). `x = m / 2^k`; for `d` fractional digits the nearest decimal is
+/// `c = round(x * 10^d) = round(m * 5^d / 2^(k - d))` and reads back as `x` when
+/// `|c - x * 10^d| < 10^d / 2^(k + 1)`, i.e. `2r < 5^d` with `r = |c * 2^(k-d) - m * 5^d|`. If
+/// `d` digits read back, so do `d + 1`: down from 17 significant digits (always enough), the
+/// last `d` that reads back is the shortest.
+fn fixed_shortest(x: f64, out: &mut [u8; 32]) -> Option<usize> {
+    const POW10: [u64; 17] = {
+        let mut t = [1u64; 17];
+        let mut i = 1;
+        while i < 17 {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    let bits = x.to_bits();
+    let frac = bits & ((1 << 52) - 1);
+    // Sign set, or exponent out of range: k = 1075 - biased exponent must be in 1..=52.
+    let k = 1075 - (bits >> 52) as i64;
+    if !(1..=52).contains(&k) || frac == 0 {
+        return None;
+    }
+    let m = frac | 1 << 52;
+    let int = m >> k;
+    if m & ((1 << k) - 1) == 0 {
+        return None; // a whole number: push_f64 writes those as integers
+    }
+    let n = POW10.iter().take_while(|&&p| p <= int).count(); // digits of the whole part
+    let mut found = None;
+    let mut d = 17 - n;
+    while d >= 1 {
+        let shift = k - d as i64;
+        if shift < 1 {
+            return None;
+        }
+        let five = POW10[d] >> d; // 5^d
+        let (hi, lo) = mul_wide(m, five);
+        let shift = shift as u32;
+        let mask = (1u64 << shift) - 1;
+        let rem = lo & mask;
+        let half = 1u64 << (shift - 1);
+        if rem == half {
+            return None;
+        }
+        let up = rem > half;
+        let c = ((lo >> shift) | (hi << (64 - shift))) + up as u64;
+        let r = if up { (1 << shift) - rem } else { rem };
+        match (2 * r as u128).cmp(&(five as u128)) {
+            std::cmp::Ordering::Less => found = Some((c, d)),
+            std::cmp::Ordering::Equal => return None,
+            std::cmp::Ordering::Greater => break,
+        }
+        d -= 1;
+    }
+    let (c, d) = found?;
+    // c has d fractional digits, the last one not 0 (else d - 1 would have read back), and
+    // `int` whole (a whole number between c / 10^d and x would be a closer double). The
+    // digits come from 32-bit numbers: a division by a constant there is a multiplication, a
+    // 64-bit one a real division in wasm32.
+    let f = c - int * POW10[d];
+    let mut at = if int >> 32 == 0 {
+        put_digits(out, 0, int as u32, n)
+    } else {
+        let hi = int / 100_000_000;
+        let at = put_digits(out, 0, hi as u32, n - 8);
+        put_digits(out, at, (int - hi * 100_000_000) as u32, 8)
+    };
+    out[at] = b'.';
+    at += 1;
+    if d > 9 {
+        let hi = f / 100_000_000;
+        at = put_digits(out, at, hi as u32, d - 8);
+        at = put_digits(out, at, (f - hi * 100_000_000) as u32, 8);
+    } else {
+        at = put_digits(out, at, f as u32, d);
+    }
+    Some(at)
+}
+
+/// Writes `v` as exactly `n` digits (leading zeros) at `out[at..]`; returns the end.
+#[inline(always)]
+fn put_digits(out: &mut [u8; 32], at: usize, mut v: u32, n: usize) -> usize {
+    for i in (at..at + n).rev() {
+        out[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    at + n
+}
+
+/// `a * b` as (high, low) 64-bit words, for `a < 2^53`, `b < 2^50`: four 32-bit products
+/// (a `u128` product is a library call in wasm32).
+#[inline(always)]
+fn mul_wide(a: u64, b: u64) -> (u64, u64) {
+    let (a1, a0) = (a >> 32, a & 0xffff_ffff);
+    let (b1, b0) = (b >> 32, b & 0xffff_ffff);
+    let mid = a1 * b0 + a0 * b1; // < 2^21 * 2^32 + 2^32 * 2^18: no overflow
+    let low = a0 * b0;
+    let (lo, carry) = low.overflowing_add(mid << 32);
+    (a1 * b1 + (mid >> 32) + carry as u64, lo)
+}
+
 impl Encoder<'_> {
     /// Calls `emit(kind, data_json)` for every record of `batch`, in API order.
     ///
@@ -84,6 +238,8 @@ impl Encoder<'_> {
         // span's attributes (reused).
         let trace_id = t.trace_id.uuid();
         let mut attrs = String::new();
+        // The trace's times, its root span's too.
+        let times = [Secs::new(t.start_ms), Secs::new(t.end_ms)];
         if batch.session_is_new {
             if let Some(s) = &t.session {
                 let mut o = Obj::new(out.begin(Kind::Session));
@@ -99,12 +255,12 @@ impl Encoder<'_> {
             }
         }
         if batch.trace_is_new {
-            self.trace(t, &trace_id, out.begin(Kind::Trace));
+            self.trace(t, &trace_id, &times, out.begin(Kind::Trace));
             out.end(Kind::Trace);
         }
         for s in self.ordered(&batch.spans) {
             attrs.clear();
-            self.span(t, &trace_id, s, &mut attrs, out.begin(Kind::Span));
+            self.span(t, &trace_id, &times, s, &mut attrs, out.begin(Kind::Span));
             out.end(Kind::Span);
             self.llm_records(t, s, out);
             self.normalized_records(t, s, out);
@@ -147,13 +303,13 @@ impl Encoder<'_> {
         out
     }
 
-    fn trace(&self, t: &TraceInfo, trace_id: &str, buf: &mut String) {
+    fn trace(&self, t: &TraceInfo, trace_id: &str, times: &[Secs; 2], buf: &mut String) {
         let mut o = Obj::new(buf);
         o.str("id", trace_id)
             .opt_str("project_id", self.project_id)
             .str("name", &t.name)
-            .num("started_at", secs(t.start_ms))
-            .num("ended_at", secs(t.end_ms))
+            .raw("started_at", &times[0])
+            .raw("ended_at", &times[1])
             .opt_str("session_id", t.session.as_ref().map(|s| s.spec.id.as_str()))
             .str("metadata", t.metadata.as_deref().unwrap_or("{}"))
             .str("mode", self.mode.as_str());
@@ -167,6 +323,7 @@ impl Encoder<'_> {
         &self,
         t: &TraceInfo,
         trace_id: &str,
+        times: &[Secs; 2],
         s: &FinishedSpan,
         attrs: &mut String,
         buf: &mut String,
@@ -181,8 +338,8 @@ impl Encoder<'_> {
             .str("trace_id", trace_id)
             .opt_str("parent_id", parent.as_deref())
             .str("name", &s.name)
-            .num("started_at", secs(s.start_ms))
-            .num("ended_at", secs(s.end_ms))
+            .raw("started_at", &Secs::of(s.start_ms, t.start_ms, &times[0]))
+            .raw("ended_at", &Secs::of(s.end_ms, t.end_ms, &times[1]))
             .num("duration", secs(s.end_ms - s.start_ms));
         if cloud {
             // The reference client's vocabulary: Python's str() of the OpenTelemetry kind and
@@ -200,8 +357,13 @@ impl Encoder<'_> {
             o.str("kind", &s.kind)
                 .str("status", if s.error.is_some() { "error" } else { "ok" });
         }
-        o.str("attributes", attrs).str("mode", self.mode.as_str());
-        o.finish();
+        // The attributes, the span's largest string, through the escaper for long runs: the
+        // object goes on by hand from here (an `Obj` only opens and closes it).
+        buf.push_str(",\"attributes\":");
+        push_string_runs(buf, attrs);
+        buf.push_str(",\"mode\":");
+        crate::json::push_string(buf, self.mode.as_str());
+        buf.push('}');
     }
 
     /// A span's id as records spell it: the cloud API's are UUIDs (as the reference client's),
@@ -373,6 +535,104 @@ impl Out<'_> {
     }
 }
 
+/// [`crate::json::push_string`] for text whose plain runs are long enough to move eight bytes
+/// at a time: a span's attributes (JSON, escaped once more as a string), the largest string
+/// of every span record. A word with no byte to escape is stored whole; one with such a byte
+/// is stored whole too, and the write goes on from that byte (what follows it is overwritten).
+/// The same bytes as `push_string` (tests: `escapes_as_push_string`).
+fn push_string_runs(out: &mut String, s: &str) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let bytes = s.as_bytes();
+    if bytes.len() < 16 {
+        return crate::json::push_string(out, s);
+    }
+    // SAFETY: as in push_string: every byte of `s` written in order, ASCII escapes for ASCII
+    // bytes (the String stays UTF-8); the room reserved covers every write, an eight-byte one
+    // included: it is made only while eight or more bytes of `s` are left, each needing at
+    // least one byte of the room, which also holds the closing quote.
+    let v = unsafe { out.as_mut_vec() };
+    if v.capacity() - v.len() < bytes.len() * 6 + 2 {
+        let extra: usize = bytes.iter().map(|&b| ESCAPED[b as usize] as usize).sum();
+        if v.capacity() - v.len() < bytes.len() + extra + 2 {
+            v.reserve(bytes.len() + extra + 2);
+        }
+    }
+    let len = v.len();
+    unsafe {
+        let start = v.as_mut_ptr().add(len);
+        let mut p = start;
+        p.write(b'"');
+        p = p.add(1);
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes.len() - i >= 8 {
+                let w = bytes.as_ptr().add(i).cast::<u64>().read_unaligned();
+                // The lowest flagged byte of each test is exact (a borrow only flags bytes
+                // above a real hit), so the lowest of the three is the first to escape.
+                let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+                let hit = zero(w ^ (ONES * b'"' as u64))
+                    | zero(w ^ (ONES * b'\\' as u64))
+                    | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+                p.cast::<u64>().write_unaligned(w);
+                if hit == 0 {
+                    p = p.add(8);
+                    i += 8;
+                    continue;
+                }
+                let n = (hit.trailing_zeros() / 8) as usize;
+                p = p.add(n);
+                i += n;
+            }
+            let b = bytes[i];
+            i += 1;
+            p = escape(b, p);
+        }
+        p.write(b'"');
+        p = p.add(1);
+        v.set_len(len + p.offset_from(start) as usize);
+    }
+}
+
+/// Writes byte `b` of a string's content at `p` as JSON spells it; returns the end.
+///
+/// # Safety
+/// `p` is valid for `1 + ESCAPED[b]` bytes of writes.
+#[inline(always)]
+unsafe fn escape(b: u8, p: *mut u8) -> *mut u8 {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    unsafe {
+        match ESCAPED[b as usize] {
+            0 => {
+                p.write(b);
+                p.add(1)
+            }
+            1 => {
+                p.write(b'\\');
+                p.add(1).write(match b {
+                    b'\n' => b'n',
+                    b'\r' => b'r',
+                    b'\t' => b't',
+                    _ => b,
+                });
+                p.add(2)
+            }
+            _ => {
+                let e = [
+                    b'\\',
+                    b'u',
+                    b'0',
+                    b'0',
+                    HEX[(b >> 4) as usize],
+                    HEX[(b & 15) as usize],
+                ];
+                std::ptr::copy_nonoverlapping(e.as_ptr(), p, 6);
+                p.add(6)
+            }
+        }
+    }
+}
+
 /// A span id as records spell it, on the stack.
 enum SpanIdText {
     Hex(crate::ids::IdText<16>),
@@ -488,5 +748,121 @@ fn first_text(v: &Value) -> String {
             None => v.to_string(),
         },
         _ => v.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{fixed_shortest, push_string_runs, Secs};
+    use crate::json::{push_f64, push_string};
+
+    /// Random words, the same on every run (the span id generator, seeded).
+    struct Rng(crate::ids::IdGenerator);
+
+    impl Rng {
+        fn new(seed: u8) -> Rng {
+            Rng(crate::ids::IdGenerator::new(&[seed; 32]))
+        }
+        fn next(&mut self) -> u64 {
+            self.0.span_id().0
+        }
+    }
+
+    #[test]
+    fn seconds_are_written_as_push_f64_writes_them() {
+        let old = |x: f64| {
+            let mut s = String::new();
+            push_f64(&mut s, x);
+            s
+        };
+        let check = |ms: f64| {
+            let got = Secs::new(ms);
+            assert_eq!(&*got, old(ms / 1000.0), "ms {ms:?} ({:#x})", ms.to_bits());
+        };
+        let mut rng = Rng::new(1);
+        // Timestamps as Node makes them (timeOrigin + performance.now(), in ms): every bit
+        // pattern near today's, and durations; then any bits in the range the fast path takes,
+        // and a few fixed ones (whole numbers, powers of two, small and large).
+        for _ in 0..300_000 {
+            let now =
+                1.7e12 + (rng.next() % (1 << 40)) as f64 + (rng.next() % 4096) as f64 / 4096.0;
+            check(now);
+            check(f64::from_bits(now.to_bits() ^ (rng.next() & 0xfff)));
+            check((rng.next() % 10_000_000) as f64 / 4096.0);
+            let any = f64::from_bits(rng.next() >> 1);
+            if (1.0..4.6e18).contains(&any) {
+                check(any);
+            }
+            let e = (rng.next() % 60) as i32 - 4;
+            check(f64::from_bits((rng.next() >> 12) | (((1023 + e) as u64) << 52)) * 1000.0);
+        }
+        for ms in [
+            0.0,
+            1.0,
+            999.0,
+            1000.0,
+            1500.0,
+            1024.0,
+            2048.0,
+            1e18,
+            9.007199254740993e18,
+            4.503599627370496e18,
+            1764050107123.4567,
+            0.25,
+            f64::MIN_POSITIVE,
+            -1500.5,
+        ] {
+            check(ms);
+            check(ms.next_up());
+            check(ms.next_down());
+        }
+        assert_eq!(&*Secs::new(1764050107123.4567), "1764050107.1234567");
+        assert!(
+            fixed_shortest(1764050107.1234567, &mut [0; 32]).is_some(),
+            "the fast path"
+        );
+    }
+
+    #[test]
+    fn escapes_as_push_string() {
+        // Runs of plain text of every length between bytes to escape (quotes, back slashes,
+        // control bytes, the line ends), multi-byte characters, and JSON text.
+        let pieces = [
+            "\"",
+            "\\",
+            "\n",
+            "\r",
+            "\t",
+            "\u{0}",
+            "\u{1f}",
+            "\u{7f}",
+            "é",
+            "😀",
+            " ",
+            "a",
+            "0123456",
+            "{\"k\":[1,\"v\"]}",
+            "What's the weather in Paris?",
+        ];
+        let mut rng = Rng::new(2);
+        for case in 0..20_000 {
+            let mut s = String::new();
+            for _ in 0..rng.next() % 40 {
+                s.push_str(pieces[(rng.next() % pieces.len() as u64) as usize]);
+            }
+            // Appended after what is there: with the worst case's room (a buffer of lines),
+            // with just the room (counted), and with none.
+            let mut want = String::from("x");
+            push_string(&mut want, &s);
+            for room in [s.len() * 6 + 2, s.len() + 2, 0] {
+                let mut got = String::with_capacity(1 + room);
+                got.push('x');
+                push_string_runs(&mut got, &s);
+                assert_eq!(got, want, "case {case}: {s:?}, room {room}");
+            }
+        }
+        let mut got = String::new();
+        push_string_runs(&mut got, "{\"input\":[\"a\\\\b\"]}\n\u{1}");
+        assert_eq!(got, r#""{\"input\":[\"a\\\\b\"]}\n\u0001""#);
     }
 }
