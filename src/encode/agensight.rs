@@ -24,6 +24,19 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// How a local-store line of this kind starts, in one piece (one copy per record).
+    fn line_head(self) -> &'static str {
+        match self {
+            Kind::Session => "{\"type\":\"session\",\"data\":",
+            Kind::Trace => "{\"type\":\"trace\",\"data\":",
+            Kind::Span => "{\"type\":\"span\",\"data\":",
+            Kind::Prompt => "{\"type\":\"prompt\",\"data\":",
+            Kind::Completion => "{\"type\":\"completion\",\"data\":",
+            Kind::Tool => "{\"type\":\"tool\",\"data\":",
+            Kind::TraceUpdate => "{\"type\":\"trace_update\",\"data\":",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Session => "session",
@@ -167,19 +180,23 @@ fn fixed_shortest(x: f64, out: &mut [u8; 32]) -> Option<usize> {
     let (c, d) = found?;
     // c has d fractional digits, the last one not 0 (else d - 1 would have read back), and
     // `int` whole (a whole number between c / 10^d and x would be a closer double). The
-    // digits come from 32-bit numbers: a division by a constant there is a multiplication, a
-    // 64-bit one a real division in wasm32.
+    // digits eight at a time from 32-bit numbers: a 64-bit division is a real division in
+    // wasm32, a digit loop a division by 10 per digit.
     let f = c - int * POW10[d];
-    let mut at = if int >> 32 == 0 {
+    let mut at = if int < 100_000_000 {
         put_digits(out, 0, int as u32, n)
     } else {
-        let hi = int / 100_000_000;
-        let at = put_digits(out, 0, hi as u32, n - 8);
-        put_digits(out, at, (int - hi * 100_000_000) as u32, 8)
+        let (hi, lo) = if int >> 32 == 0 {
+            ((int as u32) / 100_000_000, (int as u32) % 100_000_000)
+        } else {
+            ((int / 100_000_000) as u32, (int % 100_000_000) as u32)
+        };
+        let at = put_digits(out, 0, hi, n - 8);
+        put_digits(out, at, lo, 8)
     };
     out[at] = b'.';
     at += 1;
-    if d > 9 {
+    if d > 8 {
         let hi = f / 100_000_000;
         at = put_digits(out, at, hi as u32, d - 8);
         at = put_digits(out, at, (f - hi * 100_000_000) as u32, 8);
@@ -189,13 +206,20 @@ fn fixed_shortest(x: f64, out: &mut [u8; 32]) -> Option<usize> {
     Some(at)
 }
 
-/// Writes `v` as exactly `n` digits (leading zeros) at `out[at..]`; returns the end.
+/// Writes `v < 10^n` as exactly `n` digits (leading zeros), `1 <= n <= 8`, at `out[at..]`
+/// (eight bytes written, `at + 8 <= 32`); returns `at + n`. The eight digits of `v` from a
+/// few multiplications on one 64-bit word (halves, quarters, eighths; each quotient by a
+/// multiply and a shift, exact below 10^4, 10^2), then the `8 - n` leading zeros shifted
+/// out.
 #[inline(always)]
-fn put_digits(out: &mut [u8; 32], at: usize, mut v: u32, n: usize) -> usize {
-    for i in (at..at + n).rev() {
-        out[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
+fn put_digits(out: &mut [u8; 32], at: usize, v: u32, n: usize) -> usize {
+    let mut x = (v / 10_000) as u64 | ((v % 10_000) as u64) << 32;
+    let hi = ((x * 10_486) >> 20) & 0x0000_007f_0000_007f;
+    x = hi | ((x - hi * 100) << 16);
+    let hi = ((x * 103) >> 10) & 0x000f_000f_000f_000f;
+    x = hi | ((x - hi * 10) << 8);
+    let ascii = (x | 0x3030_3030_3030_3030) >> (8 * (8 - n));
+    out[at..at + 8].copy_from_slice(&ascii.to_le_bytes());
     at + n
 }
 
@@ -236,8 +260,10 @@ impl Encoder<'_> {
         let t = &batch.trace;
         // Once per batch, not per record: the trace id as records spell it, and room for a
         // span's attributes (reused).
-        let trace_id = t.trace_id.uuid();
-        let mut attrs = String::new();
+        let uuid = t.trace_id.uuid();
+        let trace_id: &str = &uuid;
+        // Room for the usual span's attributes at once, not grown by doubling from 8 bytes.
+        let mut attrs = String::with_capacity(512);
         // The trace's times, its root span's too.
         let times = [Secs::new(t.start_ms), Secs::new(t.end_ms)];
         if batch.session_is_new {
@@ -258,7 +284,15 @@ impl Encoder<'_> {
             self.trace(t, &trace_id, &times, out.begin(Kind::Trace));
             out.end(Kind::Trace);
         }
-        for s in self.ordered(&batch.spans) {
+        let spans: Vec<&FinishedSpan>;
+        let spans: &mut dyn Iterator<Item = &FinishedSpan> = match self.target {
+            Target::Local => &mut batch.spans.iter(),
+            Target::Cloud => {
+                spans = self.ordered(&batch.spans);
+                &mut spans.iter().copied()
+            }
+        };
+        for s in spans {
             attrs.clear();
             self.span(t, &trace_id, &times, s, &mut attrs, out.begin(Kind::Span));
             out.end(Kind::Span);
@@ -518,9 +552,7 @@ impl Out<'_> {
                 buf
             }
             Out::Lines(out) => {
-                out.push_str("{\"type\":\"");
-                out.push_str(kind.as_str());
-                out.push_str("\",\"data\":");
+                out.push_str(kind.line_head());
                 out
             }
         }
