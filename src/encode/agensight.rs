@@ -281,7 +281,7 @@ impl Encoder<'_> {
             }
         }
         if batch.trace_is_new {
-            self.trace(t, &trace_id, &times, out.begin(Kind::Trace));
+            self.trace(t, trace_id, &times, out.begin(Kind::Trace));
             out.end(Kind::Trace);
         }
         let spans: Vec<&FinishedSpan>;
@@ -294,7 +294,7 @@ impl Encoder<'_> {
         };
         for s in spans {
             attrs.clear();
-            self.span(t, &trace_id, &times, s, &mut attrs, out.begin(Kind::Span));
+            self.span(t, trace_id, &times, s, &mut attrs, out.begin(Kind::Span));
             out.end(Kind::Span);
             self.llm_records(t, s, out);
             self.normalized_records(t, s, out);
@@ -303,7 +303,7 @@ impl Encoder<'_> {
         if (self.target == Target::Cloud && batch.trace_is_new && t.total_tokens > 0) || late_tokens
         {
             let mut o = Obj::new(out.begin(Kind::TraceUpdate));
-            o.str("id", &trace_id).int("total_tokens", t.total_tokens);
+            o.str("id", trace_id).int("total_tokens", t.total_tokens);
             o.finish();
             out.end(Kind::TraceUpdate);
         }
