@@ -101,10 +101,18 @@ impl Secs {
         match fixed_shortest(x, &mut t.text) {
             Some(n) => t.len = n as u8,
             None => {
-                let mut s = String::new();
-                crate::json::push_f64(&mut s, x);
-                t.text[..s.len()].copy_from_slice(s.as_bytes());
-                t.len = s.len() as u8;
+                // push_f64's rules (the tests hold them alike), with no String per number:
+                // durations of a few microseconds come here.
+                let (mut whole, mut float) = (itoa::Buffer::new(), zmij::Buffer::new());
+                let text = if x.fract() == 0.0 && x.abs() < 1e15 {
+                    whole.format(x as i64)
+                } else if x.is_finite() {
+                    float.format_finite(x)
+                } else {
+                    "null"
+                };
+                t.text[..text.len()].copy_from_slice(text.as_bytes());
+                t.len = text.len() as u8;
             }
         }
         t
@@ -120,14 +128,15 @@ impl std::ops::Deref for Secs {
 }
 
 /// `x` in the shortest decimal that reads back as `x` (the digits `push_f64`'s formatter
-/// writes), for `1 <= x < 2^52` with a fraction: `1796326927.1665723`. `None` where another
+/// writes), for `1e-5 <= x < 2^52` with a fraction: `1796326927.1665723`, `0.0000586`
+/// (timestamps and durations in seconds). `None` where another
 /// path must answer: outside that range, and the rare cases where "shortest, then nearest"
 /// needs care (a tie, a decimal on the rounding boundary, a power of two's narrower lower
 /// interval). `x = m / 2^k`; for `d` fractional digits the nearest decimal is
 /// `c = round(x * 10^d) = round(m * 5^d / 2^(k - d))` and reads back as `x` when
 /// `|c - x * 10^d| < 10^d / 2^(k + 1)`, i.e. `2r < 5^d` with `r = |c * 2^(k-d) - m * 5^d|`. If
-/// `d` digits read back, so do `d + 1`: down from 17 significant digits (always enough), the
-/// last `d` that reads back is the shortest.
+/// `d` digits read back, so do `d + 1`: the fewest that do is the shortest, searched from 17
+/// significant digits (always enough) down.
 fn fixed_shortest(x: f64, out: &mut [u8; 32]) -> Option<usize> {
     const POW10: [u64; 17] = {
         let mut t = [1u64; 17];
@@ -138,31 +147,53 @@ fn fixed_shortest(x: f64, out: &mut [u8; 32]) -> Option<usize> {
         }
         t
     };
+    const FIVE: [u64; 22] = {
+        let mut t = [1u64; 22];
+        let mut i = 1;
+        while i < 22 {
+            t[i] = t[i - 1] * 5;
+            i += 1;
+        }
+        t
+    };
     let bits = x.to_bits();
     let frac = bits & ((1 << 52) - 1);
-    // Sign set, or exponent out of range: k = 1075 - biased exponent must be in 1..=52.
+    // Sign set, or exponent out of range: k = 1075 - biased exponent must be in 1..=69
+    // (below 1e-5 the formatter writes an exponent anyway).
     let k = 1075 - (bits >> 52) as i64;
-    if !(1..=52).contains(&k) || frac == 0 {
+    if !(1..=69).contains(&k) || frac == 0 || x < 1e-5 {
         return None;
     }
     let m = frac | 1 << 52;
-    let int = m >> k;
-    if m & ((1 << k) - 1) == 0 {
-        return None; // a whole number: push_f64 writes those as integers
-    }
-    let n = POW10.iter().take_while(|&&p| p <= int).count(); // digits of the whole part
-    let mut found = None;
-    let mut d = 17 - n;
-    while d >= 1 {
+    // The whole part, its digits, and the fractional digits that make 17 significant ones:
+    // below 1, after the zeros that follow the point (counted against the doubles nearest
+    // 0.1, 0.01, ...: never more than there are; one fewer only makes 16 digits, which may
+    // not read back, and then the other path answers).
+    let (int, n, top) = if k <= 52 {
+        let int = m >> k;
+        if m & ((1 << k) - 1) == 0 {
+            return None; // a whole number: push_f64 writes those as integers
+        }
+        let n = POW10.iter().take_while(|&&p| p <= int).count();
+        (int, n, 17 - n)
+    } else {
+        let zeros = [0.1, 0.01, 0.001, 0.0001]
+            .iter()
+            .take_while(|&&p| x < p)
+            .count();
+        (0, 0, 17 + zeros)
+    };
+    // The nearest decimal with d fractional digits: Some(Some(c)) if it reads back as x,
+    // Some(None) if not, None where the other path must answer.
+    let probe = |d: usize| -> Option<Option<u64>> {
         let shift = k - d as i64;
-        if shift < 1 {
+        if !(1..=63).contains(&shift) {
             return None;
         }
-        let five = POW10[d] >> d; // 5^d
+        let five = FIVE[d];
         let (hi, lo) = mul_wide(m, five);
         let shift = shift as u32;
-        let mask = (1u64 << shift) - 1;
-        let rem = lo & mask;
+        let rem = lo & ((1u64 << shift) - 1);
         let half = 1u64 << (shift - 1);
         if rem == half {
             return None;
@@ -171,19 +202,47 @@ fn fixed_shortest(x: f64, out: &mut [u8; 32]) -> Option<usize> {
         let c = ((lo >> shift) | (hi << (64 - shift))) + up as u64;
         let r = if up { (1 << shift) - rem } else { rem };
         match (2 * r as u128).cmp(&(five as u128)) {
-            std::cmp::Ordering::Less => found = Some((c, d)),
-            std::cmp::Ordering::Equal => return None,
-            std::cmp::Ordering::Greater => break,
+            std::cmp::Ordering::Less => Some(Some(c)),
+            std::cmp::Ordering::Equal => None,
+            std::cmp::Ordering::Greater => Some(None),
         }
-        d -= 1;
+    };
+    // The fewest digits that read back: 17 significant ones always do, a timestamp mostly
+    // needs them all or all but one; below that, halving the range (the fewest is where
+    // "reads back" starts, since what d digits can spell d + 1 can too).
+    let mut found = (probe(top)??, top);
+    let (mut lo, mut hi) = (1, top);
+    if top > 1 {
+        match probe(top - 1)? {
+            None => lo = top,
+            Some(c) => found = (c, top - 1),
+        }
+        hi = found.1;
     }
-    let (c, d) = found?;
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        match probe(mid)? {
+            Some(c) => {
+                found = (c, mid);
+                hi = mid;
+            }
+            None => lo = mid + 1,
+        }
+    }
+    let (c, d) = found;
     // c has d fractional digits, the last one not 0 (else d - 1 would have read back), and
-    // `int` whole (a whole number between c / 10^d and x would be a closer double). The
-    // digits eight at a time from 32-bit numbers: a 64-bit division is a real division in
-    // wasm32, a digit loop a division by 10 per digit.
-    let f = c - int * POW10[d];
-    let mut at = if int < 100_000_000 {
+    // `int` whole (a whole number between c / 10^d and x would be a closer double). Five
+    // zeros after the point or more: the formatter writes an exponent. The digits eight at a
+    // time from 32-bit numbers: a 64-bit division is a real division in wasm32, a digit loop
+    // a division by 10 per digit.
+    if n == 0 && d >= 5 && c < POW10[d - 5] {
+        return None;
+    }
+    let f = if n == 0 { c } else { c - int * POW10[d] };
+    let mut at = if n == 0 {
+        out[0] = b'0';
+        1
+    } else if int < 100_000_000 {
         put_digits(out, 0, int as u32, n)
     } else {
         let (hi, lo) = if int >> 32 == 0 {
@@ -196,6 +255,13 @@ fn fixed_shortest(x: f64, out: &mut [u8; 32]) -> Option<usize> {
     };
     out[at] = b'.';
     at += 1;
+    let (f, d) = if d > 16 {
+        let hi = f / POW10[16];
+        at = put_digits(out, at, hi as u32, d - 16);
+        (f - hi * POW10[16], 16)
+    } else {
+        (f, d)
+    };
     if d > 8 {
         let hi = f / 100_000_000;
         at = put_digits(out, at, hi as u32, d - 8);
@@ -374,7 +440,7 @@ impl Encoder<'_> {
             .str("name", &s.name)
             .raw("started_at", &Secs::of(s.start_ms, t.start_ms, &times[0]))
             .raw("ended_at", &Secs::of(s.end_ms, t.end_ms, &times[1]))
-            .num("duration", secs(s.end_ms - s.start_ms));
+            .raw("duration", &Secs::new(s.end_ms - s.start_ms));
         if cloud {
             // The reference client's vocabulary: Python's str() of the OpenTelemetry kind and
             // status code (its dashboard lists INTERNAL spans as agents). A span that returned
@@ -821,6 +887,8 @@ mod tests {
             check(now);
             check(f64::from_bits(now.to_bits() ^ (rng.next() & 0xfff)));
             check((rng.next() % 10_000_000) as f64 / 4096.0);
+            check(f64::from_bits(rng.next() >> 2) % 2000.0);
+            check((rng.next() % 100_000) as f64 * 1e-4);
             let any = f64::from_bits(rng.next() >> 1);
             if (1.0..4.6e18).contains(&any) {
                 check(any);
@@ -843,6 +911,13 @@ mod tests {
             0.25,
             f64::MIN_POSITIVE,
             -1500.5,
+            0.01,
+            0.1,
+            1.0e-2 * 1.0e-3,
+            0.0099999,
+            100.0,
+            f64::NAN,
+            f64::INFINITY,
         ] {
             check(ms);
             check(ms.next_up());
@@ -853,6 +928,9 @@ mod tests {
             fixed_shortest(1764050107.1234567, &mut [0; 32]).is_some(),
             "the fast path"
         );
+        assert_eq!(&*Secs::new(0.05859375), "0.00005859375");
+        assert!(fixed_shortest(0.00005859375, &mut [0; 32]).is_some());
+        assert_eq!(&*Secs::new(0.0059), "5.9e-6", "an exponent: the other path");
     }
 
     #[test]
