@@ -138,24 +138,8 @@ impl std::ops::Deref for Secs {
 /// `d` digits read back, so do `d + 1`: the fewest that do is the shortest, searched from 17
 /// significant digits (always enough) down.
 fn fixed_shortest(x: f64, out: &mut [u8; 32]) -> Option<usize> {
-    const POW10: [u64; 17] = {
-        let mut t = [1u64; 17];
-        let mut i = 1;
-        while i < 17 {
-            t[i] = t[i - 1] * 10;
-            i += 1;
-        }
-        t
-    };
-    const FIVE: [u64; 22] = {
-        let mut t = [1u64; 22];
-        let mut i = 1;
-        while i < 22 {
-            t[i] = t[i - 1] * 5;
-            i += 1;
-        }
-        t
-    };
+    const POW10: [u64; 17] = powers(10);
+    const FIVE: [u64; 22] = powers(5);
     let bits = x.to_bits();
     let frac = bits & ((1 << 52) - 1);
     // Sign set, or exponent out of range: k = 1075 - biased exponent must be in 1..=69
@@ -270,6 +254,17 @@ fn fixed_shortest(x: f64, out: &mut [u8; 32]) -> Option<usize> {
         at = put_digits(out, at, f as u32, d);
     }
     Some(at)
+}
+
+/// `[1, b, b^2, ...]`.
+const fn powers<const N: usize>(b: u64) -> [u64; N] {
+    let mut t = [1u64; N];
+    let mut i = 1;
+    while i < N {
+        t[i] = t[i - 1] * b;
+        i += 1;
+    }
+    t
 }
 
 /// Writes `v < 10^n` as exactly `n` digits (leading zeros), `1 <= n <= 8`, at `out[at..]`
