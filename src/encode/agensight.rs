@@ -9,6 +9,7 @@ use crate::ids::{SpanId, TraceId};
 use crate::json::Value;
 use crate::json::{Obj, ESCAPED};
 use crate::model::{Batch, FinishedSpan, TraceInfo};
+use std::mem::MaybeUninit;
 
 /// The record types, named as in the API paths (`/logs/create/{kind}`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +79,8 @@ fn secs(ms: f64) -> f64 {
 #[derive(Clone, Copy)]
 struct Secs {
     len: u8,
-    text: [u8; 32],
+    /// Written up to `len` (not zeroed first: a fill is a call into the engine in wasm).
+    text: [MaybeUninit<u8>; 32],
 }
 
 impl Secs {
@@ -95,7 +97,7 @@ impl Secs {
     fn new(ms: f64) -> Secs {
         let mut t = Secs {
             len: 0,
-            text: [0; 32],
+            text: [MaybeUninit::uninit(); 32],
         };
         let x = secs(ms);
         match fixed_shortest(x, &mut t.text) {
@@ -111,8 +113,10 @@ impl Secs {
                 } else {
                     "null"
                 };
-                t.text[..text.len()].copy_from_slice(text.as_bytes());
-                t.len = text.len() as u8;
+                for (to, &b) in t.text.iter_mut().zip(text.as_bytes()) {
+                    to.write(b);
+                }
+                t.len = text.len().min(32) as u8;
             }
         }
         t
@@ -122,8 +126,14 @@ impl Secs {
 impl std::ops::Deref for Secs {
     type Target = str;
     fn deref(&self) -> &str {
-        // SAFETY: ASCII digits and a point, or what push_f64 wrote (ASCII).
-        unsafe { std::str::from_utf8_unchecked(&self.text[..self.len as usize]) }
+        // SAFETY: the first `len` bytes are written: ASCII digits and a point, or push_f64's
+        // forms (ASCII, at most 24 bytes).
+        unsafe {
+            std::str::from_utf8_unchecked(std::slice::from_raw_parts(
+                self.text.as_ptr().cast::<u8>(),
+                self.len as usize,
+            ))
+        }
     }
 }
 
@@ -137,7 +147,7 @@ impl std::ops::Deref for Secs {
 /// `|c - x * 10^d| < 10^d / 2^(k + 1)`, i.e. `2r < 5^d` with `r = |c * 2^(k-d) - m * 5^d|`. If
 /// `d` digits read back, so do `d + 1`: the fewest that do is the shortest, searched from 17
 /// significant digits (always enough) down.
-fn fixed_shortest(x: f64, out: &mut [u8; 32]) -> Option<usize> {
+fn fixed_shortest(x: f64, out: &mut [MaybeUninit<u8>; 32]) -> Option<usize> {
     const POW10: [u64; 17] = powers(10);
     const FIVE: [u64; 22] = powers(5);
     let bits = x.to_bits();
@@ -224,7 +234,7 @@ fn fixed_shortest(x: f64, out: &mut [u8; 32]) -> Option<usize> {
     }
     let f = if n == 0 { c } else { c - int * POW10[d] };
     let mut at = if n == 0 {
-        out[0] = b'0';
+        out[0].write(b'0');
         1
     } else if int < 100_000_000 {
         put_digits(out, 0, int as u32, n)
@@ -237,7 +247,7 @@ fn fixed_shortest(x: f64, out: &mut [u8; 32]) -> Option<usize> {
         let at = put_digits(out, 0, hi, n - 8);
         put_digits(out, at, lo, 8)
     };
-    out[at] = b'.';
+    out[at].write(b'.');
     at += 1;
     let (f, d) = if d > 16 {
         let hi = f / POW10[16];
@@ -273,14 +283,16 @@ const fn powers<const N: usize>(b: u64) -> [u64; N] {
 /// multiply and a shift, exact below 10^4, 10^2), then the `8 - n` leading zeros shifted
 /// out.
 #[inline(always)]
-fn put_digits(out: &mut [u8; 32], at: usize, v: u32, n: usize) -> usize {
+fn put_digits(out: &mut [MaybeUninit<u8>; 32], at: usize, v: u32, n: usize) -> usize {
     let mut x = (v / 10_000) as u64 | ((v % 10_000) as u64) << 32;
     let hi = ((x * 10_486) >> 20) & 0x0000_007f_0000_007f;
     x = hi | ((x - hi * 100) << 16);
     let hi = ((x * 103) >> 10) & 0x000f_000f_000f_000f;
     x = hi | ((x - hi * 10) << 8);
     let ascii = (x | 0x3030_3030_3030_3030) >> (8 * (8 - n));
-    out[at..at + 8].copy_from_slice(&ascii.to_le_bytes());
+    // One store (a slice copy is a call and a `memory.copy` here); the range is checked.
+    let to = out[at..at + 8].as_mut_ptr().cast::<u64>();
+    unsafe { to.write_unaligned(ascii.to_le()) };
     at + n
 }
 
@@ -848,6 +860,7 @@ fn first_text(v: &Value) -> String {
 mod tests {
     use super::{fixed_shortest, push_string_runs, Secs};
     use crate::json::{push_f64, push_string};
+    use std::mem::MaybeUninit;
 
     /// Random words, the same on every run (the span id generator, seeded).
     struct Rng(crate::ids::IdGenerator);
@@ -920,11 +933,11 @@ mod tests {
         }
         assert_eq!(&*Secs::new(1764050107123.4567), "1764050107.1234567");
         assert!(
-            fixed_shortest(1764050107.1234567, &mut [0; 32]).is_some(),
+            fixed_shortest(1764050107.1234567, &mut [MaybeUninit::uninit(); 32]).is_some(),
             "the fast path"
         );
         assert_eq!(&*Secs::new(0.05859375), "0.00005859375");
-        assert!(fixed_shortest(0.00005859375, &mut [0; 32]).is_some());
+        assert!(fixed_shortest(0.00005859375, &mut [MaybeUninit::uninit(); 32]).is_some());
         assert_eq!(&*Secs::new(0.0059), "5.9e-6", "an exponent: the other path");
     }
 
