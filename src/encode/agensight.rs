@@ -435,7 +435,12 @@ impl Encoder<'_> {
         attrs: &mut String,
         buf: &mut String,
     ) {
-        self.attributes(t, trace_id, s, attrs);
+        // The usual local span (no LLM call, no error): its attributes escaped into the
+        // record piece by piece, never built as an object of their own first.
+        let direct = self.target == Target::Local && s.llm.is_none() && s.error.is_none();
+        if !direct {
+            self.attributes(t, trace_id, s, attrs);
+        }
         let cloud = self.target == Target::Cloud;
         let id = self.span_id(t, s.span_id);
         let parent = s.parent.map(|p| self.span_id(t, p));
@@ -467,7 +472,11 @@ impl Encoder<'_> {
         // The attributes, the span's largest string, through the escaper for long runs: the
         // object goes on by hand from here (an `Obj` only opens and closes it).
         buf.push_str(",\"attributes\":");
-        push_string_runs(buf, attrs);
+        if direct {
+            self.local_attributes(s, attrs, buf);
+        } else {
+            push_string_runs(buf, attrs);
+        }
         buf.push_str(",\"mode\":");
         crate::json::push_string(buf, self.mode.as_str());
         buf.push('}');
@@ -481,6 +490,32 @@ impl Encoder<'_> {
             Target::Cloud => SpanIdText::Uuid(span_uuid(t.trace_id, s)),
             Target::Local => SpanIdText::Hex(s.hex()),
         }
+    }
+
+    /// The string `attributes` writes for a local span without an LLM call or an error, as a
+    /// record's JSON string: escaped straight into `buf` piece by piece (escaping goes byte by
+    /// byte, so the pieces escaped are the whole escaped). `scratch`: room for the service
+    /// name as JSON. Tests: `local_attributes_are_the_attributes_escaped`.
+    fn local_attributes(&self, s: &FinishedSpan, scratch: &mut String, buf: &mut String) {
+        scratch.clear();
+        crate::json::push_string(scratch, self.service);
+        buf.push_str("\"{\\\"service.name\\\":");
+        push_escaped(buf, scratch, false);
+        let raw = [
+            (",\\\"input\\\":", s.input.as_deref()),
+            (",\\\"output\\\":", s.output.as_deref()),
+            (",\\\"metadata\\\":", s.metadata.as_deref()),
+        ];
+        for (key, value) in raw {
+            if let Some(v) = value {
+                buf.push_str(key);
+                push_escaped(buf, v, false);
+            }
+        }
+        if s.truncated {
+            buf.push_str(",\\\"truncated\\\":true");
+        }
+        buf.push_str("}\"");
     }
 
     /// The span's attributes object: captures, error, and the GenAI attributes of an LLM call;
@@ -646,12 +681,17 @@ impl Out<'_> {
 /// is stored whole too, and the write goes on from that byte (what follows it is overwritten).
 /// The same bytes as `push_string` (tests: `escapes_as_push_string`).
 fn push_string_runs(out: &mut String, s: &str) {
+    if s.len() < 16 {
+        return crate::json::push_string(out, s);
+    }
+    push_escaped(out, s, true)
+}
+
+/// [`push_string_runs`]'s escaping, with or without the quotes around.
+fn push_escaped(out: &mut String, s: &str, quoted: bool) {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let bytes = s.as_bytes();
-    if bytes.len() < 16 {
-        return crate::json::push_string(out, s);
-    }
     // SAFETY: as in push_string: every byte of `s` written in order, ASCII escapes for ASCII
     // bytes (the String stays UTF-8); the room reserved covers every write, an eight-byte one
     // included: it is made only while eight or more bytes of `s` are left, each needing at
@@ -667,8 +707,10 @@ fn push_string_runs(out: &mut String, s: &str) {
     unsafe {
         let start = v.as_mut_ptr().add(len);
         let mut p = start;
-        p.write(b'"');
-        p = p.add(1);
+        if quoted {
+            p.write(b'"');
+            p = p.add(1);
+        }
         let mut i = 0;
         while i < bytes.len() {
             if bytes.len() - i >= 8 {
@@ -693,8 +735,10 @@ fn push_string_runs(out: &mut String, s: &str) {
             i += 1;
             p = escape(b, p);
         }
-        p.write(b'"');
-        p = p.add(1);
+        if quoted {
+            p.write(b'"');
+            p = p.add(1);
+        }
         v.set_len(len + p.offset_from(start) as usize);
     }
 }
@@ -939,6 +983,79 @@ mod tests {
         assert_eq!(&*Secs::new(0.05859375), "0.00005859375");
         assert!(fixed_shortest(0.00005859375, &mut [MaybeUninit::uninit(); 32]).is_some());
         assert_eq!(&*Secs::new(0.0059), "5.9e-6", "an exponent: the other path");
+    }
+
+    #[test]
+    fn local_attributes_are_the_attributes_escaped() {
+        use super::{Encoder, Target};
+        use crate::config::Mode;
+        use crate::ids::{SpanId, TraceId};
+        use crate::model::{FinishedSpan, TraceInfo};
+        let pieces = [
+            "\"",
+            "\\",
+            "\n",
+            "\t",
+            "\u{1}",
+            "é",
+            "😀",
+            "a",
+            "[1,{\"k\":\"v\"}]",
+            "What's up?",
+            "",
+        ];
+        let mut rng = Rng::new(3);
+        let mut text = |rng: &mut Rng, none: bool| {
+            if none && rng.next() % 4 == 0 {
+                return None;
+            }
+            let mut t = String::new();
+            for _ in 0..rng.next() % 12 {
+                t.push_str(pieces[(rng.next() % pieces.len() as u64) as usize]);
+            }
+            Some(t)
+        };
+        let trace = TraceInfo {
+            trace_id: TraceId(9),
+            name: "t".into(),
+            start_ms: 1.0,
+            end_ms: 2.0,
+            session: None,
+            metadata: None,
+            total_tokens: 0,
+        };
+        for case in 0..5_000 {
+            let service = text(&mut rng, false).unwrap();
+            let enc = Encoder {
+                mode: Mode::Local,
+                project_id: None,
+                service: &service,
+                target: Target::Local,
+            };
+            let span = FinishedSpan {
+                span_id: SpanId(1),
+                parent: None,
+                name: "s".into(),
+                kind: "span".into(),
+                start_ms: 1.0,
+                end_ms: 2.0,
+                input: text(&mut rng, true),
+                output: text(&mut rng, true),
+                error: None,
+                metadata: text(&mut rng, true).map(Into::into),
+                truncated: rng.next() % 2 == 0,
+                llm: None,
+                tool_call_id: None,
+                seq: 1,
+            };
+            let mut attrs = String::new();
+            enc.attributes(&trace, "id", &span, &mut attrs);
+            let mut want = String::from("x");
+            push_string(&mut want, &attrs);
+            let mut got = String::from("x");
+            enc.local_attributes(&span, &mut String::new(), &mut got);
+            assert_eq!(got, want, "case {case}");
+        }
     }
 
     #[test]
