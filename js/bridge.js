@@ -3,7 +3,7 @@
 // unusable, so the first one turns tracing off with one warning and every later call returns
 // its "nothing" value without touching the wasm. The rest of js/ sees three narrow ports:
 // - `span`: define/start/end/endError/streamChunk/declare, ids and traceparent (per span);
-// - `local`: takeLocal (local-store lines as UTF-8 bytes);
+// - `local`: the local-store lines as UTF-8 bytes, a view into wasm memory (lines, taken);
 // - `queue`: the export queue as js/exporter.js needs it: one poll per round (exportPoll), a
 //   request as its head (JSON: url, headers) beside its body bytes (exportHead/exportBody).
 // Before the wasm is attached (a browser entry still loading it), the span port records into
@@ -29,6 +29,7 @@ function noPendingLog() {
 
 const NO_POLL = Object.freeze({ dropped: [], warnings: [], wake: -1, load: [] });
 const NO_STATS = Object.freeze({ exported: 0, failed: 0, pending: 0, dropped: 0 });
+const EMPTY = new Uint8Array(0);
 
 /**
  * @param {object} p
@@ -168,8 +169,17 @@ export function createBridge({ warnOnce, maxPending, pendingLog = noPendingLog }
   return {
     span,
     queue,
-    /** Local-store lines waiting, as UTF-8 bytes (empty: none, or tracing is off). */
-    local: { takeLocal: guarded(() => wasm.takeLocal(), new Uint8Array(0)) },
+    local: {
+      /** Local-store lines waiting, as UTF-8 bytes (empty: none, or tracing is off): a view
+       * into wasm memory, good until the next wasm call (a store appends it at once or copies
+       * it); then `taken(view.length)`. */
+      lines: guarded(() => {
+        const n = wasm.localLines();
+        return n === 0 ? EMPTY : new Uint8Array(wasm.wasmMemory().buffer, wasm.localAt(), n);
+      }, EMPTY),
+      /** The first `n` bytes of `lines()` are stored: the core drops them. */
+      taken: guarded((n) => wasm.localTaken(n), undefined),
+    },
     /** Spans refused while the wasm was loading (the log was full, or a new init() came). */
     get droppedWhileLoading() {
       return pending.dropped;

@@ -58,6 +58,7 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
   let epoch = 0;
   let waitingInit = null; // an init() made while the wasm loads: applied once it is there
   let writeScheduled = false;
+  let draining = false;
 
   const current = () => state;
   const spans = createSpans({ bridge, context, now, current, emitted, warnOnce });
@@ -66,14 +67,23 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
   function drainLocal() {
     writeScheduled = false;
     const st = state;
-    if (!st?.store) return;
-    // UTF-8 bytes: stores that keep bytes (file, memory) take them as they are.
-    const lines = bridge.local.takeLocal();
-    if (!lines.length) return;
+    if (!st?.store || draining) return;
+    // UTF-8 bytes in wasm memory: stores that take bytes (file, memory) append or copy them
+    // during write(), nothing else is made of them. Dropped from the core once written (or
+    // failed: the store counted them), unless an init() during the write replaced the core.
+    // A drain asked for during the write (a traced call in a warning) waits for the next one,
+    // so no line is written twice.
+    const lines = bridge.local.lines();
+    const n = lines.length;
+    if (!n) return;
+    draining = true;
     try {
       st.store.write(st.store.bytes ? lines : utf8.decode(lines));
     } catch (e) {
       warnOnce("agensight: could not write the local trace store:", e);
+    } finally {
+      draining = false;
+      if (state === st) bridge.local.taken(n);
     }
   }
 

@@ -271,7 +271,8 @@ export function fileStore(dir, { maxBytes = DEFAULT_MAX_STORE_BYTES, rotateBytes
     kind: "file",
     /** write() takes the lines as UTF-8 bytes. */
     bytes: true,
-    /** @param {Uint8Array | string} lines */
+    /** @param {Uint8Array | string} lines bytes good during the call only (a view into wasm
+     * memory): appended as they are, never kept */
     write(lines) {
       const bytes = typeof lines === "string" ? Buffer.from(lines) : lines;
       if (bytes.length === 0) return;

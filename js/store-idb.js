@@ -3,7 +3,7 @@
 // One database, `agensight` (version 2), with two object stores:
 // - `records`: the local-store records `{type, data}` (docs/records.md) under auto-increment
 //   keys, so reading them back in key order gives the order they were written in. A batch (the
-//   JSON lines of the wasm's `takeLocal()`) is added in one readwrite transaction: stored whole
+//   JSON lines the wasm core wrote, `localLines()`) is added in one readwrite transaction: stored whole
 //   or not at all.
 // - `outbox`: the durable export queue, out-of-line keys: each value is one job's outbox text
 //   (the wasm's `exportPersist()`, a string) under the job id (a number). Put before the job's
@@ -156,7 +156,7 @@ export const DEFAULT_MAX_RECORDS = 500000;
  * resolves once committed with how many were stored and how many spans were deleted.
  */
 export function appendRecords(text, maxRecords = DEFAULT_MAX_RECORDS) {
-  // The lines of takeLocal() (decoded by core.js); parseLines leaves out a line that does not
+  // The local lines (decoded by core.js); parseLines leaves out a line that does not
   // parse (it cannot happen short of a bug) rather than failing the batch.
   const { records } = parseLines(String(text));
   return transaction("write", RECORDS, "readwrite", (store) => {

@@ -84,10 +84,11 @@ export function memoryStore({ maxBytes = Infinity } = {}) {
     kind: "memory",
     /** write() takes the lines as UTF-8 bytes (or text). */
     bytes: true,
-    /** @param {Uint8Array | string} lines */
+    /** @param {Uint8Array | string} lines bytes good during the call only (a view into wasm
+     * memory): copied */
     write(lines) {
       if (lines.length === 0) return;
-      chunks.push(lines);
+      chunks.push(typeof lines === "string" ? lines : lines.slice());
       size += lines.length;
       if (size > maxBytes) trim();
     },

@@ -273,6 +273,31 @@ impl Core {
         }
     }
 
+    /// The local-store lines written so far (JSON records, one a line), left in place: the
+    /// store appends (or copies) them, then [`Core::local_taken`] drops them. No copy out of
+    /// wasm memory and no new buffer per write.
+    pub fn local_lines(&self) -> &str {
+        self.local.as_deref().unwrap_or("")
+    }
+
+    /// The first `n` bytes of [`Core::local_lines`] are stored: drops them. Lines written
+    /// meanwhile (a traced call during the store's write) stay; the room stays too, up to the
+    /// drain threshold, so the next lines are written without growing the buffer again.
+    pub fn local_taken(&mut self, n: usize) {
+        if let Some(l) = &mut self.local {
+            // `n` is at a line's end (what local_lines gave); anything else drops nothing.
+            if n == l.len() {
+                l.clear();
+            } else if l.is_char_boundary(n) && l[..n].ends_with('\n') {
+                l.drain(..n);
+            }
+            // After a burst (lines held past twice the threshold), the room goes back.
+            if l.capacity() > 2 * LOCAL_DRAIN_BYTES {
+                l.shrink_to(LOCAL_DRAIN_BYTES);
+            }
+        }
+    }
+
     /// Takes the local-store lines written so far (JSON records, one a line).
     pub fn take_local(&mut self) -> String {
         // The next lines start in room as large as these took (up to the drain threshold),

@@ -210,16 +210,31 @@ pub fn end_error(h: u32, now_ms: f64, name: &str, message: &str, stack: &str) ->
     with(0, |t| t.end(h, now_ms, "", Some(e)) as u32)
 }
 
-/// Takes the local-store lines written since the last call, as UTF-8 bytes: the file store
-/// appends them as they are, and nothing decodes them to a JS string until they are read
-/// (decoding cost as much as encoding them).
+/// The byte length of the local-store lines written since the last `localTaken`, left in wasm
+/// memory at `localAt()` as UTF-8: the file store appends them from there, the memory store
+/// copies them, nothing decodes them to a JS string until they are read (decoding cost as much
+/// as encoding them). The view is good until the next wasm call.
 ///
 /// ```js
-/// appendFileSync(path, takeLocal());
+/// const n = localLines();
+/// appendFileSync(path, new Uint8Array(wasmMemory().buffer, localAt(), n));
+/// localTaken(n);
 /// ```
-#[wasm_bindgen(js_name = takeLocal)]
-pub fn take_local() -> Vec<u8> {
-    with(String::new(), |t| t.take_local()).into_bytes()
+#[wasm_bindgen(js_name = localLines)]
+pub fn local_lines() -> u32 {
+    with(0, |t| t.local_lines().len() as u32)
+}
+
+/// Where the lines of `localLines` are in wasm memory.
+#[wasm_bindgen(js_name = localAt)]
+pub fn local_at() -> u32 {
+    with(0, |t| t.local_lines().as_ptr() as u32)
+}
+
+/// The first `n` bytes of the lines are stored: the core drops them (see `Core::local_taken`).
+#[wasm_bindgen(js_name = localTaken)]
+pub fn local_taken(n: u32) {
+    with((), |t| t.local_taken(n as usize))
 }
 
 /// The trace id (UUID form) of a span handle, or undefined.

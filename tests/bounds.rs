@@ -274,3 +274,39 @@ fn a_long_trace_of_large_captures_goes_in_parts_by_bytes() {
     );
     assert_eq!(c.stats().dropped, 1);
 }
+
+/// The store writes the lines from where they are (`local_lines`), then `local_taken(n)`:
+/// lines written meanwhile (a traced call during the store's write) stay for the next write,
+/// a count that is not a line's end drops nothing, and the room is kept.
+#[test]
+fn taken_lines_go_and_lines_written_meanwhile_stay() {
+    let mut c = core();
+    let def = c.define("work", "trace", "");
+    let trace = |c: &mut Core, i: u32| {
+        let h = c.start(def, NONE, i as f64, &format!("[{i}]"), None);
+        assert_ne!(c.end(h, i as f64 + 0.5, "null", None), Ended::Nothing);
+    };
+    let names = |text: &str| -> Vec<String> {
+        text.lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|r| r["type"] == "span")
+            .map(|r| r["data"]["attributes"].as_str().unwrap().to_string())
+            .collect()
+    };
+    trace(&mut c, 1);
+    trace(&mut c, 2);
+    let n = c.local_lines().len();
+    assert_eq!(names(c.local_lines()).len(), 2);
+    trace(&mut c, 3); // during the write
+    c.local_taken(n - 1); // not a line's end
+    c.local_taken(n + 7); // past the lines
+    assert_eq!(names(c.local_lines()).len(), 3, "nothing dropped");
+    c.local_taken(n);
+    let left = names(c.local_lines());
+    assert_eq!(left.len(), 1);
+    assert!(left[0].contains(r#""input":[3]"#), "{left:?}");
+    c.local_taken(c.local_lines().len());
+    assert_eq!(c.local_lines(), "");
+    trace(&mut c, 4);
+    assert_eq!(names(&c.take_local()).len(), 1);
+}
