@@ -23,7 +23,7 @@ const MAX_STREAM_ITEMS = 100;
 /**
  * @param {object} p
  * @param {ReturnType<import("./bridge.js").createBridge>} p.bridge
- * @param {{active(): number, run(h: number, fn: Function): any}} p.context
+ * @param {{active(): number, run(h: number, fn: Function): any, call(h: number, fn: Function, ...args: any[]): any}} p.context
  * @param {() => number} p.now
  * @param {() => SpanState | null} p.current the current init()'s state, null before init()
  * @param {(drainNow?: boolean) => void} p.emitted a trace was handed on (local lines or export
@@ -214,7 +214,7 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
         bridge.fail(e);
         return fn.apply(this, args);
       }
-      return context.run(h, () => invoke(fn, this, args, h, st.epoch));
+      return context.call(h, invoke, fn, this, args, h, st.epoch);
     }
     try {
       Object.defineProperty(traced, "name", { value: fn.name, configurable: true });
@@ -254,7 +254,7 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
       /** Runs fn with this span active; a Promise result ends nothing (see `call`). */
       run: (fn) => context.run(h, fn),
       /** Calls fn(...args) as this span's body: the span ends when its result settles. */
-      call: (fn, self, callArgs) => context.run(h, () => invoke(fn, self, callArgs, h, ep)),
+      call: (fn, self, callArgs) => context.call(h, invoke, fn, self, callArgs, h, ep),
       /** One chunk of a streamed LLM response (captured like an output: redact, limits). */
       chunk(value) {
         const now = current();
