@@ -11,6 +11,10 @@ import { toJson } from "./serialize.js";
 
 /** Items of a streamed result kept as its output (the rest are counted). */
 const MAX_STREAM_ITEMS = 100;
+/** Span-ending callback pairs kept for reuse once their Promise settled (invoke). */
+const IDLE_WATCHERS = 64;
+/** The built-in then: it runs one of its two callbacks once, so they can be reused after. */
+const promiseThen = Promise.prototype.then;
 
 /**
  * @typedef {object} SpanState what spans need of the current init()
@@ -107,6 +111,30 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
     };
   }
 
+  // What ends a span when its Promise settles: a pair of callbacks for the built-in then, made
+  // once and reused: no closures and context allocated per async span (-5% of it, HACKING "The
+  // per-span hot path"). A pair is back in `idle` once one of the two has run (the built-in
+  // then never runs the other, nor one twice); at most IDLE_WATCHERS wait there.
+  const idle = [];
+  function watcher() {
+    const w = { h: 0, ep: 0, ok: null, err: null };
+    w.ok = (v) => {
+      const h = w.h;
+      const ep = w.ep;
+      if (idle.length < IDLE_WATCHERS) idle.push(w);
+      endOk(h, v, ep);
+      return v;
+    };
+    w.err = (e) => {
+      const h = w.h;
+      const ep = w.ep;
+      if (idle.length < IDLE_WATCHERS) idle.push(w);
+      endError(h, e, ep);
+      throw e;
+    };
+    return w;
+  }
+
   /** Calls fn inside span h and ends the span when fn's result settles. */
   function invoke(fn, self, args, h, ep) {
     let result;
@@ -125,6 +153,13 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
       }
       if (typeof then === "function") {
         if (result instanceof Promise && result.constructor === Promise) {
+          // The built-in then calls one of the two once: the pair can be pooled.
+          if (then === promiseThen) {
+            const w = idle.pop() ?? watcher();
+            w.h = h;
+            w.ep = ep;
+            return then.call(result, w.ok, w.err);
+          }
           return result.then(
             (v) => (endOk(h, v, ep), v),
             (e) => {
