@@ -118,21 +118,18 @@ export function createSpans({ bridge, context, now, current, emitted, warnOnce }
   const idle = [];
   function watcher() {
     const w = { h: 0, ep: 0, ok: null, err: null };
-    w.ok = (v) => {
-      const h = w.h;
-      const ep = w.ep;
-      if (idle.length < IDLE_WATCHERS) idle.push(w);
-      endOk(h, v, ep);
-      return v;
-    };
+    // The arguments are read left to right: the handle, then the epoch as the pair goes back.
+    w.ok = (v) => (endOk(w.h, v, release(w)), v);
     w.err = (e) => {
-      const h = w.h;
-      const ep = w.ep;
-      if (idle.length < IDLE_WATCHERS) idle.push(w);
-      endError(h, e, ep);
+      endError(w.h, e, release(w));
       throw e;
     };
     return w;
+  }
+  /** Puts a settled pair back for reuse; returns its span's epoch. */
+  function release(w) {
+    if (idle.length < IDLE_WATCHERS) idle.push(w);
+    return w.ep;
   }
 
   /** Calls fn inside span h and ends the span when fn's result settles. */
