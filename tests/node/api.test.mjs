@@ -281,6 +281,37 @@ test("async spans settling in any order, more at once than the reused callbacks:
   }
 });
 
+test("a native Promise with a then of its own that calls back twice: its span ends once, later async spans keep their own results", async () => {
+  const read = fresh();
+  // A misbehaving patch (say an instrumentation library's): the reused callbacks must not be
+  // handed to it, or the second call would end whichever span reused them next.
+  const twice = (value) => {
+    const p = Promise.resolve(value);
+    p.then = function (ok, fail) {
+      const derived = Promise.prototype.then.call(this, ok, fail);
+      Promise.prototype.then.call(this, ok, fail).catch(() => {});
+      return derived;
+    };
+    return p;
+  };
+  const patched = span(() => twice({ patched: true }), "patched");
+  const step = span(async (k) => {
+    await tick();
+    return { k };
+  }, "step");
+  const job = trace(async () => {
+    assert.deepEqual(await patched(), { patched: true });
+    return (await Promise.all(Array.from({ length: 20 }, (_, k) => step(k)))).length;
+  }, "job");
+  assert.equal(await job(), 20);
+  const { traces } = await read();
+  const spans = traces[0].spans.slice(1);
+  assert.deepEqual(spans.filter((s) => s.name === "patched").map((s) => [s.status, s.attributes.output]), [["ok", { patched: true }]]);
+  const steps = spans.filter((s) => s.name === "step");
+  assert.equal(steps.length, 20);
+  for (const s of steps) assert.deepEqual(s.attributes.output, { k: s.attributes.input[0] }, "each step ends with its own result");
+});
+
 test("bad values to capture: a valid record, never a throw", async () => {
   const read = fresh();
   const cyclic = { name: "loop" };
