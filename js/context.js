@@ -1,5 +1,7 @@
 // Which span is active: the `u32` span handle of the innermost traced call, 0 outside any.
-// Two implementations with one shape, `{ active(), run(handle, fn) }`:
+// Two implementations with one shape, `{ active(), run(handle, fn), call(handle, fn, a..e) }`:
+// `call` is `run` without a closure: fn(a, b, c, d, e) with handle active, for the per-span hot
+// path (a traced call passes its function, `this`, arguments, handle and init() epoch).
 // - `alsContext`: AsyncLocalStorage (Node, Deno, Bun, workerd with nodejs_als/nodejs_compat),
 //   so the handle follows `await`, timers and callbacks.
 // - `stackContext`: a synchronous stack for runtimes without it (browsers). The handle is seen
@@ -13,6 +15,7 @@ export function alsContext(AsyncLocalStorage) {
     kind: "async",
     active: () => als.getStore() ?? 0,
     run: (handle, fn) => als.run(handle, fn),
+    call: (handle, fn, a, b, c, d, e) => als.run(handle, fn, a, b, c, d, e),
   };
 }
 
@@ -26,6 +29,15 @@ export function stackContext() {
       current = handle;
       try {
         return fn();
+      } finally {
+        current = previous;
+      }
+    },
+    call(handle, fn, a, b, c, d, e) {
+      const previous = current;
+      current = handle;
+      try {
+        return fn(a, b, c, d, e);
       } finally {
         current = previous;
       }

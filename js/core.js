@@ -22,7 +22,7 @@ const isPromise = (v) => v !== null && typeof v === "object" && typeof v.then ==
  * @param {object} p
  * @param {object|Promise<object>|null} p.wasm the wasm-bindgen module (initialized), a Promise
  *   of it (the browser entry: spans are kept until it resolves), or null if loading failed
- * @param {{active(): number, run(h: number, fn: Function): any, kind: string}} p.context
+ * @param {{active(): number, run(h: number, fn: Function): any, call(h: number, fn: Function, ...args: any[]): any, kind: string}} p.context
  * @param {(config: object) => ({write(text: string|Uint8Array): void, bytes?: boolean, counts?(): {failed: number, dropped: number}} | null)} p.openStore
  * @param {(n: number) => Uint8Array} p.randomBytes
  * @param {() => number} p.now milliseconds since the epoch, sub-millisecond where the runtime has it

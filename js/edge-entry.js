@@ -49,6 +49,7 @@ function edgeContext(importAls) {
     },
     active: () => impl.active(),
     run: (handle, fn) => impl.run(handle, fn),
+    call: (handle, fn, a, b, c, d, e) => impl.call(handle, fn, a, b, c, d, e),
   };
 }
 

@@ -250,6 +250,68 @@ test("200 concurrent traces with interleaved awaits: every span under its own pa
   });
 });
 
+test("async spans settling in any order, more at once than the reused callbacks: each ends with its own result or error", async () => {
+  const read = fresh();
+  // Resolved, rejected, at once or after a random timer: the order they settle in is mixed.
+  const step = span(async (k) => {
+    if (k % 3 !== 0) await tick();
+    if (k % 5 === 0) throw new RangeError(`fail ${k}`);
+    return { k, square: k * k };
+  }, "step");
+  const job = trace(async (n) => (await Promise.allSettled(Array.from({ length: n }, (_, k) => step(k)))).length, "job");
+  // 150 in flight at once (past the 64 pairs kept for reuse), then waves that reuse them.
+  assert.deepEqual(await Promise.all([job(150), job(7)]), [150, 7]);
+  for (let wave = 0; wave < 3; wave++) assert.equal(await job(100), 100);
+  const { traces } = await read();
+  assert.equal(traces.length, 5);
+  for (const t of traces) {
+    const n = t.spans[0].attributes.input[0];
+    assert.equal(t.spans.length, n + 1);
+    const seen = new Set();
+    for (const s of t.spans.slice(1)) {
+      const [k] = s.attributes.input;
+      seen.add(k);
+      if (k % 5 === 0) {
+        assert.deepEqual([s.status, s.attributes["error.type"], s.attributes["error.message"], s.attributes.output], ["error", "RangeError", `fail ${k}`, undefined]);
+      } else {
+        assert.deepEqual([s.status, s.attributes.output], ["ok", { k, square: k * k }], `span ${k} ends with its own result`);
+      }
+    }
+    assert.equal(seen.size, n);
+  }
+});
+
+test("a native Promise with a then of its own that calls back twice: its span ends once, later async spans keep their own results", async () => {
+  const read = fresh();
+  // A misbehaving patch (say an instrumentation library's): the reused callbacks must not be
+  // handed to it, or the second call would end whichever span reused them next.
+  const twice = (value) => {
+    const p = Promise.resolve(value);
+    p.then = function (ok, fail) {
+      const derived = Promise.prototype.then.call(this, ok, fail);
+      Promise.prototype.then.call(this, ok, fail).catch(() => {});
+      return derived;
+    };
+    return p;
+  };
+  const patched = span(() => twice({ patched: true }), "patched");
+  const step = span(async (k) => {
+    await tick();
+    return { k };
+  }, "step");
+  const job = trace(async () => {
+    assert.deepEqual(await patched(), { patched: true });
+    return (await Promise.all(Array.from({ length: 20 }, (_, k) => step(k)))).length;
+  }, "job");
+  assert.equal(await job(), 20);
+  const { traces } = await read();
+  const spans = traces[0].spans.slice(1);
+  assert.deepEqual(spans.filter((s) => s.name === "patched").map((s) => [s.status, s.attributes.output]), [["ok", { patched: true }]]);
+  const steps = spans.filter((s) => s.name === "step");
+  assert.equal(steps.length, 20);
+  for (const s of steps) assert.deepEqual(s.attributes.output, { k: s.attributes.input[0] }, "each step ends with its own result");
+});
+
 test("bad values to capture: a valid record, never a throw", async () => {
   const read = fresh();
   const cyclic = { name: "loop" };
