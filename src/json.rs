@@ -23,6 +23,13 @@ pub(crate) static ESCAPED: [u8; 256] = {
     t
 };
 
+/// A control byte other than `\n`, `\r`, `\t` as JSON spells it: `\u00XX`, lowercase hex.
+#[inline(always)]
+pub(crate) fn control_escape(b: u8) -> [u8; 6] {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    [b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]
+}
+
 /// Appends `s` as a JSON string literal.
 ///
 /// Byte-wise: only `"`, `\\` and control bytes need escaping, and none of them can occur
@@ -33,7 +40,6 @@ pub(crate) static ESCAPED: [u8; 256] = {
 /// JSON embedded in a string escapes a quote every few bytes, and a call per run cost more
 /// than the copying).
 pub fn push_string(out: &mut String, s: &str) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let bytes = s.as_bytes();
     // SAFETY (as_mut_vec, set_len): every byte of `s` is written in order, with ASCII escapes
     // standing for some ASCII bytes, so the String stays valid UTF-8; `set_len` covers exactly
@@ -71,14 +77,7 @@ pub fn push_string(out: &mut String, s: &str) {
                 });
             }
             _ => {
-                for e in [
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[(b >> 4) as usize],
-                    HEX[(b & 15) as usize],
-                ] {
+                for e in control_escape(b) {
                     put(e);
                 }
             }

@@ -7,7 +7,7 @@ use super::genai::{self, Dialect};
 use crate::config::Mode;
 use crate::ids::{SpanId, TraceId};
 use crate::json::Value;
-use crate::json::{Obj, ESCAPED};
+use crate::json::{control_escape, Obj, ESCAPED};
 use crate::model::{Batch, FinishedSpan, TraceInfo};
 use std::mem::MaybeUninit;
 
@@ -749,7 +749,6 @@ fn push_escaped(out: &mut String, s: &str, quoted: bool) {
 /// `p` is valid for `1 + ESCAPED[b]` bytes of writes.
 #[inline(always)]
 unsafe fn escape(b: u8, p: *mut u8) -> *mut u8 {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     unsafe {
         match ESCAPED[b as usize] {
             0 => {
@@ -767,14 +766,7 @@ unsafe fn escape(b: u8, p: *mut u8) -> *mut u8 {
                 p.add(2)
             }
             _ => {
-                let e = [
-                    b'\\',
-                    b'u',
-                    b'0',
-                    b'0',
-                    HEX[(b >> 4) as usize],
-                    HEX[(b & 15) as usize],
-                ];
+                let e = control_escape(b);
                 std::ptr::copy_nonoverlapping(e.as_ptr(), p, 6);
                 p.add(6)
             }
