@@ -5,7 +5,10 @@
 // (conditions workerd/worker/browser, the .wasm kept as its own module), like
 // tests/runtimes/workerd.test.mjs. Runs are interleaved across libraries; medians.
 //
-//   node scripts/bench/cold.mjs [--runs=9] [--workerd-runs=7]
+//   node scripts/bench/cold.mjs [--runs=9] [--workerd-runs=7] [--workerd-steps]
+// --workerd-steps adds workers that stop after each step of agensight's (AsyncLocalStorage
+// alone, the .wasm imported, instantiated, the entry imported, init(), the traced call), for
+// the breakdown in HACKING.md "Cold start".
 // Prints one JSON object (stdout).
 
 import { spawn, execFileSync } from "node:child_process";
@@ -94,6 +97,28 @@ export default {
 };`,
 };
 
+// One worker per step of the agensight worker's cold start (--workerd-steps).
+const WASM = `${PACKAGE}/wasm/agensight_wasm_bg.wasm`;
+const idle = `export default { async fetch() { return new Response("ok"); } };`;
+const steps = {
+  "step:als": `globalThis.__als = process.getBuiltinModule("node:async_hooks").AsyncLocalStorage;\n${idle}`,
+  "step:wasm": `import m from "${WASM}";\nglobalThis.__m = m;\n${idle}`,
+  "step:instantiate": `import m from "${WASM}";\nimport { initSync } from "${PACKAGE}/wasm/agensight_wasm.js";\ninitSync({ module: m });\n${idle}`,
+  "step:import": `import { init } from "agensight-wasm";\nglobalThis.__init = init;\n${idle}`,
+  "step:init": `import { init } from "agensight-wasm";
+export default { async fetch() { init({ name: "cold" }); return new Response("ok"); } };`,
+  "step:call": `import { init, trace, span } from "agensight-wasm";
+export default {
+  async fetch() {
+    init({ name: "cold" });
+    const step = span(async (q) => ({ q }), "step");
+    const main = trace(async (q) => (await step(q)).q, "main");
+    return new Response(await main("hi"));
+  },
+};`,
+};
+if (args["workerd-steps"]) Object.assign(sources, steps);
+
 function freePort() {
   return new Promise((res, rej) => {
     const s = createServer();
@@ -106,7 +131,7 @@ function freePort() {
 }
 
 async function prepare(name) {
-  const dir = join(DIR, name);
+  const dir = join(DIR, name.replace(":", "-"));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "src.mjs"), sources[name]);
   const wasmFiles = [];
@@ -129,7 +154,7 @@ async function prepare(name) {
         name: "wasm-module",
         setup(b) {
           b.onResolve({ filter: /\.wasm$/ }, (a) => {
-            const path = join(a.resolveDir, a.path);
+            const path = a.path.startsWith("/") ? a.path : join(a.resolveDir, a.path);
             wasmFiles.push(path);
             return { path: "./" + path.split("/").pop(), external: true };
           });
@@ -195,7 +220,7 @@ if (workerd.available) {
   const hasEntry = JSON.stringify(JSON.parse(readFileSync(join(PACKAGE, "package.json"), "utf8")).exports ?? {}).includes('"workerd"');
   const prepared = {};
   for (const name of Object.keys(sources)) {
-    if (name === "agensight" && !hasEntry) {
+    if ((name === "agensight" || name.startsWith("step:")) && !hasEntry) {
       workerd.cases[name] = { error: "the installed package has no workerd entry" };
       continue;
     }

@@ -35,6 +35,7 @@ use util::str_of;
 /// emptied when the output is not captured. A call read from a captured output got this
 /// from the capture already; one aggregated from stream chunks gets it here.
 #[cfg_attr(agensight_size, optimize(size))]
+#[inline(never)]
 pub fn limit_output(call: &mut LlmCall, max_bytes: usize, redactor: &Redactor, capture: bool) {
     let limit = |s: &mut String| {
         *s = if capture {
@@ -101,10 +102,19 @@ pub fn parse_call(input: Option<&str>, output: &str) -> Option<LlmCall> {
 /// [`parse_call`], and also a result that only reports usage (see [`usage`]): then the
 /// second member is `true`, and the request is not read (the arguments of an arbitrary
 /// function are no LLM request).
+#[inline]
 pub fn parse_result(input: Option<&str>, output: &str) -> Option<(LlmCall, bool)> {
     if !might_be_llm(output) {
         return None;
     }
+    parse_llm_result(input, output)
+}
+
+/// [`parse_result`] past the byte scan. Not inlined into the span's end (Core::end): a
+/// runtime compiles each wasm function at its first call, and a worker's first traced call
+/// would compile the LLM parsers inside it too (HACKING.md, "Cold start").
+#[inline(never)]
+fn parse_llm_result(input: Option<&str>, output: &str) -> Option<(LlmCall, bool)> {
     let out = crate::json::parse(output)?;
     let Some(mut call) = parse_response(&out) else {
         return usage::report(&out).map(|call| (call, true));

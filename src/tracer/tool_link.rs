@@ -20,6 +20,7 @@ const MAX_DEPTH: usize = 8;
 /// consulted. Among its calls of that name not yet taken by another tool span of `spans`:
 /// one is taken as it is; of several, the first whose arguments equal (as JSON values) the
 /// tool's first argument. Only the ended spans of the current trace part are read.
+#[inline(never)] // only tool spans pay its compilation (see llm::parse_result)
 pub fn find_call(
     spans: &[FinishedSpan],
     parent: Option<SpanId>,

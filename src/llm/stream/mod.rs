@@ -191,6 +191,7 @@ impl Stream {
     /// span's return value (JSON text): a declared call that got no chunk of a response takes
     /// it as the whole response, so a wrapper need not send a non-streamed response twice.
     #[cfg_attr(agensight_size, optimize(size))]
+    #[inline(never)] // only streams pay its compilation (see parse_result)
     pub fn finish(self, output: &str) -> FinishedStream {
         let response = match self.agg {
             // A declared call ended with its whole response: the response, identifying members
@@ -239,6 +240,7 @@ impl FinishedStream {
     /// The call, with the request read from the span's `input` (the captured arguments), or
     /// `None` when the chunks said nothing about an LLM call.
     #[cfg_attr(agensight_size, optimize(size))]
+    #[inline(never)] // only streams pay its compilation (see parse_result)
     pub fn call(self, input: Option<&str>) -> Option<LlmCall> {
         let mut call = match (self.call, &self.declared) {
             (Some(c), _) => c,
