@@ -232,6 +232,11 @@ let bytes = NO_BYTES;
 let at = 0;
 let units = 0; // UTF-16 units of the JSON text so far (the budget counts those)
 const HEXD = "0123456789abcdef";
+/** From this length a string without escapes or surrogates goes through `encodeInto`. */
+const LONG = 64;
+// Control characters, `"`, `\` and surrogates: what `putString`'s own loop handles.
+const NEEDS_LOOP = /["\\\u0000-\u001f\ud800-\udfff]/;
+const ENCODER = new TextEncoder();
 
 /**
  * Writes `value` as toJson(value, maxBytes) would, UTF-8 encoded, into `view` from 0.
@@ -334,6 +339,16 @@ function putString(s) {
   // Room for three bytes per unit (every character but the escapes, checked as they come).
   if (at + n * 3 + 2 > bytes.length) return false;
   const b = bytes;
+  if (n >= LONG && !NEEDS_LOOP.test(s)) {
+    // Nothing to escape and no surrogate: the native encoder, into a view at the position
+    // (an allocation, which only a long string repays).
+    b[at] = 0x22;
+    const k = at + 1 + ENCODER.encodeInto(s, b.subarray(at + 1, at + 1 + n * 3)).written;
+    b[k] = 0x22;
+    at = k + 1;
+    units += n + 2;
+    return units <= budget;
+  }
   let k = at;
   b[k++] = 0x22;
   // UTF-16 units written: one per unit of `s` (a pair is two), the quotes, and what escapes add.

@@ -713,6 +713,22 @@ describe("writeUtf8: toJson's text as UTF-8 bytes, plain data only", () => {
     );
   });
 
+  test("property: long strings, plain or not (the encodeInto path and the loop): toJson's bytes", () => {
+    // Mostly plain ASCII, sometimes a character the loop must handle, so that strings of
+    // either kind cross the length from which plain ones go through encodeInto.
+    const unit = fc.oneof(
+      { weight: 30, arbitrary: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)) },
+      { weight: 1, arbitrary: fc.constantFrom('"', "\\", "\n", "\u0001", "é", "中", "😀", "\ud800", "\udc00") },
+    );
+    const long = fc.string({ unit, minLength: 40, maxLength: 300 });
+    fc.assert(
+      fc.property(fc.oneof(long, fc.array(long, { maxLength: 3 }), fc.dictionary(long, long, { maxKeys: 2 })), (v) => {
+        assert.deepEqual(written(v), expected(v));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   test("property: anything() is toJson's bytes when written", () => {
     const anything = fc.anything({ withBigInt: true, withBoxedValues: true, withDate: true, withMap: true, withSet: true, withNullPrototype: true, withObjectString: true, withTypedArray: true, withSparseArray: true, stringUnit: "binary", maxDepth: 6 });
     fc.assert(
