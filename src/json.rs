@@ -27,7 +27,14 @@ pub(crate) static ESCAPED: [u8; 256] = {
 #[inline(always)]
 pub(crate) fn control_escape(b: u8) -> [u8; 6] {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    [b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]]
+    [
+        b'\\',
+        b'u',
+        b'0',
+        b'0',
+        HEX[(b >> 4) as usize],
+        HEX[(b & 15) as usize],
+    ]
 }
 
 /// Appends `s` as a JSON string literal.

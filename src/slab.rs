@@ -69,7 +69,10 @@ impl<T> Slab<T> {
                 // Past `keep` a slab holds `keep` plus the values live at once: grown by an
                 // eighth, not doubled (4,096 kept spans and a few open ones had made room for
                 // 8,192 slots: 0.5 MB of wasm memory that never comes back).
-                if self.slots.len() == self.slots.capacity() && self.keep > 0 && self.slots.len() >= self.keep {
+                if self.slots.len() == self.slots.capacity()
+                    && self.keep > 0
+                    && self.slots.len() >= self.keep
+                {
                     self.slots.reserve_exact(self.slots.len() / 8 + 16);
                 }
                 self.slots.push(Slot {

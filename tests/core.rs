@@ -310,7 +310,10 @@ fn a_declared_whole_response_keeps_its_identifying_members_and_usage_first() {
     let late = r#"{"choices":[{"index":0,"message":{"role":"assistant","content":"Hello there"},"finish_reason":"stop"}],"usage":{"prompt_tokens":7,"completion_tokens":3,"total_tokens":10},"model":"gpt-4o-2024-08-06","object":"chat.completion","id":"chatcmpl-9"}"#;
     let mut c = declared_core("{}", late);
     let text = c.take_local();
-    let span = text.lines().find(|l| l.contains(r#""type":"span""#)).unwrap();
+    let span = text
+        .lines()
+        .find(|l| l.contains(r#""type":"span""#))
+        .unwrap();
     let at = |s: &str| span.find(s).unwrap_or_else(|| panic!("{s} in {span}"));
     assert!(at("chatcmpl-9") < at("choices"), "{span}");
     assert!(at("total_tokens") < at("choices"), "{span}");

@@ -312,10 +312,25 @@ fn cloud_span_ids_are_uuids_that_every_record_of_the_span_and_every_encoding_sha
 #[test]
 fn a_tool_functions_one_argument_is_the_calls_arguments_object() {
     use agensight_wasm::encode::genai::tool_arguments;
-    assert_eq!(tool_arguments(r#"[{"city":"Paris"}]"#), r#"{"city":"Paris"}"#);
-    assert_eq!(tool_arguments(r#"["a,b"]"#), r#""a,b""#, "a comma inside a string");
-    assert_eq!(tool_arguments(r#"[{"a":[1,2]}]"#), r#"{"a":[1,2]}"#, "commas below the top level");
-    assert_eq!(tool_arguments(r#"["x\"],[",1]"#), r#"["x\"],[",1]"#, "two arguments stay a list");
+    assert_eq!(
+        tool_arguments(r#"[{"city":"Paris"}]"#),
+        r#"{"city":"Paris"}"#
+    );
+    assert_eq!(
+        tool_arguments(r#"["a,b"]"#),
+        r#""a,b""#,
+        "a comma inside a string"
+    );
+    assert_eq!(
+        tool_arguments(r#"[{"a":[1,2]}]"#),
+        r#"{"a":[1,2]}"#,
+        "commas below the top level"
+    );
+    assert_eq!(
+        tool_arguments(r#"["x\"],[",1]"#),
+        r#"["x\"],[",1]"#,
+        "two arguments stay a list"
+    );
     assert_eq!(tool_arguments(r#"[1,2]"#), r#"[1,2]"#);
     assert_eq!(tool_arguments("[]"), "[]");
     assert_eq!(tool_arguments(r#"{"k":1}"#), r#"{"k":1}"#);

@@ -86,8 +86,7 @@ fn otlp_batches_wait_for_the_delay_or_a_flush() {
         ids.iter()
             .map(|id| {
                 let body: Value =
-                    serde_json::from_slice(t.queue().unwrap().request(*id).unwrap().body)
-                        .unwrap();
+                    serde_json::from_slice(t.queue().unwrap().request(*id).unwrap().body).unwrap();
                 body["resourceSpans"][0]["scopeSpans"][0]["spans"]
                     .as_array()
                     .unwrap()
@@ -586,11 +585,20 @@ fn without_an_outbox_the_default_bound_is_small_and_drops_are_counted() {
     };
     let (resident, dropped) = run(r#"{"mode":"prod","exporter":"otlp"}"#, false);
     assert!(resident <= MEMORY_MAX_BYTES, "{resident}");
-    assert!(dropped > 100, "about 4 MB of captures past a 1 MiB bound: {dropped}");
-    let (_, dropped) = run(r#"{"mode":"prod","exporter":"otlp","queue":{"maxBytes":16777216}}"#, false);
+    assert!(
+        dropped > 100,
+        "about 4 MB of captures past a 1 MiB bound: {dropped}"
+    );
+    let (_, dropped) = run(
+        r#"{"mode":"prod","exporter":"otlp","queue":{"maxBytes":16777216}}"#,
+        false,
+    );
     assert_eq!(dropped, 0, "an explicit maxBytes is kept");
     // Set to the outbox default's very value, it is still what the user asked for.
-    let (_, dropped) = run(r#"{"mode":"prod","exporter":"otlp","queue":{"maxBytes":8388608}}"#, false);
+    let (_, dropped) = run(
+        r#"{"mode":"prod","exporter":"otlp","queue":{"maxBytes":8388608}}"#,
+        false,
+    );
     assert_eq!(dropped, 0, "an explicit 8 MiB is kept too");
     let (_, dropped) = run(r#"{"mode":"prod","exporter":"otlp"}"#, true);
     assert_eq!(dropped, 0, "with an outbox: 8 MiB");

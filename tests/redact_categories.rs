@@ -313,9 +313,15 @@ fn a_run_of_pluses_after_bearer_and_a_blank_is_masked_as_a_token() {
     // start with `+`); they were left behind.
     let r = Redactor::new(vec![]);
     for (text, want) in [
-        ("x bearer +++++++++ Bear-0.5e-3hr y", "x bearer [REDACTED] y"),
+        (
+            "x bearer +++++++++ Bear-0.5e-3hr y",
+            "x bearer [REDACTED] y",
+        ),
         ("x bearer ++++++++ ab", "x bearer [REDACTED] ab"),
-        ("x bearer ++++++++[REDACTED]", "x bearer [REDACTED][REDACTED]"),
+        (
+            "x bearer ++++++++[REDACTED]",
+            "x bearer [REDACTED][REDACTED]",
+        ),
         // Fewer, or glued to the scheme (the first `+` is then its blank): as before.
         ("x bearer +++ Bear-0.5e-3hr", "x bearer +++ [REDACTED]"),
     ] {

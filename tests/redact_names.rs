@@ -3,8 +3,8 @@
 //! session), what they carry is masked before any record is written.
 
 use agensight_wasm::config::parse;
-use agensight_wasm::model::SessionSpec;
 use agensight_wasm::core::Core;
+use agensight_wasm::model::SessionSpec;
 use agensight_wasm::tracer::NONE;
 use serde_json::Value;
 

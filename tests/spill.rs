@@ -368,6 +368,9 @@ fn without_an_outbox_nothing_spills_but_batches_are_made_as_they_fill() {
     assert_eq!(q.wake_in(3.0), Some(0.0), "full batches are due now");
     assert!(core.export_next(3.0, false).is_some());
     assert!(core.export_next(3.0, false).is_some());
-    assert!(core.export_next(3.0, false).is_none(), "two jobs of two spans");
+    assert!(
+        core.export_next(3.0, false).is_none(),
+        "two jobs of two spans"
+    );
     assert!(core.export_poll(3.0).load.is_empty());
 }

@@ -1274,7 +1274,9 @@ fn otlp_batch(inp: &mut Input) -> Batch {
 /// as the shared attribute list names, a status, and an exception event iff it failed.
 pub fn otlp_proto(data: &[u8]) {
     let mut inp = Input::new(data);
-    let batches: Vec<Batch> = (0..1 + inp.u8() % 3).map(|_| otlp_batch(&mut inp)).collect();
+    let batches: Vec<Batch> = (0..1 + inp.u8() % 3)
+        .map(|_| otlp_batch(&mut inp))
+        .collect();
     let (service, mode) = (inp.string(), inp.string());
     let body = agensight_wasm::encode::otlp_proto::encode(&batches, &service, &mode);
     let request = pb_fields(&body);

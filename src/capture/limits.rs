@@ -5,8 +5,8 @@
 //! 10,000-deep array costs linear time and no recursion. Input that is not valid JSON is kept
 //! as a JSON string instead (nothing is lost silently, nothing invalid is passed on).
 
-use crate::json::ESCAPED;
 use crate::capture::redact::Redactor;
+use crate::json::ESCAPED;
 
 /// Containers nested deeper than this are replaced by the string `"[depth limit]"`.
 pub const MAX_DEPTH: usize = 64;
@@ -252,7 +252,12 @@ fn next_escaped(src: &[u8], mut i: usize) -> Option<usize> {
         }
         i += 8;
     }
-    Some(i + src.get(i..)?.iter().position(|&c| ESCAPED[c as usize] != 0)?)
+    Some(
+        i + src
+            .get(i..)?
+            .iter()
+            .position(|&c| ESCAPED[c as usize] != 0)?,
+    )
 }
 
 /// The end of the valid JSON number or literal starting at `src[at]`, or None.
@@ -728,16 +733,33 @@ mod tests {
     /// place of a plain run, from every start, multi-byte UTF-8 (high bytes) around it.
     #[test]
     fn next_escaped_matches_the_byte_scan() {
-        let by_bytes = |s: &[u8], i: usize| s.get(i..)?.iter().position(|&c| ESCAPED[c as usize] != 0).map(|k| i + k);
+        let by_bytes = |s: &[u8], i: usize| {
+            s.get(i..)?
+                .iter()
+                .position(|&c| ESCAPED[c as usize] != 0)
+                .map(|k| i + k)
+        };
         for len in 0..21 {
             for at in 0..len.max(1) {
                 for c in 0..=255u8 {
-                    let mut s: Vec<u8> = (0..len).map(|k| if k % 5 == 4 { 0xc3 } else { b'a' + (k % 26) as u8 }).collect();
+                    let mut s: Vec<u8> = (0..len)
+                        .map(|k| {
+                            if k % 5 == 4 {
+                                0xc3
+                            } else {
+                                b'a' + (k % 26) as u8
+                            }
+                        })
+                        .collect();
                     if at < len {
                         s[at] = c;
                     }
                     for from in 0..=len + 1 {
-                        assert_eq!(next_escaped(&s, from), by_bytes(&s, from), "{s:?} from {from}");
+                        assert_eq!(
+                            next_escaped(&s, from),
+                            by_bytes(&s, from),
+                            "{s:?} from {from}"
+                        );
                     }
                 }
             }

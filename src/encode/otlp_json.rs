@@ -194,7 +194,11 @@ mod tests {
         a.int("max", i64::MAX as u64);
         a.close();
         let want = i64::MAX.to_string();
-        assert_eq!(out.matches(&format!(r#"{{"intValue":"{want}"}}"#)).count(), 2, "{out}");
+        assert_eq!(
+            out.matches(&format!(r#"{{"intValue":"{want}"}}"#)).count(),
+            2,
+            "{out}"
+        );
     }
 
     #[test]

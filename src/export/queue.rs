@@ -371,7 +371,9 @@ impl Queue {
     /// Drops the oldest jobs (not in flight, not the token validation) while the queue is
     /// past its bounds with `bytes` more in `jobs` more jobs (counted in `dropped`).
     fn drop_oldest(&mut self, bytes: usize, jobs: usize) {
-        while self.bytes + bytes > self.max_bytes() || self.jobs.len() + jobs > self.settings.max_jobs {
+        while self.bytes + bytes > self.max_bytes()
+            || self.jobs.len() + jobs > self.settings.max_jobs
+        {
             let Some(i) = self.jobs.iter().position(|j| !j.in_flight && !j.validate) else {
                 break;
             };

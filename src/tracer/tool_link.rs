@@ -53,12 +53,10 @@ pub fn find_call(
         [] => None,
         [only] => Some((*only).into()),
         _ => {
-            let first_arg = input
-                .and_then(crate::json::parse)
-                .and_then(|v| match v {
-                    Value::Array(mut a) if !a.is_empty() => Some(a.swap_remove(0)),
-                    _ => None,
-                })?;
+            let first_arg = input.and_then(crate::json::parse).and_then(|v| match v {
+                Value::Array(mut a) if !a.is_empty() => Some(a.swap_remove(0)),
+                _ => None,
+            })?;
             let calls = &llm.llm.as_ref()?.tool_calls;
             free.into_iter()
                 .find(|id| {

@@ -466,7 +466,13 @@ fn an_llm_chunk_is_no_declaration() {
 #[test]
 fn a_declared_call_without_a_response_keeps_its_request() {
     let mut s = Stream::default();
-    s.declare(declared("anthropic", "chat", Some("claude-haiku-4-5"), Some(0.5), Some(64)));
+    s.declare(declared(
+        "anthropic",
+        "chat",
+        Some("claude-haiku-4-5"),
+        Some(0.5),
+        Some(64),
+    ));
     let fin = s.finish("");
     assert_eq!(fin.output, "");
     let call = fin
@@ -582,7 +588,13 @@ fn tracer_records_a_streamed_call() {
     let h = t.start(def, NONE, 1_000.0, &input(&f), None);
     t.declare_llm(
         h,
-        declared("anthropic", "chat", Some("claude-sonnet-4-5"), None, Some(2048)),
+        declared(
+            "anthropic",
+            "chat",
+            Some("claude-sonnet-4-5"),
+            None,
+            Some(2048),
+        ),
     );
     for c in chunks(&f) {
         t.stream_chunk(h, &c);
