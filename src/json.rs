@@ -37,6 +37,20 @@ pub(crate) fn control_escape(b: u8) -> [u8; 6] {
     ]
 }
 
+/// The bytes of a little-endian word that a JSON string must escape (`"`, `\\`, below 0x20),
+/// each flagged by its high bit; 0 if none. Only the lowest flag is exact (a borrow may flag
+/// bytes above a real hit), so `trailing_zeros() / 8` is the first byte to escape: what the
+/// eight-bytes-at-a-time scans (the record escaper, the clamp's string scan) need.
+#[inline(always)]
+pub(crate) fn escape_hits(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    zero(w ^ (ONES * b'"' as u64))
+        | zero(w ^ (ONES * b'\\' as u64))
+        | (w.wrapping_sub(ONES * 0x20) & !w & HIGH)
+}
+
 /// Appends `s` as a JSON string literal.
 ///
 /// Byte-wise: only `"`, `\\` and control bytes need escaping, and none of them can occur
@@ -139,13 +153,19 @@ unsafe fn copy_short(src: &[u8], dst: *mut u8) {
 /// shortest form that reads back the same (zmij, the formatter serde_json uses: several times
 /// faster than `core::fmt` and no float-printing code of its own in the .wasm).
 pub fn push_f64(out: &mut String, n: f64) {
+    with_f64_text(n, |text| out.push_str(text));
+}
+
+/// Calls `f` with `n` as [`push_f64`] writes it, formatted on the stack (no `String`).
+#[inline(always)]
+pub(crate) fn with_f64_text<R>(n: f64, f: impl FnOnce(&str) -> R) -> R {
     if n.fract() == 0.0 && n.abs() < 1e15 {
         // Whole numbers as integers (`1`, not zmij's `1.0`), as before.
-        out.push_str(itoa::Buffer::new().format(n as i64));
+        f(itoa::Buffer::new().format(n as i64))
     } else if n.is_finite() {
-        out.push_str(zmij::Buffer::new().format_finite(n));
+        f(zmij::Buffer::new().format_finite(n))
     } else {
-        out.push_str("null");
+        f("null")
     }
 }
 

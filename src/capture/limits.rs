@@ -6,7 +6,7 @@
 //! as a JSON string instead (nothing is lost silently, nothing invalid is passed on).
 
 use crate::capture::redact::Redactor;
-use crate::json::ESCAPED;
+use crate::json::{escape_hits, ESCAPED};
 
 /// Containers nested deeper than this are replaced by the string `"[depth limit]"`.
 pub const MAX_DEPTH: usize = 64;
@@ -237,16 +237,8 @@ fn string_end(src: &[u8], at: usize) -> Option<usize> {
 /// left (a string's text is mostly plain runs; a byte loop was most of `verbatim`'s cost).
 #[inline]
 fn next_escaped(src: &[u8], mut i: usize) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     while let Some(word) = src.get(i..i + 8) {
-        let w = u64::from_le_bytes(word.try_into().unwrap());
-        // The lowest flagged byte of each test is exact (a borrow only flags bytes above a
-        // real hit), so the lowest of the three is the first byte to look at.
-        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-        let hit = zero(w ^ (ONES * b'"' as u64))
-            | zero(w ^ (ONES * b'\\' as u64))
-            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        let hit = escape_hits(u64::from_le_bytes(word.try_into().unwrap()));
         if hit != 0 {
             return Some(i + (hit.trailing_zeros() / 8) as usize);
         }

@@ -7,7 +7,7 @@ use super::genai::{self, Dialect};
 use crate::config::Mode;
 use crate::ids::{SpanId, TraceId};
 use crate::json::Value;
-use crate::json::{control_escape, Obj, ESCAPED};
+use crate::json::{control_escape, escape_hits, with_f64_text, Obj, ESCAPED};
 use crate::model::{Batch, FinishedSpan, TraceInfo};
 use std::mem::MaybeUninit;
 
@@ -102,22 +102,14 @@ impl Secs {
         let x = secs(ms);
         match fixed_shortest(x, &mut t.text) {
             Some(n) => t.len = n as u8,
-            None => {
-                // push_f64's rules (the tests hold them alike), with no String per number:
-                // durations of a few microseconds come here.
-                let (mut whole, mut float) = (itoa::Buffer::new(), zmij::Buffer::new());
-                let text = if x.fract() == 0.0 && x.abs() < 1e15 {
-                    whole.format(x as i64)
-                } else if x.is_finite() {
-                    float.format_finite(x)
-                } else {
-                    "null"
-                };
+            // push_f64's own text, with no String per number: durations of a few
+            // microseconds come here.
+            None => with_f64_text(x, |text| {
                 for (to, &b) in t.text.iter_mut().zip(text.as_bytes()) {
                     to.write(b);
                 }
                 t.len = text.len().min(32) as u8;
-            }
+            }),
         }
         t
     }
@@ -689,8 +681,6 @@ fn push_string_runs(out: &mut String, s: &str) {
 
 /// [`push_string_runs`]'s escaping, with or without the quotes around.
 fn push_escaped(out: &mut String, s: &str, quoted: bool) {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let bytes = s.as_bytes();
     // SAFETY: as in push_string: every byte of `s` written in order, ASCII escapes for ASCII
     // bytes (the String stays UTF-8); the room reserved covers every write, an eight-byte one
@@ -715,12 +705,7 @@ fn push_escaped(out: &mut String, s: &str, quoted: bool) {
         while i < bytes.len() {
             if bytes.len() - i >= 8 {
                 let w = bytes.as_ptr().add(i).cast::<u64>().read_unaligned();
-                // The lowest flagged byte of each test is exact (a borrow only flags bytes
-                // above a real hit), so the lowest of the three is the first to escape.
-                let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
-                let hit = zero(w ^ (ONES * b'"' as u64))
-                    | zero(w ^ (ONES * b'\\' as u64))
-                    | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+                let hit = escape_hits(w);
                 p.cast::<u64>().write_unaligned(w);
                 if hit == 0 {
                     p = p.add(8);
