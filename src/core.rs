@@ -298,15 +298,13 @@ impl Core {
         }
     }
 
-    /// Takes the local-store lines written so far (JSON records, one a line).
+    /// Takes the local-store lines written so far (JSON records, one a line): what the JS side
+    /// does in two calls ([`Core::local_lines`], then [`Core::local_taken`]), in one, for Rust
+    /// callers (tests, fuzzers), so they go through the same room policy.
     pub fn take_local(&mut self) -> String {
-        // The next lines start in room as large as these took (up to the drain threshold),
-        // instead of growing from nothing again by copying reallocations.
-        let room = |l: &String| String::with_capacity(l.capacity().min(LOCAL_DRAIN_BYTES));
-        self.local
-            .as_mut()
-            .map(|l| std::mem::replace(l, room(l)))
-            .unwrap_or_default()
+        let lines = self.local_lines().to_owned();
+        self.local_taken(lines.len());
+        lines
     }
 
     /// The W3C `traceparent` of span `h`, to send with an outgoing request.
