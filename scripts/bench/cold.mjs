@@ -5,10 +5,12 @@
 // (conditions workerd/worker/browser, the .wasm kept as its own module), like
 // tests/runtimes/workerd.test.mjs. Runs are interleaved across libraries; medians.
 //
-//   node scripts/bench/cold.mjs [--runs=9] [--workerd-runs=7] [--workerd-steps]
+//   node scripts/bench/cold.mjs [--runs=9] [--workerd-runs=7] [--workerd-steps] [--base=APP]
 // --workerd-steps adds workers that stop after each step of agensight's (AsyncLocalStorage
 // alone, the .wasm imported, instantiated, the entry imported, init(), the traced call), for
-// the breakdown in HACKING.md "Cold start".
+// the breakdown in HACKING.md "Cold start". --base=APP adds "agensight@base" in Node and
+// workerd, the same cases with the package installed in another scratch project (a copy of
+// tests/.scratch/app made before a change), interleaved with the rest: an A/B in one run.
 // Prints one JSON object (stdout).
 
 import { spawn, execFileSync } from "node:child_process";
@@ -27,17 +29,20 @@ const WORKERD_RUNS = Number(args["workerd-runs"] ?? 7);
 await installPackage();
 const { resolve } = await import(join(APP, "resolve.mjs"));
 const pkgUrl = resolve("agensight-wasm");
+const BASE = args.base ? join(process.cwd(), args.base) : null;
+const basePkgUrl = BASE ? (await import(join(BASE, "resolve.mjs"))).resolve("agensight-wasm") : null;
 
 // ---- Node ----------------------------------------------------------------------------------
 
-function nodeOnce(which) {
+function nodeOnce(name) {
+  const [which, url] = name === "agensight@base" ? ["agensight", basePkgUrl] : [name, pkgUrl];
   const t0 = performance.now();
-  const out = execFileSync(process.execPath, [join(BENCH, "cold-child.mjs"), which, pkgUrl], { cwd: ROOT, env: { ...process.env, LANGSMITH_TRACING: "true" } }).toString();
+  const out = execFileSync(process.execPath, [join(BENCH, "cold-child.mjs"), which, url], { cwd: ROOT, env: { ...process.env, LANGSMITH_TRACING: "true" } }).toString();
   const wall = performance.now() - t0;
   return { ...JSON.parse(out.trim().split("\n").pop()), wallMs: wall };
 }
 
-const nodeCases = ["none", "agensight", "otel", "langsmith"];
+const nodeCases = ["none", "agensight", ...(BASE ? ["agensight@base"] : []), "otel", "langsmith"];
 const nodeRuns = Object.fromEntries(nodeCases.map((c) => [c, []]));
 for (const c of nodeCases) nodeOnce(c); // warm the file cache
 for (let i = 0; i < RUNS; i++) for (const c of nodeCases) nodeRuns[c].push(nodeOnce(c));
@@ -118,6 +123,7 @@ export default {
 };`,
 };
 if (args["workerd-steps"]) Object.assign(sources, steps);
+if (BASE) sources["agensight@base"] = sources.agensight;
 
 function freePort() {
   return new Promise((res, rej) => {
@@ -131,7 +137,7 @@ function freePort() {
 }
 
 async function prepare(name) {
-  const dir = join(DIR, name.replace(":", "-"));
+  const dir = join(DIR, name.replace(/[:@]/g, "-"));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "src.mjs"), sources[name]);
   const wasmFiles = [];
@@ -146,7 +152,7 @@ async function prepare(name) {
     platform: "browser",
     target: "es2022",
     conditions: ["workerd", "worker", "browser"],
-    nodePaths: [join(APP, "node_modules"), join(ROOT, "node_modules")],
+    nodePaths: [join(name === "agensight@base" ? BASE : APP, "node_modules"), join(ROOT, "node_modules")],
     external: ["node:*"],
     logLevel: "silent",
     plugins: [
@@ -220,7 +226,7 @@ if (workerd.available) {
   const hasEntry = JSON.stringify(JSON.parse(readFileSync(join(PACKAGE, "package.json"), "utf8")).exports ?? {}).includes('"workerd"');
   const prepared = {};
   for (const name of Object.keys(sources)) {
-    if ((name === "agensight" || name.startsWith("step:")) && !hasEntry) {
+    if ((name.startsWith("agensight") || name.startsWith("step:")) && !hasEntry) {
       workerd.cases[name] = { error: "the installed package has no workerd entry" };
       continue;
     }
