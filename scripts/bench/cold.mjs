@@ -5,16 +5,19 @@
 // (conditions workerd/worker/browser, the .wasm kept as its own module), like
 // tests/runtimes/workerd.test.mjs. Runs are interleaved across libraries; medians.
 //
-//   node scripts/bench/cold.mjs [--runs=9] [--workerd-runs=7] [--workerd-steps] [--base=APP]
+//   node scripts/bench/cold.mjs [--runs=9] [--workerd-runs=7] [--workerd-steps] [--base=APP] [--cpu]
 // --workerd-steps adds workers that stop after each step of agensight's (AsyncLocalStorage
 // alone, the .wasm imported, instantiated, the entry imported, init(), the traced call), for
 // the breakdown in HACKING.md "Cold start". --base=APP adds "agensight@base" in Node and
 // workerd, the same cases with the package installed in another scratch project (a copy of
 // tests/.scratch/app made before a change), interleaved with the rest: an A/B in one run.
+// --cpu adds each worker's CPU time to its first response (workerd's threads, from
+// /proc/PID/task/*/schedstat, Linux only): it moves far less than wall time when other work
+// shares the cores, so it shows changes of a few tenths of a millisecond.
 // Prints one JSON object (stdout).
 
 import { spawn, execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -188,7 +191,15 @@ const worker :Workerd.Worker = (
   return { dir, port, bytes: readFileSync(join(dir, "worker.js")).length };
 }
 
-/** ms from spawning workerd to the first 200 response; throws with workerd's output on failure. */
+/** CPU ms process `pid` ran so far, all its threads (--cpu). */
+function cpuMs(pid) {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+  return ns / 1e6;
+}
+
+/** ms from spawning workerd to the first 200 response (and workerd's CPU ms until then, with
+ * --cpu); throws with workerd's output on failure. */
 async function workerdOnce({ dir, port }) {
   const t0 = performance.now();
   const child = spawn(WORKERD, ["serve", join(dir, "config.capnp")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
@@ -210,8 +221,9 @@ async function workerdOnce({ dir, port }) {
         continue;
       }
       const body = await res.text();
+      const ms = performance.now() - t0;
       if (res.status !== 200) throw new Error(`workerd answered ${res.status}: ${body.slice(0, 500)} ${output.slice(-1500)}`);
-      return performance.now() - t0;
+      return { ms, cpuMs: args.cpu ? cpuMs(child.pid) : undefined };
     }
   } finally {
     if (!exited) {
@@ -233,15 +245,25 @@ if (workerd.available) {
     try {
       prepared[name] = await prepare(name);
       await workerdOnce(prepared[name]); // warm-up, and check that it works at all
-      workerd.cases[name] = { runs: [], bundleBytes: prepared[name].bytes };
+      workerd.cases[name] = { runs: [], ...(args.cpu ? { cpuRuns: [] } : {}), bundleBytes: prepared[name].bytes };
     } catch (e) {
       workerd.cases[name] = { error: String(e.message).split("\n").slice(0, 3).join(" ").slice(0, 300) };
       delete prepared[name];
     }
   }
-  for (let i = 0; i < WORKERD_RUNS; i++) for (const name of Object.keys(prepared)) workerd.cases[name].runs.push(await workerdOnce(prepared[name]));
-  for (const c of Object.values(workerd.cases)) if (c.runs) c.firstResponseMs = median(c.runs);
-  process.stderr.write(`[cold] workerd first response: ${Object.entries(workerd.cases).map(([k, c]) => `${k} ${c.error ? "error: " + c.error : c.firstResponseMs.toFixed(1) + " ms"}`).join(", ")}\n`);
+  for (let i = 0; i < WORKERD_RUNS; i++) {
+    for (const name of Object.keys(prepared)) {
+      const { ms, cpuMs } = await workerdOnce(prepared[name]);
+      workerd.cases[name].runs.push(ms);
+      workerd.cases[name].cpuRuns?.push(cpuMs);
+    }
+  }
+  for (const c of Object.values(workerd.cases)) {
+    if (c.runs) c.firstResponseMs = median(c.runs);
+    if (c.cpuRuns) c.cpuMs = median(c.cpuRuns);
+  }
+  const cpu = (c) => (c.cpuMs === undefined ? "" : ` (CPU ${c.cpuMs.toFixed(1)})`);
+  process.stderr.write(`[cold] workerd first response: ${Object.entries(workerd.cases).map(([k, c]) => `${k} ${c.error ? "error: " + c.error : c.firstResponseMs.toFixed(1) + " ms" + cpu(c)}`).join(", ")}\n`);
 }
 
 process.stdout.write(JSON.stringify({ runs: RUNS, node, workerd }) + "\n");
