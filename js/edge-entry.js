@@ -21,37 +21,48 @@ const MEMORY_STORE_BYTES = 4 << 20;
 /**
  * The active-span context: AsyncLocalStorage where the platform has it (a global on Vercel
  * Edge and Next.js; `process.getBuiltinModule` under workerd's `nodejs_compat`); with
- * `importAls`, a dynamic `import("node:async_hooks")` (workerd's `nodejs_als`), which settles
- * after the module graph is evaluated and before the first request, so the context switches
- * to it then; else the synchronous stack (README, "Context in browsers and workers").
+ * `importAls` (workerd), a dynamic `import("node:async_hooks")` (`nodejs_compat` and
+ * `nodejs_als`), which settles after the module graph is evaluated and before the first
+ * request; else the synchronous stack (README, "Context in browsers and workers").
  */
 function edgeContext(importAls) {
+  if (!importAls) return alsOrStack(globalAls());
+  // workerd makes `globalThis.process` at its first read (node:process and the modules it
+  // loads: about 1 ms of a worker's cold start), so the import goes first and the global
+  // lookup waits for a span that comes before it settles (one traced at global scope). Either
+  // way the context is the one the lookup alone would give: AsyncLocalStorage from the
+  // lookup stays; the stack (`nodejs_als` only) gives way to the import's.
+  let impl = null;
+  try {
+    // Computed and marked, so that bundlers leave it alone.
+    import(/* webpackIgnore: true */ /* @vite-ignore */ ["node", "async_hooks"].join(":")).then(
+      (m) => {
+        if (typeof m.AsyncLocalStorage === "function" && impl?.kind !== "async") impl = alsContext(m.AsyncLocalStorage);
+      },
+      () => {},
+    );
+  } catch {}
+  const current = () => (impl ??= alsOrStack(globalAls()));
+  return {
+    get kind() {
+      return current().kind;
+    },
+    active: () => current().active(),
+    run: (handle, fn) => current().run(handle, fn),
+    call: (handle, fn, a, b, c, d, e) => current().call(handle, fn, a, b, c, d, e),
+  };
+}
+
+/** AsyncLocalStorage from a global or `process.getBuiltinModule`, or undefined. */
+function globalAls() {
   let ALS = globalThis.AsyncLocalStorage;
   try {
     ALS ??= globalThis.process?.getBuiltinModule?.("node:async_hooks")?.AsyncLocalStorage;
   } catch {}
-  if (typeof ALS === "function") return alsContext(ALS);
-  let impl = stackContext();
-  if (importAls) {
-    try {
-      // Computed and marked, so that bundlers leave it alone.
-      import(/* webpackIgnore: true */ /* @vite-ignore */ ["node", "async_hooks"].join(":")).then(
-        (m) => {
-          if (typeof m.AsyncLocalStorage === "function") impl = alsContext(m.AsyncLocalStorage);
-        },
-        () => {},
-      );
-    } catch {}
-  }
-  return {
-    get kind() {
-      return impl.kind;
-    },
-    active: () => impl.active(),
-    run: (handle, fn) => impl.run(handle, fn),
-    call: (handle, fn, a, b, c, d, e) => impl.call(handle, fn, a, b, c, d, e),
-  };
+  return ALS;
 }
+
+const alsOrStack = (ALS) => (typeof ALS === "function" ? alsContext(ALS) : stackContext());
 
 /**
  * The Next.js edge sandbox (and Vercel's edge-runtime) compiles a `.wasm?module` outside the

@@ -270,24 +270,10 @@ pub fn parse(json: &str) -> Result<Config> {
     let o = match v {
         Value::Null => Map::new(),
         Value::Object(o) => o,
-        other => {
-            return Err(invalid(format!(
-                "init(): options must be an object, got {}",
-                kind(&other)
-            )))
-        }
+        other => return Err(opt::not_an_object(&other)),
     };
     if let Some(k) = o.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-        let mut m = format!(
-            "init(): unknown option `{k}`; known options are {}",
-            KNOWN[0]
-        );
-        // Pushed, not `KNOWN.join(", ")`: join's generic copy loop is 0.9 KB of .wasm.
-        for name in &KNOWN[1..] {
-            m.push_str(", ");
-            m.push_str(name);
-        }
-        return Err(invalid(m));
+        return Err(opt::unknown_option(k));
     }
     let mut c = Config::default();
     if let Some(n) = string_opt(&o, "name")? {
@@ -300,38 +286,21 @@ pub fn parse(json: &str) -> Result<Config> {
         None | Some("local") => Mode::Local,
         Some("dev") => Mode::Dev,
         Some("prod") => Mode::Prod,
-        Some(m) => {
-            return Err(Error::new(
-                "invalid_mode",
-                format!("init(): mode must be \"local\", \"dev\" or \"prod\", got \"{m}\""),
-            ))
-        }
+        Some(m) => return Err(opt::invalid_mode(m)),
     };
     c.token = string_opt(&o, "token")?.filter(|t| !t.is_empty());
     c.exporter = match string_opt(&o, "exporter")?.as_deref() {
         None | Some("agensight") => Exporter::Agensight,
         Some("otlp") => Exporter::Otlp,
-        Some(e) => {
-            return Err(invalid(format!(
-                "init(): exporter must be \"agensight\" or \"otlp\", got \"{e}\""
-            )))
-        }
+        Some(e) => return Err(opt::invalid_exporter(e)),
     };
     c.protocol = match string_opt(&o, "protocol")?.as_deref() {
         None | Some("http/protobuf") => Protocol::HttpProtobuf,
         Some("http/json") => Protocol::HttpJson,
-        Some(p) => {
-            return Err(invalid(format!(
-                "init(): protocol must be \"http/protobuf\" (the default) or \"http/json\", got \"{p}\"{}",
-                if p == "grpc" { " (OTLP over gRPC cannot be sent from fetch(); point the exporter at the receiver's OTLP/HTTP port, 4318 by default)" } else { "" }
-            )))
-        }
+        Some(p) => return Err(opt::invalid_protocol(p)),
     };
     if c.mode.exports() && c.exporter == Exporter::Agensight && c.token.is_none() {
-        return Err(Error::new(
-            "missing_token",
-            format!("init(): mode \"{}\" sends traces to Agensight and needs your project token: init({{ mode: \"{}\", token: \"...\" }}), or use mode \"local\"", c.mode.as_str(), c.mode.as_str()),
-        ));
+        return Err(opt::missing_token(c.mode));
     }
     c.endpoint = match string_opt(&o, "endpoint")? {
         Some(e) => e.trim_end_matches('/').to_string(),
@@ -339,17 +308,125 @@ pub fn parse(json: &str) -> Result<Config> {
         None => AGENSIGHT_ENDPOINT.into(),
     };
     check_endpoint(&c.endpoint, bool_opt(&o, "allowInsecureEndpoint", false)?)?;
-    c.session = match o.get("session") {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(SessionSpec::from_value(v).map_err(|m| invalid(format!("init(): {m}")))?),
-    };
-    if let Some(h) = o.get("headers") {
+    if let Some(v) = o.get("session") {
+        c.session = opt::session(v)?;
+    }
+    if let Some(v) = o.get("headers") {
+        opt::headers(v, &mut c.headers)?;
+    }
+    if let Some(v) = o.get("storage") {
+        c.storage = opt::storage(v)?;
+    }
+    if let Some(d) = string_opt(&o, "dir")? {
+        c.dir = d;
+    }
+    if let Some(v) = o.get("capture") {
+        opt::capture(v, &mut c)?;
+    }
+    if let Some(v) = o.get("redact") {
+        c.redact = opt::redact(v)?;
+    }
+    if let Some(v) = o.get("maxFieldBytes") {
+        c.max_field_bytes = opt::max_field_bytes(v)?;
+    }
+    if let Some(v) = o.get("maxStoreBytes") {
+        c.max_store_bytes = opt::max_store_bytes(v)?;
+    }
+    if let Some(v) = o.get("sampleRate") {
+        c.sample_rate = opt::sample_rate(v)?;
+    }
+    if let Some(v) = o.get("queue") {
+        opt::queue(v, &mut c.queue)?;
+    }
+    Ok(c)
+}
+
+/// What `parse` reads only when an option is given, and its errors: each its own function,
+/// kept out of `parse` (scripts/build's `--no-inline=*::config::opt::*`), because a runtime
+/// compiles a wasm function whole at its first call, and an `init()` with the common options
+/// (a worker's first request: HACKING.md, "Cold start") calls none of these.
+mod opt {
+    use super::*;
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn not_an_object(v: &Value) -> Error {
+        invalid(format!(
+            "init(): options must be an object, got {}",
+            kind(v)
+        ))
+    }
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn unknown_option(k: &str) -> Error {
+        let mut m = format!(
+            "init(): unknown option `{k}`; known options are {}",
+            KNOWN[0]
+        );
+        // Pushed, not `KNOWN.join(", ")`: join's generic copy loop is 0.9 KB of .wasm.
+        for name in &KNOWN[1..] {
+            m.push_str(", ");
+            m.push_str(name);
+        }
+        invalid(m)
+    }
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn invalid_mode(m: &str) -> Error {
+        Error::new(
+            "invalid_mode",
+            format!("init(): mode must be \"local\", \"dev\" or \"prod\", got \"{m}\""),
+        )
+    }
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn invalid_exporter(e: &str) -> Error {
+        invalid(format!(
+            "init(): exporter must be \"agensight\" or \"otlp\", got \"{e}\""
+        ))
+    }
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn invalid_protocol(p: &str) -> Error {
+        invalid(format!(
+            "init(): protocol must be \"http/protobuf\" (the default) or \"http/json\", got \"{p}\"{}",
+            if p == "grpc" { " (OTLP over gRPC cannot be sent from fetch(); point the exporter at the receiver's OTLP/HTTP port, 4318 by default)" } else { "" }
+        ))
+    }
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn missing_token(mode: Mode) -> Error {
+        Error::new(
+            "missing_token",
+            format!("init(): mode \"{}\" sends traces to Agensight and needs your project token: init({{ mode: \"{}\", token: \"...\" }}), or use mode \"local\"", mode.as_str(), mode.as_str()),
+        )
+    }
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn session(v: &Value) -> Result<Option<SessionSpec>> {
+        match v {
+            Value::Null => Ok(None),
+            v => Ok(Some(
+                SessionSpec::from_value(v).map_err(|m| invalid(format!("init(): {m}")))?,
+            )),
+        }
+    }
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn headers(h: &Value, headers: &mut Vec<(String, String)>) -> Result<()> {
         match h {
             Value::Null => {}
             Value::Object(m) => {
                 for (k, v) in m {
                     match v {
-                        Value::String(s) => c.headers.push((k.clone(), s.clone())),
+                        Value::String(s) => headers.push((k.clone(), s.clone())),
                         other => {
                             return Err(invalid(format!(
                                 "init(): header `{k}` must be a string, got {}",
@@ -366,81 +443,139 @@ pub fn parse(json: &str) -> Result<Config> {
                 )))
             }
         }
+        Ok(())
     }
-    c.storage = match o.get("storage") {
-        None | Some(Value::Null) => "auto".into(),
-        Some(Value::Bool(false)) => "none".into(),
-        Some(Value::String(s)) if ["auto", "indexeddb", "file", "memory"].contains(&s.as_str()) => s.clone(),
-        Some(v) => return Err(invalid(format!("init(): storage must be \"auto\", \"indexeddb\", \"file\", \"memory\" or false, got {v}"))),
-    };
-    if let Some(d) = string_opt(&o, "dir")? {
-        c.dir = d;
-    }
-    match o.get("capture") {
-        None | Some(Value::Null) => {}
-        Some(Value::Bool(b)) => {
-            c.capture_input = *b;
-            c.capture_output = *b;
-        }
-        Some(Value::Object(m)) => {
-            c.capture_input = bool_opt(m, "input", true)
-                .map_err(|_| invalid("init(): `capture.input` must be true or false".into()))?;
-            c.capture_output = bool_opt(m, "output", true)
-                .map_err(|_| invalid("init(): `capture.output` must be true or false".into()))?;
-        }
-        Some(v) => {
-            return Err(invalid(format!(
-                "init(): `capture` must be {{ input, output }} or a boolean, got {}",
-                kind(v)
-            )))
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn storage(v: &Value) -> Result<String> {
+        match v {
+            Value::Null => Ok("auto".into()),
+            Value::Bool(false) => Ok("none".into()),
+            Value::String(s) if ["auto", "indexeddb", "file", "memory"].contains(&s.as_str()) => Ok(s.clone()),
+            v => Err(invalid(format!("init(): storage must be \"auto\", \"indexeddb\", \"file\", \"memory\" or false, got {v}"))),
         }
     }
-    c.redact = match o.get("redact") {
-        None | Some(Value::Null) | Some(Value::Bool(true)) => true,
-        Some(Value::Bool(false)) => false,
-        // A function (sent as the string "function") adds to the built-in patterns: the JS
-        // wrapper applies it before the value crosses, and the built-in masking still runs.
-        Some(Value::String(s)) if s == "function" => true,
-        Some(v) => {
-            return Err(invalid(format!(
-                "init(): `redact` must be true, false or a function, got {}",
-                kind(v)
-            )))
-        }
-    };
-    if let Some(v) = o.get("maxFieldBytes") {
-        match v.as_u64() {
-            Some(n) if n as usize >= MIN_BUDGET && n <= 64 * 1024 * 1024 => c.max_field_bytes = n as usize,
-            _ => return Err(invalid(format!("init(): `maxFieldBytes` must be a whole number from {MIN_BUDGET} to 67108864, got {v}"))),
-        }
-    }
-    if let Some(v) = o.get("maxStoreBytes") {
-        match v.as_u64() {
-            Some(n) if (MIN_STORE_BYTES..=MAX_STORE_BYTES).contains(&n) => c.max_store_bytes = n,
-            _ => return Err(invalid(format!("init(): `maxStoreBytes` must be a whole number of bytes from {MIN_STORE_BYTES} (1 MiB) to {MAX_STORE_BYTES}, got {v}"))),
-        }
-    }
-    if let Some(v) = o.get("sampleRate") {
-        match v.as_f64() {
-            Some(r) if (0.0..=1.0).contains(&r) => c.sample_rate = r,
-            _ => {
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn capture(v: &Value, c: &mut Config) -> Result<()> {
+        match v {
+            Value::Null => {}
+            Value::Bool(b) => {
+                c.capture_input = *b;
+                c.capture_output = *b;
+            }
+            Value::Object(m) => {
+                c.capture_input = bool_opt(m, "input", true)
+                    .map_err(|_| invalid("init(): `capture.input` must be true or false".into()))?;
+                c.capture_output = bool_opt(m, "output", true).map_err(|_| {
+                    invalid("init(): `capture.output` must be true or false".into())
+                })?;
+            }
+            v => {
                 return Err(invalid(format!(
-                    "init(): `sampleRate` must be a number from 0 to 1, got {v}"
+                    "init(): `capture` must be {{ input, output }} or a boolean, got {}",
+                    kind(v)
                 )))
             }
         }
+        Ok(())
     }
-    match o.get("queue") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(q)) => read_queue(q, &mut c.queue)?,
-        Some(v) => {
-            return Err(invalid(format!(
-                "init(): `queue` must be an object such as {{ timeoutMs: 5000 }}, got {}",
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn redact(v: &Value) -> Result<bool> {
+        match v {
+            Value::Null | Value::Bool(true) => Ok(true),
+            Value::Bool(false) => Ok(false),
+            // A function (sent as the string "function") adds to the built-in patterns: the JS
+            // wrapper applies it before the value crosses, and the built-in masking still runs.
+            Value::String(s) if s == "function" => Ok(true),
+            v => Err(invalid(format!(
+                "init(): `redact` must be true, false or a function, got {}",
                 kind(v)
-            )))
+            ))),
         }
     }
-    Ok(c)
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn max_field_bytes(v: &Value) -> Result<usize> {
+        match v.as_u64() {
+            Some(n) if n as usize >= MIN_BUDGET && n <= 64 * 1024 * 1024 => Ok(n as usize),
+            _ => Err(invalid(format!("init(): `maxFieldBytes` must be a whole number from {MIN_BUDGET} to 67108864, got {v}"))),
+        }
+    }
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn max_store_bytes(v: &Value) -> Result<u64> {
+        match v.as_u64() {
+            Some(n) if (MIN_STORE_BYTES..=MAX_STORE_BYTES).contains(&n) => Ok(n),
+            _ => Err(invalid(format!("init(): `maxStoreBytes` must be a whole number of bytes from {MIN_STORE_BYTES} (1 MiB) to {MAX_STORE_BYTES}, got {v}"))),
+        }
+    }
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn sample_rate(v: &Value) -> Result<f64> {
+        match v.as_f64() {
+            Some(r) if (0.0..=1.0).contains(&r) => Ok(r),
+            _ => Err(invalid(format!(
+                "init(): `sampleRate` must be a number from 0 to 1, got {v}"
+            ))),
+        }
+    }
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn queue(v: &Value, s: &mut QueueSettings) -> Result<()> {
+        match v {
+            Value::Null => Ok(()),
+            Value::Object(q) => read_queue(q, s),
+            v => Err(invalid(format!(
+                "init(): `queue` must be an object such as {{ timeoutMs: 5000 }}, got {}",
+                kind(v)
+            ))),
+        }
+    }
+
+    /// An endpoint that is not https: plain http to a loopback host (or with
+    /// `allowInsecureEndpoint`) gives what follows the scheme; anything else is an error.
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn not_https(url: &str, allow_insecure: bool) -> Result<&str> {
+        let Some(r) = url.strip_prefix("http://") else {
+            return Err(invalid(format!(
+                "init(): endpoint must be an http(s) URL, got \"{url}\""
+            )));
+        };
+        let host = r.split(['/', '?', '#']).next().unwrap_or("");
+        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+        let name = if host.starts_with('[') {
+            host.split(']').next().unwrap_or("").trim_start_matches('[')
+        } else {
+            host.split(':').next().unwrap_or("")
+        };
+        let ipv4_loopback = name.starts_with("127.")
+            && name.split('.').count() == 4
+            && name.split('.').all(|p| p.parse::<u8>().is_ok());
+        let loopback = name == "localhost" || ipv4_loopback || name == "::1";
+        if !loopback && !allow_insecure {
+            return Err(Error::new(
+                "insecure_endpoint",
+                format!("init(): endpoint {url} is plain http and not loopback, so the token and traces would cross the network unencrypted; use https, or pass allowInsecureEndpoint: true"),
+            ));
+        }
+        Ok(r)
+    }
+
+    #[inline(never)]
+    #[cfg_attr(agensight_size, optimize(size))]
+    pub(super) fn no_host(url: &str) -> Error {
+        invalid(format!("init(): endpoint {url} has no host"))
+    }
 }
 
 /// The `queue` option: `{ batchDelayMs, timeoutMs, deadlineMs, maxBytes, maxJobs, concurrency,
@@ -484,34 +619,12 @@ fn read_queue(q: &Map, s: &mut QueueSettings) -> Result<()> {
 /// https anywhere; plain http only to loopback unless the user opted in.
 #[cfg_attr(agensight_size, optimize(size))]
 fn check_endpoint(url: &str, allow_insecure: bool) -> Result<()> {
-    let rest = if let Some(r) = url.strip_prefix("https://") {
-        r
-    } else if let Some(r) = url.strip_prefix("http://") {
-        let host = r.split(['/', '?', '#']).next().unwrap_or("");
-        let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-        let name = if host.starts_with('[') {
-            host.split(']').next().unwrap_or("").trim_start_matches('[')
-        } else {
-            host.split(':').next().unwrap_or("")
-        };
-        let ipv4_loopback = name.starts_with("127.")
-            && name.split('.').count() == 4
-            && name.split('.').all(|p| p.parse::<u8>().is_ok());
-        let loopback = name == "localhost" || ipv4_loopback || name == "::1";
-        if !loopback && !allow_insecure {
-            return Err(Error::new(
-                "insecure_endpoint",
-                format!("init(): endpoint {url} is plain http and not loopback, so the token and traces would cross the network unencrypted; use https, or pass allowInsecureEndpoint: true"),
-            ));
-        }
-        r
-    } else {
-        return Err(invalid(format!(
-            "init(): endpoint must be an http(s) URL, got \"{url}\""
-        )));
+    let rest = match url.strip_prefix("https://") {
+        Some(r) => r,
+        None => opt::not_https(url, allow_insecure)?,
     };
     if rest.is_empty() || rest.starts_with('/') {
-        return Err(invalid(format!("init(): endpoint {url} has no host")));
+        return Err(opt::no_host(url));
     }
     Ok(())
 }
@@ -657,5 +770,69 @@ mod tests {
         assert_eq!(e.code, "invalid_option");
         assert!(e.message.starts_with(r#"init(): protocol must be "http/protobuf" (the default) or "http/json", got "grpc""#), "{}", e.message);
         assert!(parse(r#"{"protocol":5}"#).is_err());
+    }
+
+    /// Every rejection, exactly (code and message), and which one wins when several options
+    /// are wrong (the order of `parse`, not of the JSON). Taken from the code before the
+    /// options were read in functions of their own (`opt`).
+    #[test]
+    fn every_rejection() {
+        #[rustfmt::skip]
+        let cases: &[(&str, &str, &str)] = &[
+            ("not json", "invalid_option", "init(): options are not valid JSON"),
+            ("[1]", "invalid_option", "init(): options must be an object, got an array"),
+            (r#""x""#, "invalid_option", "init(): options must be an object, got a string"),
+            (r#"{"nmae":"x"}"#, "invalid_option", "init(): unknown option `nmae`; known options are name, mode, token, session, exporter, protocol, endpoint, headers, storage, dir, capture, redact, maxFieldBytes, maxStoreBytes, sampleRate, fetch, allowInsecureEndpoint, queue"),
+            (r#"{"name":""}"#, "invalid_option", "init(): `name` must not be empty"),
+            (r#"{"name":5}"#, "invalid_option", "init(): `name` must be a string, got a number"),
+            (r#"{"mode":"production"}"#, "invalid_mode", r#"init(): mode must be "local", "dev" or "prod", got "production""#),
+            (r#"{"mode":true}"#, "invalid_option", "init(): `mode` must be a string, got a boolean"),
+            (r#"{"token":3}"#, "invalid_option", "init(): `token` must be a string, got a number"),
+            (r#"{"exporter":"zipkin"}"#, "invalid_option", r#"init(): exporter must be "agensight" or "otlp", got "zipkin""#),
+            (r#"{"protocol":"grpc"}"#, "invalid_option", r#"init(): protocol must be "http/protobuf" (the default) or "http/json", got "grpc" (OTLP over gRPC cannot be sent from fetch(); point the exporter at the receiver's OTLP/HTTP port, 4318 by default)"#),
+            (r#"{"protocol":"http/xml"}"#, "invalid_option", r#"init(): protocol must be "http/protobuf" (the default) or "http/json", got "http/xml""#),
+            (r#"{"mode":"dev"}"#, "missing_token", r#"init(): mode "dev" sends traces to Agensight and needs your project token: init({ mode: "dev", token: "..." }), or use mode "local""#),
+            (r#"{"mode":"prod","exporter":"agensight","token":""}"#, "missing_token", r#"init(): mode "prod" sends traces to Agensight and needs your project token: init({ mode: "prod", token: "..." }), or use mode "local""#),
+            (r#"{"endpoint":"ftp://x"}"#, "invalid_option", r#"init(): endpoint must be an http(s) URL, got "ftp://x""#),
+            (r#"{"endpoint":"http://example.com"}"#, "insecure_endpoint", "init(): endpoint http://example.com is plain http and not loopback, so the token and traces would cross the network unencrypted; use https, or pass allowInsecureEndpoint: true"),
+            (r#"{"endpoint":"https://"}"#, "invalid_option", r#"init(): endpoint must be an http(s) URL, got "https:""#),
+            (r#"{"endpoint":"https:///path"}"#, "invalid_option", "init(): endpoint https:///path has no host"),
+            (r#"{"endpoint":"http://user@127.0.0.1.evil.com:80/x"}"#, "insecure_endpoint", "init(): endpoint http://user@127.0.0.1.evil.com:80/x is plain http and not loopback, so the token and traces would cross the network unencrypted; use https, or pass allowInsecureEndpoint: true"),
+            (r#"{"endpoint":7}"#, "invalid_option", "init(): `endpoint` must be a string, got a number"),
+            (r#"{"allowInsecureEndpoint":"yes"}"#, "invalid_option", "init(): `allowInsecureEndpoint` must be true or false, got a string"),
+            (r#"{"session":{"name":"no id"}}"#, "invalid_option", "init(): session needs a non-empty `id`: a string, or { id, name?, user_id? }"),
+            (r#"{"session":[1]}"#, "invalid_option", "init(): session must be a string id or { id, name?, user_id? }"),
+            (r#"{"headers":{"x-a":1}}"#, "invalid_option", "init(): header `x-a` must be a string, got a number"),
+            (r#"{"headers":"x"}"#, "invalid_option", "init(): `headers` must be an object of strings, got a string"),
+            (r#"{"storage":"disk"}"#, "invalid_option", r#"init(): storage must be "auto", "indexeddb", "file", "memory" or false, got "disk""#),
+            (r#"{"storage":true}"#, "invalid_option", r#"init(): storage must be "auto", "indexeddb", "file", "memory" or false, got true"#),
+            (r#"{"dir":false}"#, "invalid_option", "init(): `dir` must be a string, got a boolean"),
+            (r#"{"capture":"yes"}"#, "invalid_option", "init(): `capture` must be { input, output } or a boolean, got a string"),
+            (r#"{"capture":{"input":1}}"#, "invalid_option", "init(): `capture.input` must be true or false"),
+            (r#"{"capture":{"output":"no"}}"#, "invalid_option", "init(): `capture.output` must be true or false"),
+            (r#"{"redact":"all"}"#, "invalid_option", "init(): `redact` must be true, false or a function, got a string"),
+            (r#"{"maxFieldBytes":3}"#, "invalid_option", "init(): `maxFieldBytes` must be a whole number from 16 to 67108864, got 3"),
+            (r#"{"maxFieldBytes":null}"#, "invalid_option", "init(): `maxFieldBytes` must be a whole number from 16 to 67108864, got null"),
+            (r#"{"maxStoreBytes":"1mb"}"#, "invalid_option", r#"init(): `maxStoreBytes` must be a whole number of bytes from 1048576 (1 MiB) to 9007199254740991, got "1mb""#),
+            (r#"{"sampleRate":2}"#, "invalid_option", "init(): `sampleRate` must be a number from 0 to 1, got 2"),
+            (r#"{"sampleRate":null}"#, "invalid_option", "init(): `sampleRate` must be a number from 0 to 1, got null"),
+            (r#"{"queue":5}"#, "invalid_option", "init(): `queue` must be an object such as { timeoutMs: 5000 }, got a number"),
+            (r#"{"queue":{"timeoutMs":-1}}"#, "invalid_option", "init(): `queue.timeoutMs` must be a number of 0 or more, got -1"),
+            (r#"{"queue":{"maxJobs":1.5}}"#, "invalid_option", "init(): `queue.maxJobs` must be a whole number of 1 or more, got 1.5"),
+            (r#"{"queue":{"foo":1}}"#, "invalid_option", "init(): unknown option `queue.foo`; known: batchDelayMs, timeoutMs, deadlineMs, maxBytes, maxJobs, maxPendingSpans, maxPendingBytes, concurrency, maxBatchSpans"),
+            (r#"{"name":5,"mode":"bad","storage":"disk"}"#, "invalid_option", "init(): `name` must be a string, got a number"),
+            (r#"{"storage":"disk","capture":"yes","queue":5}"#, "invalid_option", r#"init(): storage must be "auto", "indexeddb", "file", "memory" or false, got "disk""#),
+        ];
+        for (json, code, message) in cases {
+            let e = parse(json).unwrap_err();
+            assert_eq!((e.code, e.message.as_str()), (*code, *message), "{json}");
+        }
+    }
+
+    /// `null` is the default for every option that takes it as "not given".
+    #[test]
+    fn null_is_not_given() {
+        let c = parse(r#"{"name":null,"mode":null,"token":null,"exporter":null,"protocol":null,"endpoint":null,"allowInsecureEndpoint":null,"session":null,"headers":null,"storage":null,"dir":null,"capture":null,"redact":null,"queue":null}"#).unwrap();
+        assert_eq!(c, Config::default());
     }
 }

@@ -5,14 +5,19 @@
 // (conditions workerd/worker/browser, the .wasm kept as its own module), like
 // tests/runtimes/workerd.test.mjs. Runs are interleaved across libraries; medians.
 //
-//   node scripts/bench/cold.mjs [--runs=9] [--workerd-runs=7] [--workerd-steps]
+//   node scripts/bench/cold.mjs [--runs=9] [--workerd-runs=7] [--workerd-steps] [--base=APP] [--cpu]
 // --workerd-steps adds workers that stop after each step of agensight's (AsyncLocalStorage
 // alone, the .wasm imported, instantiated, the entry imported, init(), the traced call), for
-// the breakdown in HACKING.md "Cold start".
+// the breakdown in HACKING.md "Cold start". --base=APP adds "agensight@base" in Node and
+// workerd, the same cases with the package installed in another scratch project (a copy of
+// tests/.scratch/app made before a change), interleaved with the rest: an A/B in one run.
+// --cpu adds each worker's CPU time to its first response (workerd's threads, from
+// /proc/PID/task/*/schedstat, Linux only): it moves far less than wall time when other work
+// shares the cores, so it shows changes of a few tenths of a millisecond.
 // Prints one JSON object (stdout).
 
 import { spawn, execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -27,17 +32,20 @@ const WORKERD_RUNS = Number(args["workerd-runs"] ?? 7);
 await installPackage();
 const { resolve } = await import(join(APP, "resolve.mjs"));
 const pkgUrl = resolve("agensight-wasm");
+const BASE = args.base ? join(process.cwd(), args.base) : null;
+const basePkgUrl = BASE ? (await import(join(BASE, "resolve.mjs"))).resolve("agensight-wasm") : null;
 
 // ---- Node ----------------------------------------------------------------------------------
 
-function nodeOnce(which) {
+function nodeOnce(name) {
+  const [which, url] = name === "agensight@base" ? ["agensight", basePkgUrl] : [name, pkgUrl];
   const t0 = performance.now();
-  const out = execFileSync(process.execPath, [join(BENCH, "cold-child.mjs"), which, pkgUrl], { cwd: ROOT, env: { ...process.env, LANGSMITH_TRACING: "true" } }).toString();
+  const out = execFileSync(process.execPath, [join(BENCH, "cold-child.mjs"), which, url], { cwd: ROOT, env: { ...process.env, LANGSMITH_TRACING: "true" } }).toString();
   const wall = performance.now() - t0;
   return { ...JSON.parse(out.trim().split("\n").pop()), wallMs: wall };
 }
 
-const nodeCases = ["none", "agensight", "otel", "langsmith"];
+const nodeCases = ["none", "agensight", ...(BASE ? ["agensight@base"] : []), "otel", "langsmith"];
 const nodeRuns = Object.fromEntries(nodeCases.map((c) => [c, []]));
 for (const c of nodeCases) nodeOnce(c); // warm the file cache
 for (let i = 0; i < RUNS; i++) for (const c of nodeCases) nodeRuns[c].push(nodeOnce(c));
@@ -118,6 +126,7 @@ export default {
 };`,
 };
 if (args["workerd-steps"]) Object.assign(sources, steps);
+if (BASE) sources["agensight@base"] = sources.agensight;
 
 function freePort() {
   return new Promise((res, rej) => {
@@ -131,7 +140,7 @@ function freePort() {
 }
 
 async function prepare(name) {
-  const dir = join(DIR, name.replace(":", "-"));
+  const dir = join(DIR, name.replace(/[:@]/g, "-"));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "src.mjs"), sources[name]);
   const wasmFiles = [];
@@ -146,7 +155,7 @@ async function prepare(name) {
     platform: "browser",
     target: "es2022",
     conditions: ["workerd", "worker", "browser"],
-    nodePaths: [join(APP, "node_modules"), join(ROOT, "node_modules")],
+    nodePaths: [join(name === "agensight@base" ? BASE : APP, "node_modules"), join(ROOT, "node_modules")],
     external: ["node:*"],
     logLevel: "silent",
     plugins: [
@@ -182,7 +191,15 @@ const worker :Workerd.Worker = (
   return { dir, port, bytes: readFileSync(join(dir, "worker.js")).length };
 }
 
-/** ms from spawning workerd to the first 200 response; throws with workerd's output on failure. */
+/** CPU ms process `pid` ran so far, all its threads (--cpu). */
+function cpuMs(pid) {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
+  return ns / 1e6;
+}
+
+/** ms from spawning workerd to the first 200 response (and workerd's CPU ms until then, with
+ * --cpu); throws with workerd's output on failure. */
 async function workerdOnce({ dir, port }) {
   const t0 = performance.now();
   const child = spawn(WORKERD, ["serve", join(dir, "config.capnp")], { cwd: dir, stdio: ["ignore", "pipe", "pipe"] });
@@ -204,8 +221,9 @@ async function workerdOnce({ dir, port }) {
         continue;
       }
       const body = await res.text();
+      const ms = performance.now() - t0;
       if (res.status !== 200) throw new Error(`workerd answered ${res.status}: ${body.slice(0, 500)} ${output.slice(-1500)}`);
-      return performance.now() - t0;
+      return { ms, cpuMs: args.cpu ? cpuMs(child.pid) : undefined };
     }
   } finally {
     if (!exited) {
@@ -220,22 +238,32 @@ if (workerd.available) {
   const hasEntry = JSON.stringify(JSON.parse(readFileSync(join(PACKAGE, "package.json"), "utf8")).exports ?? {}).includes('"workerd"');
   const prepared = {};
   for (const name of Object.keys(sources)) {
-    if ((name === "agensight" || name.startsWith("step:")) && !hasEntry) {
+    if ((name.startsWith("agensight") || name.startsWith("step:")) && !hasEntry) {
       workerd.cases[name] = { error: "the installed package has no workerd entry" };
       continue;
     }
     try {
       prepared[name] = await prepare(name);
       await workerdOnce(prepared[name]); // warm-up, and check that it works at all
-      workerd.cases[name] = { runs: [], bundleBytes: prepared[name].bytes };
+      workerd.cases[name] = { runs: [], ...(args.cpu ? { cpuRuns: [] } : {}), bundleBytes: prepared[name].bytes };
     } catch (e) {
       workerd.cases[name] = { error: String(e.message).split("\n").slice(0, 3).join(" ").slice(0, 300) };
       delete prepared[name];
     }
   }
-  for (let i = 0; i < WORKERD_RUNS; i++) for (const name of Object.keys(prepared)) workerd.cases[name].runs.push(await workerdOnce(prepared[name]));
-  for (const c of Object.values(workerd.cases)) if (c.runs) c.firstResponseMs = median(c.runs);
-  process.stderr.write(`[cold] workerd first response: ${Object.entries(workerd.cases).map(([k, c]) => `${k} ${c.error ? "error: " + c.error : c.firstResponseMs.toFixed(1) + " ms"}`).join(", ")}\n`);
+  for (let i = 0; i < WORKERD_RUNS; i++) {
+    for (const name of Object.keys(prepared)) {
+      const { ms, cpuMs } = await workerdOnce(prepared[name]);
+      workerd.cases[name].runs.push(ms);
+      workerd.cases[name].cpuRuns?.push(cpuMs);
+    }
+  }
+  for (const c of Object.values(workerd.cases)) {
+    if (c.runs) c.firstResponseMs = median(c.runs);
+    if (c.cpuRuns) c.cpuMs = median(c.cpuRuns);
+  }
+  const cpu = (c) => (c.cpuMs === undefined ? "" : ` (CPU ${c.cpuMs.toFixed(1)})`);
+  process.stderr.write(`[cold] workerd first response: ${Object.entries(workerd.cases).map(([k, c]) => `${k} ${c.error ? "error: " + c.error : c.firstResponseMs.toFixed(1) + " ms" + cpu(c)}`).join(", ")}\n`);
 }
 
 process.stdout.write(JSON.stringify({ runs: RUNS, node, workerd }) + "\n");

@@ -23,10 +23,19 @@ const REMOTE_SPAN = "00f067aa0ba902b7";
 const workerSource = (runtime) => `
 import * as api from "agensight-wasm";
 import { runScenarios } from ${JSON.stringify(fileURLToPath(SCENARIOS_URL))};
-const { init, instrumentWorker, readLocal, span, inject } = api;
+const { init, instrumentWorker, readLocal, trace, span, inject } = api;
 
 // At global scope, as workers usually do: no randomness or clock here; completed at the first request.
 init({ name: "edge", session: "edge-session" });
+
+// A trace run at global scope, before the entry's import("node:async_hooks") has settled:
+// across its await it keeps its context where the worker has AsyncLocalStorage.
+const early = {};
+trace(async () => {
+  early.before = api.currentTraceId() ?? null;
+  await Promise.resolve();
+  early.after = api.currentTraceId() ?? null;
+}, "early")();
 
 const background = span(async (what) => {
   await new Promise((r) => setTimeout(r, 30));
@@ -51,7 +60,7 @@ export default {
   async fetch(request, env, ctx) {
     const { pathname } = new URL(request.url);
     if (pathname === "/scenarios") return Response.json(await runScenarios(api, { runtime: ${JSON.stringify(runtime)} }));
-    if (pathname === "/records") return Response.json({ waitUntilSettled, local: await readLocal() });
+    if (pathname === "/records") return Response.json({ waitUntilSettled, early, local: await readLocal() });
     if (pathname === "/dev-init") {
       init({ name: "edge", mode: "dev", exporter: "otlp", protocol: "http/json", endpoint: new URL(request.url).searchParams.get("endpoint") });
       return new Response("ok");
@@ -180,6 +189,10 @@ for (const [label, flags, context] of [
         if (records.waitUntilSettled && records.local.traces.some((t) => t.spans.some((s) => s.name === "background"))) break;
         await new Promise((res) => setTimeout(res, 20));
       }
+      // With nodejs_compat a trace at global scope has AsyncLocalStorage from its first call;
+      // with nodejs_als only once the import has settled (the stack until then).
+      assert.match(records.early.before ?? "", /^[0-9a-f-]{32,36}$/, JSON.stringify(records.early));
+      assert.equal(records.early.after, label === "nodejs_compat" ? records.early.before : null, JSON.stringify(records.early));
       const t = records.local.traces.find((x) => x.id.replaceAll("-", "") === REMOTE_TRACE);
       assert.ok(t, `a trace continuing ${REMOTE_TRACE}: ${JSON.stringify(records.local.traces.map((x) => [x.id, x.name]))}`);
       assert.equal(t.name, "POST /chat");
