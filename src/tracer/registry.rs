@@ -6,6 +6,7 @@ use crate::llm::Stream;
 use crate::model::{FinishedSpan, SessionSpec, TraceInfo};
 use crate::slab::Slab;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 use std::rc::Rc;
 
 /// "No parent": start a new trace.
@@ -113,7 +114,7 @@ struct DefSlot {
 pub struct DefTable {
     slots: Vec<DefSlot>,
     free: Vec<u32>,
-    index: HashMap<DefKey, u32>,
+    index: HashMap<DefKey, u32, KeyedHash>,
     hand: usize,
     bytes: usize,
     max: usize,
@@ -122,19 +123,18 @@ pub struct DefTable {
     pub evicted: u64,
 }
 
-impl Default for DefTable {
-    fn default() -> Self {
-        DefTable::bounded(MAX_DEFS, MAX_DEF_BYTES)
-    }
-}
-
 impl DefTable {
+    /// A table of the default bounds ([`MAX_DEFS`], [`MAX_DEF_BYTES`]) hashing with `keys`.
+    pub fn new(keys: KeyedHash) -> Self {
+        DefTable::bounded(MAX_DEFS, MAX_DEF_BYTES, keys)
+    }
+
     /// A table of at most `max` definitions (at least 1, at most 8190) and `max_bytes`.
-    pub fn bounded(max: usize, max_bytes: usize) -> Self {
+    pub fn bounded(max: usize, max_bytes: usize, keys: KeyedHash) -> Self {
         DefTable {
             slots: Vec::new(),
             free: Vec::new(),
-            index: HashMap::new(),
+            index: HashMap::with_hasher(keys),
             hand: 0,
             bytes: 0,
             max: max.clamp(1, DEF_MAX_SLOTS),
@@ -224,10 +224,116 @@ impl DefTable {
         }
     }
 
+    /// The keys its index hashes with.
+    pub fn keys(&self) -> &KeyedHash {
+        self.index.hasher()
+    }
+
     /// Definitions held now.
     #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         self.index.len()
+    }
+}
+
+/// SipHash-1-3 with secret keys, for the tables whose keys come from span names, metadata and
+/// session ids an attacker may choose (the definition index, the sessions already written):
+/// without the keys, colliding texts cannot be computed (hash flooding). In place of std's
+/// `RandomState`, whose keys on wasm32-unknown-unknown are two memory addresses (the same in
+/// every instance of a build: std has no randomness there) and whose code was 1.7 KB of the
+/// .wasm; these keys come from the id generator's random seed ([`KeyedHash::from_seed`]).
+#[derive(Clone)]
+pub struct KeyedHash {
+    k0: u64,
+    k1: u64,
+}
+
+impl KeyedHash {
+    /// Keys derived from `seed` (the 32 random bytes the ids are seeded with) by SipHash
+    /// under fixed keys, so they are not the id generator's state itself.
+    pub fn from_seed(seed: &[u8]) -> KeyedHash {
+        let mut h = KeyedHash {
+            k0: 0x6167_656e_7369_6768,
+            k1: 0x742d_6465_662d_6b65,
+        }
+        .build_hasher();
+        h.write(seed);
+        let k0 = h.finish();
+        h.write_u8(1);
+        KeyedHash { k0, k1: h.finish() }
+    }
+}
+
+impl BuildHasher for KeyedHash {
+    type Hasher = Sip13;
+    fn build_hasher(&self) -> Sip13 {
+        let (k0, k1) = (self.k0, self.k1);
+        Sip13 {
+            v: [
+                k0 ^ 0x736f_6d65_7073_6575,
+                k1 ^ 0x646f_7261_6e64_6f6d,
+                k0 ^ 0x6c79_6765_6e65_7261,
+                k1 ^ 0x7465_6462_7974_6573,
+            ],
+            tail: 0,
+            len: 0,
+        }
+    }
+}
+
+/// SipHash-1-3 (Aumasson and Bernstein; the rounds std's `DefaultHasher` uses) over the bytes
+/// written, one at a time into the next little-endian word: texts are short and hashed once
+/// per definition or session, and a byte loop is the smallest code.
+pub struct Sip13 {
+    v: [u64; 4],
+    /// The bytes of the word being filled.
+    tail: u64,
+    /// Bytes written so far.
+    len: u64,
+}
+
+impl Sip13 {
+    fn round(&mut self) {
+        let v = &mut self.v;
+        v[0] = v[0].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(13) ^ v[0];
+        v[0] = v[0].rotate_left(32);
+        v[2] = v[2].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(16) ^ v[2];
+        v[0] = v[0].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(21) ^ v[0];
+        v[2] = v[2].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(17) ^ v[2];
+        v[2] = v[2].rotate_left(32);
+    }
+
+    fn compress(&mut self, m: u64) {
+        self.v[3] ^= m;
+        self.round();
+        self.v[0] ^= m;
+    }
+}
+
+impl Hasher for Sip13 {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.tail |= (b as u64) << (8 * (self.len % 8));
+            self.len += 1;
+            if self.len.is_multiple_of(8) {
+                let m = std::mem::take(&mut self.tail);
+                self.compress(m);
+            }
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        let mut s = Sip13 { ..*self };
+        s.compress(s.tail | s.len << 56);
+        s.v[2] ^= 0xff;
+        for _ in 0..3 {
+            s.round();
+        }
+        s.v[0] ^ s.v[1] ^ s.v[2] ^ s.v[3]
     }
 }
 
@@ -237,6 +343,10 @@ mod tests {
 
     fn key(name: &str, metadata: Option<&str>) -> DefKey {
         (name.into(), "span".into(), metadata.map(Into::into), None)
+    }
+
+    fn keys() -> KeyedHash {
+        KeyedHash::from_seed(b"registry tests")
     }
 
     fn def(k: &DefKey) -> Result<Def, ()> {
@@ -250,7 +360,7 @@ mod tests {
 
     #[test]
     fn the_bound_holds_under_a_hundred_thousand_definitions() {
-        let mut t = DefTable::default();
+        let mut t = DefTable::new(keys());
         let mut hot = t.define(key("hot", None), def).unwrap();
         let mut ids = std::collections::HashSet::new();
         for i in 0..100_000 {
@@ -278,7 +388,7 @@ mod tests {
 
     #[test]
     fn an_evicted_id_answers_redefine_and_never_reaches_the_new_definition() {
-        let mut t = DefTable::bounded(2, usize::MAX);
+        let mut t = DefTable::bounded(2, usize::MAX, keys());
         let a = t.define(key("a", Some("{\"v\":1}")), def).unwrap();
         let held = t.start(a).unwrap();
         t.define(key("b", None), def).unwrap();
@@ -304,8 +414,37 @@ mod tests {
     }
 
     #[test]
+    fn the_hash_is_siphash_1_3_over_the_bytes_written() {
+        // std's DefaultHasher::new() is SipHash-1-3 with both keys zero (its algorithm is not
+        // promised: this fails loudly if it changes, and then needs another reference).
+        let zero = KeyedHash { k0: 0, k1: 0 };
+        let mut text = Vec::new();
+        for i in 0..70u8 {
+            let mut ours = zero.build_hasher();
+            let mut std = std::hash::DefaultHasher::new();
+            // Split writes: the hash is of the bytes, wherever the writes split them.
+            let (a, b) = text.split_at(text.len() / 3);
+            ours.write(a);
+            ours.write(b);
+            std.write(&text);
+            assert_eq!(ours.finish(), std.finish(), "{} bytes", text.len());
+            text.push(i.wrapping_mul(37));
+        }
+        // Keyed: other keys, other hashes.
+        let (a, b) = (
+            KeyedHash::from_seed(&[1; 32]),
+            KeyedHash::from_seed(&[2; 32]),
+        );
+        assert_ne!(a.hash_one("name"), b.hash_one("name"));
+        assert_eq!(
+            a.hash_one("name"),
+            KeyedHash::from_seed(&[1; 32]).hash_one("name")
+        );
+    }
+
+    #[test]
     fn bytes_are_bounded_and_a_failed_make_changes_nothing() {
-        let mut t = DefTable::bounded(100, 3 * (DEF_OVERHEAD + 1000));
+        let mut t = DefTable::bounded(100, 3 * (DEF_OVERHEAD + 1000), keys());
         for i in 0..10 {
             let m = format!("{i:0>996}");
             t.define(key("x", Some(&m)), def).unwrap();
