@@ -15,8 +15,8 @@ use crate::ids::{IdGenerator, SpanId, TraceId};
 use crate::llm::{self, Declaration};
 use crate::model::{Batch, ErrorInfo, FinishedSpan, Session, SessionSpec, TraceInfo};
 use crate::slab::Slab;
-use registry::{Def, DefTable, KeyedHash, LiveTrace, OpenSpan, SpanSlot};
-use std::collections::{HashSet, VecDeque};
+use registry::{Def, DefTable, KeyedHash, KeyedTable, LiveTrace, OpenSpan, SpanSlot};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 /// Most spans open at once; past it new spans are not recorded (counted in `dropped`).
@@ -54,7 +54,7 @@ pub struct Tracer {
     traces: Slab<LiveTrace>,
     recent: VecDeque<TraceInfo>,
     default_session: Option<Rc<Session>>,
-    sessions_seen: HashSet<Rc<str>, KeyedHash>,
+    sessions_seen: KeyedTable<Rc<str>, ()>,
     /// `sessions_seen` in the order first seen, to forget the oldest.
     sessions_order: VecDeque<Rc<str>>,
     seq: u64,
@@ -87,7 +87,7 @@ impl Tracer {
             traces: Slab::default(),
             recent: VecDeque::new(),
             default_session,
-            sessions_seen: HashSet::with_hasher(keys),
+            sessions_seen: KeyedTable::new(keys),
             sessions_order: VecDeque::new(),
             seq: 0,
             stats: Stats::default(),
@@ -554,7 +554,7 @@ impl Tracer {
             }
         }
         let id: Rc<str> = id.into();
-        self.sessions_seen.insert(id.clone());
+        self.sessions_seen.insert(id.clone(), ());
         self.sessions_order.push_back(id);
         true
     }

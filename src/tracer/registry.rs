@@ -5,7 +5,6 @@ use crate::ids::{SpanId, TraceId};
 use crate::llm::Stream;
 use crate::model::{FinishedSpan, SessionSpec, TraceInfo};
 use crate::slab::Slab;
-use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 use std::rc::Rc;
 
@@ -114,7 +113,7 @@ struct DefSlot {
 pub struct DefTable {
     slots: Vec<DefSlot>,
     free: Vec<u32>,
-    index: HashMap<DefKey, u32, KeyedHash>,
+    index: KeyedTable<DefKey, u32>,
     hand: usize,
     bytes: usize,
     max: usize,
@@ -134,7 +133,7 @@ impl DefTable {
         DefTable {
             slots: Vec::new(),
             free: Vec::new(),
-            index: HashMap::with_hasher(keys),
+            index: KeyedTable::new(keys),
             hand: 0,
             bytes: 0,
             max: max.clamp(1, DEF_MAX_SLOTS),
@@ -226,7 +225,7 @@ impl DefTable {
 
     /// The keys its index hashes with.
     pub fn keys(&self) -> &KeyedHash {
-        self.index.hasher()
+        self.index.keys()
     }
 
     /// Definitions held now.
@@ -337,6 +336,127 @@ impl Hasher for Sip13 {
     }
 }
 
+/// A hash table under [`KeyedHash`] for the two tables above (each at most a few thousand
+/// keys): open addressing, linear probing, at most half full, deletion by shifting back (no
+/// tombstones). Each slot keeps its key's hash, so growing and shifting never hash again. In
+/// place of std's `HashMap`/`HashSet` (hashbrown: its control bytes, in-place rehash and two
+/// instantiations inlined into their callers were 3.5 KB of the .wasm).
+pub struct KeyedTable<K, V> {
+    slots: Vec<Option<(u32, K, V)>>,
+    len: usize,
+    keys: KeyedHash,
+}
+
+impl<K: std::hash::Hash + Eq, V> KeyedTable<K, V> {
+    pub fn new(keys: KeyedHash) -> Self {
+        KeyedTable {
+            slots: Vec::new(),
+            len: 0,
+            keys,
+        }
+    }
+
+    /// The keys it hashes with.
+    pub fn keys(&self) -> &KeyedHash {
+        &self.keys
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn hash<Q: std::hash::Hash + ?Sized>(&self, q: &Q) -> u32 {
+        self.keys.hash_one(q) as u32
+    }
+
+    /// The slot holding `q` (of hash `h`), or the empty slot where it would go; `None` when
+    /// there are no slots yet.
+    fn find<Q>(&self, h: u32, q: &Q) -> Option<(usize, bool)>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut i = h as usize & mask;
+        loop {
+            match &self.slots[i] {
+                None => return Some((i, false)),
+                Some((kh, k, _)) if *kh == h && k.borrow() == q => return Some((i, true)),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    pub fn get<Q>(&self, q: &Q) -> Option<&V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        match self.find(self.hash(q), q)? {
+            (i, true) => self.slots[i].as_ref().map(|(_, _, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn contains<Q>(&self, q: &Q) -> bool
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        self.get(q).is_some()
+    }
+
+    /// Inserts `k` (replacing the value of an equal key).
+    pub fn insert(&mut self, k: K, v: V) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let old = std::mem::take(&mut self.slots);
+            self.slots.resize_with((old.len() * 2).max(16), || None);
+            let mask = self.slots.len() - 1;
+            for (h, k, v) in old.into_iter().flatten() {
+                let mut i = h as usize & mask;
+                while self.slots[i].is_some() {
+                    i = (i + 1) & mask;
+                }
+                self.slots[i] = Some((h, k, v));
+            }
+        }
+        let h = self.hash(&k);
+        let (i, held) = self.find(h, &k).expect("slots");
+        self.len += usize::from(!held);
+        self.slots[i] = Some((h, k, v));
+    }
+
+    /// Removes `q`; the keys after it in its probe run move back to close the gap.
+    pub fn remove<Q>(&mut self, q: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        let (mut hole, true) = self.find(self.hash(q), q)? else {
+            return None;
+        };
+        let (_, _, v) = self.slots[hole].take()?;
+        self.len -= 1;
+        let mask = self.slots.len() - 1;
+        let mut j = hole;
+        loop {
+            j = (j + 1) & mask;
+            let Some((h, _, _)) = &self.slots[j] else {
+                return Some(v);
+            };
+            // A key may move back to the hole unless its home lies after the hole.
+            if (j.wrapping_sub(*h as usize) & mask) >= (j.wrapping_sub(hole) & mask) {
+                self.slots[hole] = self.slots[j].take();
+                hole = j;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -440,6 +560,33 @@ mod tests {
             a.hash_one("name"),
             KeyedHash::from_seed(&[1; 32]).hash_one("name")
         );
+    }
+
+    #[test]
+    fn the_table_agrees_with_std_s_hash_map_under_inserts_and_removes() {
+        let mut ours: KeyedTable<Rc<str>, u32> = KeyedTable::new(keys());
+        let mut std = std::collections::HashMap::new();
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..40_000u32 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            // Few keys, so removals land in long probe runs and keys come back.
+            let k = format!("k{}", rng % 300);
+            if rng >> 60 < 7 {
+                assert_eq!(ours.remove(k.as_str()), std.remove(&k), "remove {k}");
+            } else {
+                ours.insert(k.as_str().into(), i);
+                std.insert(k.clone(), i);
+            }
+            assert_eq!(ours.len(), std.len());
+            if i % 97 == 0 {
+                for n in 0..300 {
+                    let k = format!("k{n}");
+                    assert_eq!(ours.get(k.as_str()), std.get(&k), "get {k}");
+                }
+            }
+        }
     }
 
     #[test]
