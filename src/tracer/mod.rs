@@ -15,8 +15,8 @@ use crate::ids::{IdGenerator, SpanId, TraceId};
 use crate::llm::{self, Declaration};
 use crate::model::{Batch, ErrorInfo, FinishedSpan, Session, SessionSpec, TraceInfo};
 use crate::slab::Slab;
-use registry::{Def, DefTable, LiveTrace, OpenSpan, SpanSlot};
-use std::collections::{HashSet, VecDeque};
+use registry::{Def, DefTable, KeyedHash, KeyedTable, LiveTrace, OpenSpan, SpanSlot};
+use std::collections::VecDeque;
 use std::rc::Rc;
 
 /// Most spans open at once; past it new spans are not recorded (counted in `dropped`).
@@ -54,7 +54,7 @@ pub struct Tracer {
     traces: Slab<LiveTrace>,
     recent: VecDeque<TraceInfo>,
     default_session: Option<Rc<Session>>,
-    sessions_seen: HashSet<Rc<str>>,
+    sessions_seen: KeyedTable<Rc<str>, ()>,
     /// `sessions_seen` in the order first seen, to forget the oldest.
     sessions_order: VecDeque<Rc<str>>,
     seq: u64,
@@ -76,17 +76,18 @@ impl Tracer {
                 started_ms: now_ms,
             })
         });
+        let keys = KeyedHash::from_seed(seed);
         Tracer {
             ids: IdGenerator::new(seed),
             redactor,
-            defs: DefTable::default(),
+            defs: DefTable::new(keys.clone()),
             // An ended span's handle keeps reaching its ids (for a late child: fire-and-forget
             // work that outlives its trace) through this many later spans.
             spans: Slab::keeping(KEEP_ENDED_SPANS),
             traces: Slab::default(),
             recent: VecDeque::new(),
             default_session,
-            sessions_seen: HashSet::new(),
+            sessions_seen: KeyedTable::new(keys),
             sessions_order: VecDeque::new(),
             seq: 0,
             stats: Stats::default(),
@@ -150,7 +151,7 @@ impl Tracer {
     /// The definition table's bound (see [`MAX_DEFS`]), smaller for tests and the fuzzer;
     /// forgets every definition held.
     pub fn bound_definitions(&mut self, max: usize, max_bytes: usize) {
-        self.defs = DefTable::bounded(max, max_bytes);
+        self.defs = DefTable::bounded(max, max_bytes, self.defs.keys().clone());
     }
 
     /// Definitions held now, and evicted so far.
@@ -553,7 +554,7 @@ impl Tracer {
             }
         }
         let id: Rc<str> = id.into();
-        self.sessions_seen.insert(id.clone());
+        self.sessions_seen.insert(id.clone(), ());
         self.sessions_order.push_back(id);
         true
     }

@@ -5,7 +5,7 @@ use crate::ids::{SpanId, TraceId};
 use crate::llm::Stream;
 use crate::model::{FinishedSpan, SessionSpec, TraceInfo};
 use crate::slab::Slab;
-use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 use std::rc::Rc;
 
 /// "No parent": start a new trace.
@@ -113,7 +113,7 @@ struct DefSlot {
 pub struct DefTable {
     slots: Vec<DefSlot>,
     free: Vec<u32>,
-    index: HashMap<DefKey, u32>,
+    index: KeyedTable<DefKey, u32>,
     hand: usize,
     bytes: usize,
     max: usize,
@@ -122,19 +122,18 @@ pub struct DefTable {
     pub evicted: u64,
 }
 
-impl Default for DefTable {
-    fn default() -> Self {
-        DefTable::bounded(MAX_DEFS, MAX_DEF_BYTES)
-    }
-}
-
 impl DefTable {
+    /// A table of the default bounds ([`MAX_DEFS`], [`MAX_DEF_BYTES`]) hashing with `keys`.
+    pub fn new(keys: KeyedHash) -> Self {
+        DefTable::bounded(MAX_DEFS, MAX_DEF_BYTES, keys)
+    }
+
     /// A table of at most `max` definitions (at least 1, at most 8190) and `max_bytes`.
-    pub fn bounded(max: usize, max_bytes: usize) -> Self {
+    pub fn bounded(max: usize, max_bytes: usize, keys: KeyedHash) -> Self {
         DefTable {
             slots: Vec::new(),
             free: Vec::new(),
-            index: HashMap::new(),
+            index: KeyedTable::new(keys),
             hand: 0,
             bytes: 0,
             max: max.clamp(1, DEF_MAX_SLOTS),
@@ -224,10 +223,237 @@ impl DefTable {
         }
     }
 
+    /// The keys its index hashes with.
+    pub fn keys(&self) -> &KeyedHash {
+        self.index.keys()
+    }
+
     /// Definitions held now.
     #[allow(clippy::len_without_is_empty)]
     pub fn len(&self) -> usize {
         self.index.len()
+    }
+}
+
+/// SipHash-1-3 with secret keys, for the tables whose keys come from span names, metadata and
+/// session ids an attacker may choose (the definition index, the sessions already written):
+/// without the keys, colliding texts cannot be computed (hash flooding). In place of std's
+/// `RandomState`, whose keys on wasm32-unknown-unknown are two memory addresses (the same in
+/// every instance of a build: std has no randomness there) and whose code was 1.7 KB of the
+/// .wasm; these keys come from the id generator's random seed ([`KeyedHash::from_seed`]).
+#[derive(Clone)]
+pub struct KeyedHash {
+    k0: u64,
+    k1: u64,
+}
+
+impl KeyedHash {
+    /// Keys derived from `seed` (the 32 random bytes the ids are seeded with) by SipHash
+    /// under fixed keys, so they are not the id generator's state itself.
+    pub fn from_seed(seed: &[u8]) -> KeyedHash {
+        let mut h = KeyedHash {
+            k0: 0x6167_656e_7369_6768,
+            k1: 0x742d_6465_662d_6b65,
+        }
+        .build_hasher();
+        h.write(seed);
+        let k0 = h.finish();
+        h.write_u8(1);
+        KeyedHash { k0, k1: h.finish() }
+    }
+}
+
+impl BuildHasher for KeyedHash {
+    type Hasher = Sip13;
+    fn build_hasher(&self) -> Sip13 {
+        let (k0, k1) = (self.k0, self.k1);
+        Sip13 {
+            v: [
+                k0 ^ 0x736f_6d65_7073_6575,
+                k1 ^ 0x646f_7261_6e64_6f6d,
+                k0 ^ 0x6c79_6765_6e65_7261,
+                k1 ^ 0x7465_6462_7974_6573,
+            ],
+            tail: 0,
+            len: 0,
+        }
+    }
+}
+
+/// SipHash-1-3 (Aumasson and Bernstein; the rounds std's `DefaultHasher` uses) over the bytes
+/// written, one at a time into the next little-endian word: texts are short and hashed once
+/// per definition or session, and a byte loop is the smallest code.
+pub struct Sip13 {
+    v: [u64; 4],
+    /// The bytes of the word being filled.
+    tail: u64,
+    /// Bytes written so far.
+    len: u64,
+}
+
+impl Sip13 {
+    fn round(&mut self) {
+        let v = &mut self.v;
+        v[0] = v[0].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(13) ^ v[0];
+        v[0] = v[0].rotate_left(32);
+        v[2] = v[2].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(16) ^ v[2];
+        v[0] = v[0].wrapping_add(v[3]);
+        v[3] = v[3].rotate_left(21) ^ v[0];
+        v[2] = v[2].wrapping_add(v[1]);
+        v[1] = v[1].rotate_left(17) ^ v[2];
+        v[2] = v[2].rotate_left(32);
+    }
+
+    fn compress(&mut self, m: u64) {
+        self.v[3] ^= m;
+        self.round();
+        self.v[0] ^= m;
+    }
+}
+
+impl Hasher for Sip13 {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.tail |= (b as u64) << (8 * (self.len % 8));
+            self.len += 1;
+            if self.len.is_multiple_of(8) {
+                let m = std::mem::take(&mut self.tail);
+                self.compress(m);
+            }
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        let mut s = Sip13 { ..*self };
+        s.compress(s.tail | s.len << 56);
+        s.v[2] ^= 0xff;
+        for _ in 0..3 {
+            s.round();
+        }
+        s.v[0] ^ s.v[1] ^ s.v[2] ^ s.v[3]
+    }
+}
+
+/// A hash table under [`KeyedHash`] for the two tables above (each at most a few thousand
+/// keys): open addressing, linear probing, at most half full, deletion by shifting back (no
+/// tombstones). Each slot keeps its key's hash, so growing and shifting never hash again. In
+/// place of std's `HashMap`/`HashSet` (hashbrown: its control bytes, in-place rehash and two
+/// instantiations inlined into their callers were 3.5 KB of the .wasm).
+pub struct KeyedTable<K, V> {
+    slots: Vec<Option<(u32, K, V)>>,
+    len: usize,
+    keys: KeyedHash,
+}
+
+impl<K: std::hash::Hash + Eq, V> KeyedTable<K, V> {
+    pub fn new(keys: KeyedHash) -> Self {
+        KeyedTable {
+            slots: Vec::new(),
+            len: 0,
+            keys,
+        }
+    }
+
+    /// The keys it hashes with.
+    pub fn keys(&self) -> &KeyedHash {
+        &self.keys
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn hash<Q: std::hash::Hash + ?Sized>(&self, q: &Q) -> u32 {
+        self.keys.hash_one(q) as u32
+    }
+
+    /// The slot holding `q` (of hash `h`), or the empty slot where it would go; `None` when
+    /// there are no slots yet.
+    fn find<Q>(&self, h: u32, q: &Q) -> Option<(usize, bool)>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let mask = self.slots.len().checked_sub(1)?;
+        let mut i = h as usize & mask;
+        loop {
+            match &self.slots[i] {
+                None => return Some((i, false)),
+                Some((kh, k, _)) if *kh == h && k.borrow() == q => return Some((i, true)),
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    pub fn get<Q>(&self, q: &Q) -> Option<&V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        match self.find(self.hash(q), q)? {
+            (i, true) => self.slots[i].as_ref().map(|(_, _, v)| v),
+            _ => None,
+        }
+    }
+
+    pub fn contains<Q>(&self, q: &Q) -> bool
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        self.get(q).is_some()
+    }
+
+    /// Inserts `k` (replacing the value of an equal key).
+    pub fn insert(&mut self, k: K, v: V) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            let old = std::mem::take(&mut self.slots);
+            self.slots.resize_with((old.len() * 2).max(16), || None);
+            let mask = self.slots.len() - 1;
+            for (h, k, v) in old.into_iter().flatten() {
+                let mut i = h as usize & mask;
+                while self.slots[i].is_some() {
+                    i = (i + 1) & mask;
+                }
+                self.slots[i] = Some((h, k, v));
+            }
+        }
+        let h = self.hash(&k);
+        let (i, held) = self.find(h, &k).expect("slots");
+        self.len += usize::from(!held);
+        self.slots[i] = Some((h, k, v));
+    }
+
+    /// Removes `q`; the keys after it in its probe run move back to close the gap.
+    pub fn remove<Q>(&mut self, q: &Q) -> Option<V>
+    where
+        K: std::borrow::Borrow<Q>,
+        Q: std::hash::Hash + Eq + ?Sized,
+    {
+        let (mut hole, true) = self.find(self.hash(q), q)? else {
+            return None;
+        };
+        let (_, _, v) = self.slots[hole].take()?;
+        self.len -= 1;
+        let mask = self.slots.len() - 1;
+        let mut j = hole;
+        loop {
+            j = (j + 1) & mask;
+            let Some((h, _, _)) = &self.slots[j] else {
+                return Some(v);
+            };
+            // A key may move back to the hole unless its home lies after the hole.
+            if (j.wrapping_sub(*h as usize) & mask) >= (j.wrapping_sub(hole) & mask) {
+                self.slots[hole] = self.slots[j].take();
+                hole = j;
+            }
+        }
     }
 }
 
@@ -237,6 +463,10 @@ mod tests {
 
     fn key(name: &str, metadata: Option<&str>) -> DefKey {
         (name.into(), "span".into(), metadata.map(Into::into), None)
+    }
+
+    fn keys() -> KeyedHash {
+        KeyedHash::from_seed(b"registry tests")
     }
 
     fn def(k: &DefKey) -> Result<Def, ()> {
@@ -250,7 +480,7 @@ mod tests {
 
     #[test]
     fn the_bound_holds_under_a_hundred_thousand_definitions() {
-        let mut t = DefTable::default();
+        let mut t = DefTable::new(keys());
         let mut hot = t.define(key("hot", None), def).unwrap();
         let mut ids = std::collections::HashSet::new();
         for i in 0..100_000 {
@@ -278,7 +508,7 @@ mod tests {
 
     #[test]
     fn an_evicted_id_answers_redefine_and_never_reaches_the_new_definition() {
-        let mut t = DefTable::bounded(2, usize::MAX);
+        let mut t = DefTable::bounded(2, usize::MAX, keys());
         let a = t.define(key("a", Some("{\"v\":1}")), def).unwrap();
         let held = t.start(a).unwrap();
         t.define(key("b", None), def).unwrap();
@@ -304,8 +534,64 @@ mod tests {
     }
 
     #[test]
+    fn the_hash_is_siphash_1_3_over_the_bytes_written() {
+        // std's DefaultHasher::new() is SipHash-1-3 with both keys zero (its algorithm is not
+        // promised: this fails loudly if it changes, and then needs another reference).
+        let zero = KeyedHash { k0: 0, k1: 0 };
+        let mut text = Vec::new();
+        for i in 0..70u8 {
+            let mut ours = zero.build_hasher();
+            let mut std = std::hash::DefaultHasher::new();
+            // Split writes: the hash is of the bytes, wherever the writes split them.
+            let (a, b) = text.split_at(text.len() / 3);
+            ours.write(a);
+            ours.write(b);
+            std.write(&text);
+            assert_eq!(ours.finish(), std.finish(), "{} bytes", text.len());
+            text.push(i.wrapping_mul(37));
+        }
+        // Keyed: other keys, other hashes.
+        let (a, b) = (
+            KeyedHash::from_seed(&[1; 32]),
+            KeyedHash::from_seed(&[2; 32]),
+        );
+        assert_ne!(a.hash_one("name"), b.hash_one("name"));
+        assert_eq!(
+            a.hash_one("name"),
+            KeyedHash::from_seed(&[1; 32]).hash_one("name")
+        );
+    }
+
+    #[test]
+    fn the_table_agrees_with_std_s_hash_map_under_inserts_and_removes() {
+        let mut ours: KeyedTable<Rc<str>, u32> = KeyedTable::new(keys());
+        let mut std = std::collections::HashMap::new();
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        for i in 0..40_000u32 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            // Few keys, so removals land in long probe runs and keys come back.
+            let k = format!("k{}", rng % 300);
+            if rng >> 60 < 7 {
+                assert_eq!(ours.remove(k.as_str()), std.remove(&k), "remove {k}");
+            } else {
+                ours.insert(k.as_str().into(), i);
+                std.insert(k.clone(), i);
+            }
+            assert_eq!(ours.len(), std.len());
+            if i % 97 == 0 {
+                for n in 0..300 {
+                    let k = format!("k{n}");
+                    assert_eq!(ours.get(k.as_str()), std.get(&k), "get {k}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn bytes_are_bounded_and_a_failed_make_changes_nothing() {
-        let mut t = DefTable::bounded(100, 3 * (DEF_OVERHEAD + 1000));
+        let mut t = DefTable::bounded(100, 3 * (DEF_OVERHEAD + 1000), keys());
         for i in 0..10 {
             let m = format!("{i:0>996}");
             t.define(key("x", Some(&m)), def).unwrap();
