@@ -4,7 +4,7 @@
 //! JavaScript: it converts and delegates to [`core::Core`].
 //!
 //! Layers, bottom-up; each module imports only from layers below it (tests/layers.rs checks,
-//! HACKING.md draws it): `error`, `heap`, `ids`, `json`, `slab` | `model`, `capture` | `config`, `llm`
+//! HACKING.md draws it): `error`, `ids`, `json`, `slab` | `model`, `capture` | `config`, `llm`
 //! | `encode` | `export`, `tracer` | `core` | `wasm`.
 
 // `agensight_size` (scripts/toolchain.sh, build-std route): code that runs once per init() or
@@ -17,7 +17,6 @@ pub mod core;
 pub mod encode;
 pub mod error;
 pub mod export;
-pub mod heap;
 pub mod ids;
 pub mod json;
 pub mod llm;

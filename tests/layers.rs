@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// Bottom-up; a module may import only modules of a lower layer.
 const LAYERS: &[&[&str]] = &[
-    &["error", "heap", "ids", "json", "slab"],
+    &["error", "ids", "json", "slab"],
     &["model", "capture"],
     &["config", "llm"],
     &["encode"],
