@@ -240,8 +240,6 @@ const LONG = 64;
 // Control characters, `"`, `\` and surrogates: what `putString`'s own loop handles.
 const NEEDS_LOOP = /["\\\u0000-\u001f\ud800-\udfff]/;
 const ENCODER = new TextEncoder();
-/** 1 for an ASCII unit a JSON string keeps as it is (printable, not `"` or `\`). `var` as above. */
-var KEPT = new U8(128).map((_, c) => (c >= 0x20 && c !== 0x22 && c !== 0x5c ? 1 : 0));
 
 /**
  * Writes `value` as toJson(value, maxBytes) would, UTF-8 encoded, into `view` from 0.
@@ -364,7 +362,12 @@ function putString(s) {
   // loads instead of at every unit (-8% of writeUtf8). The loop below takes the rest.
   for (; i + 4 <= n; i += 4) {
     const c0 = s.charCodeAt(i), c1 = s.charCodeAt(i + 1), c2 = s.charCodeAt(i + 2), c3 = s.charCodeAt(i + 3);
-    if ((c0 | c1 | c2 | c3) >= 0x80 || (KEPT[c0] & KEPT[c1] & KEPT[c2] & KEPT[c3]) === 0) break;
+    if ((c0 | c1 | c2 | c3) >= 0x80) break;
+    // The four as the bytes of one word, tested together (each bit 7 of the result says:
+    // that byte is below 0x20, or is `"`, or `\`; exact for bytes below 0x80): -4% more.
+    const x = c0 | (c1 << 8) | (c2 << 16) | (c3 << 24);
+    const q = x ^ 0x22222222, e = x ^ 0x5c5c5c5c;
+    if ((((x - 0x20202020) & ~x) | ((q - 0x01010101) & ~q) | ((e - 0x01010101) & ~e)) & 0x80808080) break;
     b[k] = c0;
     b[k + 1] = c1;
     b[k + 2] = c2;
