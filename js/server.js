@@ -21,8 +21,10 @@ import { DEFAULT_MEMORY_STORE_BYTES } from "./store-memory.js";
  */
 export function createServerEntry({ wasm, loadError, defer, onExit, onIdle }) {
   let memory = null;
-  // timeOrigin never changes, and its getter is slow in Node: read it once.
-  const timeOrigin = performance.timeOrigin;
+  // timeOrigin never changes, and its getter is slow in Node: read it once. So is the global
+  // `performance` itself (a getter on globalThis in Node 20: 6 ns of each clock read, two a span).
+  const perf = performance;
+  const timeOrigin = perf.timeOrigin;
   const api = createAgensight({
     wasm,
     loadError,
@@ -39,7 +41,7 @@ export function createServerEntry({ wasm, loadError, defer, onExit, onIdle }) {
     },
     openOutbox: (config) => (config.storage === "memory" || config.storage === "none" ? null : fileOutbox(join(config.dir, "outbox"))),
     randomBytes: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
-    now: () => timeOrigin + performance.now(),
+    now: () => timeOrigin + perf.now(),
     defer,
     onExit,
     onIdle,
