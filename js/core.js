@@ -133,7 +133,7 @@ export function createAgensight({ wasm, context, openStore, openOutbox, saveEarl
   /** init() with the core there: configure it, open the store, start the exporter. */
   function apply(options, text, ep) {
     if (state) drainLocal();
-    const config = bridge.configure(text, randomBytes(32), now());
+    const config = bridge.configure(text, randomBytes(48), now());
     state?.exporter?.stop();
     if (!config) return; // tracing went off
     const store = config.storage !== "none" && config.mode !== "prod" ? openStore(config) : null;

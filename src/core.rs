@@ -152,7 +152,8 @@ pub struct Core {
 }
 
 impl Core {
-    /// `seed`: random bytes for the id generator; `now_ms`: the time `init()` ran.
+    /// `seed`: random bytes for the ids and the hash keys (`Tracer::new`); `now_ms`: the time
+    /// `init()` ran.
     pub fn new(config: Config, seed: &[u8], now_ms: f64) -> Core {
         let stores_locally = config.mode != Mode::Prod && config.storage != "none";
         Core {

@@ -72,7 +72,7 @@ fn js_error(e: Error) -> JsValue {
 /// tracer with them, replacing any earlier one. Returns the normalized options as JSON.
 ///
 /// ```js
-/// configure('{"name":"chat","mode":"local"}', crypto.getRandomValues(new Uint8Array(32)), Date.now());
+/// configure('{"name":"chat","mode":"local"}', crypto.getRandomValues(new Uint8Array(48)), Date.now());
 /// ```
 #[wasm_bindgen]
 pub fn configure(options: &str, seed: &[u8], now_ms: f64) -> Result<String, JsValue> {

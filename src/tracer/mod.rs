@@ -35,6 +35,9 @@ pub const TRACE_PART_BYTES: usize = 4 << 20;
 /// Session ids remembered as written (the session record goes once per id); past this many
 /// the oldest is forgotten, and its record is written again if it comes back.
 pub const SESSIONS_REMEMBERED: usize = 4096;
+/// How many of `init()`'s random bytes seed the ids; the rest key the hash tables (JS passes
+/// [`ID_SEED_BYTES`] + 16).
+pub const ID_SEED_BYTES: usize = 32;
 
 /// The tracer's counters (the core adds the export queue's).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -62,7 +65,8 @@ pub struct Tracer {
 }
 
 impl Tracer {
-    /// `seed`: random bytes for the id generator; `now_ms`: the time `init()` ran.
+    /// `seed`: random bytes, the first [`ID_SEED_BYTES`] for the id generator and the rest for
+    /// the tables' hash keys; `now_ms`: the time `init()` ran.
     pub fn new(config: Config, seed: &[u8], now_ms: f64) -> Tracer {
         let literals = config.token.iter().cloned().collect();
         let redactor = if config.redact {
@@ -76,9 +80,13 @@ impl Tracer {
                 started_ms: now_ms,
             })
         });
-        let keys = KeyedHash::from_seed(seed);
+        // Span ids reveal the id generator's state (xoshiro is not a CSPRNG), so keys derived
+        // from the same bytes could be recovered by whoever sees enough ids and then flood the
+        // tables with colliding names: the keys get bytes of their own when there are any.
+        let (id_seed, key_seed) = seed.split_at(seed.len().min(ID_SEED_BYTES));
+        let keys = KeyedHash::from_seed(if key_seed.is_empty() { seed } else { key_seed });
         Tracer {
-            ids: IdGenerator::new(seed),
+            ids: IdGenerator::new(id_seed),
             redactor,
             defs: DefTable::new(keys.clone()),
             // An ended span's handle keeps reaching its ids (for a late child: fire-and-forget
@@ -651,4 +659,44 @@ fn is_descendant(spans: &[FinishedSpan], mut id: SpanId, ancestor: SpanId) -> bo
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::hash::BuildHasher;
+
+    fn tracer(seed: &[u8]) -> Tracer {
+        Tracer::new(crate::config::parse("{}").unwrap(), seed, 0.0)
+    }
+
+    /// (the first trace id, the hash of a span name under the definition table's keys)
+    fn id_and_hash(seed: &[u8]) -> (String, u64) {
+        let mut t = tracer(seed);
+        let id = t.ids.trace_id().hex().to_string();
+        (id, t.defs.keys().hash_one("chat"))
+    }
+
+    #[test]
+    fn the_hash_keys_take_bytes_the_ids_do_not_see() {
+        let mut seed = [7u8; ID_SEED_BYTES + 16];
+        let base = id_and_hash(&seed);
+        seed[ID_SEED_BYTES] ^= 1;
+        let other_keys = id_and_hash(&seed);
+        assert_eq!(
+            other_keys.0, base.0,
+            "the ids come from the first 32 bytes only"
+        );
+        assert_ne!(other_keys.1, base.1, "the keys come from the rest");
+        seed[ID_SEED_BYTES] ^= 1;
+        seed[0] ^= 1;
+        let other_ids = id_and_hash(&seed);
+        assert_ne!(other_ids.0, base.0);
+        assert_eq!(
+            other_ids.1, base.1,
+            "the keys do not depend on the ids' bytes"
+        );
+        // Callers with no bytes to spare (32 or fewer) still get keys from what there is.
+        assert_ne!(id_and_hash(&[7; 32]).1, id_and_hash(&[8; 32]).1);
+    }
 }
