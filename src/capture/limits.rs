@@ -179,13 +179,25 @@ fn verbatim(src: &[u8], max: usize, redactor: Option<&Redactor>) -> bool {
                     };
                 }
                 b'"' => {
+                    // One pass for a plain value (a pair's first element is checked as a
+                    // secret's name below).
+                    let pair =
+                        |end: usize| want == Want::FirstElement && src.get(end) == Some(&b',');
+                    if let Some(end) = redactor
+                        .and_then(|r| r.clean_string_end(src, i))
+                        .filter(|&end| !pair(end))
+                    {
+                        i = end;
+                        want = if depth == 0 { Want::Done } else { Want::Next };
+                        continue;
+                    }
                     let Some(end) = string_end(src, i) else {
                         return false;
                     };
                     let raw = &src[i + 1..end - 1];
                     // A first array element naming a secret masks the element after it: the
                     // name check only when one follows (`["question text"]` is a plain value).
-                    let clean = if want == Want::FirstElement && src.get(end) == Some(&b',') {
+                    let clean = if pair(end) {
                         clean_key(raw)
                     } else {
                         !masks(raw)

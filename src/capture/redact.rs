@@ -264,6 +264,9 @@ const SEPARATOR: u8 = 4;
 const GLUE: u8 = 8;
 /// The first byte of a literal.
 const LITERAL: u8 = 16;
+/// `"` and control bytes: never in raw string content, where `mask_raw` works (so no scan
+/// stops at one), but where [`Redactor::clean_string_end`]'s token ends or needs a closer look.
+const END: u8 = 32;
 
 /// A set of byte pairs: one bit each.
 #[derive(Clone, Debug)]
@@ -309,6 +312,8 @@ impl Redactor {
         let literals: Vec<String> = literals.into_iter().filter(|l| l.len() >= 6).collect();
         let mut class = [0u8; 256];
         class[b'\\' as usize] = ESCAPE;
+        class[b'"' as usize] = END;
+        class[..0x20].fill(END);
         for l in &literals {
             class[l.as_bytes()[0] as usize] |= LITERAL;
         }
@@ -461,6 +466,53 @@ impl Redactor {
                 o.push_str(&raw[copied..]);
                 Cow::Owned(o)
             }
+        }
+    }
+
+    /// The end (one past the closing quote) of the JSON string token at `src[at]` (a `"`)
+    /// when it has no escape sequence and [`Redactor::mask_raw`] would give its content back
+    /// unchanged; `None` when in doubt (an escape, a control byte, a byte where a secret could
+    /// start): then ask [`Redactor::has_secret`]. One pass over the bytes, for the captured
+    /// values' strings (`verbatim`), where the token's end and the scan were two.
+    pub fn clean_string_end(&self, src: &[u8], at: usize) -> Option<usize> {
+        let byte = |k: usize| src.get(k).copied();
+        // `mask_raw`'s look at the first word (two content bytes: its first pair test).
+        let first = |k: usize| byte(k).unwrap_or(0);
+        if self.patterns && self.words.has(first(at + 1), first(at + 2)) {
+            return None;
+        }
+        let mut i = at + 1;
+        loop {
+            let class = self.class[byte(i)? as usize];
+            if class != 0 {
+                if src[i] == b'"' {
+                    return Some(i + 1);
+                }
+                if class & (END | ESCAPE) != 0 {
+                    return None;
+                }
+                // Where `skip` would stop (it stops nowhere in a clean string): at a literal's
+                // start (read on past the content: a match there is only a doubt), any other
+                // class, or a TRIGGER before a word's first pair (the byte past the content
+                // reads as 0); never at the content's last byte.
+                let second = byte(i + 1)?;
+                if class & LITERAL != 0
+                    && self
+                        .literals
+                        .iter()
+                        .any(|l| src[i..].starts_with(l.as_bytes()))
+                {
+                    return None;
+                }
+                let class = class & !LITERAL;
+                if class != 0 && second != b'"' {
+                    let third = byte(i + 2).filter(|&c| c != b'"').unwrap_or(0);
+                    if class != TRIGGER || self.words.has(second, third) {
+                        return None;
+                    }
+                }
+            }
+            i += 1;
         }
     }
 
@@ -1036,6 +1088,89 @@ mod tests {
             "[REDACTED] sk-abcdefghijklmnopqrstuvwxyz password=x"
         );
         assert!(!only.is_secret_key("password"));
+    }
+
+    #[test]
+    fn a_clean_string_end_is_the_token_end_of_unmasked_content() {
+        let redactors = [
+            Redactor::default(),
+            Redactor::new(vec!["tok-123456789".into()]),
+            Redactor::literals_only(vec!["tok-123456789".into()]),
+        ];
+        let pieces: &[&str] = &[
+            "a",
+            "Paris",
+            " ",
+            "the ",
+            "?",
+            "'",
+            ".",
+            "-",
+            "_",
+            "=",
+            ":",
+            "%40",
+            "°",
+            "\\",
+            "\\n",
+            "\"",
+            "\u{1}",
+            "sk-",
+            "sk-abcdefghijklmnopqrstuvwxyz0123",
+            "Bearer abcdefgh12345678",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.abcdefgh",
+            "password=hunter2",
+            "api_key:",
+            "postgres://app:hunter2@db/x",
+            "ghp_",
+            "AKIA",
+            "tok-123456789",
+            "xoxb-",
+            "21",
+        ];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut rnd = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let mut fast = 0;
+        for _ in 0..60_000 {
+            let mut src = String::from("\"");
+            for _ in 0..rnd(8) {
+                src.push_str(pieces[rnd(pieces.len())]);
+            }
+            src.push_str(["\"", "\",\"x\"]", "", "\\\"\"", "a"][rnd(5)]);
+            let b = src.as_bytes();
+            for r in &redactors {
+                let Some(end) = r.clean_string_end(b, 0) else {
+                    continue;
+                };
+                fast += 1;
+                let close = 1 + b[1..].iter().position(|&c| c == b'"').unwrap();
+                let content = &src[1..close];
+                assert_eq!(end, close + 1, "{src:?}");
+                assert!(!content.bytes().any(|c| c == b'\\' || c < 0x20), "{src:?}");
+                assert!(!r.has_secret(content), "{src:?}");
+            }
+        }
+        assert!(
+            fast > 10_000,
+            "the one pass takes most plain strings ({fast})"
+        );
+        let r = &redactors[1];
+        for plain in [
+            "\"What's the weather in Paris?\"",
+            "\"Sunny, 21 °C in Paris.\"",
+            "\"\"",
+        ] {
+            assert_eq!(
+                r.clean_string_end(plain.as_bytes(), 0),
+                Some(plain.len()),
+                "{plain}"
+            );
+        }
     }
 
     #[test]
