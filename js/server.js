@@ -4,7 +4,7 @@
 // only some apps call (propagation, instrumentWorker, read-back, provider wrappers) are made
 // by the entries at their first call (lazy.js).
 
-import { AsyncLocalStorage } from "node:async_hooks";
+import * as asyncHooks from "node:async_hooks";
 import { join } from "node:path";
 import { createAgensight } from "./core.js";
 import { alsContext } from "./context.js";
@@ -28,7 +28,9 @@ export function createServerEntry({ wasm, loadError, defer, onExit, onIdle }) {
   const api = createAgensight({
     wasm,
     loadError,
-    context: alsContext(AsyncLocalStorage),
+    // A namespace import: Deno and Bun may lack executionAsyncResource (context.js then keeps
+    // the storage's own methods).
+    context: alsContext(asyncHooks.AsyncLocalStorage, asyncHooks.executionAsyncResource),
     openStore(config) {
       if (config.storage === "indexeddb") {
         console.warn('agensight: storage "indexeddb" exists only in browsers; using files in', config.dir);

@@ -250,6 +250,40 @@ test("200 concurrent traces with interleaved awaits: every span under its own pa
   });
 });
 
+test("another AsyncLocalStorage in the app (OpenTelemetry's, a framework's): each keeps its own store across awaits, every span under its own parent", async () => {
+  const { AsyncLocalStorage } = await import("node:async_hooks");
+  const other = new AsyncLocalStorage();
+  const read = fresh();
+  const step = span(async (k) => {
+    await tick();
+    return [k, other.getStore()];
+  }, "step");
+  const job = trace(
+    (i) =>
+      other.run({ i }, async () => {
+        const a = await step(1);
+        const [b, c] = await Promise.all([step(2), other.run({ i, inner: true }, () => step(3))]);
+        await tick();
+        return [a, b, c, other.getStore(), currentTraceId()];
+      }),
+    "job",
+  );
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => other.run({ outer: i }, () => job(i))));
+  assert.equal(other.getStore(), undefined);
+  assert.equal(currentTraceId(), undefined);
+  results.forEach((r, i) => assert.deepEqual(r.slice(0, 4), [[1, { i }], [2, { i }], [3, { i, inner: true }], { i }]));
+  const { traces } = await read();
+  assert.equal(traces.length, 50);
+  const byId = new Map(traces.map((t) => [t.id, t]));
+  results.forEach((r, i) => {
+    const t = byId.get(r[4]);
+    assert.deepEqual(t.spans[0].attributes.input, [i]);
+    const children = t.spans.slice(1);
+    assert.deepEqual(children.map((c) => c.attributes.input[0]).sort(), [1, 2, 3]);
+    for (const c of children) assert.equal(c.parent_id, t.spans[0].id);
+  });
+});
+
 test("async spans settling in any order, more at once than the reused callbacks: each ends with its own result or error", async () => {
   const read = fresh();
   // Resolved, rejected, at once or after a random timer: the order they settle in is mixed.
