@@ -43,11 +43,37 @@ function section(name, script, argv = [], nodeFlags = []) {
   }
 }
 
+/**
+ * agensight (storage false) and OpenTelemetry each in processes of their own, alternating, the
+ * median of `n` each: in one process each library's code runs beside the others' (a second
+ * AsyncLocalStorage makes Node's shared store code megamorphic; the JIT's shared state), which
+ * moved OpenTelemetry's row by up to 60% between runs; alone it moves a few percent.
+ */
+function overheadAlone(n, argv) {
+  const runs = { agensight: [], otel: [] };
+  for (let i = 0; i < n; i++) {
+    for (const lib of ["agensight", "otel"]) {
+      const r = section(`overhead, ${lib} alone (${i + 1}/${n})`, "overhead.mjs", [...argv, `--only=${lib}`]);
+      if (r.error) return r;
+      runs[lib].push(r);
+    }
+  }
+  const median = (xs) => xs.sort((a, b) => a - b)[(xs.length - 1) >> 1];
+  const ns = (lib, variant, label) => median(runs[lib].map((r) => r.variants?.[variant]?.find((x) => x.label === label)?.nsPerSpan ?? NaN));
+  const out = { processes: n };
+  for (const v of ["sync", "async"]) out[v] = { agensight: ns("agensight", v, "agensight (storage: false)"), otel: ns("otel", v, "OpenTelemetry JS") };
+  return out;
+}
+
 await installPackage();
 await ensurePeers(); // the pinned Langfuse and LangSmith stacks (scripts/bench/peers.json)
 const results = { date: new Date().toISOString(), node: process.version, quick };
 
-if (want("overhead")) results.overhead = section("overhead", "overhead.mjs", quick ? ["--rounds=3", "--ms=100", "--warmup=300"] : []);
+if (want("overhead")) {
+  const quickArgs = quick ? ["--rounds=3", "--ms=100", "--warmup=300"] : [];
+  results.overhead = section("overhead", "overhead.mjs", quickArgs);
+  results.overheadAlone = overheadAlone(quick ? 1 : 3, quick ? quickArgs : ["--rounds=5"]);
+}
 if (want("encode")) {
   log("encode: building the wasm encoders (scripts/bench/build-encode)...");
   const b = spawnSync(join(BENCH, "build-encode"), { cwd: ROOT, stdio: ["ignore", "inherit", "pipe"] });
@@ -80,6 +106,8 @@ if (ov && !ov.error) {
     summary.push([`… ${v}, agensight writing local records (storage: "memory")`, fmtInt(am?.nsPerSpan), "", "", ratio(am?.nsPerSpan, o?.nsPerSpan), ratio(am?.nsPerSpan, l?.nsPerSpan), "≤ 1.00× OTel" + check(am && o ? am.nsPerSpan <= o.nsPerSpan : undefined)]);
     const af = pick(v, "agensight (file store)");
     if (af) summary.push([`… ${v}, agensight writing local records to files (the file store)`, fmtInt(af.nsPerSpan), "", "", ratio(af.nsPerSpan, o?.nsPerSpan), ratio(af.nsPerSpan, l?.nsPerSpan), "≤ 1.00× OTel" + check(o ? af.nsPerSpan <= o.nsPerSpan : undefined)]);
+    const alone = results.overheadAlone?.[v];
+    if (alone) summary.push([`… ${v}, each library in processes of its own (storage: false; median of ${results.overheadAlone.processes} alternating each)`, fmtInt(alone.agensight), fmtInt(alone.otel), "", ratio(alone.agensight, alone.otel), "", "≤ 0.50× OTel" + check(alone.agensight <= alone.otel / 2)]);
     const ap = pick(v, 'agensight (mode "prod"');
     const lf = pick(v, "Langfuse");
     const oe = pick(v, "OpenTelemetry JS (OTLP");
@@ -94,6 +122,7 @@ if (ov && !ov.error) {
   }
   md.push(table(["variant", "library", "CPU ns per trace", "CPU ns per span (overhead)", "÷ OpenTelemetry", "wall ns per span", "spread (max−min)/median"], rows), "");
 } else if (ov) md.push(`Per-span overhead: ${ov.error}`, "");
+if (results.overheadAlone?.error) md.push(`Per-span overhead, each library alone: ${results.overheadAlone.error}`, "");
 
 const en = results.encode;
 if (en && !en.error) {
