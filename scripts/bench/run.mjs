@@ -18,7 +18,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cpus } from "node:os";
-import { BENCH, OUT, ROOT, fmt1, fmt2, fmtInt, kb, mb, table } from "./lib.mjs";
+import { BENCH, OUT, ROOT, fmt1, fmt2, fmtInt, kb, mb, median, table } from "./lib.mjs";
 import { installPackage } from "../../tests/support/package.mjs";
 import { ensurePeers } from "./peers.mjs";
 
@@ -58,7 +58,6 @@ function overheadAlone(n, argv) {
       runs[lib].push(r);
     }
   }
-  const median = (xs) => xs.sort((a, b) => a - b)[(xs.length - 1) >> 1];
   const ns = (lib, variant, label) => median(runs[lib].map((r) => r.variants?.[variant]?.find((x) => x.label === label)?.nsPerSpan ?? NaN));
   const out = { processes: n };
   for (const v of ["sync", "async"]) out[v] = { agensight: ns("agensight", v, "agensight (storage: false)"), otel: ns("otel", v, "OpenTelemetry JS") };
