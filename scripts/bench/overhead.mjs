@@ -235,6 +235,8 @@ async function main() {
   // --profile=LIB: that library only (--case=N picks among its variants, e.g. agensight's
   // storage: false = 0, "memory" = 1), run long for node --cpu-prof.
   if (args.profile) libs = [libs[1 + Number(args.case ?? 0)]];
+  // --case=N alone: the bare baseline and that variant only (A/B runs of one row).
+  else if (args.case !== undefined) libs = [libs[0], libs[1 + Number(args.case)]];
   const variants = (args.variant ? [args.variant] : ["sync", "async"]).map((v) => ({ name: v, isAsync: v === "async", make: v === "async" ? asyncWorkload : syncWorkload }));
   const result = { spansPerTrace: SPANS_PER_TRACE, rounds: ROUNDS, blockMs: BLOCK_MS, node: process.version, variants: {} };
 
