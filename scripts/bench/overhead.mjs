@@ -32,6 +32,7 @@
 //
 //   node --expose-gc scripts/bench/overhead.mjs [--rounds=7] [--ms=150] [--only=agensight,otel,langsmith,langfuse]
 //   node --cpu-prof --cpu-prof-dir=target/bench/prof scripts/bench/overhead.mjs --profile=agensight --variant=sync [--pkg=DIR]
+//   node --expose-gc scripts/bench/overhead.mjs --only=agensight --case=0 --pkg=DIR   (one row, for A/B runs of builds)
 // Prints one JSON object (stdout).
 
 import { performance } from "node:perf_hooks";
